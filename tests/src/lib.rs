@@ -1,0 +1,204 @@
+//! Helpers for Amanat's end-to-end tests: the real `amanat` binary, run against
+//! temporary wallets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The passphrase every test wallet uses.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// Builds (once per test run) and returns the `amanat` binary, so tests never run a stale one.
+pub fn amanat_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "wallet-core", "--bin", "amanat"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the amanat binary failed");
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/all-… → target/<profile>/amanat
+        let dir = exe.parent().and_then(Path::parent).expect("target directory");
+        let bin = dir.join(format!("amanat{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A fixture file under `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// A command's result, with helpers for assertions.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (`-1` if killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(self) -> String {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+
+    /// Asserts this exit code and returns stderr.
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> String {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self.stderr
+    }
+
+    /// Parses stdout as JSON.
+    #[track_caller]
+    pub fn json(self) -> serde_json::Value {
+        let out = self.ok();
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}"))
+    }
+}
+
+/// A wallet in a temporary directory, driven through the CLI.
+pub struct TestVault {
+    _tmp: tempfile::TempDir,
+    /// The wallet directory.
+    pub dir: PathBuf,
+    /// A scratch directory for files the test writes.
+    pub scratch: PathBuf,
+}
+
+impl TestVault {
+    /// A fresh, uninitialised location.
+    pub fn empty() -> TestVault {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("vault");
+        let scratch = tmp.path().join("scratch");
+        std::fs::create_dir_all(&scratch).expect("scratch dir");
+        TestVault {
+            _tmp: tmp,
+            dir,
+            scratch,
+        }
+    }
+
+    /// A wallet created with `amanat init` for "Ayesha Siddiqui".
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> TestVault {
+        let v = TestVault::empty();
+        v.run(&[
+            "init",
+            "--name",
+            "Ayesha Siddiqui",
+            "--cnic",
+            "35202-1234567-2",
+            "--birth-date",
+            "1968-04-12",
+        ])
+        .ok();
+        v
+    }
+
+    /// `amanat` with this wallet and passphrase in its environment.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(amanat_bin());
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AMANAT_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("AMANAT_VAULT", &self.dir)
+            .env("AMANAT_PASSPHRASE", PASSPHRASE)
+            .env("AMANAT_KDF_WORK_FACTOR", "10")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `amanat ARGS…` to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd().args(args).output().expect("amanat runs").into()
+    }
+
+    /// Runs with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().expect("amanat runs").into()
+    }
+
+    /// A path in the scratch directory.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.scratch.join(name)
+    }
+
+    /// Every file under the wallet directory with its bytes.
+    pub fn raw_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    let bytes = std::fs::read(&p).expect("read file");
+                    out.push((p, bytes));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir, &mut out);
+        out.sort();
+        out
+    }
+
+    /// Opens the wallet in this process (holding its lock) through the library.
+    pub fn open(&self) -> wallet_core::vault::Vault {
+        wallet_core::vault::Vault::open(&self.dir, &age::secrecy::SecretString::from(PASSPHRASE))
+            .expect("wallet opens")
+    }
+}
+
+/// Writes JSON to a file.
+pub fn write_json(path: &Path, value: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(value).expect("json")).expect("write");
+}
+
+/// Whether a byte string occurs in another.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

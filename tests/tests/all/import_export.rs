@@ -1,0 +1,399 @@
+//! Importing files, browsing, and exporting backups that stock `age` opens.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use amanat_tests::{TestVault, fixture};
+use serde_json::Value;
+
+fn f(name: &str) -> String {
+    fixture(name).to_str().unwrap().to_string()
+}
+
+fn resources_of(bundle: &Value) -> Vec<Value> {
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.get("resource").cloned())
+        .collect()
+}
+
+fn as_set(values: &[Value]) -> BTreeSet<String> {
+    values.iter().map(|v| serde_json::to_string(v).unwrap()).collect()
+}
+
+#[test]
+fn malformed_files_are_skipped_whole_and_named_the_rest_imports() {
+    let v = TestVault::new();
+    let junk = v.scratch("notes.txt");
+    std::fs::write(&junk, "just some text").unwrap();
+    let run = v.run(&[
+        "import",
+        &f("malformed-bundle.json"),
+        &f("lab-bundle.json"),
+        &f("message-bundle.json"),
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("malformed-bundle.json: invalid FHIR at entry[2].resource.valueQuantity.value: invalid type: string \"high\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "message-bundle.json: invalid FHIR at type: a Bundle of type 'message' cannot be imported"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("notes.txt: not FHIR JSON, a PDF, a JPEG, a PNG or an Amanat backup"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("lab-bundle.json: 7 added"), "{}", run.stdout);
+    assert!(run.stderr.contains("3 file(s) were skipped"), "{}", run.stderr);
+    // Nothing from the malformed bundle got in, though its first entries were valid.
+    assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn identical_content_is_stored_once() {
+    let v = TestVault::new();
+    v.run(&["import", &f("lab-bundle.json")]).ok();
+    let again = v.run(&["import", "--json", &f("lab-bundle.json")]).json();
+    assert_eq!(
+        (again["added"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(7))
+    );
+    // The same resource with keys reordered and re-indented is the same content.
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(fixture("observation.json")).unwrap()).unwrap();
+    let mut reordered = serde_json::Map::new();
+    let obj = original.as_object().unwrap();
+    for k in obj.keys().rev() {
+        reordered.insert(k.clone(), obj[k].clone());
+    }
+    let p = v.scratch("reordered.json");
+    std::fs::write(&p, serde_json::to_string(&Value::Object(reordered)).unwrap()).unwrap();
+    v.run(&["import", &f("observation.json")]).ok();
+    let second = v.run(&["import", "--json", p.to_str().unwrap()]).json();
+    assert_eq!(second["duplicates"], 1);
+}
+
+#[test]
+fn bundles_of_every_importable_type_and_abdm_classification() {
+    let v = TestVault::new();
+    v.run(&[
+        "import",
+        &f("transaction.json"),
+        &f("abdm-prescription-document.json"),
+    ])
+    .ok();
+    let list = v.run(&["list", "--json"]).json();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "the DELETE entry adds nothing: {list}");
+    for r in rows {
+        assert_eq!(r["hi_type"], "Prescription", "{r}");
+        let keys: BTreeSet<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["id", "type", "date", "title", "profile", "hi_type"])
+        );
+    }
+    let titles: Vec<&str> = rows.iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"Prescription from AIIMS OPD"), "{titles:?}");
+    assert!(
+        titles.contains(&"Metformin 1000 mg (1 tablet twice daily)"),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn list_filters_and_show() {
+    let v = TestVault::new();
+    v.run(&["import", &f("lab-bundle.json"), &f("observation.json")])
+        .ok();
+    let count = |args: &[&str]| {
+        let mut a = vec!["list", "--json"];
+        a.extend_from_slice(args);
+        v.run(&a).json().as_array().unwrap().len()
+    };
+    assert_eq!(count(&[]), 8);
+    assert_eq!(count(&["--type", "Observation"]), 4);
+    assert_eq!(
+        count(&["--type", "DiagnosticReport"]),
+        5,
+        "the ABDM type covers lab observations and the report"
+    );
+    assert_eq!(count(&["--type", "condition", "--type", "VisionPrescription"]), 2);
+    assert_eq!(
+        count(&["--since", "2026-05"]),
+        7,
+        "undated records (Patient, VisionPrescription) sort by import time"
+    );
+    assert_eq!(count(&["--since", "2026-05-11", "--until", "2026-06"]), 1);
+    assert_eq!(
+        count(&["--until", "2025"]),
+        1,
+        "only the 2018 condition; unknown types sort by import time"
+    );
+    assert_eq!(count(&["--search", "hemoglobin a1c"]), 1);
+    assert_eq!(
+        count(&["--search", "metformin"]),
+        1,
+        "the report's conclusion is searchable"
+    );
+    assert_eq!(count(&["--limit", "3"]), 3);
+    let err = v.run(&["list", "--since", "2026-13"]).fails_with(1);
+    assert!(
+        err.contains("--since") && err.contains("not a valid FHIR date"),
+        "{err}"
+    );
+
+    let hba1c = v.run(&["list", "--json", "--search", "4548-4"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = v.run(&["show", "--json", &hba1c[..6]]).json();
+    let bundle: Value = serde_json::from_slice(&std::fs::read(fixture("lab-bundle.json")).unwrap()).unwrap();
+    assert_eq!(
+        shown, bundle["entry"][1]["resource"],
+        "show --json gives back exactly what came in"
+    );
+    let text = v.run(&["show", &hba1c]).ok();
+    assert!(
+        text.starts_with("Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DiagnosticReport") && text.contains("lab-bundle.json"),
+        "{text}"
+    );
+    let err = v.run(&["show", "zzzzzzzz"]).fails_with(1);
+    assert!(err.contains("no record 'zzzzzzzz'"), "{err}");
+}
+
+#[test]
+fn documents_and_images_round_trip_their_bytes() {
+    let v = TestVault::new();
+    let pdf = v.scratch("discharge summary.pdf");
+    std::fs::write(
+        &pdf,
+        wallet_core::demo::simple_pdf("Discharge summary", &["Ward 4".into()]),
+    )
+    .unwrap();
+    let png = v.scratch("xray.png");
+    let png_bytes: Vec<u8> = [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &[0u8, 0, 0, 13],
+        b"IHDR",
+        &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0],
+        &[0x3a, 0x7e, 0x9b, 0x55],
+    ]
+    .concat();
+    std::fs::write(&png, &png_bytes).unwrap();
+    v.run(&["import", pdf.to_str().unwrap(), png.to_str().unwrap()])
+        .ok();
+    let list = v.run(&["list", "--json", "--type", "DocumentReference"]).json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    for row in list.as_array().unwrap() {
+        let id = row["id"].as_str().unwrap();
+        let out = v.scratch(&format!("{id}.bin"));
+        v.run(&["show", id, "--save-attachment", out.to_str().unwrap()])
+            .ok();
+        let saved = std::fs::read(&out).unwrap();
+        let original = if row["title"] == "xray" {
+            &png_bytes
+        } else {
+            &std::fs::read(&pdf).unwrap()
+        };
+        assert_eq!(&saved, original, "{row}");
+        assert_eq!(row["hi_type"], "HealthDocumentRecord");
+    }
+    let again = v.run(&["import", "--json", pdf.to_str().unwrap()]).json();
+    assert_eq!(again["duplicates"], 1, "the same file is not stored twice");
+}
+
+fn stock_age() -> Command {
+    let probe = Command::new("age").arg("--version").output();
+    assert!(
+        probe.is_ok(),
+        "the stock `age` tool is needed (apt-get install age); the README test command installs it"
+    );
+    Command::new("age")
+}
+
+#[test]
+fn export_decrypts_with_stock_age_and_restores() {
+    let v = TestVault::new();
+    v.run(&[
+        "import",
+        &f("lab-bundle.json"),
+        &f("observation.json"),
+        &f("transaction.json"),
+    ])
+    .ok();
+    let key = v.scratch("key.txt");
+    let keygen = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(keygen.status.success());
+    let recipient = String::from_utf8_lossy(&keygen.stderr)
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(recipient.starts_with("age1"), "{recipient}");
+
+    for armor in [false, true] {
+        let out = v.scratch(&format!("backup-{armor}.age"));
+        let mut args = vec!["export", "--out", out.to_str().unwrap(), "--to", &recipient];
+        if armor {
+            args.push("--armor");
+        }
+        let said = v.run(&args).ok();
+        assert!(said.contains("Exported 9 record(s)"), "{said}");
+        let plain = stock_age()
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            plain.status.success(),
+            "{}",
+            String::from_utf8_lossy(&plain.stderr)
+        );
+        let bundle: Value = serde_json::from_slice(&plain.stdout).unwrap();
+        assert_eq!(bundle["resourceType"], "Bundle");
+        assert_eq!(bundle["type"], "collection");
+        let mut originals = Vec::new();
+        for name in ["lab-bundle.json", "transaction.json"] {
+            let b: Value = serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap();
+            originals.extend(resources_of(&b));
+        }
+        originals.push(serde_json::from_slice(&std::fs::read(fixture("observation.json")).unwrap()).unwrap());
+        assert_eq!(
+            as_set(&resources_of(&bundle)),
+            as_set(&originals),
+            "the same resources, unknown fields included"
+        );
+    }
+    let err = v
+        .run(&[
+            "export",
+            "--out",
+            v.scratch("backup-false.age").to_str().unwrap(),
+            "--to",
+            &recipient,
+        ])
+        .fails_with(1);
+    assert!(err.contains("already exists"), "{err}");
+    let err = v
+        .run(&[
+            "export",
+            "--out",
+            v.scratch("x.age").to_str().unwrap(),
+            "--to",
+            "age1nope",
+        ])
+        .fails_with(1);
+    assert!(err.contains("'age1nope' is not an age recipient"), "{err}");
+
+    // Restore into a new wallet with the identity.
+    let fresh = TestVault::new();
+    let backup = v.scratch("backup-true.age");
+    let restored = fresh
+        .run(&[
+            "import",
+            "--json",
+            "--identity",
+            key.to_str().unwrap(),
+            backup.to_str().unwrap(),
+        ])
+        .json();
+    assert_eq!(restored["added"], 9);
+    let titles = |t: &TestVault| -> BTreeSet<String> {
+        t.run(&["list", "--json", "-n", "0"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles(&fresh), titles(&v));
+    let err = TestVault::new()
+        .run(&["import", backup.to_str().unwrap()])
+        .fails_with(1);
+    assert!(err.contains("skipped"), "{err}");
+}
+
+#[test]
+fn passphrase_backup_restores_in_another_wallet() {
+    let v = TestVault::new();
+    v.run(&["import", &f("lab-bundle.json")]).ok();
+    let out = v.scratch("backup.age");
+    v.run_env(
+        &["export", "--passphrase", "--out", out.to_str().unwrap()],
+        &[("AMANAT_EXPORT_PASSPHRASE", "backup passphrase 1")],
+    )
+    .ok();
+    let fresh = TestVault::new();
+    let wrong = fresh.run_env(
+        &["import", out.to_str().unwrap()],
+        &[("AMANAT_BACKUP_PASSPHRASE", "not it at all")],
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong
+            .stdout
+            .contains("encrypted to a key or passphrase not given here"),
+        "{}",
+        wrong.stdout
+    );
+    let ok = fresh
+        .run_env(
+            &["import", "--json", out.to_str().unwrap()],
+            &[("AMANAT_BACKUP_PASSPHRASE", "backup passphrase 1")],
+        )
+        .json();
+    assert_eq!(ok["added"], 7);
+}
+
+#[test]
+fn summary_shows_the_patient_at_a_glance() {
+    let v = TestVault::empty();
+    v.run(&["demo", "--records", "250"]).ok();
+    let s = v.run(&["summary", "--json"]).json();
+    let summary = &s["summary"];
+    assert_eq!(summary["problems"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["allergies"][0]["title"], "Allergy: Penicillin");
+    assert!(
+        summary["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["label"].as_str().unwrap().starts_with("Hemoglobin A1c"))
+    );
+    let text = v.run(&["summary"]).ok();
+    for heading in [
+        "Problems",
+        "Allergies",
+        "Medications",
+        "Immunizations",
+        "Latest results",
+        "Latest vitals",
+    ] {
+        assert!(text.contains(heading), "{heading} missing:\n{text}");
+    }
+    let zara = v.run(&["--profile", "zara", "summary", "--json"]).json();
+    assert!(zara["summary"]["immunizations"].as_array().unwrap().len() >= 8);
+}

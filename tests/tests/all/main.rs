@@ -1,0 +1,8 @@
+//! Amanat's end-to-end tests, in one binary: the real `amanat` CLI against real
+//! wallets on disk.
+
+mod audit;
+mod crash;
+mod import_export;
+mod profiles;
+mod vault_safety;

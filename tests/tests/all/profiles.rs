@@ -1,0 +1,134 @@
+//! Wallet creation, identity and family profiles.
+
+use amanat_tests::TestVault;
+
+#[test]
+fn init_then_whoami_shows_wallet_id_and_profile() {
+    let v = TestVault::new();
+    let who = v.run(&["whoami", "--json"]).json();
+    let id = who["wallet_id"].as_str().unwrap();
+    assert_eq!(id.len(), 19, "{id}");
+    assert_eq!(who["owner"]["name"], "Ayesha Siddiqui");
+    assert_eq!(who["owner"]["cnic"], "35202-1234567-2");
+    assert!(who["age_recipient"].as_str().unwrap().starts_with("age1"));
+    let text = v.run(&["whoami"]).ok();
+    assert!(text.contains(id) && text.contains("age 5"), "{text}");
+}
+
+#[test]
+fn init_twice_is_refused() {
+    let v = TestVault::new();
+    let err = v.run(&["init", "--name", "Someone"]).fails_with(1);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn short_passphrase_is_refused_at_init() {
+    let v = TestVault::empty();
+    let err = v
+        .run_env(&["init"], &[("AMANAT_PASSPHRASE", "short")])
+        .fails_with(1);
+    assert!(err.contains("at least 8 characters"), "{err}");
+    assert!(!v.dir.join("vault.json").exists());
+}
+
+#[test]
+fn national_ids_are_validated_with_clear_errors() {
+    let v = TestVault::empty();
+    let err = v
+        .run(&["init", "--name", "A", "--cnic", "9520212345671"])
+        .fails_with(1);
+    assert!(
+        err.contains("CNIC '9520212345671' must have 13 digits, first digit 1-7"),
+        "{err}"
+    );
+    let err = v
+        .run(&["init", "--name", "A", "--abha-number", "12-3456"])
+        .fails_with(1);
+    assert!(err.contains("exactly 14 digits"), "{err}");
+    let err = v
+        .run(&["init", "--name", "A", "--abha-address", "ab@gmail.com"])
+        .fails_with(1);
+    assert!(err.contains("name@abdm"), "{err}");
+    assert!(
+        !v.dir.join("vault.json").exists(),
+        "nothing is created on a bad profile"
+    );
+    v.run(&[
+        "init",
+        "--name",
+        "राहुल शर्मा",
+        "--handle",
+        "rahul",
+        "--abha-number",
+        "91234567890123",
+        "--abha-address",
+        "rahul.sharma@abdm",
+    ])
+    .ok();
+    let me = v.run(&["profile", "show", "--json"]).json();
+    assert_eq!(me["abha_number"], "91-2345-6789-0123");
+    assert_eq!(me["name"], "राहुल शर्मा");
+}
+
+#[test]
+fn family_profiles_keep_records_apart() {
+    let v = TestVault::new();
+    v.run(&[
+        "profile",
+        "add",
+        "--name",
+        "زارا صدیقی",
+        "--handle",
+        "zara",
+        "--birth-date",
+        "2016-09-03",
+    ])
+    .ok();
+    let profiles = v.run(&["profile", "list", "--json"]).json();
+    assert_eq!(profiles.as_array().unwrap().len(), 2);
+    assert_eq!(profiles[1]["relationship"], "child");
+    let fixture = amanat_tests::fixture("observation.json");
+    v.run(&["--profile", "zara", "import", fixture.to_str().unwrap()])
+        .ok();
+    assert_eq!(
+        v.run(&["--profile", "zara", "list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 0);
+    let all = v.run(&["list", "--all-profiles", "--json"]).json();
+    assert_eq!(all[0]["profile"], "zara");
+    let err = v.run(&["profile", "remove", "zara"]).fails_with(1);
+    assert!(err.contains("still has 1 record"), "{err}");
+    let err = v.run(&["--profile", "nobody", "list"]).fails_with(1);
+    assert!(err.contains("no profile 'nobody'"), "{err}");
+}
+
+#[test]
+fn passphrase_change_keeps_every_record() {
+    let v = TestVault::new();
+    v.run(&[
+        "import",
+        amanat_tests::fixture("lab-bundle.json").to_str().unwrap(),
+    ])
+    .ok();
+    let before = v.run(&["list", "--json"]).json();
+    v.run_env(
+        &["passphrase"],
+        &[("AMANAT_NEW_PASSPHRASE", "a brand new passphrase")],
+    )
+    .ok();
+    let err = v.run(&["list"]).fails_with(3);
+    assert!(err.contains("wrong passphrase"), "{err}");
+    let after = v
+        .run_env(
+            &["list", "--json"],
+            &[("AMANAT_PASSPHRASE", "a brand new passphrase")],
+        )
+        .json();
+    assert_eq!(before, after);
+}

@@ -1,0 +1,156 @@
+//! `amanat`: the wallet's command line.
+//!
+//! Arguments are parsed by clap (exit code 2 on misuse), then each command opens
+//! the wallet through `Ctx` and calls into `wallet_core`. Errors are typed in the
+//! library and turned into a message and an exit code here, at the edge.
+
+mod bench;
+mod cli;
+mod output;
+mod prompt;
+mod records;
+mod wallet;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use age::secrecy::SecretString;
+use anyhow::Result;
+use clap::Parser;
+use wallet_core::vault::{Vault, VaultError};
+
+use crate::cli::{Cli, Command};
+
+/// mimalloc: import spreads allocation over threads, where glibc's allocator
+/// contends (measured: parallel preparation ran slower than serial without it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Exit codes (documented in `--help` and the README).
+pub mod exit {
+    /// A failure not covered below.
+    pub const ERROR: u8 = 1;
+    /// The passphrase was wrong.
+    pub const WRONG_PASSPHRASE: u8 = 3;
+    /// Stored data failed an integrity check, or the audit chain is broken.
+    pub const INTEGRITY: u8 = 4;
+    /// Another process has the wallet open.
+    pub const IN_USE: u8 = 5;
+}
+
+/// An error that carries its own exit code (e.g. a failed audit verification).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// What to print.
+    pub message: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+/// What every command needs: where the wallet is and whose records.
+pub struct Ctx {
+    vault: Option<PathBuf>,
+    profile: Option<String>,
+}
+
+impl Ctx {
+    /// The wallet directory: `--vault`, `$AMANAT_VAULT`, else the platform data directory.
+    pub fn vault_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.vault {
+            return Ok(dir.clone());
+        }
+        default_vault_dir()
+            .ok_or_else(|| anyhow::anyhow!("cannot find your data directory; pass --vault DIR"))
+    }
+
+    /// The selected profile handle (`None`: the owner).
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    /// Opens the wallet, asking for the passphrase if needed.
+    pub fn open(&self) -> Result<Vault> {
+        let dir = self.vault_dir()?;
+        if !wallet_core::vault::exists(&dir) {
+            return Err(VaultError::NotFound(dir).into());
+        }
+        let pass = self.passphrase(&dir)?;
+        Ok(Vault::open(&dir, &pass)?)
+    }
+
+    fn passphrase(&self, dir: &std::path::Path) -> Result<SecretString> {
+        prompt::existing(
+            "AMANAT_PASSPHRASE",
+            &format!("Passphrase for the wallet at {}: ", dir.display()),
+        )
+    }
+}
+
+/// `$XDG_DATA_HOME/amanat/vault`, `~/.local/share/amanat/vault`, or the macOS and
+/// Windows equivalents.
+fn default_vault_dir() -> Option<PathBuf> {
+    let base = if cfg!(target_os = "windows") {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else if cfg!(target_os = "macos") {
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Library/Application Support"))
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+    }?;
+    Some(base.join("amanat").join("vault"))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        vault: cli.vault,
+        profile: cli.profile,
+    };
+    match cli.command {
+        Command::Init(args) => wallet::init(&ctx, args),
+        Command::Passphrase(args) => wallet::passphrase(&ctx, args),
+        Command::Whoami(args) => wallet::whoami(&ctx, args.json),
+        Command::Profile(cmd) => wallet::profile(&ctx, cmd),
+        Command::Demo(args) => wallet::demo(&ctx, args),
+        Command::Audit(args) => wallet::audit(&ctx, args),
+        Command::Import(args) => records::import(&ctx, args),
+        Command::List(args) => records::list(&ctx, args),
+        Command::Show(args) => records::show(&ctx, args),
+        Command::Delete(args) => records::delete(&ctx, args),
+        Command::Summary(args) => records::summary(&ctx, args.json),
+        Command::Export(args) => records::export(&ctx, args),
+        Command::Bench(args) => bench::run(args),
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(f) = err.downcast_ref::<Failure>() {
+        return f.code;
+    }
+    match err.downcast_ref::<VaultError>() {
+        Some(VaultError::WrongPassphrase(_)) => exit::WRONG_PASSPHRASE,
+        Some(VaultError::Integrity(_)) => exit::INTEGRITY,
+        Some(VaultError::InUse(_)) => exit::IN_USE,
+        _ => exit::ERROR,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `amanat list | head` closing the pipe early is not a failure.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! Commands about records: import, list, show, delete, summary, export.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use serde_json::{Value, json};
+use wallet_core::audit::{Actor, Event};
+use wallet_core::fhir::date::parse_bound;
+use wallet_core::import::{
+    FileKind, ImportError, backup_needs_passphrase, decrypt_backup, records_from_file,
+};
+use wallet_core::record::{RecordMeta, RecordSummary};
+use wallet_core::summary::Summary;
+use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
+
+use crate::cli::{DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs};
+use crate::wallet::{add_in_chunks, now, progress};
+use crate::{Ctx, Failure, exit, output, prompt};
+
+/// One file's outcome.
+struct FileReport {
+    file: String,
+    added: usize,
+    duplicates: usize,
+    error: Option<String>,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn load_identities(paths: &[std::path::PathBuf], vault: &Vault) -> Result<Vec<Box<dyn age::Identity>>> {
+    let mut ids: Vec<Box<dyn age::Identity>> = vec![Box::new(vault.age_identity().clone())];
+    for p in paths {
+        let file = age::IdentityFile::from_file(p.display().to_string())
+            .with_context(|| format!("cannot read identity file {}", p.display()))?;
+        for id in file
+            .into_identities()
+            .with_context(|| format!("{} holds no usable age identity", p.display()))?
+        {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Reads a file into records, opening backups on the way.
+fn read_file(
+    path: &Path,
+    identities: &mut Vec<Box<dyn age::Identity>>,
+) -> Result<Vec<wallet_core::record::NewRecord>, String> {
+    let name = file_name(path);
+    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if FileKind::detect(&bytes) != Some(FileKind::Age) {
+        return records_from_file(&name, &bytes, now()).map_err(|e| e.to_string());
+    }
+    let mut result = decrypt_backup(&bytes, identities);
+    if matches!(result, Err(ImportError::BackupLocked)) && backup_needs_passphrase(&bytes) {
+        let pass = prompt::existing(
+            "AMANAT_BACKUP_PASSPHRASE",
+            &format!("Passphrase for backup {name}: "),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut id = age::scrypt::Identity::new(pass);
+        id.set_max_work_factor(22);
+        identities.push(Box::new(id));
+        result = decrypt_backup(&bytes, identities);
+    }
+    let plain = result.map_err(|e| e.to_string())?;
+    if FileKind::detect(&plain) != Some(FileKind::Json) {
+        return Err("this age file does not hold an Amanat backup (a FHIR Bundle)".into());
+    }
+    records_from_file(&name, &plain, now()).map_err(|e| e.to_string())
+}
+
+pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let mut identities = load_identities(&args.identity, &vault)?;
+    let total_bytes: u64 = args
+        .files
+        .iter()
+        .filter_map(|f| fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress(args.files.len() as u64, "files");
+    if args.files.len() < 2 && total_bytes < 4 << 20 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let hidden = indicatif::ProgressBar::hidden();
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let name = file_name(path);
+        let report = match read_file(path, &mut identities) {
+            Err(error) => FileReport {
+                file: path.display().to_string(),
+                added: 0,
+                duplicates: 0,
+                error: Some(error),
+            },
+            Ok(records) => {
+                let (added, duplicates) = add_in_chunks(&mut vault, profile.id, records, &name, &hidden)?;
+                FileReport {
+                    file: path.display().to_string(),
+                    added,
+                    duplicates,
+                    error: None,
+                }
+            }
+        };
+        if !args.json {
+            let line = match &report.error {
+                None => format!(
+                    "  ok       {}: {} added, {} already in the wallet",
+                    report.file, report.added, report.duplicates
+                ),
+                Some(e) => format!("  skipped  {}: {e}", report.file),
+            };
+            bar.suspend(|| println!("{line}"));
+        }
+        bar.inc(1);
+        reports.push(report);
+    }
+    bar.finish_and_clear();
+    let added: usize = reports.iter().map(|r| r.added).sum();
+    if added > 0 {
+        vault.checkpoint()?;
+    }
+    let duplicates: usize = reports.iter().map(|r| r.duplicates).sum();
+    let skipped = reports.iter().filter(|r| r.error.is_some()).count();
+    if args.json {
+        let files: Vec<Value> = reports
+            .iter()
+            .map(|r| json!({"file": r.file, "added": r.added, "duplicates": r.duplicates, "error": r.error}))
+            .collect();
+        output::json(
+            &json!({"profile": profile.handle, "added": added, "duplicates": duplicates, "skipped": skipped, "files": files}),
+        )?;
+    } else {
+        println!(
+            "Imported {added} new record(s) into '{}' ({duplicates} already there) from {} file(s).",
+            profile.handle,
+            reports.len() - skipped
+        );
+    }
+    if skipped > 0 {
+        return Err(Failure {
+            message: format!("{skipped} file(s) were skipped (see above); nothing from them was added"),
+            code: exit::ERROR,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn summary_of(m: &RecordMeta, vault: &Vault) -> RecordSummary {
+    RecordSummary {
+        id: m.id.to_string(),
+        resource_type: m.resource_type.clone(),
+        date: m.date.clone(),
+        title: m.title.clone(),
+        profile: vault
+            .profile_by_id(m.profile)
+            .map(|p| p.handle.clone())
+            .unwrap_or_default(),
+        hi_type: m.hi_type,
+    }
+}
+
+pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
+    let vault = ctx.open()?;
+    let profile = if args.all_profiles {
+        None
+    } else {
+        Some(vault.profile(ctx.profile())?.id)
+    };
+    let query = Query {
+        profile,
+        types: args.types,
+        since: args
+            .since
+            .as_deref()
+            .map(|d| parse_bound(d, false))
+            .transpose()
+            .context("--since")?,
+        until: args
+            .until
+            .as_deref()
+            .map(|d| parse_bound(d, true))
+            .transpose()
+            .context("--until")?,
+        text: args.search,
+        limit: (args.limit > 0).then_some(args.limit),
+    };
+    let metas = vault.list(&query)?;
+    if args.json {
+        let list: Vec<RecordSummary> = metas.iter().map(|m| summary_of(m, &vault)).collect();
+        return output::json(&list);
+    }
+    if metas.is_empty() {
+        println!("No records match.");
+        return Ok(());
+    }
+    let mut header = vec!["ID", "DATE", "TYPE"];
+    if args.all_profiles {
+        header.push("PROFILE");
+    }
+    header.push("TITLE");
+    let rows: Vec<Vec<String>> = metas
+        .iter()
+        .map(|m| {
+            let mut row = vec![m.id.to_string(), m.day().to_string(), m.resource_type.clone()];
+            if args.all_profiles {
+                row.push(summary_of(m, &vault).profile);
+            }
+            row.push(m.title.clone());
+            row
+        })
+        .collect();
+    output::table(&header, &rows)?;
+    if query.limit.is_some_and(|l| metas.len() == l) {
+        eprintln!("(showing the newest {}; use --limit 0 for all)", metas.len());
+    }
+    Ok(())
+}
+
+/// The resource with inline attachment data replaced by a note, for reading.
+fn without_data(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("data", Value::String(s)) => (
+                        k.clone(),
+                        Value::String(format!(
+                            "<{} of base64 data>",
+                            output::size(s.len() as u64 * 3 / 4)
+                        )),
+                    ),
+                    _ => (k.clone(), without_data(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_data).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The first inline attachment (DocumentReference content or DiagnosticReport presentedForm).
+fn attachment(resource: &Value) -> Option<(String, Option<String>, Option<String>)> {
+    let candidates = resource
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("attachment"))
+        .chain(
+            resource
+                .get("presentedForm")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    for a in candidates {
+        if let Some(data) = a.get("data").and_then(Value::as_str) {
+            return Some((
+                data.to_string(),
+                a.get("contentType").and_then(Value::as_str).map(str::to_string),
+                a.get("title").and_then(Value::as_str).map(str::to_string),
+            ));
+        }
+    }
+    None
+}
+
+pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
+    let vault = ctx.open()?;
+    let id = vault.resolve_id(&args.id)?;
+    let record = vault.get(id)?;
+    let value = record.resource.json();
+    if let Some(path) = &args.save_attachment {
+        let (data, mime, _) = attachment(value).context("this record has no attachment")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .context("the attachment's data is not valid base64")?;
+        fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "Saved {} ({}) to {}",
+            mime.unwrap_or_default(),
+            output::size(bytes.len() as u64),
+            path.display()
+        );
+        if !args.json {
+            return Ok(());
+        }
+    }
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&serde_json::to_vec_pretty(value)?)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let m = &record.meta;
+    println!("{}", m.title);
+    let profile = vault
+        .profile_by_id(m.profile)
+        .map(|p| format!("{} ({})", p.handle, p.name))
+        .unwrap_or_default();
+    let mut lines = vec![
+        ("id", m.id.to_string()),
+        ("profile", profile),
+        ("type", format!("{} · ABDM {}", m.resource_type, m.hi_type)),
+        ("date", m.date.clone().unwrap_or_else(|| "—".into())),
+    ];
+    if let Some(s) = &m.status {
+        lines.push(("status", s.clone()));
+    }
+    lines.push(("source", m.source.to_string()));
+    lines.push(("added", output::time(m.added)));
+    lines.push(("sha-256", data_encoding::HEXLOWER.encode(&m.sha256)));
+    if let Some((data, mime, title)) = attachment(value) {
+        lines.push((
+            "attachment",
+            format!(
+                "{} {} ({}); save it with --save-attachment FILE",
+                mime.unwrap_or_default(),
+                title.unwrap_or_default(),
+                output::size(data.len() as u64 * 3 / 4)
+            ),
+        ));
+    }
+    output::fields(&lines)?;
+    println!();
+    println!("{}", serde_json::to_string_pretty(&without_data(value))?);
+    Ok(())
+}
+
+pub fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let id = vault.resolve_id(&args.id)?;
+    if !args.yes {
+        let title = vault
+            .list(&Query::default())?
+            .into_iter()
+            .find(|m| m.id == id)
+            .map(|m| m.title)
+            .unwrap_or_default();
+        if !prompt::confirm(&format!("Delete {id} ({title})? This cannot be undone."))? {
+            bail!("not deleted");
+        }
+    }
+    let removed = vault.delete(id)?;
+    println!("Deleted {id} ({}).", removed.title);
+    Ok(())
+}
+
+pub fn summary(ctx: &Ctx, as_json: bool) -> Result<()> {
+    let vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let metas = vault.list(&Query {
+        profile: Some(profile.id),
+        ..Query::default()
+    })?;
+    let s = Summary::from_metas(&metas);
+    if as_json {
+        return output::json(&json!({"profile": profile.handle, "name": profile.name, "summary": s}));
+    }
+    let mut out = std::io::stdout().lock();
+    let age = profile
+        .birth_date
+        .as_deref()
+        .and_then(|_| profile.age_on(&crate::wallet::today()))
+        .map(|a| format!(", {a} years"))
+        .unwrap_or_default();
+    writeln!(out, "{}{}: summary of {} records", profile.name, age, s.records)?;
+    let section =
+        |out: &mut std::io::StdoutLock, title: &str, items: &[wallet_core::summary::Item]| -> Result<()> {
+            writeln!(out, "\n{title}")?;
+            if items.is_empty() {
+                writeln!(out, "  none recorded")?;
+            }
+            for i in items {
+                let date = i.date.as_deref().map(|d| d.get(..10).unwrap_or(d)).unwrap_or("");
+                writeln!(out, "  {:<10}  {}", date, i.title)?;
+            }
+            Ok(())
+        };
+    section(&mut out, "Problems", &s.problems)?;
+    section(&mut out, "Allergies", &s.allergies)?;
+    section(&mut out, "Medications", &s.medications)?;
+    section(&mut out, "Immunizations", &s.immunizations)?;
+    for (title, list) in [("Latest results", &s.results), ("Latest vitals", &s.vitals)] {
+        writeln!(out, "\n{title}")?;
+        if list.is_empty() {
+            writeln!(out, "  none recorded")?;
+        }
+        for l in list {
+            let date = l.date.as_deref().map(|d| d.get(..10).unwrap_or(d)).unwrap_or("");
+            let flag = match l.flag {
+                Some("high") => " (high)",
+                Some("low") => " (low)",
+                _ => "",
+            };
+            let spark = sparkline(
+                &l.trend
+                    .iter()
+                    .filter_map(|p| p.values.first().copied())
+                    .collect::<Vec<_>>(),
+            );
+            writeln!(out, "  {:<10}  {}: {}{}  {}", date, l.label, l.value, flag, spark)?;
+        }
+    }
+    Ok(())
+}
+
+/// A text trend: ▁▂▃▄▅▆▇█ scaled between the series' minimum and maximum.
+fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if values.len() < 2 {
+        return String::new();
+    }
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+    values
+        .iter()
+        .map(|v| {
+            let i = if hi > lo {
+                ((v - lo) / (hi - lo) * 7.0).round() as usize
+            } else {
+                3
+            };
+            BARS[i.min(7)]
+        })
+        .collect()
+}
+
+pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<()> {
+    use wallet_core::export::{ExportTo, encrypt, parse_recipients, profile_bundle};
+    if args.out.exists() && !args.force {
+        bail!(
+            "{} already exists (pass --force to replace it)",
+            args.out.display()
+        );
+    }
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let (to, to_text) = if args.passphrase {
+        let pass = prompt::new("AMANAT_EXPORT_PASSPHRASE", "this backup")?;
+        (
+            ExportTo::Passphrase(pass, args.kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N)),
+            "passphrase".to_string(),
+        )
+    } else {
+        (
+            ExportTo::Recipients(parse_recipients(&args.to)?),
+            args.to.join(", "),
+        )
+    };
+    let (bundle, count) = profile_bundle(&vault, profile.id, now())?;
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&bundle)?);
+    let sealed = encrypt(&plain, &to, args.armor)?;
+    let tmp = args.out.with_extension("partial");
+    fs::write(&tmp, &sealed).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+    vault.audit(
+        Actor::Patient,
+        Event::Exported {
+            profile: profile.handle.clone(),
+            records: count as u64,
+            to: to_text,
+        },
+    )?;
+    println!(
+        "Exported {count} record(s) of '{}' to {} ({}), a FHIR Bundle encrypted with age.",
+        profile.handle,
+        args.out.display(),
+        output::size(sealed.len() as u64)
+    );
+    Ok(())
+}

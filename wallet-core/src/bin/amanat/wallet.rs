@@ -1,0 +1,356 @@
+//! Commands about the wallet itself: init, passphrase, whoami, profiles, demo, audit.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use serde_json::json;
+use wallet_core::audit::{Actor, AuditEntry};
+use wallet_core::profile::{Profile, ProfileDraft, Relationship};
+use wallet_core::record::{NewRecord, Source};
+use wallet_core::vault::{CreateOptions, DEFAULT_KDF_LOG_N, Vault};
+
+use crate::cli::{AuditArgs, DemoArgs, InitArgs, PassphraseArgs, ProfileCommand, ProfileFields};
+use crate::{Ctx, Failure, exit, output, prompt};
+
+pub fn today() -> String {
+    wallet_core::fhir::date::FhirDateTime::from_unix(now())
+        .day()
+        .to_string()
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn draft(fields: ProfileFields, default_name: &str, relationship: Option<String>) -> ProfileDraft {
+    ProfileDraft {
+        name: fields.name.unwrap_or_else(|| default_name.to_string()),
+        handle: fields.handle,
+        birth_date: fields.birth_date,
+        gender: fields.gender,
+        relationship,
+        abha_number: fields.abha_number,
+        abha_address: fields.abha_address,
+        cnic: fields.cnic,
+    }
+}
+
+fn create(ctx: &Ctx, owner: Profile, kdf: Option<u8>) -> Result<Vault> {
+    let dir = ctx.vault_dir()?;
+    if wallet_core::vault::exists(&dir) {
+        return Err(wallet_core::vault::VaultError::AlreadyExists(dir).into());
+    }
+    let pass = prompt::new("AMANAT_PASSPHRASE", "your new wallet")?;
+    let vault = Vault::create(
+        &dir,
+        &pass,
+        CreateOptions {
+            kdf_log_n: kdf.unwrap_or(DEFAULT_KDF_LOG_N),
+            owner,
+        },
+    )?;
+    Ok(vault)
+}
+
+pub fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
+    let owner = draft(args.fields, "Me", None).build(&today(), Relationship::Owner)?;
+    let vault = create(ctx, owner, args.kdf.kdf_work_factor)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Created your wallet at {}", vault.dir().display())?;
+    writeln!(
+        out,
+        "  Wallet ID: {}   (read this to a doctor to prove a share is yours)",
+        vault.wallet_id()
+    )?;
+    writeln!(
+        out,
+        "  Owner:     {} (profile '{}')",
+        vault.owner().name,
+        vault.owner().handle
+    )?;
+    writeln!(
+        out,
+        "Next: `amanat import FILE…` to add records, `amanat profile add` for family."
+    )?;
+    Ok(())
+}
+
+pub fn passphrase(ctx: &Ctx, args: PassphraseArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let new = prompt::new("AMANAT_NEW_PASSPHRASE", "the wallet")?;
+    vault.change_passphrase(&new, args.kdf.kdf_work_factor)?;
+    println!("Passphrase changed. Use the new one from now on.");
+    Ok(())
+}
+
+fn profile_json(p: &Profile, vault: &Vault) -> serde_json::Value {
+    json!({
+        "handle": p.handle,
+        "name": p.name,
+        "relationship": p.relationship.to_string(),
+        "birth_date": p.birth_date,
+        "gender": p.gender.map(|g| g.to_string()),
+        "abha_number": p.abha_number.as_ref().map(ToString::to_string),
+        "abha_address": p.abha_address.as_ref().map(ToString::to_string),
+        "cnic": p.cnic.as_ref().map(ToString::to_string),
+        "owner": p.id == vault.owner().id,
+    })
+}
+
+fn profile_lines(p: &Profile) -> Vec<(&'static str, String)> {
+    let mut lines = vec![
+        ("name", p.name.clone()),
+        ("handle", p.handle.clone()),
+        ("relationship", p.relationship.to_string()),
+    ];
+    if let Some(b) = &p.birth_date {
+        let age = p
+            .age_on(&today())
+            .map(|a| format!(" (age {a})"))
+            .unwrap_or_default();
+        lines.push(("born", format!("{b}{age}")));
+    }
+    if let Some(g) = p.gender {
+        lines.push(("gender", g.to_string()));
+    }
+    if let Some(n) = &p.abha_number {
+        lines.push(("ABHA number", n.to_string()));
+    }
+    if let Some(a) = &p.abha_address {
+        lines.push(("ABHA address", a.to_string()));
+    }
+    if let Some(c) = &p.cnic {
+        lines.push(("CNIC", c.to_string()));
+    }
+    lines
+}
+
+pub fn whoami(ctx: &Ctx, as_json: bool) -> Result<()> {
+    let vault = ctx.open()?;
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vault.verifying_key().as_bytes());
+    if as_json {
+        let profiles: Vec<_> = vault.profiles().iter().map(|p| profile_json(p, &vault)).collect();
+        return output::json(&json!({
+            "wallet_id": vault.wallet_id().to_string(),
+            "signing_key": key,
+            "age_recipient": vault.age_recipient().to_string(),
+            "vault": vault.dir(),
+            "records": vault.record_count(),
+            "owner": profile_json(vault.owner(), &vault),
+            "profiles": profiles,
+        }));
+    }
+    let handles: Vec<&str> = vault.profiles().iter().map(|p| p.handle.as_str()).collect();
+    println!("Wallet ID {}", vault.wallet_id());
+    output::fields(&[
+        ("owner", vault.owner().name.clone()),
+        ("profiles", handles.join(", ")),
+        ("records", vault.record_count().to_string()),
+        ("age recipient", vault.age_recipient().to_string()),
+        ("wallet", vault.dir().display().to_string()),
+    ])?;
+    println!("Owner's profile:");
+    output::fields(&profile_lines(vault.owner()))
+}
+
+pub fn profile(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
+    let mut vault = ctx.open()?;
+    match cmd {
+        ProfileCommand::List(a) => {
+            if a.json {
+                let all: Vec<_> = vault.profiles().iter().map(|p| profile_json(p, &vault)).collect();
+                return output::json(&all);
+            }
+            let rows: Vec<Vec<String>> = vault
+                .profiles()
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.handle.clone(),
+                        p.relationship.to_string(),
+                        p.birth_date.clone().unwrap_or_default(),
+                        p.name.clone(),
+                    ]
+                })
+                .collect();
+            output::table(&["HANDLE", "RELATIONSHIP", "BORN", "NAME"], &rows)
+        }
+        ProfileCommand::Add { fields, relationship } => {
+            let name = fields.name.clone().context("a new profile needs --name")?;
+            let p = draft(fields, &name, Some(relationship)).build(&today(), Relationship::Child)?;
+            let handle = p.handle.clone();
+            vault.add_profile(p)?;
+            println!("Added profile '{handle}'. Use --profile {handle} to import or list their records.");
+            Ok(())
+        }
+        ProfileCommand::Show(a) => {
+            let p = vault.profile(ctx.profile())?;
+            if a.json {
+                return output::json(&profile_json(p, &vault));
+            }
+            output::fields(&profile_lines(p))
+        }
+        ProfileCommand::Remove { handle } => {
+            vault.remove_profile(&handle)?;
+            println!("Removed profile '{handle}'.");
+            Ok(())
+        }
+    }
+}
+
+/// Adds records in chunks, each chunk its own atomic commit, with a progress bar.
+pub fn add_in_chunks(
+    vault: &mut Vault,
+    profile: wallet_core::ids::ProfileId,
+    records: Vec<NewRecord>,
+    label: &str,
+    bar: &indicatif::ProgressBar,
+) -> Result<(usize, usize)> {
+    const CHUNK: usize = 2000;
+    let (mut added, mut dups) = (0, 0);
+    let mut records = records;
+    while !records.is_empty() {
+        let rest = records.split_off(CHUNK.min(records.len()));
+        let n = records.len();
+        let outcome = vault.add_records(profile, records, Actor::Patient, label)?;
+        added += outcome.added.len();
+        dups += outcome.duplicates.len();
+        bar.inc(n as u64);
+        records = rest;
+    }
+    Ok((added, dups))
+}
+
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} ({{eta}} left)"))
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+pub fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
+    let dir = ctx.vault_dir()?;
+    let mut vault = if wallet_core::vault::exists(&dir) {
+        ctx.open()?
+    } else {
+        let owner = ProfileDraft {
+            name: wallet_core::demo::OWNER_NAME.into(),
+            handle: Some("ayesha".into()),
+            birth_date: Some(wallet_core::demo::OWNER_BIRTH_DATE.into()),
+            gender: Some("female".into()),
+            cnic: Some(wallet_core::demo::OWNER_CNIC.into()),
+            ..ProfileDraft::default()
+        }
+        .build(&today(), Relationship::Owner)?;
+        create(ctx, owner, args.kdf.kdf_work_factor)?
+    };
+    let family = wallet_core::demo::family(args.records, now(), args.seed);
+    let owner = vault.profile(ctx.profile())?.id;
+    let child = match vault.profile(Some("zara")) {
+        Ok(p) => p.id,
+        Err(_) => {
+            let zara = ProfileDraft {
+                name: wallet_core::demo::CHILD_NAME.into(),
+                handle: Some("zara".into()),
+                birth_date: Some(wallet_core::demo::CHILD_BIRTH_DATE.into()),
+                gender: Some("female".into()),
+                relationship: Some("child".into()),
+                ..ProfileDraft::default()
+            }
+            .build(&today(), Relationship::Child)?;
+            let id = zara.id;
+            vault.add_profile(zara)?;
+            id
+        }
+    };
+    let to_records = |values: Vec<serde_json::Value>| -> Result<Vec<NewRecord>> {
+        values
+            .into_iter()
+            .map(|v| {
+                let r = wallet_core::fhir::Resource::from_value(v)?;
+                let d = r.describe()?;
+                Ok(NewRecord::new(r, d, Source::Demo))
+            })
+            .collect()
+    };
+    let owner_records = to_records(family.owner)?;
+    let child_records = to_records(family.child)?;
+    let bar = progress((owner_records.len() + child_records.len()) as u64, "records");
+    let (a1, d1) = add_in_chunks(&mut vault, owner, owner_records, "demo", &bar)?;
+    let (a2, d2) = add_in_chunks(&mut vault, child, child_records, "demo", &bar)?;
+    bar.finish_and_clear();
+    vault.checkpoint()?;
+    println!(
+        "Demo wallet ready at {}: {} new records for {}, {} for {} ({} already there).",
+        vault.dir().display(),
+        a1,
+        vault.profile(ctx.profile())?.name,
+        a2,
+        wallet_core::demo::CHILD_NAME,
+        d1 + d2
+    );
+    println!("Try: amanat summary · amanat list --search hba1c · amanat --profile zara list");
+    Ok(())
+}
+
+fn actor_text(a: &Actor) -> String {
+    match a {
+        Actor::Patient => "you".into(),
+        Actor::Plugin { name } => format!("plugin {name}"),
+        Actor::Recipient { who } => who.clone(),
+    }
+}
+
+pub fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
+    let vault = ctx.open()?;
+    if args.verify {
+        return match vault.verify_audit()? {
+            Ok(n) => {
+                if args.json {
+                    output::json(&json!({"intact": true, "entries": n}))
+                } else {
+                    println!("Audit log intact: {n} entries, every link of the hash chain verified.");
+                    Ok(())
+                }
+            }
+            Err(e) => {
+                if args.json {
+                    output::json(&json!({"intact": false, "error": e.to_string()}))?;
+                }
+                Err(Failure {
+                    message: format!("the audit log has been tampered with: {e}"),
+                    code: exit::INTEGRITY,
+                }
+                .into())
+            }
+        };
+    }
+    let entries = vault.audit_entries()?;
+    let skip = args.limit.map_or(0, |l| entries.len().saturating_sub(l));
+    let entries: Vec<_> = entries.into_iter().skip(skip).collect();
+    if args.json {
+        let list: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| match e {
+                Ok(entry) => serde_json::to_value(entry).unwrap_or_default(),
+                Err(err) => json!({"error": err.to_string()}),
+            })
+            .collect();
+        return output::json(&list);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| match e {
+            Ok(AuditEntry { seq, time, actor, .. }) => {
+                let entry = e.as_ref().map(AuditEntry::describe).unwrap_or_default();
+                vec![format!("#{seq}"), output::time(*time), actor_text(actor), entry]
+            }
+            Err(err) => vec!["?".into(), String::new(), String::new(), err.to_string()],
+        })
+        .collect();
+    output::table(&["#", "WHEN", "WHO", "WHAT"], &rows)
+}

@@ -1,0 +1,998 @@
+//! FHIR R4: reading resources and Bundles, classifying them, and building Bundles.
+//!
+//! The wallet stores each resource as the JSON that came in (key order kept, unknown
+//! elements and unknown resource types kept), and reads it through the typed
+//! views in [`model`] to validate it and to describe it: ABDM health-information
+//! type, clinical date, a title, codes, numeric values for trends.
+
+pub mod date;
+pub mod model;
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use self::date::FhirDateTime;
+use self::model::*;
+
+/// A FHIR resource as JSON, with its `resourceType` checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Always a JSON object (checked by [`Resource::from_value`]).
+    json: Value,
+}
+
+/// Why a resource or file was refused: what is wrong and where (a JSON path).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at {path}: {message}")]
+pub struct FhirError {
+    /// Where the problem is, e.g. `entry[2].resource.valueQuantity.value`; `$` for the document.
+    pub path: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl FhirError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn within(mut self, prefix: &str) -> Self {
+        self.path = if self.path == "$" {
+            prefix.to_string()
+        } else {
+            format!("{prefix}.{}", self.path)
+        };
+        self
+    }
+}
+
+/// Bundle types whose entries are imported as records.
+pub const IMPORTABLE_BUNDLE_TYPES: &[&str] = &["collection", "document", "transaction", "batch", "searchset"];
+
+impl Resource {
+    /// Checks the basic shape of a resource: a JSON object with a valid `resourceType` and `id`.
+    pub fn from_value(value: Value) -> Result<Self, FhirError> {
+        let Value::Object(json) = &value else {
+            return Err(FhirError::new("$", "a FHIR resource must be a JSON object"));
+        };
+        match json.get("resourceType") {
+            Some(Value::String(t)) if is_resource_type_name(t) => {}
+            Some(Value::String(t)) => {
+                return Err(FhirError::new(
+                    "resourceType",
+                    format!("'{t}' is not a FHIR resource type name"),
+                ));
+            }
+            Some(_) => return Err(FhirError::new("resourceType", "must be a string")),
+            None => return Err(FhirError::new("$", "missing 'resourceType'")),
+        }
+        match json.get("id") {
+            None => {}
+            Some(Value::String(id)) if is_fhir_id(id) => {}
+            Some(_) => {
+                return Err(FhirError::new(
+                    "id",
+                    "must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'",
+                ));
+            }
+        }
+        Ok(Self { json: value })
+    }
+
+    /// Parses JSON bytes holding one resource.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, FhirError> {
+        Self::from_value(parse_json(bytes)?)
+    }
+
+    /// The `resourceType`.
+    pub fn resource_type(&self) -> &str {
+        self.json
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The resource's own `id`, if it has one.
+    pub fn id(&self) -> Option<&str> {
+        self.json.get("id").and_then(Value::as_str)
+    }
+
+    /// The JSON object.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The JSON as a value.
+    pub fn into_value(self) -> Value {
+        self.json
+    }
+
+    /// Compact JSON with the original key order: what the vault stores.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.json).unwrap_or_default()
+    }
+
+    /// JSON with keys sorted at every level: equal content gives equal bytes,
+    /// whatever the key order or spacing it came with. Used to find duplicates.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1024);
+        write_canonical(&self.json, &mut out);
+        out
+    }
+
+    /// Validates the resource against its typed model and describes it.
+    pub fn describe(&self) -> Result<Description, FhirError> {
+        describe(self)
+    }
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Writing JSON to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
+                write_canonical(&map[key], out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+fn is_resource_type_name(t: &str) -> bool {
+    let mut chars = t.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_alphanumeric())
+        && t.len() <= 64
+}
+
+/// FHIR `id`: `[A-Za-z0-9\-\.]{1,64}`.
+pub fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// Parses JSON bytes, reporting syntax errors by line and column.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, FhirError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        FhirError::new(
+            "$",
+            format!(
+                "not valid JSON (line {}, column {}): {}",
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            ),
+        )
+    })
+}
+
+fn strip_position(msg: &str) -> &str {
+    msg.split(" at line ").next().unwrap_or(msg)
+}
+
+/// Reads FHIR JSON: one resource, or a Bundle whose entries become resources.
+///
+/// The whole input is refused on the first problem, with its path. Bundle
+/// entries are parsed and validated in parallel.
+pub fn read_resources(bytes: &[u8]) -> Result<Vec<(Resource, Description)>, FhirError> {
+    // A cheap first pass: the top-level keys with their raw JSON, to find Bundles
+    // without building a tree of the whole file.
+    let top: Vec<(String, &RawValue)> = match serde_json::from_slice::<TopLevel<'_>>(bytes) {
+        Ok(t) => t.0,
+        Err(_) => {
+            // Re-parse as a value for a precise error (syntax, or not an object).
+            Resource::from_value(parse_json(bytes)?)?;
+            return Err(FhirError::new("$", "a FHIR resource must be a JSON object"));
+        }
+    };
+    let field = |name: &str| top.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    if field("resourceType").map(RawValue::get) != Some("\"Bundle\"") {
+        let resource = Resource::from_slice(bytes)?;
+        let description = resource.describe()?;
+        return Ok(vec![(resource, description)]);
+    }
+    let bundle_type = field("type")
+        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+        .ok_or_else(|| FhirError::new("type", "a Bundle needs a 'type' (collection, document, …)"))?;
+    if !IMPORTABLE_BUNDLE_TYPES.contains(&bundle_type.as_str()) {
+        return Err(FhirError::new(
+            "type",
+            format!(
+                "a Bundle of type '{bundle_type}' cannot be imported (accepted: {})",
+                IMPORTABLE_BUNDLE_TYPES.join(", ")
+            ),
+        ));
+    }
+    let Some(entries) = field("entry") else {
+        return Ok(Vec::new());
+    };
+    let entries: Vec<&RawValue> =
+        serde_json::from_str(entries.get()).map_err(|_| FhirError::new("entry", "must be an array"))?;
+    let results = crate::par::map(&entries, |raw| read_entry(raw));
+    let mut out = Vec::with_capacity(results.len());
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(Some(item)) => out.push(item),
+            Ok(None) => {}
+            Err(e) => return Err(e.within(&format!("entry[{i}]"))),
+        }
+    }
+    Ok(out)
+}
+
+/// The top level of a JSON object: keys with their raw values, in order.
+struct TopLevel<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TopLevel<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = TopLevel<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(TopLevel(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// One Bundle entry: its resource validated and described, or `None` for
+/// transaction entries that carry no resource (DELETE, GET).
+fn read_entry(raw: &RawValue) -> Result<Option<(Resource, Description)>, FhirError> {
+    #[derive(Deserialize)]
+    struct Entry<'a> {
+        #[serde(borrow)]
+        resource: Option<&'a RawValue>,
+        request: Option<Request>,
+    }
+    #[derive(Deserialize)]
+    struct Request {
+        method: Option<String>,
+    }
+    let entry: Entry<'_> =
+        serde_json::from_str(raw.get()).map_err(|_| FhirError::new("$", "must be an object"))?;
+    let Some(resource) = entry.resource else {
+        // Transactions may delete or read; there is nothing to keep.
+        let method = entry.request.and_then(|r| r.method);
+        if matches!(method.as_deref(), Some("DELETE" | "GET" | "HEAD")) {
+            return Ok(None);
+        }
+        return Err(FhirError::new("$", "entry has no 'resource'"));
+    };
+    let value: Value =
+        serde_json::from_str(resource.get()).map_err(|e| FhirError::new("resource", e.to_string()))?;
+    let resource = Resource::from_value(value).map_err(|e| e.within("resource"))?;
+    let description = resource.describe().map_err(|e| e.within("resource"))?;
+    Ok(Some((resource, description)))
+}
+
+/// Builds a Bundle (`collection` for exports and shares) of `(fullUrl, resource)` entries.
+pub fn bundle(bundle_type: &str, id: &str, timestamp: &FhirDateTime, entries: Vec<(String, Value)>) -> Value {
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|(full_url, resource)| serde_json::json!({"fullUrl": full_url, "resource": resource}))
+        .collect();
+    serde_json::json!({
+        "resourceType": "Bundle",
+        "id": id,
+        "type": bundle_type,
+        "timestamp": timestamp.as_str(),
+        "entry": entries,
+    })
+}
+
+/// A stable `urn:uuid:` for a wallet id (a UUID-shaped SHA-256 prefix, version 4 bits set).
+pub fn urn_uuid(seed: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(seed);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = data_encoding::HEXLOWER.encode(&b);
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// ABDM health-information types: how India's consent manager groups records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HiType {
+    /// Medication prescriptions.
+    Prescription,
+    /// Lab and imaging results.
+    DiagnosticReport,
+    /// Outpatient visits: diagnoses, allergies, procedures.
+    OPConsultation,
+    /// Hospital discharge.
+    DischargeSummary,
+    /// Vaccinations.
+    ImmunizationRecord,
+    /// Any other document (PDFs, scans, insurance papers).
+    HealthDocumentRecord,
+    /// Vitals, body measurements, lifestyle.
+    WellnessRecord,
+}
+
+impl HiType {
+    /// All types, in display order.
+    pub const ALL: [HiType; 7] = [
+        HiType::Prescription,
+        HiType::DiagnosticReport,
+        HiType::OPConsultation,
+        HiType::DischargeSummary,
+        HiType::ImmunizationRecord,
+        HiType::HealthDocumentRecord,
+        HiType::WellnessRecord,
+    ];
+
+    /// The ABDM name, e.g. `DiagnosticReport`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HiType::Prescription => "Prescription",
+            HiType::DiagnosticReport => "DiagnosticReport",
+            HiType::OPConsultation => "OPConsultation",
+            HiType::DischargeSummary => "DischargeSummary",
+            HiType::ImmunizationRecord => "ImmunizationRecord",
+            HiType::HealthDocumentRecord => "HealthDocumentRecord",
+            HiType::WellnessRecord => "WellnessRecord",
+        }
+    }
+
+    /// Parses the ABDM name, case-insensitively.
+    pub fn parse(text: &str) -> Option<HiType> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// ABDM's SNOMED CT code for a Composition of this type.
+    fn snomed(self) -> Option<&'static str> {
+        Some(match self {
+            HiType::Prescription => "440545006",
+            HiType::DiagnosticReport => "721981007",
+            HiType::OPConsultation => "371530004",
+            HiType::DischargeSummary => "373942005",
+            HiType::ImmunizationRecord => "41000179103",
+            HiType::HealthDocumentRecord => "419891008",
+            HiType::WellnessRecord => return None,
+        })
+    }
+}
+
+impl fmt::Display for HiType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A numeric observation value, kept with the record's metadata so trends can be
+/// drawn without decrypting every record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericValue {
+    /// `system|code` of what was measured (a component's code for panels).
+    pub code: String,
+    /// Human label, e.g. `Systolic blood pressure`.
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// The unit.
+    pub unit: String,
+    /// Reference range low bound, if given.
+    pub low: Option<f64>,
+    /// Reference range high bound, if given.
+    pub high: Option<f64>,
+}
+
+/// What the wallet knows about a resource after validating it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    /// ABDM health-information type.
+    pub hi_type: HiType,
+    /// Clinically relevant date, if the resource has one.
+    pub date: Option<FhirDateTime>,
+    /// One line for lists, e.g. `Hemoglobin A1c: 7.2 %`.
+    pub title: String,
+    /// Status that decides whether it is current (`active`, `completed`, …).
+    pub status: Option<String>,
+    /// `system|code` tokens of the main codes.
+    pub codes: Vec<String>,
+    /// Numeric values, for trends.
+    pub values: Vec<NumericValue>,
+    /// Lowercase words for text search.
+    pub keywords: String,
+}
+
+fn typed<T: DeserializeOwned>(resource: &Resource) -> Result<T, FhirError> {
+    // Fast path; path tracking costs time and is only needed to report an error.
+    if let Ok(value) = T::deserialize(&resource.json) {
+        return Ok(value);
+    }
+    serde_path_to_error::deserialize(&resource.json).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "$".to_string() } else { path };
+        FhirError::new(path, e.into_inner().to_string())
+    })
+}
+
+fn require(cond: bool, path: &str, message: &str) -> Result<(), FhirError> {
+    if cond {
+        Ok(())
+    } else {
+        Err(FhirError::new(path, message))
+    }
+}
+
+fn one_of(value: &str, path: &str, allowed: &[&str]) -> Result<(), FhirError> {
+    require(
+        allowed.contains(&value),
+        path,
+        &format!("'{value}' is not one of: {}", allowed.join(", ")),
+    )
+}
+
+fn numeric_values(
+    code: &CodeableConcept,
+    q: Option<&Quantity>,
+    ranges: &[ReferenceRange],
+) -> Option<NumericValue> {
+    let q = q?;
+    let value = q.value?;
+    let range = ranges.first();
+    Some(NumericValue {
+        code: code.tokens().next().unwrap_or_default(),
+        label: code.label().unwrap_or_default(),
+        value,
+        unit: q.unit.clone().or_else(|| q.code.clone()).unwrap_or_default(),
+        low: range.and_then(|r| r.low.as_ref()).and_then(|q| q.value),
+        high: range.and_then(|r| r.high.as_ref()).and_then(|q| q.value),
+    })
+}
+
+fn describe(resource: &Resource) -> Result<Description, FhirError> {
+    let kind = resource.resource_type();
+    let mut codes = Vec::new();
+    let mut values = Vec::new();
+    let mut status = None;
+    let (hi_type, date, title) = match kind {
+        "Observation" => {
+            let o: Observation = typed(resource)?;
+            one_of(
+                &o.status,
+                "status",
+                &[
+                    "registered",
+                    "preliminary",
+                    "final",
+                    "amended",
+                    "corrected",
+                    "cancelled",
+                    "entered-in-error",
+                    "unknown",
+                ],
+            )?;
+            codes.extend(o.code.tokens());
+            if let Some(v) = numeric_values(&o.code, o.value_quantity.as_ref(), &o.reference_range) {
+                values.push(v);
+            }
+            for c in &o.component {
+                codes.extend(c.code.tokens());
+                if let Some(v) = numeric_values(&c.code, c.value_quantity.as_ref(), &c.reference_range) {
+                    values.push(v);
+                }
+            }
+            status = Some(o.status.clone());
+            let hi =
+                if o.has_category("laboratory") || o.has_category("imaging") || o.has_category("procedure") {
+                    HiType::DiagnosticReport
+                } else {
+                    HiType::WellnessRecord
+                };
+            let label = o.code.label().unwrap_or_else(|| "Observation".into());
+            let title = match o.value_display() {
+                Some(v) => format!("{label}: {v}"),
+                None => label,
+            };
+            (hi, o.when().cloned(), title)
+        }
+        "Condition" => {
+            let c: Condition = typed(resource)?;
+            if let Some(code) = &c.code {
+                codes.extend(code.tokens());
+            }
+            status = c
+                .clinical_status
+                .as_ref()
+                .and_then(|s| s.coding.first())
+                .and_then(|c| c.code.clone());
+            let title = c
+                .code
+                .as_ref()
+                .and_then(CodeableConcept::label)
+                .unwrap_or_else(|| "Condition".into());
+            (
+                HiType::OPConsultation,
+                c.onset_date_time.or(c.recorded_date),
+                title,
+            )
+        }
+        "MedicationRequest" => {
+            let m: MedicationRequest = typed(resource)?;
+            require(
+                m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
+                "medication[x]",
+                "a MedicationRequest needs medicationCodeableConcept or medicationReference",
+            )?;
+            one_of(
+                &m.status,
+                "status",
+                &[
+                    "active",
+                    "on-hold",
+                    "cancelled",
+                    "completed",
+                    "entered-in-error",
+                    "stopped",
+                    "draft",
+                    "unknown",
+                ],
+            )?;
+            if let Some(cc) = &m.medication_codeable_concept {
+                codes.extend(cc.tokens());
+            }
+            status = Some(m.status.clone());
+            let mut title = m.medication().unwrap_or_else(|| "Medication".into());
+            if let Some(dose) = m.dosage_instruction.first().and_then(|d| d.text.as_ref()) {
+                title = format!("{title} ({dose})");
+            }
+            (HiType::Prescription, m.authored_on, title)
+        }
+        "MedicationStatement" => {
+            let m: MedicationStatement = typed(resource)?;
+            require(
+                m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
+                "medication[x]",
+                "a MedicationStatement needs medicationCodeableConcept or medicationReference",
+            )?;
+            if let Some(cc) = &m.medication_codeable_concept {
+                codes.extend(cc.tokens());
+            }
+            status = Some(m.status.clone());
+            let date = m
+                .effective_date_time
+                .clone()
+                .or_else(|| m.effective_period.as_ref().and_then(|p| p.start.clone()))
+                .or(m.date_asserted.clone());
+            (
+                HiType::Prescription,
+                date,
+                m.medication().unwrap_or_else(|| "Medication".into()),
+            )
+        }
+        "AllergyIntolerance" => {
+            let a: AllergyIntolerance = typed(resource)?;
+            if let Some(code) = &a.code {
+                codes.extend(code.tokens());
+            }
+            status = a
+                .clinical_status
+                .as_ref()
+                .and_then(|s| s.coding.first())
+                .and_then(|c| c.code.clone());
+            let substance = a
+                .code
+                .as_ref()
+                .and_then(CodeableConcept::label)
+                .unwrap_or_else(|| "unknown substance".into());
+            (
+                HiType::OPConsultation,
+                a.onset_date_time.or(a.recorded_date),
+                format!("Allergy: {substance}"),
+            )
+        }
+        "Immunization" => {
+            let i: Immunization = typed(resource)?;
+            require(
+                i.occurrence_date_time.is_some() || i.occurrence_string.is_some(),
+                "occurrence[x]",
+                "an Immunization needs occurrenceDateTime or occurrenceString",
+            )?;
+            one_of(
+                &i.status,
+                "status",
+                &["completed", "entered-in-error", "not-done"],
+            )?;
+            codes.extend(i.vaccine_code.tokens());
+            status = Some(i.status.clone());
+            let title = i.vaccine_code.label().unwrap_or_else(|| "Vaccination".into());
+            (HiType::ImmunizationRecord, i.occurrence_date_time, title)
+        }
+        "DiagnosticReport" => {
+            let d: DiagnosticReport = typed(resource)?;
+            codes.extend(d.code.tokens());
+            status = Some(d.status.clone());
+            let date = d
+                .effective_date_time
+                .or_else(|| d.effective_period.and_then(|p| p.start))
+                .or(d.issued);
+            (
+                HiType::DiagnosticReport,
+                date,
+                d.code.label().unwrap_or_else(|| "Diagnostic report".into()),
+            )
+        }
+        "DocumentReference" => {
+            let d: DocumentReference = typed(resource)?;
+            require(
+                !d.content.is_empty(),
+                "content",
+                "a DocumentReference needs at least one content",
+            )?;
+            status = Some(d.status.clone());
+            let discharge = d
+                .r#type
+                .as_ref()
+                .is_some_and(|t| t.has_code("http://loinc.org", "18842-5"));
+            if let Some(t) = &d.r#type {
+                codes.extend(t.tokens());
+            }
+            let title = d
+                .description
+                .clone()
+                .or_else(|| d.content.iter().find_map(|c| c.attachment.title.clone()))
+                .or_else(|| d.r#type.as_ref().and_then(CodeableConcept::label))
+                .unwrap_or_else(|| "Document".into());
+            let date = d
+                .date
+                .or_else(|| d.content.first().and_then(|c| c.attachment.creation.clone()));
+            let hi = if discharge {
+                HiType::DischargeSummary
+            } else {
+                HiType::HealthDocumentRecord
+            };
+            (hi, date, title)
+        }
+        "Encounter" => {
+            let e: Encounter = typed(resource)?;
+            status = Some(e.status.clone());
+            let discharged = e
+                .hospitalization
+                .as_ref()
+                .is_some_and(|h| h.get("dischargeDisposition").is_some());
+            let inpatient = matches!(e.class.code.as_deref(), Some("IMP" | "ACUTE" | "NONAC"));
+            let kind = e
+                .r#type
+                .first()
+                .and_then(CodeableConcept::label)
+                .or(e.class.display.clone())
+                .unwrap_or_else(|| "Visit".into());
+            let title = match e.reason_code.first().and_then(CodeableConcept::label) {
+                Some(reason) => format!("{kind}: {reason}"),
+                None => kind,
+            };
+            let hi = if inpatient && discharged {
+                HiType::DischargeSummary
+            } else {
+                HiType::OPConsultation
+            };
+            (hi, e.period.and_then(|p| p.start), title)
+        }
+        "Procedure" => {
+            let p: Procedure = typed(resource)?;
+            if let Some(code) = &p.code {
+                codes.extend(code.tokens());
+            }
+            status = Some(p.status.clone());
+            let date = p
+                .performed_date_time
+                .or_else(|| p.performed_period.and_then(|p| p.start));
+            (
+                HiType::OPConsultation,
+                date,
+                p.code
+                    .and_then(|c| c.label())
+                    .unwrap_or_else(|| "Procedure".into()),
+            )
+        }
+        "Coverage" => {
+            let c: Coverage = typed(resource)?;
+            require(
+                !c.payor.is_empty(),
+                "payor",
+                "a Coverage needs at least one payor",
+            )?;
+            status = Some(c.status.clone());
+            let payor = c
+                .payor
+                .iter()
+                .find_map(|p| p.display.clone())
+                .unwrap_or_else(|| "insurer".into());
+            let title = match &c.subscriber_id {
+                Some(member) => format!("Coverage: {payor} ({member})"),
+                None => format!("Coverage: {payor}"),
+            };
+            (
+                HiType::HealthDocumentRecord,
+                c.period.and_then(|p| p.start),
+                title,
+            )
+        }
+        "Claim" => {
+            let c: Claim = typed(resource)?;
+            one_of(
+                &c.r#use,
+                "use",
+                &["claim", "preauthorization", "predetermination"],
+            )?;
+            status = Some(c.status.clone());
+            let mut title = format!(
+                "Claim: {}",
+                c.r#type.label().unwrap_or_else(|| "insurance".into())
+            );
+            if let Some(total) = &c.total
+                && let Some(v) = total.value
+            {
+                title.push_str(&format!(
+                    " {} {}",
+                    format_number(v),
+                    total.currency.as_deref().unwrap_or("")
+                ));
+            }
+            (
+                HiType::HealthDocumentRecord,
+                Some(c.created),
+                title.trim().to_string(),
+            )
+        }
+        "Patient" => {
+            let p: Patient = typed(resource)?;
+            let name = p
+                .name
+                .iter()
+                .find_map(HumanName::label)
+                .unwrap_or_else(|| "Patient".into());
+            (HiType::HealthDocumentRecord, None, format!("Patient: {name}"))
+        }
+        "Composition" => {
+            let c: Composition = typed(resource)?;
+            codes.extend(c.r#type.tokens());
+            status = Some(c.status.clone());
+            let hi = HiType::ALL
+                .into_iter()
+                .find(|t| t.snomed().is_some_and(|code| c.r#type.has_any_code(code)))
+                .unwrap_or(HiType::HealthDocumentRecord);
+            (hi, Some(c.date), c.title)
+        }
+        other => {
+            let title = match resource.id() {
+                Some(id) => format!("{other} {id}"),
+                None => other.to_string(),
+            };
+            (HiType::HealthDocumentRecord, None, title)
+        }
+    };
+    let mut keywords = String::with_capacity(256);
+    keywords.push_str(kind);
+    keywords.push(' ');
+    keywords.push_str(&title);
+    collect_keywords(&resource.json, &mut keywords);
+    for code in &codes {
+        keywords.push(' ');
+        keywords.push_str(code.rsplit('|').next().unwrap_or(code));
+    }
+    let mut keywords = dedup_words(&keywords.to_lowercase());
+    truncate_at_char(&mut keywords, KEYWORDS_MAX);
+    Ok(Description {
+        hi_type,
+        date,
+        title,
+        status,
+        codes,
+        values,
+        keywords,
+    })
+}
+
+const KEYWORD_FIELDS: &[&str] = &[
+    "display",
+    "text",
+    "title",
+    "description",
+    "conclusion",
+    "valueString",
+    "family",
+    "given",
+    "note",
+];
+
+fn collect_keywords(value: &Value, out: &mut String) {
+    if out.len() > KEYWORDS_MAX {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    Value::String(s) if KEYWORD_FIELDS.contains(&key.as_str()) => {
+                        out.push(' ');
+                        out.push_str(s);
+                    }
+                    Value::Array(items) if key == "given" => {
+                        for s in items.iter().filter_map(Value::as_str) {
+                            out.push(' ');
+                            out.push_str(s);
+                        }
+                    }
+                    // Attachment data and narrative HTML are not search words.
+                    Value::String(_) => {}
+                    other if key != "data" => collect_keywords(other, out),
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_keywords(v, out)),
+        _ => {}
+    }
+}
+
+/// Keep at most this many bytes of search words per record.
+const KEYWORDS_MAX: usize = 600;
+
+/// Drops repeated words (codings often repeat their text), keeping first-seen order.
+fn dedup_words(text: &str) -> String {
+    let mut seen: Vec<&str> = Vec::with_capacity(32);
+    let mut out = String::with_capacity(text.len());
+    for w in text.split_whitespace() {
+        if !seen.contains(&w) {
+            seen.push(w);
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+    }
+    out
+}
+
+fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+/// Typed deserialisation used by views (summary, rendering) on stored resources.
+pub fn view<T: DeserializeOwned>(resource: &Resource) -> Result<T, FhirError> {
+    typed(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(value: &str) -> String {
+        format!(
+            r#"{{"resourceType":"Observation","id":"hba1c-1","status":"final",
+            "category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],
+            "code":{{"coding":[{{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}}]}},
+            "effectiveDateTime":"2024-03-01","valueQuantity":{{"value":{value},"unit":"%"}},"x-unknown":{{"kept":true}}}}"#
+        )
+    }
+
+    #[test]
+    fn observation_is_described() {
+        let r = read_resources(obs("7.2").as_bytes()).unwrap();
+        let (res, d) = &r[0];
+        assert_eq!(d.hi_type, HiType::DiagnosticReport);
+        assert_eq!(d.title, "Hemoglobin A1c: 7.2 %");
+        assert_eq!(d.codes, vec!["http://loinc.org|4548-4"]);
+        assert_eq!(d.values[0].value, 7.2);
+        assert!(d.keywords.contains("hemoglobin a1c"));
+        assert!(res.to_bytes().windows(9).any(|w| w == b"x-unknown"));
+    }
+
+    #[test]
+    fn bad_value_is_refused_with_its_path() {
+        let err = read_resources(obs("\"high\"").as_bytes()).unwrap_err();
+        assert_eq!(err.path, "valueQuantity.value", "{err}");
+    }
+
+    #[test]
+    fn bundle_entry_errors_carry_the_entry_path() {
+        let json = format!(
+            r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{}}},{{"resource":{{"resourceType":"Condition"}}}}]}}"#,
+            obs("1")
+        );
+        let err = read_resources(json.as_bytes()).unwrap_err();
+        assert_eq!(err.path, "entry[1].resource", "{err}");
+        assert!(err.message.contains("subject"), "{err}");
+    }
+
+    #[test]
+    fn message_bundles_are_refused() {
+        let err = read_resources(br#"{"resourceType":"Bundle","type":"message"}"#).unwrap_err();
+        assert_eq!(err.path, "type");
+    }
+
+    #[test]
+    fn canonical_bytes_ignore_key_order_and_spacing() {
+        let a = Resource::from_slice(br#"{"resourceType":"Basic","id":"a","code":{"text":"x"}}"#).unwrap();
+        let b =
+            Resource::from_slice(br#"{ "code": {"text":"x"}, "id":"a", "resourceType":"Basic" }"#).unwrap();
+        assert_eq!(a.canonical_bytes(), b.canonical_bytes());
+        assert_ne!(a.to_bytes(), b.to_bytes());
+    }
+
+    #[test]
+    fn unknown_types_are_kept() {
+        let r =
+            read_resources(br#"{"resourceType":"VisionPrescription","id":"v1","whatever":[1,2]}"#).unwrap();
+        assert_eq!(r[0].1.hi_type, HiType::HealthDocumentRecord);
+        assert_eq!(
+            r[0].0.to_bytes(),
+            br#"{"resourceType":"VisionPrescription","id":"v1","whatever":[1,2]}"#
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let err = read_resources(b"{\n  \"resourceType\": \"Patient\",,\n}").unwrap_err();
+        assert!(err.message.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn blood_pressure_reads_as_one_value() {
+        let json = br#"{"resourceType":"Observation","status":"final","code":{"text":"Blood pressure"},
+          "component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":130,"unit":"mmHg"}},
+                       {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"valueQuantity":{"value":85,"unit":"mmHg"}}]}"#;
+        let r = read_resources(json).unwrap();
+        assert_eq!(r[0].1.title, "Blood pressure: 130/85 mmHg");
+        assert_eq!(r[0].1.values.len(), 2);
+        assert_eq!(r[0].1.hi_type, HiType::WellnessRecord);
+    }
+}

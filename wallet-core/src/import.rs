@@ -1,0 +1,218 @@
+//! Turning files into records: FHIR JSON, PDFs and images, and age backups.
+//!
+//! The kind of a file is read from its first bytes, not its name. A file is
+//! accepted or refused whole: a malformed Bundle adds nothing.
+
+use std::io::Read;
+
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::fhir::date::FhirDateTime;
+use crate::fhir::{FhirError, Resource, read_resources};
+use crate::record::{NewRecord, Source};
+
+/// Largest file accepted (documents are stored whole, encrypted).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a file holds, judged by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// FHIR JSON.
+    Json,
+    /// A PDF document.
+    Pdf,
+    /// A JPEG image.
+    Jpeg,
+    /// A PNG image.
+    Png,
+    /// An age-encrypted file (an Amanat backup).
+    Age,
+}
+
+impl FileKind {
+    /// Sniffs the kind from the content.
+    pub fn detect(bytes: &[u8]) -> Option<FileKind> {
+        let trimmed = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(&[][..], |i| &bytes[i..]);
+        let trimmed = trimmed.strip_prefix("\u{feff}".as_bytes()).unwrap_or(trimmed);
+        if bytes.starts_with(b"%PDF-") {
+            Some(FileKind::Pdf)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(FileKind::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(FileKind::Png)
+        } else if bytes.starts_with(b"age-encryption.org/")
+            || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        {
+            Some(FileKind::Age)
+        } else if trimmed.starts_with(b"{") {
+            Some(FileKind::Json)
+        } else {
+            None
+        }
+    }
+
+    /// The MIME type of a document kind.
+    pub fn mime(self) -> Option<&'static str> {
+        match self {
+            FileKind::Pdf => Some("application/pdf"),
+            FileKind::Jpeg => Some("image/jpeg"),
+            FileKind::Png => Some("image/png"),
+            FileKind::Json | FileKind::Age => None,
+        }
+    }
+}
+
+/// Why a file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Not a kind of file the wallet takes.
+    #[error("not FHIR JSON, a PDF, a JPEG, a PNG or an Amanat backup")]
+    UnknownKind,
+    /// Too big.
+    #[error("{0} bytes is larger than the {MAX_FILE_BYTES}-byte limit")]
+    TooLarge(usize),
+    /// Malformed FHIR.
+    #[error("invalid FHIR {0}")]
+    Fhir(#[from] FhirError),
+    /// A backup that none of the given keys opens.
+    #[error(
+        "this backup is encrypted to a key or passphrase not given here (use --identity FILE or --backup-passphrase)"
+    )]
+    BackupLocked,
+    /// A damaged backup.
+    #[error("this backup is damaged: {0}")]
+    BackupDamaged(String),
+}
+
+/// Reads a non-backup file into records. `now` dates documents.
+pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRecord>, ImportError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ImportError::TooLarge(bytes.len()));
+    }
+    let source = Source::Import {
+        file: name.to_string(),
+    };
+    match FileKind::detect(bytes) {
+        Some(FileKind::Json) => Ok(read_resources(bytes)?
+            .into_iter()
+            .map(|(resource, description)| NewRecord::new(resource, description, source.clone()))
+            .collect()),
+        Some(kind @ (FileKind::Pdf | FileKind::Jpeg | FileKind::Png)) => {
+            let resource = document_reference(name, bytes, kind, now);
+            let description = resource.describe()?;
+            Ok(vec![NewRecord {
+                resource,
+                description,
+                source,
+                identity: Some(bytes.to_vec()),
+            }])
+        }
+        Some(FileKind::Age) | None => Err(ImportError::UnknownKind),
+    }
+}
+
+/// Wraps a PDF or image as a FHIR DocumentReference with the bytes inline.
+pub fn document_reference(name: &str, bytes: &[u8], kind: FileKind, now: i64) -> Resource {
+    let digest = Sha256::digest(bytes);
+    let id = data_encoding::HEXLOWER.encode(&digest[..12]);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let (type_text, category) = match kind {
+        FileKind::Pdf => ("Document", "Clinical document"),
+        _ => ("Image", "Clinical photograph or scan"),
+    };
+    let created = FhirDateTime::from_unix(now);
+    let value = json!({
+        "resourceType": "DocumentReference",
+        "id": id,
+        "status": "current",
+        "type": {"text": type_text},
+        "category": [{"text": category}],
+        "date": created.as_str(),
+        "description": stem,
+        "content": [{"attachment": {
+            "contentType": kind.mime(),
+            "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "size": bytes.len(),
+            "title": name,
+            "creation": created.as_str(),
+        }}],
+    });
+    // The value above always has a valid resourceType and id.
+    Resource::from_value(value).unwrap_or_else(|_| unreachable!("wallet-built DocumentReference is valid"))
+}
+
+/// Decrypts an age backup with any of the given identities.
+pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Result<Vec<u8>, ImportError> {
+    let armored =
+        FileKind::detect(bytes) == Some(FileKind::Age) && !bytes.starts_with(b"age-encryption.org/");
+    let reader: Box<dyn std::io::BufRead> = if armored {
+        Box::new(std::io::BufReader::new(age::armor::ArmoredReader::new(bytes)))
+    } else {
+        Box::new(bytes)
+    };
+    let decryptor =
+        age::Decryptor::new_buffered(reader).map_err(|e| ImportError::BackupDamaged(e.to_string()))?;
+    let mut stream = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys
+            | age::DecryptError::DecryptionFailed
+            | age::DecryptError::KeyDecryptionFailed => ImportError::BackupLocked,
+            other => ImportError::BackupDamaged(other.to_string()),
+        })?;
+    let mut out = Vec::new();
+    stream
+        .read_to_end(&mut out)
+        .map_err(|e| ImportError::BackupDamaged(e.to_string()))?;
+    Ok(out)
+}
+
+/// Whether an age file is passphrase-encrypted (so a passphrase should be asked for).
+pub fn backup_needs_passphrase(bytes: &[u8]) -> bool {
+    let armored = !bytes.starts_with(b"age-encryption.org/");
+    let reader: Box<dyn std::io::BufRead> = if armored {
+        Box::new(std::io::BufReader::new(age::armor::ArmoredReader::new(bytes)))
+    } else {
+        Box::new(bytes)
+    };
+    age::Decryptor::new_buffered(reader).is_ok_and(|d| d.is_scrypt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_sniffed_from_content() {
+        assert_eq!(FileKind::detect(b"  \n{\"a\":1}"), Some(FileKind::Json));
+        assert_eq!(FileKind::detect(b"%PDF-1.7"), Some(FileKind::Pdf));
+        assert_eq!(FileKind::detect(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(FileKind::Jpeg));
+        assert_eq!(FileKind::detect(b"\x89PNG\r\n\x1a\nxxxx"), Some(FileKind::Png));
+        assert_eq!(FileKind::detect(b"age-encryption.org/v1\n"), Some(FileKind::Age));
+        assert_eq!(FileKind::detect(b"hello"), None);
+    }
+
+    #[test]
+    fn pdf_becomes_a_document_reference() {
+        let pdf = crate::demo::simple_pdf("x", &[]);
+        let recs = records_from_file("scan of report.pdf", &pdf, 1_700_000_000).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].resource.resource_type(), "DocumentReference");
+        assert_eq!(recs[0].description.title, "scan of report");
+        assert_eq!(recs[0].identity.as_deref(), Some(&pdf[..]));
+    }
+
+    #[test]
+    fn unknown_files_are_refused() {
+        assert!(matches!(
+            records_from_file("x.txt", b"hello", 0),
+            Err(ImportError::UnknownKind)
+        ));
+    }
+}

@@ -1,0 +1,38 @@
+//! # Amanat wallet core
+//!
+//! A patient-held, encrypted personal health record wallet.
+//!
+//! - [`fhir`]: reading, validating and describing FHIR R4 resources and Bundles.
+//! - [`record`], [`profile`], [`national_id`]: the wallet's own model.
+//! - [`audit`]: the hash-chained audit log.
+//! - `vault` (feature `native`): the encrypted sled store.
+//!
+//! ```
+//! use wallet_core::fhir::{read_resources, HiType};
+//!
+//! let json = br#"{"resourceType":"Immunization","status":"completed",
+//!   "vaccineCode":{"text":"Tetanus toxoid"},"patient":{"reference":"Patient/1"},
+//!   "occurrenceDateTime":"2021-07-01"}"#;
+//! let (resource, about) = read_resources(json).unwrap().remove(0);
+//! assert_eq!(resource.resource_type(), "Immunization");
+//! assert_eq!(about.hi_type, HiType::ImmunizationRecord);
+//! assert_eq!(about.title, "Tetanus toxoid");
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod demo;
+pub mod fhir;
+pub mod ids;
+pub mod import;
+pub mod national_id;
+pub mod par;
+pub mod profile;
+pub mod record;
+pub mod summary;
+
+#[cfg(feature = "native")]
+pub mod export;
+#[cfg(feature = "native")]
+pub mod vault;

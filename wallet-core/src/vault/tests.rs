@@ -1,0 +1,213 @@
+use super::*;
+use crate::fhir::read_resources;
+use crate::profile::ProfileDraft;
+use crate::record::Source;
+
+fn pass(s: &str) -> SecretString {
+    SecretString::from(s.to_string())
+}
+
+fn new_vault(dir: &Path) -> Vault {
+    let owner = ProfileDraft {
+        name: "Ayesha Siddiqui".into(),
+        ..Default::default()
+    }
+    .build("2026-01-01", Relationship::Owner)
+    .unwrap();
+    Vault::create(
+        dir,
+        &pass("pw"),
+        CreateOptions {
+            kdf_log_n: MIN_KDF_LOG_N,
+            owner,
+        },
+    )
+    .unwrap()
+}
+
+fn obs(code: &str, value: f64, date: &str) -> NewRecord {
+    let json = format!(
+        r#"{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"Test {code}"}}]}},"effectiveDateTime":"{date}","valueQuantity":{{"value":{value},"unit":"%"}}}}"#
+    );
+    let (resource, description) = read_resources(json.as_bytes()).unwrap().remove(0);
+    NewRecord::new(resource, description, Source::Demo)
+}
+
+#[test]
+fn create_open_and_wrong_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let id = new_vault(&dir).wallet_id();
+    let reopened = Vault::open(&dir, &pass("pw")).unwrap();
+    assert_eq!(reopened.wallet_id(), id);
+    assert_eq!(reopened.owner().name, "Ayesha Siddiqui");
+    drop(reopened);
+    assert!(matches!(
+        Vault::open(&dir, &pass("nope")),
+        Err(VaultError::WrongPassphrase(_))
+    ));
+    assert!(matches!(
+        Vault::open(&tmp.path().join("none"), &pass("pw")),
+        Err(VaultError::NotFound(_))
+    ));
+}
+
+#[test]
+fn second_open_is_in_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = new_vault(tmp.path());
+    assert!(matches!(
+        Vault::open(tmp.path(), &pass("pw")),
+        Err(VaultError::InUse(_))
+    ));
+    drop(v);
+    assert!(Vault::open(tmp.path(), &pass("pw")).is_ok());
+}
+
+#[test]
+fn add_list_get_delete_and_dedup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = new_vault(tmp.path());
+    let owner = v.owner().id;
+    let records = vec![
+        obs("1", 1.0, "2020-01-05"),
+        obs("2", 2.0, "2024-06-01"),
+        obs("3", 3.0, "2022-03-03"),
+    ];
+    let out = v
+        .add_records(owner, records.clone(), Actor::Patient, "test")
+        .unwrap();
+    assert_eq!(out.added.len(), 3);
+    let again = v.add_records(owner, records, Actor::Patient, "test").unwrap();
+    assert_eq!((again.added.len(), again.duplicates.len()), (0, 3));
+
+    let listed = v
+        .list(&Query {
+            limit: Some(2),
+            ..Query::default()
+        })
+        .unwrap();
+    let dates: Vec<&str> = listed.iter().map(|m| m.day()).collect();
+    assert_eq!(dates, vec!["2024-06-01", "2022-03-03"]);
+
+    let since = crate::fhir::date::parse_bound("2021", false).unwrap();
+    assert_eq!(
+        v.list(&Query {
+            since: Some(since),
+            ..Query::default()
+        })
+        .unwrap()
+        .len(),
+        2
+    );
+    assert_eq!(
+        v.list(&Query {
+            text: Some("TEST 3".into()),
+            ..Query::default()
+        })
+        .unwrap()
+        .len(),
+        1
+    );
+    assert_eq!(
+        v.list(&Query {
+            types: vec!["wellnessrecord".into()],
+            ..Query::default()
+        })
+        .unwrap()
+        .len(),
+        3
+    );
+    assert_eq!(
+        v.list(&Query {
+            types: vec!["Condition".into()],
+            ..Query::default()
+        })
+        .unwrap()
+        .len(),
+        0
+    );
+
+    let first = listed[0].id;
+    let rec = v.get(first).unwrap();
+    assert_eq!(rec.meta.title, "Test 2: 2 %");
+    let short = &first.to_string()[..6];
+    assert_eq!(v.resolve_id(short).unwrap(), first);
+
+    v.delete(first).unwrap();
+    assert!(matches!(v.get(first), Err(VaultError::RecordNotFound(_))));
+    assert_eq!(v.record_count(), 2);
+    // Deleted content can be imported again.
+    let back = v
+        .add_records(owner, vec![obs("2", 2.0, "2024-06-01")], Actor::Patient, "test")
+        .unwrap();
+    assert_eq!(back.added.len(), 1);
+    assert_eq!(v.verify_audit().unwrap(), Ok(5));
+}
+
+#[test]
+fn tampered_record_fails_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = new_vault(tmp.path());
+    let owner = v.owner().id;
+    let out = v
+        .add_records(
+            owner,
+            vec![obs("1", 1.0, "2020-01-05"), obs("2", 2.0, "2021-01-05")],
+            Actor::Patient,
+            "t",
+        )
+        .unwrap();
+    let (bad, good) = (out.added[0], out.added[1]);
+    let k = key(P_RECORD, bad.as_bytes());
+    let mut bytes = v.raw_db().get(&k).unwrap().unwrap().to_vec();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    v.raw_db().insert(&k, bytes).unwrap();
+    let err = v.get(bad).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("record {bad} fails its integrity check")),
+        "{err}"
+    );
+    assert!(v.get(good).is_ok());
+    assert_eq!(v.list(&Query::default()).unwrap().len(), 2);
+    // A damaged record can still be deleted.
+    v.delete(bad).unwrap();
+    assert_eq!(v.list(&Query::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn passphrase_change_keeps_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = new_vault(tmp.path());
+    let owner = v.owner().id;
+    v.add_records(owner, vec![obs("1", 1.0, "2020-01-05")], Actor::Patient, "t")
+        .unwrap();
+    v.change_passphrase(&pass("new"), None).unwrap();
+    drop(v);
+    assert!(matches!(
+        Vault::open(tmp.path(), &pass("pw")),
+        Err(VaultError::WrongPassphrase(_))
+    ));
+    let v = Vault::open(tmp.path(), &pass("new")).unwrap();
+    assert_eq!(v.record_count(), 1);
+    assert_eq!(v.verify_audit().unwrap(), Ok(3));
+}
+
+#[test]
+fn pages_roll_over_and_list_stays_ordered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = new_vault(tmp.path());
+    let owner = v.owner().id;
+    let records: Vec<NewRecord> = (0..(catalog::PAGE_CAP + 40))
+        .map(|i| obs(&format!("c{i}"), i as f64, &format!("2024-05-{:02}", i % 28 + 1)))
+        .collect();
+    v.add_records(owner, records, Actor::Patient, "t").unwrap();
+    drop(v);
+    let v = Vault::open(tmp.path(), &pass("pw")).unwrap();
+    assert_eq!(v.directory.pages.len(), 2);
+    let all = v.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), catalog::PAGE_CAP + 40);
+    assert!(all.windows(2).all(|w| w[0].sort_key >= w[1].sort_key));
+}
