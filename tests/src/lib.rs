@@ -202,3 +202,71 @@ pub fn write_json(path: &Path, value: &serde_json::Value) {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A relay (`amanat relay`) on a free loopback port, stopped when dropped.
+pub struct TestRelay {
+    child: std::process::Child,
+    /// Its base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    /// Its store directory.
+    pub store: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl TestRelay {
+    /// Starts a relay; waits for the line saying where it listens.
+    pub fn start(rate_limit: u32) -> TestRelay {
+        use std::io::BufRead;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let store = tmp.path().join("relay");
+        let mut child = Command::new(amanat_bin())
+            .args(["relay", "--bind", "127.0.0.1:0", "--store"])
+            .arg(&store)
+            .args(["--rate-limit", &rate_limit.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("relay starts");
+        let stdout = child.stdout.take().expect("relay stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("relay reports its address");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in relay output: {line}"))
+            .to_string();
+        TestRelay {
+            child,
+            url,
+            store,
+            _tmp: tmp,
+        }
+    }
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `amanat` with only the given environment (no wallet): the doctor's side.
+pub fn amanat_bare(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(amanat_bin());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AMANAT_") {
+            c.env_remove(k);
+        }
+    }
+    // No provider identity or wallet lying around in the real home directory.
+    c.env("AMANAT_KDF_WORK_FACTOR", "10")
+        .env("XDG_DATA_HOME", std::env::temp_dir().join("amanat-tests-no-home"))
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(args).output().expect("amanat runs").into()
+}

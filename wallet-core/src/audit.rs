@@ -94,6 +94,42 @@ pub enum Event {
         /// What happened.
         text: String,
     },
+    /// A share was created.
+    ShareCreated {
+        /// Grant id.
+        grant: String,
+        /// Who may open it.
+        to: String,
+        /// ABDM purpose code.
+        purpose: String,
+        /// Number of records.
+        records: u64,
+        /// Expiry (seconds since 1970).
+        expires: i64,
+        /// `offline` or the relay URL.
+        via: String,
+    },
+    /// A recipient fetched a share from the relay (as the relay's log reports).
+    ShareFetched {
+        /// Grant id.
+        grant: String,
+        /// When the relay served it.
+        at: i64,
+        /// Which use it was.
+        use_number: u32,
+    },
+    /// The patient revoked a share.
+    ShareRevoked {
+        /// Grant id.
+        grant: String,
+    },
+    /// A registry's provider list was trusted.
+    RegistryTrusted {
+        /// Registry name.
+        registry: String,
+        /// Providers listed.
+        providers: u64,
+    },
 }
 
 /// One entry of the log.
@@ -184,6 +220,31 @@ impl AuditEntry {
             Event::Read { record } => format!("read {record}"),
             Event::Denied { what, reason } => format!("denied {what}: {reason}"),
             Event::Note { text } => text.clone(),
+            Event::ShareCreated {
+                grant,
+                to,
+                purpose,
+                records,
+                expires,
+                via,
+            } => format!(
+                "shared {records} record(s) with {to} for {purpose} until {} ({via}), grant {grant}",
+                crate::grant::human_time(*expires)
+            ),
+            Event::ShareFetched {
+                grant,
+                at,
+                use_number,
+            } => {
+                format!(
+                    "share {grant} opened (use {use_number}) at {}",
+                    crate::grant::human_time(*at)
+                )
+            }
+            Event::ShareRevoked { grant } => format!("revoked share {grant}"),
+            Event::RegistryTrusted { registry, providers } => {
+                format!("trusted registry '{registry}' ({providers} providers)")
+            }
         }
     }
 }

@@ -22,17 +22,26 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod base45;
 pub mod demo;
 pub mod fhir;
+pub mod grant;
 pub mod ids;
 pub mod import;
+pub mod link;
 pub mod national_id;
 pub mod par;
 pub mod profile;
+pub mod provider;
+pub mod qr;
 pub mod record;
+pub mod relay;
+pub mod share;
 pub mod summary;
 
 #[cfg(feature = "native")]
 pub mod export;
+#[cfg(feature = "native")]
+pub mod secret_file;
 #[cfg(feature = "native")]
 pub mod vault;

@@ -96,6 +96,22 @@ fn is_current(status: Option<&str>, active: &[&str]) -> bool {
 }
 
 impl Summary {
+    /// The records behind the summary, in its order: problems, allergies,
+    /// medications, immunizations, then the latest result and vital of each kind.
+    pub fn record_ids(&self) -> Vec<String> {
+        let items = self
+            .problems
+            .iter()
+            .chain(&self.allergies)
+            .chain(&self.medications)
+            .chain(&self.immunizations);
+        let latest = self.results.iter().chain(&self.vitals);
+        items
+            .map(|i| i.id.clone())
+            .chain(latest.map(|l| l.id.clone()))
+            .collect()
+    }
+
     /// Builds the summary from catalog entries (any order).
     pub fn from_metas(metas: &[RecordMeta]) -> Summary {
         let mut sorted: Vec<&RecordMeta> = metas.iter().collect();

@@ -85,6 +85,9 @@ pub enum VaultError {
     /// No record has that id.
     #[error("no record '{0}' in this wallet")]
     RecordNotFound(String),
+    /// No share has that id.
+    #[error("no share '{0}' in this wallet (see `amanat grants`)")]
+    GrantNotFound(String),
     /// A short id matches several records.
     #[error("'{0}' matches {1} records; type more of the id")]
     AmbiguousId(String, usize),
@@ -123,6 +126,8 @@ const P_PAGE: &[u8] = b"c/";
 const P_DEDUP: &[u8] = b"h/";
 const P_AUDIT: &[u8] = b"a/";
 const P_PROFILE: &[u8] = b"p/";
+const P_GRANT: &[u8] = b"g/";
+const P_REGISTRY: &[u8] = b"t/";
 
 fn key(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + rest.len());
@@ -155,6 +160,41 @@ struct StoredRecord {
     meta: RecordMeta,
     dedup: [u8; 32],
     resource: Vec<u8>,
+}
+
+/// A share as the wallet remembers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredGrant {
+    /// Grant id (`jti`).
+    pub id: String,
+    /// The signed grant, compact JWS.
+    pub jws: String,
+    /// The link as given to the doctor (it holds the bearer key, so it stays sealed here).
+    pub link: String,
+    /// The relay's URL for this share, if it went through one.
+    pub relay_url: Option<String>,
+    /// Whose records.
+    pub profile: ProfileId,
+    /// Who may open it, in words.
+    pub to: String,
+    /// ABDM purpose code.
+    pub purpose: String,
+    /// `view` or `store`.
+    pub mode: String,
+    /// Number of records.
+    pub records: usize,
+    /// Created (seconds since 1970).
+    pub created: i64,
+    /// Expiry.
+    pub expires: i64,
+    /// Use limit.
+    pub max_uses: Option<u32>,
+    /// Revoked by the patient.
+    pub revoked: bool,
+    /// Uses the relay reported when last asked.
+    pub uses: u32,
+    /// Relay accesses already copied into the audit log.
+    pub accesses_logged: u32,
 }
 
 /// A record read back from the vault.
@@ -522,10 +562,10 @@ impl Vault {
         &self.keys.age
     }
 
-    /// Signs bytes with the wallet's ed25519 key.
-    pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
-        use ed25519_dalek::Signer;
-        self.keys.signing.sign(message)
+    /// The wallet's ed25519 signing key: it signs consent grants and requests to
+    /// relays. It never leaves the process.
+    pub fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.keys.signing
     }
 
     /// When the wallet was created (seconds since 1970).
@@ -914,6 +954,75 @@ impl Vault {
         self.commit(batch)?;
         self.directory = directory;
         Ok(removed)
+    }
+
+    // ---- shares ------------------------------------------------------------------
+
+    /// Records a new share and its audit entry in one step.
+    pub fn add_grant(&mut self, grant: &StoredGrant, event: Event) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = key(P_GRANT, grant.id.as_bytes());
+        batch.insert(k.clone(), self.seal_json(&k, grant));
+        self.append_audit(&mut batch, Actor::Patient, event);
+        self.commit(batch)
+    }
+
+    /// Updates a share (revoked, accesses seen) with its audit entries, in one step.
+    pub fn update_grant(&mut self, grant: &StoredGrant, events: Vec<(Actor, Event)>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = key(P_GRANT, grant.id.as_bytes());
+        batch.insert(k.clone(), self.seal_json(&k, grant));
+        for (actor, event) in events {
+            self.append_audit(&mut batch, actor, event);
+        }
+        self.commit(batch)
+    }
+
+    /// Every share made from this wallet, newest first.
+    pub fn grants(&self) -> Result<Vec<StoredGrant>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_GRANT) {
+            let (k, v) = item?;
+            out.push(self.open_json::<StoredGrant>(&k, &v, "a share's record")?);
+        }
+        out.sort_by_key(|g| std::cmp::Reverse(g.created));
+        Ok(out)
+    }
+
+    /// The share whose id is, or starts with, `text`.
+    pub fn grant(&self, text: &str) -> Result<StoredGrant> {
+        let text = text.trim();
+        let mut matches: Vec<StoredGrant> = self
+            .grants()?
+            .into_iter()
+            .filter(|g| g.id.starts_with(text))
+            .collect();
+        match matches.len() {
+            0 => Err(VaultError::GrantNotFound(text.to_string())),
+            1 => Ok(matches.remove(0)),
+            n => Err(VaultError::AmbiguousId(text.to_string(), n)),
+        }
+    }
+
+    /// Trusts a registry's signed provider list (already verified by the caller).
+    pub fn trust_registry(&mut self, thumbprint: &str, signed_snapshot: &str, event: Event) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = key(P_REGISTRY, thumbprint.as_bytes());
+        batch.insert(k.clone(), self.meta.seal(&k, signed_snapshot.as_bytes()));
+        self.append_audit(&mut batch, Actor::Patient, event);
+        self.commit(batch)
+    }
+
+    /// The trusted registries: (key thumbprint, signed snapshot text).
+    pub fn registries(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_REGISTRY) {
+            let (k, v) = item?;
+            let plain = self.open_meta(&k, &v, "a trusted registry")?;
+            let thumb = String::from_utf8_lossy(&k[P_REGISTRY.len()..]).into_owned();
+            out.push((thumb, String::from_utf8_lossy(&plain).into_owned()));
+        }
+        Ok(out)
     }
 
     // ---- audit -------------------------------------------------------------------

@@ -5,4 +5,5 @@ mod audit;
 mod crash;
 mod import_export;
 mod profiles;
+mod sharing;
 mod vault_safety;

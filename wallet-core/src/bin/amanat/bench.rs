@@ -77,21 +77,53 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let mut figures = Vec::new();
-    let mut report = |name: &str, value: f64, unit: &str, target: &str| {
-        if !args.json {
-            println!("  {name:<44} {value:>12.3} {unit:<10} {target}");
+/// Collects figures and prints them as they come.
+struct Report {
+    json: bool,
+    figures: Vec<serde_json::Value>,
+}
+
+impl Report {
+    fn add(&mut self, name: &str, value: f64, unit: &str, target: &str) {
+        if !self.json {
+            println!("  {name:<62} {value:>12.3} {unit:<10} {target}");
         }
-        figures.push(json!({"name": name, "value": value, "unit": unit, "target": target}));
-    };
-    if !args.json {
-        println!(
-            "Amanat vault benchmark ({} cores)",
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        );
+        self.figures
+            .push(json!({"name": name, "value": value, "unit": unit, "target": target}));
     }
+
+    fn heading(&self, text: &str) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let mut report = Report {
+        json: args.json,
+        figures: Vec::new(),
+    };
+    report.heading(&format!(
+        "Amanat benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    ));
+    if args.only.as_deref() != Some("share") {
+        vault(&args, &mut report)?;
+    }
+    if args.only.as_deref() != Some("vault") {
+        share(&mut report)?;
+    }
+    if args.json {
+        output::json(&report.figures)?;
+    }
+    Ok(())
+}
+
+fn vault(args: &BenchArgs, report: &mut Report) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    report.heading("Vault");
+    let mut report = |name: &str, value: f64, unit: &str, target: &str| report.add(name, value, unit, target);
 
     // Unlock cost at the pinned scrypt work factor, on its own.
     let kdf_dir = tmp.path().join("kdf");
@@ -193,8 +225,210 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "µs",
         "<= 1000",
     );
-    if args.json {
-        output::json(&figures)?;
+    Ok(())
+}
+
+/// Sharing: make and open a 50-record share; the size of a 20-entry summary QR,
+/// against the same bundle as a SMART Health Card.
+fn share(report: &mut Report) -> Result<()> {
+    use wallet_core::grant::{AccessMode, Grant, Grantee, Purpose};
+    use wallet_core::link::ShareLink;
+    use wallet_core::share::{Lock, ShareInput};
+
+    report.heading("Sharing");
+    let tmp = tempfile::tempdir()?;
+    let mut vault = new_vault(&tmp.path().join("share"), MIN_KDF_LOG_N)?;
+    import(
+        &mut vault,
+        &bundle_bytes(&wallet_core::demo::family(400, now(), 3).owner),
+    )?;
+    let patient = vault.owner().name.clone();
+    let grant = |now: i64| Grant {
+        v: 1,
+        jti: wallet_core::ids::RecordId::random().to_string(),
+        wallet: String::new(),
+        patient: patient.clone(),
+        to: Grantee::Bearer,
+        purpose: Purpose::CareManagement,
+        mode: AccessMode::View,
+        iat: now,
+        nbf: now,
+        exp: now + 86_400,
+        uses: None,
+        records: Vec::new(),
+    };
+    let relay_url = "https://relay.example.org/v1/shares/0123456789abcdef";
+    let query = Query {
+        types: vec!["Observation".into()],
+        limit: Some(50),
+        ..Query::default()
+    };
+    // Select, bundle, compress, encrypt, sign, encode the link, draw the QR as PNG.
+    let (create, (link_text, ciphertext)) = time_n(21, || {
+        let metas = vault.list(&query)?;
+        let inputs = metas
+            .iter()
+            .map(|m| {
+                Ok(ShareInput {
+                    id: m.id.to_string(),
+                    resource_type: m.resource_type.clone(),
+                    bytes: vault.get(m.id)?.bytes,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let sealed = wallet_core::share::seal(&inputs, grant(now()), vault.signing_key(), Lock::Bearer)?;
+        let text = sealed.link(Some(relay_url), &vault.verifying_key()).encode();
+        let qr = wallet_core::qr::Qr::new(&text)?;
+        let (side, pixels) = qr.to_pixels(4);
+        let mut png = Vec::new();
+        image::GrayImage::from_raw(side as u32, side as u32, pixels)
+            .ok_or_else(|| anyhow::anyhow!("QR image size"))?
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+        std::hint::black_box(png);
+        Ok((text, sealed.ciphertext))
+    })?;
+    report.add(
+        "create a 50-record share (select, bundle, encrypt, sign, QR PNG)",
+        ms(create),
+        "ms",
+        "<= 10",
+    );
+    let (open, records) = time_n(21, || {
+        let link = ShareLink::decode(&link_text)?;
+        Ok(wallet_core::share::open(&link, &ciphertext, now(), None, None)?
+            .records
+            .len())
+    })?;
+    report.add(
+        &format!("receive, verify and decrypt it ({records} records, no network)"),
+        ms(open),
+        "ms",
+        "<= 5",
+    );
+
+    // The 20-entry patient summary as an offline QR code.
+    let all = vault.list(&Query::default())?;
+    let mut ids = wallet_core::summary::Summary::from_metas(&all).record_ids();
+    ids.truncate(20);
+    let mut inputs = Vec::new();
+    for id in &ids {
+        let r = vault.get(id.parse()?)?;
+        inputs.push(ShareInput {
+            id: id.clone(),
+            resource_type: r.meta.resource_type.clone(),
+            bytes: r.bytes,
+        });
+    }
+    let version_of = |text: &str| {
+        wallet_core::qr::Qr::new(text)
+            .map(|q| f64::from(q.version()))
+            .unwrap_or(f64::NAN)
+    };
+    let json_bytes: usize = inputs.iter().map(|i| i.bytes.len()).sum();
+    report.add(
+        &format!("{}-entry summary: FHIR JSON", inputs.len()),
+        json_bytes as f64,
+        "bytes",
+        "",
+    );
+    let text = wallet_core::share::seal(&inputs, grant(now()), vault.signing_key(), Lock::Bearer)?
+        .link(None, &vault.verifying_key())
+        .encode();
+    report.add("  offline link", text.len() as f64, "chars", "");
+    report.add(
+        "  QR version at EC M (offline, records inside)",
+        version_of(&text),
+        "version",
+        "<= 30",
+    );
+    let (shc_chars, shc_version) = smart_health_card(&inputs)?;
+    report.add(
+        "  the same bundle as a SMART Health Card: QR text",
+        shc_chars as f64,
+        "chars",
+        "",
+    );
+    report.add(
+        "  the same bundle as a SMART Health Card: QR version at EC M",
+        shc_version,
+        "version",
+        "",
+    );
+    for n in [8usize, 12, 16] {
+        let text = wallet_core::share::seal(&inputs[..n], grant(now()), vault.signing_key(), Lock::Bearer)?
+            .link(None, &vault.verifying_key())
+            .encode();
+        report.add(
+            &format!("  first {n} entries: QR version at EC M (offline)"),
+            version_of(&text),
+            "version",
+            "",
+        );
     }
     Ok(())
+}
+
+/// The records as a SMART Health Card QR: minified as the SHC spec asks (no ids,
+/// meta, narrative, CodeableConcept.text or Coding.display), raw DEFLATE, a JWS
+/// with an ES256-sized signature, numeric-encoded after `shc:/`.
+fn smart_health_card(inputs: &[wallet_core::share::ShareInput]) -> Result<(usize, f64)> {
+    use base64::Engine;
+    use std::io::Write;
+    fn minify(v: &mut serde_json::Value, top: bool) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if top {
+                    map.remove("id");
+                    map.remove("meta");
+                    map.remove("text");
+                }
+                if map.contains_key("coding") {
+                    map.remove("text");
+                }
+                if map.contains_key("system") && map.contains_key("code") {
+                    map.remove("display");
+                }
+                for (_, child) in map.iter_mut() {
+                    minify(child, false);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| minify(i, false)),
+            _ => {}
+        }
+    }
+    let entries: Vec<serde_json::Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v: serde_json::Value = serde_json::from_slice(&r.bytes).unwrap_or_default();
+            minify(&mut v, true);
+            json!({"fullUrl": format!("resource:{i}"), "resource": v})
+        })
+        .collect();
+    let payload = json!({
+        "iss": "https://amanat.example.org/issuer",
+        "nbf": now(),
+        "vc": {"type": ["https://smarthealth.cards#health-card"],
+               "credentialSubject": {"fhirVersion": "4.0.1",
+                                     "fhirBundle": {"resourceType": "Bundle", "type": "collection", "entry": entries}}}
+    });
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&serde_json::to_vec(&payload)?)?;
+    let compressed = deflate.finish()?;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = r#"{"zip":"DEF","alg":"ES256","kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s"}"#;
+    let jws = format!(
+        "{}.{}.{}",
+        b64.encode(header),
+        b64.encode(&compressed),
+        b64.encode([7u8; 64])
+    );
+    let digits: String = jws.bytes().map(|c| format!("{:02}", c - 45)).collect();
+    let text = format!("shc:/{digits}");
+    let version = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map(|q| match q.version() {
+            qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => f64::from(v),
+        })
+        .unwrap_or(f64::NAN);
+    Ok((text.len(), version))
 }

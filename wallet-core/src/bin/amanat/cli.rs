@@ -17,9 +17,16 @@ Environment:
   AMANAT_PASSPHRASE   passphrase for scripts (instead of the prompt)
   AMANAT_PROFILE      profile handle (instead of --profile)
 
+Sharing:
+  amanat share --summary --purpose CAREMGT --expires 24h --offline    a QR code with the records inside
+  amanat share ID… --purpose CAREMGT --expires 2h --relay URL         a QR code pointing at a relay
+  amanat receive AMANAT:…   (or --qr-image photo.jpg)                 the doctor's side: verify and read
+  amanat grants · amanat grants revoke GRANT                          who has what; take it back
+
 Exit codes:
   0 success   1 error   2 bad arguments   3 wrong passphrase
-  4 integrity failure (tampered data, broken audit chain)   5 wallet in use";
+  4 integrity failure (tampered data, broken audit chain)   5 wallet in use
+  6 share refused (expired, revoked, altered, not for you, unreadable)";
 
 /// Amanat: your health records, encrypted, in your own hands.
 #[derive(Debug, Parser)]
@@ -72,8 +79,214 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show the audit log of everything that touched the wallet, or verify its chain.
     Audit(AuditArgs),
-    /// Measure import, list, search and show speed on a temporary wallet.
+    /// Share records with a doctor through a QR code: a signed consent grant plus the
+    /// records encrypted with age, inside the QR (--offline) or at a relay (--relay URL).
+    Share(ShareArgs),
+    /// Open a share (the doctor's side): verify it and show the records. No wallet needed.
+    Receive(ReceiveArgs),
+    /// The shares you made: who, what, until when, uses; revoke them.
+    Grants(GrantsArgs),
+    /// Run a relay: an HTTP store that holds only encrypted shares.
+    Relay(RelayArgs),
+    /// For doctors and facilities: your provider identity and public card.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Registries of providers (a medical council's signed list): create, sign, trust.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Measure import, list, search, show and sharing speed on temporary wallets.
     Bench(BenchArgs),
+}
+
+/// `share`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("route").required(true).args(["offline", "relay"])))]
+#[command(after_help = "Examples:
+  amanat share --summary --purpose CAREMGT --expires 24h --offline
+  amanat share k3vq8m 9xw2ab --purpose treatment --expires 2h --relay https://relay.example --uses 1
+  amanat share --type DiagnosticReport --since 2025 --purpose CAREMGT --expires 7d --to dr-rao.card --relay URL")]
+pub struct ShareArgs {
+    /// Record ids (or their first characters) to share.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Share every record of this FHIR or ABDM type (repeatable).
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// With --type: only records on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Share the patient summary: problems, allergies, medicines, vaccinations, latest results and vitals.
+    #[arg(long)]
+    pub summary: bool,
+    /// Why: CAREMGT (treatment), BTG (emergency), PUBHLTH, HPAYMT (insurance), DSRCH (research), PATRQT (self).
+    #[arg(long)]
+    pub purpose: String,
+    /// How long the share lasts: 30m, 24h, 7d, 2w (at most a year).
+    #[arg(long, value_name = "DURATION")]
+    pub expires: String,
+    /// Only this provider can open it: a card file, card text (AMANAT-CARD:…), or a
+    /// registration number from a trusted registry.
+    #[arg(long, value_name = "PROVIDER")]
+    pub to: Option<String>,
+    /// How many times the relay may hand it out.
+    #[arg(long, value_name = "N")]
+    pub uses: Option<u32>,
+    /// view (look only) or store (the doctor may keep a copy).
+    #[arg(long, default_value = "view")]
+    pub mode: String,
+    /// Lock a bearer share with a passcode you tell the doctor ($AMANAT_SHARE_PASSCODE or asked).
+    #[arg(long)]
+    pub passcode: bool,
+    /// Put the records inside the QR code itself (no network needed).
+    #[arg(long)]
+    pub offline: bool,
+    /// Upload the encrypted records to this relay; the QR carries the link and the key.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// Write the QR code as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+    /// Write the QR code as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub qr_svg: Option<PathBuf>,
+    /// Print {"link", "grant_id", "expires", "qr_version", "records"} instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `receive`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["link", "qr_image"])))]
+pub struct ReceiveArgs {
+    /// The share link (AMANAT:…), or - to read it from standard input.
+    pub link: Option<String>,
+    /// A photo or image (PNG, JPEG) of the QR code.
+    #[arg(long, value_name = "FILE")]
+    pub qr_image: Option<PathBuf>,
+    /// Your provider identity, for shares addressed to you [default: $AMANAT_PROVIDER_IDENTITY
+    /// or ~/.local/share/amanat/provider.age]
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Save the records here (only when the patient allowed storing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print {"grant": {...}, "records": [FHIR resources]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `grants`.
+#[derive(Debug, Args)]
+pub struct GrantsArgs {
+    /// What to do (default: list).
+    #[command(subcommand)]
+    pub command: Option<GrantsCommand>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `grants …`.
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// Revoke a share: the relay deletes the records; the doctor's next open is refused.
+    Revoke {
+        /// Grant id (or its first characters).
+        id: String,
+    },
+    /// Show a share's link and QR code again.
+    Show {
+        /// Grant id (or its first characters).
+        id: String,
+    },
+}
+
+/// `relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    pub bind: std::net::SocketAddr,
+    /// Where to keep the (encrypted) shares.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Requests per second allowed per client address (0: unlimited).
+    #[arg(long, default_value_t = 20)]
+    pub rate_limit: u32,
+    /// Largest share accepted, bytes.
+    #[arg(long, default_value_t = 8 * 1024 * 1024)]
+    pub max_bytes: usize,
+}
+
+/// `provider …`.
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Create your provider identity (keys sealed with a passphrase, $AMANAT_PROVIDER_PASSPHRASE).
+    Init {
+        /// Your name as patients know it, e.g. "Dr. Imran Rao".
+        #[arg(long)]
+        name: String,
+        /// Your registration number, e.g. PMDC-12345-P or your HPR id.
+        #[arg(long)]
+        registration: String,
+        /// Where to keep it [default: ~/.local/share/amanat/provider.age]
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Passphrase strength.
+        #[command(flatten)]
+        kdf: KdfArg,
+    },
+    /// Print your public card (text and QR) for patients to share with you.
+    Card {
+        /// Your identity file.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Write the card's QR code as PNG.
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+        /// Print the card as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Create a registry key (for a council or facility registry; $AMANAT_REGISTRY_PASSPHRASE).
+    Create {
+        /// The registry's name.
+        #[arg(long)]
+        name: String,
+        /// Where to write the key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Passphrase strength.
+        #[command(flatten)]
+        kdf: KdfArg,
+    },
+    /// Sign a snapshot: the given provider cards, as one file patients can trust.
+    Sign {
+        /// The registry key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Output file.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
+        /// Provider card files (or card text).
+        #[arg(required = true, value_name = "CARD")]
+        cards: Vec<String>,
+    },
+    /// Trust a registry snapshot in your wallet, checking it is signed by the key you expect.
+    Trust {
+        /// The snapshot file.
+        file: PathBuf,
+        /// The registry key's thumbprint, as the registry publishes it.
+        #[arg(long, value_name = "THUMBPRINT")]
+        key: String,
+    },
+    /// List the registries and providers your wallet trusts.
+    List(JsonArg),
 }
 
 /// `--json` alone.
@@ -283,6 +496,9 @@ pub struct AuditArgs {
 /// `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Only one part: `vault` (import, list, search, show) or `share` (create, receive, QR size).
+    #[arg(long, value_parser = ["vault", "share"])]
+    pub only: Option<String>,
     /// Records for the import measurement.
     #[arg(long, default_value_t = 10_000)]
     pub import_records: usize,

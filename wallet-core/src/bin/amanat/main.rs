@@ -9,6 +9,7 @@ mod cli;
 mod output;
 mod prompt;
 mod records;
+mod sharing;
 mod wallet;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub mod exit {
     pub const INTEGRITY: u8 = 4;
     /// Another process has the wallet open.
     pub const IN_USE: u8 = 5;
+    /// A share was refused: expired, revoked, altered, not for you, unreadable.
+    pub const REFUSED: u8 = 6;
 }
 
 /// An error that carries its own exit code (e.g. a failed audit verification).
@@ -60,7 +63,8 @@ impl Ctx {
         if let Some(dir) = &self.vault {
             return Ok(dir.clone());
         }
-        default_vault_dir()
+        data_dir()
+            .map(|d| d.join("vault"))
             .ok_or_else(|| anyhow::anyhow!("cannot find your data directory; pass --vault DIR"))
     }
 
@@ -87,9 +91,9 @@ impl Ctx {
     }
 }
 
-/// `$XDG_DATA_HOME/amanat/vault`, `~/.local/share/amanat/vault`, or the macOS and
-/// Windows equivalents.
-fn default_vault_dir() -> Option<PathBuf> {
+/// `$XDG_DATA_HOME/amanat`, `~/.local/share/amanat`, or the macOS and Windows
+/// equivalents: where the wallet and a provider identity live by default.
+pub fn data_dir() -> Option<PathBuf> {
     let base = if cfg!(target_os = "windows") {
         std::env::var_os("APPDATA").map(PathBuf::from)
     } else if cfg!(target_os = "macos") {
@@ -100,7 +104,7 @@ fn default_vault_dir() -> Option<PathBuf> {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
     }?;
-    Some(base.join("amanat").join("vault"))
+    Some(base.join("amanat"))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -121,6 +125,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => records::delete(&ctx, args),
         Command::Summary(args) => records::summary(&ctx, args.json),
         Command::Export(args) => records::export(&ctx, args),
+        Command::Share(args) => sharing::share(&ctx, args),
+        Command::Receive(args) => sharing::receive(args),
+        Command::Grants(args) => sharing::grants(&ctx, args),
+        Command::Relay(args) => sharing::relay(args),
+        Command::Provider(cmd) => sharing::provider(cmd),
+        Command::Registry(cmd) => sharing::registry(&ctx, cmd),
         Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,517 @@
+//! Consent grants and QR sharing: offline, relay, verified receive, revoke, and
+//! every way a share must be refused.
+
+use std::process::Command;
+
+use amanat_tests::{TestRelay, TestVault, amanat_bare, contains, fixture};
+use serde_json::Value;
+
+fn wallet_with_records() -> TestVault {
+    let v = TestVault::new();
+    v.run(&[
+        "import",
+        fixture("lab-bundle.json").to_str().unwrap(),
+        fixture("observation.json").to_str().unwrap(),
+    ])
+    .ok();
+    v
+}
+
+fn ids(v: &TestVault, args: &[&str]) -> Vec<String> {
+    let mut a = vec!["list", "--json", "-n", "0"];
+    a.extend_from_slice(args);
+    v.run(&a)
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn share(v: &TestVault, extra: &[&str]) -> Value {
+    let mut a = vec!["share", "--json", "--purpose", "CAREMGT", "--expires", "2h"];
+    a.extend_from_slice(extra);
+    v.run(&a).json()
+}
+
+fn receive(link: &str) -> amanat_tests::Run {
+    amanat_bare(&["receive", "--json", link], &[])
+}
+
+#[test]
+fn offline_share_is_received_with_no_network_and_no_wallet() {
+    let v = wallet_with_records();
+    let chosen = ids(&v, &["--type", "Observation"]);
+    let mut args: Vec<&str> = chosen.iter().map(String::as_str).collect();
+    args.push("--offline");
+    let out = share(&v, &args);
+    let link = out["link"].as_str().unwrap();
+    assert!(link.starts_with("AMANAT:"));
+    assert!(out["qr_version"].as_i64().unwrap() <= 40);
+    assert_eq!(out["records"].as_array().unwrap().len(), 4);
+
+    let got = receive(link).json();
+    assert_eq!(got["grant"]["patient"], "Ayesha Siddiqui");
+    assert_eq!(got["grant"]["purpose"], "CAREMGT");
+    let who = v.run(&["whoami", "--json"]).json();
+    assert_eq!(got["wallet_id"], who["wallet_id"]);
+    let records = got["records"].as_array().unwrap();
+    assert_eq!(records.len(), 4);
+    // Exactly the stored resources, unknown fields included.
+    let lab: Value = serde_json::from_slice(&std::fs::read(fixture("lab-bundle.json")).unwrap()).unwrap();
+    assert!(
+        records.contains(&lab["entry"][1]["resource"]),
+        "HbA1c as imported"
+    );
+    let text = amanat_bare(&["receive", link], &[]).ok();
+    assert!(text.starts_with("VERIFIED share from Ayesha Siddiqui"), "{text}");
+    assert!(
+        text.contains("Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %"),
+        "{text}"
+    );
+}
+
+#[test]
+fn relay_share_receive_revoke_refused_and_the_relay_holds_no_plaintext() {
+    let relay = TestRelay::start(0);
+    let v = wallet_with_records();
+    let out = share(
+        &v,
+        &[
+            "--type",
+            "Observation",
+            "--type",
+            "Condition",
+            "--relay",
+            &relay.url,
+        ],
+    );
+    let link = out["link"].as_str().unwrap();
+    assert!(out["relay_url"].as_str().unwrap().starts_with(&relay.url));
+    assert_eq!(receive(link).json()["records"].as_array().unwrap().len(), 5);
+
+    // The relay's files hold ciphertext only.
+    let mut files = Vec::new();
+    let mut stack = vec![relay.store.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path())
+            } else {
+                files.push(std::fs::read(e.path()).unwrap())
+            }
+        }
+    }
+    for needle in [
+        "Hemoglobin",
+        "4548-4",
+        "Ayesha",
+        "Observation",
+        "diabetes",
+        "resourceType",
+    ] {
+        assert!(
+            !files.iter().any(|f| contains(f, needle.as_bytes())),
+            "'{needle}' in the relay's store"
+        );
+    }
+
+    let grants = v.run(&["grants", "--json"]).json();
+    assert_eq!(grants[0]["uses"], 1, "the fetch was counted: {grants}");
+    let grant = out["grant_id"].as_str().unwrap();
+    let said = v.run(&["grants", "revoke", &grant[..8]]).ok();
+    assert!(said.contains("Revoked"), "{said}");
+    let err = receive(link).fails_with(6);
+    assert!(err.contains("the patient revoked this share"), "{err}");
+    let grants = v.run(&["grants", "--json"]).json();
+    assert_eq!(grants[0]["status"], "revoked");
+    let audit = v.run(&["audit"]).ok();
+    assert!(
+        audit.contains(&format!("share {grant} opened (use 1)")),
+        "{audit}"
+    );
+    assert!(audit.contains(&format!("revoked share {grant}")), "{audit}");
+}
+
+#[test]
+fn uses_are_limited_at_the_relay() {
+    let relay = TestRelay::start(0);
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]);
+    let out = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "1"]);
+    let link = out["link"].as_str().unwrap();
+    receive(link).ok();
+    let err = receive(link).fails_with(6);
+    assert!(err.contains("uses exhausted"), "{err}");
+    let err = v
+        .run(&[
+            "share",
+            &id[0],
+            "--purpose",
+            "CAREMGT",
+            "--expires",
+            "1h",
+            "--offline",
+            "--uses",
+            "1",
+        ])
+        .fails_with(1);
+    assert!(err.contains("--uses needs --relay"), "{err}");
+}
+
+#[test]
+fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_message() {
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]);
+    let link = share(&v, &[&id[0], "--offline"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Expired: a grant signed with this wallet's key but already past its expiry.
+    let expired = {
+        let vault = v.open();
+        let record = vault.get(id[0].parse().unwrap()).unwrap();
+        let input = wallet_core::share::ShareInput {
+            id: id[0].clone(),
+            resource_type: "Condition".into(),
+            bytes: record.bytes,
+        };
+        let now = wallet_core::fhir::date::FhirDateTime::parse("2020-01-01")
+            .unwrap()
+            .start();
+        let grant = wallet_core::grant::Grant {
+            v: 1,
+            jti: "expiredgrant0001".into(),
+            wallet: String::new(),
+            patient: "Ayesha Siddiqui".into(),
+            to: wallet_core::grant::Grantee::Bearer,
+            purpose: wallet_core::grant::Purpose::CareManagement,
+            mode: wallet_core::grant::AccessMode::View,
+            iat: now,
+            nbf: now,
+            exp: now + 3600,
+            uses: None,
+            records: vec![],
+        };
+        let sealed = wallet_core::share::seal(
+            &[input],
+            grant,
+            vault.signing_key(),
+            wallet_core::share::Lock::Bearer,
+        )
+        .unwrap();
+        sealed.link(None, &vault.verifying_key()).encode()
+    };
+    let err = receive(&expired).fails_with(6);
+    assert!(
+        err.contains("this share expired at 2020-01-01 01:00 UTC"),
+        "{err}"
+    );
+
+    let err = receive(&link[..link.len() - 1]).fails_with(6);
+    assert!(err.contains("incomplete: it was cut off"), "{err}");
+    let err = receive(&link[..link.len() / 2]).fails_with(6);
+    assert!(err.contains("incomplete") || err.contains("damaged"), "{err}");
+
+    for at in [8, link.len() / 3, link.len() / 2, link.len() - 5] {
+        let mut bytes = link.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'Z' { b'Y' } else { b'Z' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let err = receive(&tampered).fails_with(6);
+        assert!(err.contains("share refused:"), "change at {at}: {err}");
+        assert!(!err.contains("VERIFIED"), "{err}");
+    }
+
+    for (garbage, message) in [
+        ("hello doctor", "not an Amanat share link"),
+        ("AMANAT:", "incomplete"),
+        ("AMANAT:HELLO DOCTOR PLEASE READ", "damaged"),
+    ] {
+        let err = receive(garbage).fails_with(6);
+        assert!(err.contains(message), "{garbage}: {err}");
+    }
+}
+
+#[test]
+fn every_single_character_change_is_caught() {
+    // Through the library, for speed: every position of a real link.
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]);
+    let link = share(&v, &[&id[0], "--offline"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let current = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for at in "AMANAT:".len()..link.len() {
+        let mut bytes = link.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        let changed = String::from_utf8(bytes).unwrap();
+        let verdict = wallet_core::link::ShareLink::decode(&changed)
+            .map_err(|e| e.to_string())
+            .and_then(|l| match &l.location {
+                wallet_core::link::Location::Inline(ct) => {
+                    wallet_core::share::open(&l, ct, current, None, None)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+                wallet_core::link::Location::Relay(_) => Err("not offline".into()),
+            });
+        assert!(verdict.is_err(), "changing character {at} went unnoticed");
+    }
+}
+
+fn provider(v: &TestVault, name: &str, registration: &str) -> (std::path::PathBuf, String) {
+    let identity = v.scratch(&format!("{registration}.age"));
+    amanat_bare(
+        &[
+            "provider",
+            "init",
+            "--name",
+            name,
+            "--registration",
+            registration,
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+        &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
+    )
+    .ok();
+    let card = amanat_bare(
+        &["provider", "card", "--identity", identity.to_str().unwrap()],
+        &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
+    )
+    .ok();
+    let text = card
+        .lines()
+        .find(|l| l.starts_with("AMANAT-CARD:"))
+        .unwrap()
+        .to_string();
+    (identity, text)
+}
+
+#[test]
+fn a_share_for_one_provider_opens_only_for_them() {
+    let v = wallet_with_records();
+    let (rao, rao_card) = provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
+    let (noor, _) = provider(&v, "Dr. Noor Fatima", "PMDC-99999-P");
+    let card_file = v.scratch("rao.card");
+    std::fs::write(&card_file, &rao_card).unwrap();
+    let id = ids(&v, &["--type", "Condition"]);
+    let out = share(
+        &v,
+        &[
+            &id[0],
+            "--offline",
+            "--to",
+            card_file.to_str().unwrap(),
+            "--mode",
+            "store",
+        ],
+    );
+    let link = out["link"].as_str().unwrap();
+    let pass = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
+
+    let err = amanat_bare(&["receive", link], &[]).fails_with(6);
+    assert!(
+        err.contains("this share is for Dr. Imran Rao (PMDC-12345-P)"),
+        "{err}"
+    );
+    let err = amanat_bare(&["receive", link, "--identity", noor.to_str().unwrap()], &pass).fails_with(6);
+    assert!(err.contains("not for you"), "{err}");
+    let out_dir = v.scratch("received");
+    let ok = amanat_bare(
+        &[
+            "receive",
+            link,
+            "--identity",
+            rao.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &pass,
+    )
+    .ok();
+    assert!(ok.contains("to you, Dr. Imran Rao (PMDC-12345-P)"), "{ok}");
+    assert!(out_dir.join(format!("{}.json", id[0])).exists());
+    assert!(out_dir.join("grant.jws").exists());
+
+    // A view-only share may not be saved.
+    let view = share(&v, &[&id[0], "--offline"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let err = amanat_bare(
+        &["receive", &view, "--out", v.scratch("nope").to_str().unwrap()],
+        &[],
+    )
+    .fails_with(6);
+    assert!(err.contains("view-only"), "{err}");
+}
+
+#[test]
+fn registries_let_a_patient_name_a_provider_by_registration() {
+    let v = wallet_with_records();
+    let (rao, rao_card) = provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
+    let key = v.scratch("pmdc.key");
+    let created = amanat_bare(
+        &[
+            "registry",
+            "create",
+            "--name",
+            "Pakistan Medical & Dental Council",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &[("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")],
+    )
+    .ok();
+    let thumbprint = created.lines().last().unwrap().trim().to_string();
+    let snapshot = v.scratch("pmdc.json");
+    amanat_bare(
+        &[
+            "registry",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            snapshot.to_str().unwrap(),
+            &rao_card,
+        ],
+        &[("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")],
+    )
+    .ok();
+    let err = v
+        .run(&[
+            "registry",
+            "trust",
+            snapshot.to_str().unwrap(),
+            "--key",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ])
+        .fails_with(1);
+    assert!(err.contains("not the registry's key you gave"), "{err}");
+    v.run(&[
+        "registry",
+        "trust",
+        snapshot.to_str().unwrap(),
+        "--key",
+        &thumbprint,
+    ])
+    .ok();
+    assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
+    let id = ids(&v, &["--type", "Condition"]);
+    let link = share(&v, &[&id[0], "--offline", "--to", "pmdc-12345-p"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ok = amanat_bare(
+        &["receive", &link, "--identity", rao.to_str().unwrap()],
+        &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
+    )
+    .ok();
+    assert!(ok.contains("listed by Pakistan Medical & Dental Council"), "{ok}");
+}
+
+#[test]
+fn qr_png_is_read_back_from_the_image() {
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Observation"]);
+    let png = v.scratch("share.png");
+    let svg = v.scratch("share.svg");
+    share(
+        &v,
+        &[
+            &id[0],
+            &id[1],
+            "--offline",
+            "--qr-png",
+            png.to_str().unwrap(),
+            "--qr-svg",
+            svg.to_str().unwrap(),
+        ],
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let got = amanat_bare(&["receive", "--json", "--qr-image", png.to_str().unwrap()], &[]).json();
+    assert_eq!(got["records"].as_array().unwrap().len(), 2);
+    let blank = v.scratch("blank.png");
+    std::fs::copy(fixture("blank.png"), &blank).unwrap();
+    let err = amanat_bare(&["receive", "--qr-image", blank.to_str().unwrap()], &[]).fails_with(6);
+    assert!(err.contains("no QR code was found"), "{err}");
+}
+
+#[test]
+fn passcode_locked_share() {
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]);
+    let out = v.run_env(
+        &[
+            "share",
+            "--json",
+            &id[0],
+            "--purpose",
+            "emergency",
+            "--expires",
+            "30m",
+            "--offline",
+            "--passcode",
+        ],
+        &[("AMANAT_SHARE_PASSCODE", "4417")],
+    );
+    let link = out.json()["link"].as_str().unwrap().to_string();
+    let err = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "1111")]).fails_with(6);
+    assert!(err.contains("passcode is wrong"), "{err}");
+    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "4417")]).ok();
+    assert!(ok.contains("an emergency (BTG)"), "{ok}");
+}
+
+#[test]
+fn an_independent_jose_library_verifies_the_grant() {
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Observation"]);
+    let link = share(&v, &[&id[0], "--offline"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = receive(&link).json();
+    let jws = got["jws"].as_str().unwrap();
+    let js = amanat_tests::workspace_root().join("target/js");
+    assert!(
+        js.join("node_modules/jose").exists(),
+        "npm's jose is needed: the README test command installs it into target/js"
+    );
+    let script = r#"
+        import { compactVerify, EmbeddedJWK } from 'jose';
+        const { payload, protectedHeader } = await compactVerify(process.argv[2], EmbeddedJWK);
+        console.log(JSON.stringify({ header: protectedHeader, payload: JSON.parse(new TextDecoder().decode(payload)) }));
+    "#;
+    let path = js.join("verify-grant.mjs");
+    std::fs::write(&path, script).unwrap();
+    let out = Command::new("node")
+        .arg(&path)
+        .arg(jws)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "jose refused the grant: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["header"]["alg"], "EdDSA");
+    assert_eq!(verified["payload"], got["grant"]);
+    // And refuses it when one byte of the payload changes.
+    let mut parts: Vec<&str> = jws.split('.').collect();
+    let altered = parts[1].replacen('e', "f", 1);
+    parts[1] = &altered;
+    let out = Command::new("node")
+        .arg(&path)
+        .arg(parts.join("."))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "jose accepted an altered grant");
+}

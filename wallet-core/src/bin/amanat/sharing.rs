@@ -1,0 +1,851 @@
+//! Commands for sharing: share, receive, grants, relay, provider, registry.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use wallet_core::audit::{Actor, Event};
+use wallet_core::fhir::date::parse_bound;
+use wallet_core::grant::{AccessMode, Grant, Grantee, Purpose, human_time};
+use wallet_core::ids::RecordId;
+use wallet_core::link::{Location, ShareLink};
+use wallet_core::provider::{ProviderCard, RegistrySnapshot};
+use wallet_core::qr::Qr;
+use wallet_core::record::RecordMeta;
+use wallet_core::relay::RelayError;
+use wallet_core::relay::client::Client;
+use wallet_core::secret_file::{ProviderIdentity, RegistryKey};
+use wallet_core::share::{self, Lock, ShareError, ShareInput};
+use wallet_core::summary::Summary;
+use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, StoredGrant, Vault};
+
+use crate::cli::{
+    GrantsArgs, GrantsCommand, ProviderCommand, ReceiveArgs, RegistryCommand, RelayArgs, ShareArgs,
+};
+use crate::wallet::now;
+use crate::{Ctx, Failure, data_dir, exit, output, prompt};
+
+/// Longest a share may last.
+const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
+
+/// Parses `30m`, `24h`, `7d`, `2w`, `1d12h`, `90s` into seconds.
+pub fn parse_duration(text: &str) -> Result<i64> {
+    let bad =
+        || anyhow::anyhow!("'{text}' is not a duration: use a number and a unit, e.g. 30m, 24h, 7d, 2w");
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(bad()),
+        };
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
+    }
+    if !number.is_empty() || total <= 0 {
+        return Err(bad());
+    }
+    if total > MAX_SHARE_SECONDS {
+        bail!("a share can last at most a year");
+    }
+    Ok(total)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+/// A share-level refusal: its own exit code, its own message.
+fn refused(e: impl std::fmt::Display) -> anyhow::Error {
+    Failure {
+        message: format!("share refused: {e}"),
+        code: exit::REFUSED,
+    }
+    .into()
+}
+
+/// The records a `share` command selects, in a stable order.
+fn select(vault: &Vault, profile: wallet_core::ids::ProfileId, args: &ShareArgs) -> Result<Vec<RecordMeta>> {
+    let all = vault.list(&Query {
+        profile: Some(profile),
+        ..Query::default()
+    })?;
+    let mut chosen: Vec<RecordId> = Vec::new();
+    for text in &args.ids {
+        chosen.push(vault.resolve_id(text)?);
+    }
+    if !args.types.is_empty() || args.since.is_some() {
+        let query = Query {
+            profile: Some(profile),
+            types: args.types.clone(),
+            since: args
+                .since
+                .as_deref()
+                .map(|d| parse_bound(d, false))
+                .transpose()
+                .context("--since")?,
+            ..Query::default()
+        };
+        chosen.extend(vault.list(&query)?.iter().map(|m| m.id));
+    }
+    if args.summary {
+        for id in Summary::from_metas(&all).record_ids() {
+            chosen.push(id.parse()?);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|id| seen.insert(*id));
+    if chosen.is_empty() {
+        bail!("nothing selected to share: give record ids, --type, or --summary");
+    }
+    chosen
+        .into_iter()
+        .map(|id| {
+            all.iter()
+                .find(|m| m.id == id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("record {id} belongs to another profile"))
+        })
+        .collect()
+}
+
+/// Resolves `--to`: a card file, card text, or a registration number in a trusted registry.
+fn resolve_provider(vault: &Vault, text: &str) -> Result<(ProviderCard, Option<String>)> {
+    let path = Path::new(text);
+    if path.is_file() {
+        let content =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok((ProviderCard::parse(&content)?, None));
+    }
+    if text.trim_start().starts_with(wallet_core::provider::CARD_PREFIX) || text.trim_start().starts_with('{')
+    {
+        return Ok((ProviderCard::parse(text)?, None));
+    }
+    for (thumb, signed) in vault.registries()? {
+        let (snapshot, _) = RegistrySnapshot::verify(&signed, Some(&thumb))?;
+        if let Some(card) = snapshot.find(text) {
+            return Ok((card.clone(), Some(snapshot.registry.clone())));
+        }
+    }
+    bail!(
+        "'{text}' is neither a provider card file, card text (AMANAT-CARD:…), nor a registration number in a registry you trust (amanat registry list)"
+    )
+}
+
+fn write_png(qr: &Qr, path: &Path) -> Result<()> {
+    let (side, pixels) = qr.to_pixels(8);
+    let img = image::GrayImage::from_raw(side as u32, side as u32, pixels).context("QR image size")?;
+    img.save_with_format(path, image::ImageFormat::Png)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn show_qr(qr: &Qr) {
+    if std::io::stdout().is_terminal() {
+        println!("{}", qr.to_terminal());
+    }
+}
+
+fn grantee_words(to: &Grantee) -> String {
+    match to {
+        Grantee::Bearer => "whoever holds the QR code".into(),
+        Grantee::Provider {
+            name, registration, ..
+        } => format!("{name} ({registration})"),
+    }
+}
+
+pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
+    let purpose = Purpose::parse(&args.purpose).with_context(|| {
+        format!(
+            "'{}' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT",
+            args.purpose
+        )
+    })?;
+    let mode = match args.mode.to_lowercase().as_str() {
+        "view" => AccessMode::View,
+        "store" => AccessMode::Store,
+        other => bail!("'{other}' is not an access mode: use view or store"),
+    };
+    let seconds = parse_duration(&args.expires)?;
+    if args.offline && args.uses.is_some() {
+        bail!("--uses needs --relay: an offline QR code cannot count how often it is opened");
+    }
+    if args.passcode && args.to.is_some() {
+        bail!("--passcode is for bearer shares; a share --to a provider opens only with their key");
+    }
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let metas = select(&vault, profile.id, &args)?;
+    let (to, lock, provider) = match &args.to {
+        Some(text) => {
+            let (card, registry) = resolve_provider(&vault, text)?;
+            (
+                card.grantee(registry),
+                Lock::Provider(card.recipient()?),
+                Some(card),
+            )
+        }
+        None if args.passcode => {
+            let pass = prompt::existing("AMANAT_SHARE_PASSCODE", "Passcode to tell the doctor: ")?;
+            if age::secrecy::ExposeSecret::expose_secret(&pass).chars().count() < 4 {
+                bail!("a passcode needs at least 4 characters");
+            }
+            (Grantee::Bearer, Lock::Passcode(pass), None)
+        }
+        None => (Grantee::Bearer, Lock::Bearer, None),
+    };
+    let now = now();
+    let grant = Grant {
+        v: wallet_core::grant::GRANT_VERSION,
+        jti: RecordId::random().to_string(),
+        wallet: vault.wallet_id().to_string(),
+        patient: profile.name.clone(),
+        to: to.clone(),
+        purpose,
+        mode,
+        iat: now,
+        nbf: now,
+        exp: now + seconds,
+        uses: args.uses,
+        records: Vec::new(),
+    };
+    let mut inputs = Vec::with_capacity(metas.len());
+    for m in &metas {
+        let record = vault.get(m.id)?;
+        inputs.push(ShareInput {
+            id: m.id.to_string(),
+            resource_type: m.resource_type.clone(),
+            bytes: record.bytes,
+        });
+    }
+    let sealed = share::seal(&inputs, grant, vault.signing_key(), lock)?;
+    let patient_key = vault.verifying_key();
+    let relay_url = match &args.relay {
+        None => None,
+        Some(base) => {
+            let url = runtime()?.block_on(async {
+                Client::new()?
+                    .upload(base, &sealed.signed.compact(), &sealed.ciphertext)
+                    .await
+            })?;
+            Some(url)
+        }
+    };
+    let link = sealed.link(relay_url.as_deref(), &patient_key).encode();
+    let qr = match Qr::new(&link) {
+        Ok(qr) => qr,
+        Err(e) if args.offline => bail!(
+            "{} records are too many for one QR code ({e}); share fewer records, or use --relay URL",
+            inputs.len()
+        ),
+        Err(e) => bail!("{e}"),
+    };
+    let stored = StoredGrant {
+        id: sealed.grant.jti.clone(),
+        jws: sealed.signed.compact(),
+        link: link.clone(),
+        relay_url: relay_url.clone(),
+        profile: profile.id,
+        to: grantee_words(&to),
+        purpose: purpose.code().into(),
+        mode: args.mode.to_lowercase(),
+        records: inputs.len(),
+        created: now,
+        expires: sealed.grant.exp,
+        max_uses: args.uses,
+        revoked: false,
+        uses: 0,
+        accesses_logged: 0,
+    };
+    let event = Event::ShareCreated {
+        grant: stored.id.clone(),
+        to: stored.to.clone(),
+        purpose: stored.purpose.clone(),
+        records: inputs.len() as u64,
+        expires: stored.expires,
+        via: relay_url.clone().unwrap_or_else(|| "offline".into()),
+    };
+    vault.add_grant(&stored, event)?;
+    if let Some(path) = &args.qr_png {
+        write_png(&qr, path)?;
+    }
+    if let Some(path) = &args.qr_svg {
+        std::fs::write(path, qr.to_svg()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        let records: Vec<_> = metas
+            .iter()
+            .map(|m| json!({"id": m.id.to_string(), "type": m.resource_type, "title": m.title}))
+            .collect();
+        return output::json(&json!({
+            "link": link,
+            "grant_id": stored.id,
+            "expires": human_time(stored.expires),
+            "expires_at": stored.expires,
+            "qr_version": qr.version(),
+            "records": records,
+            "relay_url": relay_url,
+        }));
+    }
+    show_qr(&qr);
+    let whom = match &provider {
+        Some(card) => card.name.clone(),
+        None => "whoever you show this code to".into(),
+    };
+    println!(
+        "Sharing {} record(s) of {} with {whom} for {} until {} ({}).",
+        inputs.len(),
+        profile.name,
+        purpose.words(),
+        human_time(stored.expires),
+        if mode == AccessMode::Store {
+            "they may keep a copy"
+        } else {
+            "view only"
+        }
+    );
+    println!(
+        "Grant {} · QR version {} · {} characters",
+        stored.id,
+        qr.version(),
+        link.len()
+    );
+    match &relay_url {
+        Some(_) => println!("Revoke it any time with: amanat grants revoke {}", stored.id),
+        None => println!(
+            "This offline code works without a network and cannot be recalled: it stays valid until it expires."
+        ),
+    }
+    if args.passcode {
+        println!("Tell the doctor the passcode separately; the code alone does not open the records.");
+    }
+    println!("\n{link}");
+    Ok(())
+}
+
+/// Reads the link from the argument, standard input, or a QR image.
+fn link_text(args: &ReceiveArgs) -> Result<String> {
+    if let Some(path) = &args.qr_image {
+        let img = image::open(path)
+            .with_context(|| format!("cannot read the image {}", path.display()))?
+            .to_luma8();
+        let (w, h) = img.dimensions();
+        return wallet_core::qr::read_greyscale(w as usize, h as usize, |x, y| {
+            img.get_pixel(x as u32, y as u32)[0]
+        })
+        .map_err(refused);
+    }
+    match args.link.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            Ok(text)
+        }
+        Some(text) => Ok(text.to_string()),
+        None => bail!("give a link or --qr-image FILE"),
+    }
+}
+
+fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = arg {
+        return Ok(p.clone());
+    }
+    if let Some(p) = std::env::var_os("AMANAT_PROVIDER_IDENTITY").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(data_dir()
+        .context("cannot find your data directory; pass --identity FILE")?
+        .join("provider.age"))
+}
+
+fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
+    let path = identity_path(arg)?;
+    if !path.exists() {
+        bail!(
+            "no provider identity at {} (create one with `amanat provider init`)",
+            path.display()
+        );
+    }
+    let pass = prompt::existing(
+        "AMANAT_PROVIDER_PASSPHRASE",
+        &format!("Passphrase for {}: ", path.display()),
+    )?;
+    Ok(ProviderIdentity::load(&path, &pass)?)
+}
+
+pub fn receive(args: ReceiveArgs) -> Result<()> {
+    let text = link_text(&args)?;
+    let link = ShareLink::decode(&text).map_err(refused)?;
+    let now = now();
+    let identity = match &link.grant.to {
+        Grantee::Provider {
+            name, registration, ..
+        } => {
+            let path = identity_path(&args.identity)?;
+            if !path.exists() {
+                return Err(refused(ShareError::NeedsIdentity {
+                    name: name.clone(),
+                    registration: registration.clone(),
+                }));
+            }
+            Some(load_identity(&args.identity)?)
+        }
+        Grantee::Bearer => None,
+    };
+    let provider_age = identity.as_ref().map(|i| i.card.age.clone());
+    share::precheck(&link, now, provider_age.as_deref()).map_err(refused)?;
+    let passcode = if link.passcode {
+        Some(prompt::existing(
+            "AMANAT_SHARE_PASSCODE",
+            "The patient's passcode for this share: ",
+        )?)
+    } else {
+        None
+    };
+    let ciphertext = match &link.location {
+        Location::Inline(bytes) => bytes.clone(),
+        Location::Relay(url) => {
+            // A link that carries its record list is verified before the relay is
+            // asked; a detached one (what wallets make) after, with its records.
+            if !link.detached {
+                share::verify_link(&link, now, provider_age.as_deref()).map_err(refused)?;
+            }
+            runtime()?
+                .block_on(async { Client::new()?.fetch(url).await })
+                .map_err(|e: RelayError| refused(e))?
+        }
+    };
+    let received = share::open(
+        &link,
+        &ciphertext,
+        now,
+        identity.as_ref().map(|i| &i.age),
+        passcode.as_ref(),
+    )
+    .map_err(refused)?;
+    let grant = &received.grant;
+    if let Some(dir) = &args.out {
+        if grant.mode != AccessMode::Store {
+            return Err(refused(
+                "this share is view-only: the patient did not allow storing it (--out)",
+            ));
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for r in &received.records {
+            let path = dir.join(format!("{}.json", r.granted.id));
+            std::fs::write(&path, r.resource.to_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        std::fs::write(
+            dir.join("grant.jws"),
+            link.signed_grant(Some(grant.records.clone()))?.compact(),
+        )?;
+    }
+    if args.json {
+        let records: Vec<_> = received
+            .records
+            .iter()
+            .map(|r| r.resource.json().clone())
+            .collect();
+        return output::json(&json!({
+            "grant": grant,
+            "jws": link.signed_grant(Some(grant.records.clone()))?.compact(),
+            "wallet_id": received.wallet_id.to_string(),
+            "records": records,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "VERIFIED share from {} (wallet {})",
+        grant.patient, received.wallet_id
+    )?;
+    writeln!(
+        out,
+        "  for {} ({}) · {} · valid until {}",
+        grant.purpose.words(),
+        grant.purpose.code(),
+        if grant.mode == AccessMode::Store {
+            "you may keep a copy"
+        } else {
+            "view only"
+        },
+        human_time(grant.exp)
+    )?;
+    let to = match &grant.to {
+        Grantee::Bearer => "whoever holds the code".to_string(),
+        Grantee::Provider {
+            name,
+            registration,
+            registry,
+            ..
+        } => match registry {
+            Some(r) => format!("you, {name} ({registration}, listed by {r})"),
+            None => format!("you, {name} ({registration})"),
+        },
+    };
+    writeln!(out, "  to {to}")?;
+    writeln!(
+        out,
+        "  {} record(s), each matching the patient's signature:\n",
+        received.records.len()
+    )?;
+    for r in &received.records {
+        let date = r
+            .description
+            .date
+            .as_ref()
+            .map(|d| d.day().to_string())
+            .unwrap_or_else(|| "—".into());
+        writeln!(
+            out,
+            "  {date:<10}  {:<20} {}",
+            r.granted.resource_type, r.description.title
+        )?;
+    }
+    if args.out.is_some() {
+        writeln!(
+            out,
+            "\nSaved to {}",
+            args.out
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn grant_status(g: &StoredGrant, now: i64) -> &'static str {
+    if g.revoked {
+        "revoked"
+    } else if now >= g.expires {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Asks the relay for uses and accesses of live relay shares; new accesses go to the audit log.
+fn refresh(vault: &mut Vault, grants: &mut [StoredGrant]) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let live: Vec<usize> = (0..grants.len())
+        .filter(|&i| grants[i].relay_url.is_some())
+        .collect();
+    if live.is_empty() {
+        return Ok(warnings);
+    }
+    let rt = runtime()?;
+    let client = Client::new()?;
+    for i in live {
+        let url = grants[i].relay_url.clone().unwrap_or_default();
+        let status = rt.block_on(client.status(&url, vault.signing_key()));
+        match status {
+            Ok(status) => {
+                let g = &mut grants[i];
+                let mut events = Vec::new();
+                for a in status.accesses.iter().skip(g.accesses_logged as usize) {
+                    events.push((
+                        Actor::Recipient {
+                            who: format!("link holder at {}", a.from),
+                        },
+                        Event::ShareFetched {
+                            grant: g.id.clone(),
+                            at: a.time,
+                            use_number: a.n,
+                        },
+                    ));
+                }
+                let changed = !events.is_empty() || g.uses != status.uses || (status.revoked && !g.revoked);
+                g.accesses_logged = status.accesses.len() as u32;
+                g.uses = status.uses;
+                g.revoked |= status.revoked;
+                if changed {
+                    vault.update_grant(g, events)?;
+                }
+            }
+            Err(RelayError::NotFound) if now() >= grants[i].expires => {}
+            Err(e) => warnings.push(format!("share {}: {e}", grants[i].id)),
+        }
+    }
+    Ok(warnings)
+}
+
+pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    match args.command {
+        None => {
+            let mut grants = vault.grants()?;
+            let warnings = refresh(&mut vault, &mut grants)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            let now = now();
+            if args.json {
+                let list: Vec<_> = grants
+                    .iter()
+                    .map(|g| {
+                        json!({
+                            "id": g.id, "status": grant_status(g, now), "to": g.to, "purpose": g.purpose,
+                            "mode": g.mode, "records": g.records, "created": g.created, "expires": g.expires,
+                            "uses": g.uses, "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()),
+                        })
+                    })
+                    .collect();
+                return output::json(&list);
+            }
+            if grants.is_empty() {
+                println!("No shares yet. Make one with `amanat share`.");
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = grants
+                .iter()
+                .map(|g| {
+                    let uses = match (&g.relay_url, g.max_uses) {
+                        (None, _) => "offline".to_string(),
+                        (Some(_), Some(m)) => format!("{}/{m}", g.uses),
+                        (Some(_), None) => g.uses.to_string(),
+                    };
+                    vec![
+                        g.id.clone(),
+                        grant_status(g, now).into(),
+                        human_time(g.expires),
+                        uses,
+                        g.records.to_string(),
+                        g.purpose.clone(),
+                        g.to.clone(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &["GRANT", "STATUS", "EXPIRES", "USES", "RECORDS", "PURPOSE", "TO"],
+                &rows,
+            )
+        }
+        Some(GrantsCommand::Show { id }) => {
+            let g = vault.grant(&id)?;
+            let qr = Qr::new(&g.link)?;
+            show_qr(&qr);
+            println!("{}", g.link);
+            Ok(())
+        }
+        Some(GrantsCommand::Revoke { id }) => {
+            let mut g = vault.grant(&id)?;
+            if g.revoked {
+                println!("Share {} was already revoked.", g.id);
+                return Ok(());
+            }
+            if let Some(url) = &g.relay_url {
+                runtime()?.block_on(async { Client::new()?.revoke(url, vault.signing_key()).await })?;
+            }
+            g.revoked = true;
+            vault.update_grant(
+                &g,
+                vec![(Actor::Patient, Event::ShareRevoked { grant: g.id.clone() })],
+            )?;
+            match &g.relay_url {
+                Some(_) => println!(
+                    "Revoked share {}: the relay deleted the records; opening the link now fails.",
+                    g.id
+                ),
+                None => println!(
+                    "Marked share {} revoked. It was an offline code: whoever has it can still open it until {}.",
+                    g.id,
+                    human_time(g.expires)
+                ),
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn relay(args: RelayArgs) -> Result<()> {
+    use wallet_core::relay::server::{Config, Relay, serve};
+    use wallet_core::relay::store::SledStore;
+    let store = SledStore::open(&args.store)
+        .map_err(|e| anyhow::anyhow!("cannot open the store at {}: {e}", args.store.display()))?;
+    let relay = Relay::new(
+        std::sync::Arc::new(store),
+        Config {
+            max_bytes: args.max_bytes,
+            rate_per_second: args.rate_limit,
+        },
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "Amanat relay listening on http://{addr} (store {})",
+            args.store.display()
+        );
+        std::io::stdout().flush().ok();
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        serve(listener, relay, shutdown)
+            .await
+            .context("the relay stopped")
+    })
+}
+
+pub fn provider(cmd: ProviderCommand) -> Result<()> {
+    match cmd {
+        ProviderCommand::Init {
+            name,
+            registration,
+            identity,
+            kdf,
+        } => {
+            let path = identity_path(&identity)?;
+            let id = ProviderIdentity::generate(&name, &registration);
+            id.card.validate()?;
+            let pass = prompt::new("AMANAT_PROVIDER_PASSPHRASE", "your provider identity")?;
+            id.save(&path, &pass, kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N))?;
+            println!(
+                "Created the provider identity of {} ({}) at {}",
+                id.card.name,
+                id.card.registration,
+                path.display()
+            );
+            println!("Give patients your card: amanat provider card");
+            Ok(())
+        }
+        ProviderCommand::Card {
+            identity,
+            qr_png,
+            json,
+        } => {
+            let id = load_identity(&identity)?;
+            let text = id.card.to_text();
+            if let Some(path) = &qr_png {
+                write_png(&Qr::new(&text)?, path)?;
+            }
+            if json {
+                return output::json(&id.card);
+            }
+            show_qr(&Qr::new(&text)?);
+            println!("{} · {}", id.card.name, id.card.registration);
+            println!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn read_card(text: &str) -> Result<ProviderCard> {
+    let path = Path::new(text);
+    let content = if path.is_file() {
+        std::fs::read_to_string(path)?
+    } else {
+        text.to_string()
+    };
+    Ok(ProviderCard::parse(&content)?)
+}
+
+pub fn registry(ctx: &Ctx, cmd: RegistryCommand) -> Result<()> {
+    match cmd {
+        RegistryCommand::Create { name, key, kdf } => {
+            let reg = RegistryKey::generate(&name);
+            let pass = prompt::new("AMANAT_REGISTRY_PASSPHRASE", "the registry key")?;
+            reg.save(&key, &pass, kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N))?;
+            println!("Created registry '{}' at {}", reg.name, key.display());
+            println!("Key thumbprint (publish it; wallets check snapshots against it):");
+            println!("{}", wallet_core::grant::thumbprint(&reg.signing.verifying_key()));
+            Ok(())
+        }
+        RegistryCommand::Sign { key, out, cards } => {
+            let pass = prompt::existing(
+                "AMANAT_REGISTRY_PASSPHRASE",
+                &format!("Passphrase for {}: ", key.display()),
+            )?;
+            let reg = RegistryKey::load(&key, &pass)?;
+            let providers = cards.iter().map(|c| read_card(c)).collect::<Result<Vec<_>>>()?;
+            let snapshot = RegistrySnapshot {
+                v: 1,
+                registry: reg.name.clone(),
+                issued: now(),
+                providers,
+            };
+            std::fs::write(&out, snapshot.sign(&reg.signing))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Signed {} provider(s) into {}",
+                snapshot.providers.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        RegistryCommand::Trust { file, key } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (snapshot, signer) = RegistrySnapshot::verify(&text, Some(key.trim()))?;
+            let mut vault = ctx.open()?;
+            let thumb = wallet_core::grant::thumbprint(&signer);
+            let event = Event::RegistryTrusted {
+                registry: snapshot.registry.clone(),
+                providers: snapshot.providers.len() as u64,
+            };
+            vault.trust_registry(&thumb, &text, event)?;
+            println!(
+                "Trusted '{}': {} provider(s). Share with one by registration: --to REGISTRATION",
+                snapshot.registry,
+                snapshot.providers.len()
+            );
+            Ok(())
+        }
+        RegistryCommand::List(a) => {
+            let vault = ctx.open()?;
+            let mut rows = Vec::new();
+            let mut all = Vec::new();
+            for (thumb, signed) in vault.registries()? {
+                let (snapshot, _) = RegistrySnapshot::verify(&signed, Some(&thumb))?;
+                for c in &snapshot.providers {
+                    rows.push(vec![
+                        c.registration.clone(),
+                        c.name.clone(),
+                        snapshot.registry.clone(),
+                    ]);
+                }
+                all.push(
+                    json!({"registry": snapshot.registry, "key": thumb, "providers": snapshot.providers}),
+                );
+            }
+            if a.json {
+                return output::json(&all);
+            }
+            output::table(&["REGISTRATION", "NAME", "REGISTRY"], &rows)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("1d12h").unwrap(), 129_600);
+        assert_eq!(parse_duration("2w").unwrap(), 1_209_600);
+        for bad in ["", "24", "h", "3x", "0h", "400d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Consent grants: who may see which records, why, and until when, signed by the
+//! patient.
+//!
+//! A grant is a JWS in compact serialization (RFC 7515) with `alg: EdDSA` (RFC
+//! 8037), signed with the wallet's ed25519 key. The public key travels in the
+//! protected header as an OKP `jwk`, and `kid` is its RFC 7638 thumbprint, so any
+//! standard JOSE library can verify a grant on its own; the wallet ID (the key's
+//! fingerprint) ties it to the patient. Every field is documented in
+//! `docs/grant-format.md`, with test vectors in `wallet-core/tests/vectors/grant`.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ids::WalletId;
+
+/// The grant format version this code writes and accepts.
+pub const GRANT_VERSION: u32 = 1;
+
+/// The JWS `typ` of a grant.
+pub const GRANT_TYP: &str = "amanat-grant+jwt";
+
+/// Clock difference tolerated between patient and doctor, seconds.
+pub const CLOCK_SKEW: i64 = 120;
+
+/// Why a grant is refused. Each message says what a doctor can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// Not three base64url parts, or not JSON where JSON belongs.
+    #[error("the consent grant is malformed: {0}")]
+    Malformed(String),
+    /// Only EdDSA over Ed25519 is accepted.
+    #[error("the consent grant uses algorithm '{0}'; only EdDSA (Ed25519) is accepted")]
+    Algorithm(String),
+    /// `kid` is not the thumbprint of the embedded key.
+    #[error("the consent grant's key id does not match its key (the header was altered)")]
+    WrongKeyId,
+    /// The signature does not verify.
+    #[error("the consent grant's signature does not verify: it was altered or not signed by the patient")]
+    BadSignature,
+    /// A version this code does not know.
+    #[error(
+        "the consent grant has version {0}; this Amanat understands version {GRANT_VERSION} (update Amanat)"
+    )]
+    UnknownVersion(u32),
+    /// Past its expiry.
+    #[error("this share expired at {0}")]
+    Expired(String),
+    /// Before its not-before time.
+    #[error("this share is not valid until {0}")]
+    NotYetValid(String),
+    /// A field has an impossible value.
+    #[error("the consent grant is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Why the patient shares (ABDM consent purpose codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// Care management: a doctor treating the patient.
+    #[serde(rename = "CAREMGT")]
+    CareManagement,
+    /// Break the glass: an emergency.
+    #[serde(rename = "BTG")]
+    BreakTheGlass,
+    /// Public health.
+    #[serde(rename = "PUBHLTH")]
+    PublicHealth,
+    /// Healthcare payment: insurance claims.
+    #[serde(rename = "HPAYMT")]
+    Payment,
+    /// Disease-specific healthcare research.
+    #[serde(rename = "DSRCH")]
+    Research,
+    /// Self requested: the patient's own copy.
+    #[serde(rename = "PATRQT")]
+    SelfRequested,
+}
+
+impl Purpose {
+    /// All purposes.
+    pub const ALL: [Purpose; 6] = [
+        Purpose::CareManagement,
+        Purpose::BreakTheGlass,
+        Purpose::PublicHealth,
+        Purpose::Payment,
+        Purpose::Research,
+        Purpose::SelfRequested,
+    ];
+
+    /// The ABDM code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Purpose::CareManagement => "CAREMGT",
+            Purpose::BreakTheGlass => "BTG",
+            Purpose::PublicHealth => "PUBHLTH",
+            Purpose::Payment => "HPAYMT",
+            Purpose::Research => "DSRCH",
+            Purpose::SelfRequested => "PATRQT",
+        }
+    }
+
+    /// Plain words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Purpose::CareManagement => "treatment",
+            Purpose::BreakTheGlass => "an emergency",
+            Purpose::PublicHealth => "public health",
+            Purpose::Payment => "an insurance claim",
+            Purpose::Research => "research",
+            Purpose::SelfRequested => "the patient's own copy",
+        }
+    }
+
+    /// Parses a code (any case) or a word such as `treatment` or `emergency`.
+    pub fn parse(text: &str) -> Option<Purpose> {
+        let t = text.trim().to_uppercase();
+        Purpose::ALL
+            .into_iter()
+            .find(|p| p.code() == t)
+            .or(match t.as_str() {
+                "TREATMENT" | "CARE" => Some(Purpose::CareManagement),
+                "EMERGENCY" => Some(Purpose::BreakTheGlass),
+                "INSURANCE" | "PAYMENT" | "CLAIM" => Some(Purpose::Payment),
+                "RESEARCH" => Some(Purpose::Research),
+                "SELF" => Some(Purpose::SelfRequested),
+                _ => None,
+            })
+    }
+}
+
+/// What the recipient may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessMode {
+    /// Look at the records.
+    View,
+    /// Look at them and keep a copy.
+    Store,
+}
+
+/// Who may open the share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Grantee {
+    /// Whoever holds the QR code or link.
+    Bearer,
+    /// One named provider: only their keys open it.
+    Provider {
+        /// Name, e.g. `Dr. Imran Rao`.
+        name: String,
+        /// Registration number, e.g. `PMDC-12345-P`.
+        registration: String,
+        /// ed25519 public key, base64url.
+        key: String,
+        /// age recipient (`age1…`) the records are encrypted to.
+        age: String,
+        /// The registry that vouched for this provider, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registry: Option<String>,
+    },
+}
+
+/// One record in a grant: exactly these bytes, no others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantedRecord {
+    /// The record's id in the patient's wallet.
+    pub id: String,
+    /// FHIR resource type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// SHA-256 of the resource's JSON bytes as shared, base64url.
+    pub sha256: String,
+}
+
+/// The grant's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Format version ([`GRANT_VERSION`]).
+    pub v: u32,
+    /// Grant id (random).
+    pub jti: String,
+    /// The patient's wallet ID.
+    pub wallet: String,
+    /// The patient's name as they chose to show it.
+    pub patient: String,
+    /// Who may open the share.
+    pub to: Grantee,
+    /// Why.
+    pub purpose: Purpose,
+    /// View, or view and store.
+    pub mode: AccessMode,
+    /// Issued at (seconds since 1970).
+    pub iat: i64,
+    /// Not valid before.
+    pub nbf: i64,
+    /// Not valid at or after.
+    pub exp: i64,
+    /// How many times the relay may hand out the records (`None`: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<u32>,
+    /// The records.
+    pub records: Vec<GrantedRecord>,
+}
+
+impl Grant {
+    /// Checks not-before and expiry against `now`.
+    pub fn check_time(&self, now: i64) -> Result<(), GrantError> {
+        if now + CLOCK_SKEW < self.nbf {
+            return Err(GrantError::NotYetValid(human_time(self.nbf)));
+        }
+        if now >= self.exp {
+            return Err(GrantError::Expired(human_time(self.exp)));
+        }
+        Ok(())
+    }
+
+    fn check_fields(&self) -> Result<(), GrantError> {
+        if self.exp <= self.nbf {
+            return Err(GrantError::Invalid("it expires before it starts".into()));
+        }
+        if self.records.is_empty() {
+            return Err(GrantError::Invalid("it names no records".into()));
+        }
+        for r in &self.records {
+            let ok = B64URL.decode(&r.sha256).is_ok_and(|h| h.len() == 32);
+            if !ok {
+                return Err(GrantError::Invalid(format!(
+                    "record {} has no valid SHA-256",
+                    r.id
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD hh:mm UTC`.
+pub fn human_time(seconds: i64) -> String {
+    let t = crate::fhir::date::FhirDateTime::from_unix(seconds);
+    let s = t.as_str();
+    format!("{} {} UTC", &s[..10], &s[11..16])
+}
+
+/// The SHA-256 of bytes in the grant's encoding (base64url).
+pub fn sha256_b64(bytes: &[u8]) -> String {
+    B64URL.encode(Sha256::digest(bytes))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Jwk {
+    kty: String,
+    crv: String,
+    x: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    typ: String,
+    kid: String,
+    jwk: Jwk,
+}
+
+/// RFC 7638 thumbprint of an Ed25519 public key (base64url SHA-256 of the
+/// canonical JWK `{"crv","kty","x"}`).
+pub fn thumbprint(key: &VerifyingKey) -> String {
+    let x = B64URL.encode(key.as_bytes());
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    B64URL.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// A grant with its signature: the three parts of the compact JWS, decoded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedGrant {
+    /// Protected header JSON bytes.
+    pub header: Vec<u8>,
+    /// Payload JSON bytes.
+    pub payload: Vec<u8>,
+    /// Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+impl fmt::Debug for SignedGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.compact())
+    }
+}
+
+impl SignedGrant {
+    /// Signs a grant with the patient's key.
+    pub fn sign(grant: &Grant, key: &SigningKey) -> SignedGrant {
+        let mut grant = grant.clone();
+        grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
+        let unsigned = SignedGrant::assemble(&key.verifying_key(), &grant, [0; 64]);
+        let input = signing_input(&unsigned.header, &unsigned.payload);
+        SignedGrant {
+            signature: key.sign(input.as_bytes()).to_bytes(),
+            ..unsigned
+        }
+    }
+
+    /// Rebuilds the exact JWS from its parts: the header is determined by the
+    /// key, and the payload is the grant's canonical JSON (members in the order of
+    /// [`Grant`], no whitespace). Share links carry only these parts.
+    pub fn assemble(key: &VerifyingKey, grant: &Grant, signature: [u8; 64]) -> SignedGrant {
+        let header = Header {
+            alg: "EdDSA".into(),
+            typ: GRANT_TYP.into(),
+            kid: thumbprint(key),
+            jwk: Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x: B64URL.encode(key.as_bytes()),
+            },
+        };
+        SignedGrant {
+            header: serde_json::to_vec(&header).unwrap_or_default(),
+            payload: serde_json::to_vec(grant).unwrap_or_default(),
+            signature,
+        }
+    }
+
+    /// The compact serialization `header.payload.signature`.
+    pub fn compact(&self) -> String {
+        format!(
+            "{}.{}",
+            signing_input(&self.header, &self.payload),
+            B64URL.encode(self.signature)
+        )
+    }
+
+    /// Parses a compact JWS (not yet verified).
+    pub fn parse(compact: &str) -> Result<SignedGrant, GrantError> {
+        let parts: Vec<&str> = compact.trim().split('.').collect();
+        let [h, p, s] = parts[..] else {
+            return Err(GrantError::Malformed(
+                "a JWS has three dot-separated parts".into(),
+            ));
+        };
+        let decode = |part: &str, what: &str| {
+            B64URL
+                .decode(part)
+                .map_err(|_| GrantError::Malformed(format!("the {what} is not base64url")))
+        };
+        let signature: [u8; 64] = decode(s, "signature")?
+            .try_into()
+            .map_err(|_| GrantError::Malformed("the signature is not 64 bytes".into()))?;
+        Ok(SignedGrant {
+            header: decode(h, "header")?,
+            payload: decode(p, "payload")?,
+            signature,
+        })
+    }
+
+    /// Verifies the signature against the embedded key and returns the grant and
+    /// the patient's key. Time is checked separately ([`Grant::check_time`]).
+    pub fn verify(&self) -> Result<(Grant, VerifyingKey), GrantError> {
+        let header: Header = serde_json::from_slice(&self.header)
+            .map_err(|e| GrantError::Malformed(format!("the header is not a grant header: {e}")))?;
+        if header.alg != "EdDSA" {
+            return Err(GrantError::Algorithm(header.alg));
+        }
+        if header.jwk.kty != "OKP" || header.jwk.crv != "Ed25519" {
+            return Err(GrantError::Algorithm(format!(
+                "{}/{}",
+                header.jwk.kty, header.jwk.crv
+            )));
+        }
+        let x: [u8; 32] = B64URL
+            .decode(&header.jwk.x)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| GrantError::Malformed("the key is not 32 bytes of base64url".into()))?;
+        let key = VerifyingKey::from_bytes(&x).map_err(|_| GrantError::BadSignature)?;
+        if header.kid != thumbprint(&key) {
+            return Err(GrantError::WrongKeyId);
+        }
+        let input = signing_input(&self.header, &self.payload);
+        key.verify_strict(input.as_bytes(), &Signature::from_bytes(&self.signature))
+            .map_err(|_| GrantError::BadSignature)?;
+        #[derive(Deserialize)]
+        struct Version {
+            v: u32,
+        }
+        let version: Version = serde_json::from_slice(&self.payload)
+            .map_err(|e| GrantError::Malformed(format!("the payload has no version: {e}")))?;
+        if version.v != GRANT_VERSION {
+            return Err(GrantError::UnknownVersion(version.v));
+        }
+        let grant: Grant = serde_json::from_slice(&self.payload)
+            .map_err(|e| GrantError::Malformed(format!("the payload is not a version-1 grant: {e}")))?;
+        grant.check_fields()?;
+        if grant.wallet != WalletId::from_public_key(&key).to_string() {
+            return Err(GrantError::Invalid(
+                "its wallet ID is not the signing key's".into(),
+            ));
+        }
+        Ok((grant, key))
+    }
+}
+
+fn signing_input(header: &[u8], payload: &[u8]) -> String {
+    format!("{}.{}", B64URL.encode(header), B64URL.encode(payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample(now: i64) -> Grant {
+        Grant {
+            v: 1,
+            jti: "g1".into(),
+            wallet: "x".into(),
+            patient: "Ayesha".into(),
+            to: Grantee::Bearer,
+            purpose: Purpose::CareManagement,
+            mode: AccessMode::View,
+            iat: now,
+            nbf: now,
+            exp: now + 3600,
+            uses: Some(2),
+            records: vec![GrantedRecord {
+                id: "r1".into(),
+                resource_type: "Observation".into(),
+                sha256: sha256_b64(b"{}"),
+            }],
+        }
+    }
+
+    #[test]
+    fn sign_parse_verify() {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let mut grant = sample(1_000);
+        grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
+        let signed = SignedGrant::sign(&grant, &key);
+        let parsed = SignedGrant::parse(&signed.compact()).unwrap();
+        let (back, public) = parsed.verify().unwrap();
+        assert_eq!(back, grant);
+        assert_eq!(public, key.verifying_key());
+        assert!(back.check_time(1_000).is_ok());
+        assert!(matches!(back.check_time(4_600), Err(GrantError::Expired(_))));
+        assert!(matches!(
+            back.check_time(1_000 - CLOCK_SKEW - 1),
+            Err(GrantError::NotYetValid(_))
+        ));
+    }
+
+    #[test]
+    fn any_changed_character_fails() {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let compact = SignedGrant::sign(&sample(1_000), &key).compact();
+        for i in 0..compact.len() {
+            let mut bytes = compact.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let text = String::from_utf8(bytes).unwrap();
+            let verdict = SignedGrant::parse(&text).and_then(|s| s.verify());
+            assert!(verdict.is_err(), "changing character {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn purposes_parse_from_codes_and_words() {
+        assert_eq!(Purpose::parse("caremgt"), Some(Purpose::CareManagement));
+        assert_eq!(Purpose::parse("emergency"), Some(Purpose::BreakTheGlass));
+        assert_eq!(Purpose::parse("HPAYMT"), Some(Purpose::Payment));
+        assert_eq!(Purpose::parse("fun"), None);
+    }
+}

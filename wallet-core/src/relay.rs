@@ -1,0 +1,160 @@
+//! The relay: an HTTP store of encrypted shares that never sees plaintext.
+//!
+//! The patient's wallet uploads a share's age ciphertext with its signed grant;
+//! whoever holds the link fetches it; the relay counts uses, refuses past expiry,
+//! past the use limit or after revocation, and keeps an access log that only the
+//! patient can read. Requests by the patient (revoke, read the log) are signed
+//! with the key that signed the grant. The protocol is described in
+//! `docs/relay.md`; this module holds the parts both sides need (and that the
+//! browser needs): error codes and the request-signing message.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "native")]
+pub mod client;
+#[cfg(feature = "native")]
+pub mod server;
+#[cfg(feature = "native")]
+pub mod store;
+
+/// A signed request is valid this many seconds either side of the relay's clock.
+pub const SIGNATURE_WINDOW: i64 = 300;
+
+/// The relay's refusals, as their JSON `error` codes say.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The patient revoked the share.
+    #[error("the patient revoked this share")]
+    Revoked,
+    /// Past its expiry.
+    #[error("this share has expired at the relay")]
+    Expired,
+    /// Fetched as many times as the patient allowed.
+    #[error("this share has been opened as many times as the patient allowed (uses exhausted)")]
+    UsesExhausted,
+    /// No such share (never uploaded, or removed long after expiry).
+    #[error("the relay has no such share (not found)")]
+    NotFound,
+    /// Too many requests from this client.
+    #[error("the relay is rate-limiting this client; try again in a moment")]
+    RateLimited,
+    /// Larger than the relay accepts.
+    #[error("the share is larger than the relay accepts")]
+    TooLarge,
+    /// The request's signature did not verify.
+    #[error("the relay refused the request's signature (only the patient who shared can do this)")]
+    Unauthorized,
+    /// The upload's grant was refused.
+    #[error("the relay refused the upload: {0}")]
+    BadRequest(String),
+    /// The relay could not be reached.
+    #[error("the relay at {0} cannot be reached")]
+    Unreachable(String),
+    /// Anything else the relay said.
+    #[error("the relay failed: {0}")]
+    Server(String),
+}
+
+/// The JSON body of every refusal: `{"error": code, "message": words}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code: `revoked`, `expired`, `uses exhausted`, `not found`, …
+    pub error: String,
+    /// For people.
+    pub message: String,
+}
+
+impl RelayError {
+    /// The error code on the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RelayError::Revoked => "revoked",
+            RelayError::Expired => "expired",
+            RelayError::UsesExhausted => "uses exhausted",
+            RelayError::NotFound => "not found",
+            RelayError::RateLimited => "rate limited",
+            RelayError::TooLarge => "too large",
+            RelayError::Unauthorized => "unauthorized",
+            RelayError::BadRequest(_) => "bad request",
+            RelayError::Unreachable(_) | RelayError::Server(_) => "server error",
+        }
+    }
+
+    /// The HTTP status for the error.
+    pub fn status(&self) -> u16 {
+        match self {
+            RelayError::Revoked | RelayError::Expired | RelayError::UsesExhausted => 410,
+            RelayError::NotFound => 404,
+            RelayError::RateLimited => 429,
+            RelayError::TooLarge => 413,
+            RelayError::Unauthorized => 401,
+            RelayError::BadRequest(_) => 400,
+            RelayError::Unreachable(_) | RelayError::Server(_) => 500,
+        }
+    }
+
+    /// Reads an error body.
+    pub fn from_body(body: &ErrorBody) -> RelayError {
+        match body.error.as_str() {
+            "revoked" => RelayError::Revoked,
+            "expired" => RelayError::Expired,
+            "uses exhausted" => RelayError::UsesExhausted,
+            "not found" => RelayError::NotFound,
+            "rate limited" => RelayError::RateLimited,
+            "too large" => RelayError::TooLarge,
+            "unauthorized" => RelayError::Unauthorized,
+            "bad request" => RelayError::BadRequest(body.message.clone()),
+            _ => RelayError::Server(body.message.clone()),
+        }
+    }
+
+    /// The body for the error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.code().into(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// What the patient signs to act on a share: method, path and time, so a
+/// signature cannot be reused for another request or much later.
+pub fn signing_message(method: &str, path: &str, time: i64) -> String {
+    format!("amanat-relay-v1\n{method}\n{path}\n{time}")
+}
+
+/// An upload: the grant (compact JWS) and the ciphertext (base64).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Upload {
+    /// The signed grant; its `jti` becomes the share's id.
+    pub grant: String,
+    /// The age ciphertext, standard base64.
+    pub ciphertext: String,
+}
+
+/// One fetch of a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    /// When (seconds since 1970).
+    pub time: i64,
+    /// The client's address as the relay saw it.
+    pub from: String,
+    /// The use number this fetch was.
+    pub n: u32,
+}
+
+/// What the patient sees of a share at the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Uses so far.
+    pub uses: u32,
+    /// The limit, if any.
+    pub max_uses: Option<u32>,
+    /// Expiry (seconds since 1970).
+    pub exp: i64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// Every fetch.
+    pub accesses: Vec<Access>,
+}

@@ -1,0 +1,127 @@
+//! Talking to a relay: upload, fetch, revoke, read the access log.
+
+use std::time::Duration;
+
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+
+use super::{ErrorBody, RelayError, Status, Upload, signing_message};
+
+/// Longest a relay request may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A relay client.
+pub struct Client {
+    http: reqwest::Client,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The share URL for an id at a relay base URL.
+pub fn share_url(base: &str, id: &str) -> String {
+    format!("{}/v1/shares/{id}", base.trim_end_matches('/'))
+}
+
+impl Client {
+    /// A client with sane timeouts.
+    pub fn new() -> Result<Client, RelayError> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("amanat/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RelayError::Server(e.to_string()))?;
+        Ok(Client { http })
+    }
+
+    async fn check(
+        response: Result<reqwest::Response, reqwest::Error>,
+        url: &str,
+    ) -> Result<reqwest::Response, RelayError> {
+        let response = response.map_err(|e| {
+            if e.is_connect() || e.is_timeout() {
+                RelayError::Unreachable(url.to_string())
+            } else {
+                RelayError::Server(e.to_string())
+            }
+        })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        match response.json::<ErrorBody>().await {
+            Ok(body) => Err(RelayError::from_body(&body)),
+            Err(_) => Err(RelayError::Server(format!("HTTP {status} from {url}"))),
+        }
+    }
+
+    /// Uploads a share; returns its URL.
+    pub async fn upload(&self, base: &str, grant: &str, ciphertext: &[u8]) -> Result<String, RelayError> {
+        let url = format!("{}/v1/shares", base.trim_end_matches('/'));
+        let body = Upload {
+            grant: grant.to_string(),
+            ciphertext: base64::engine::general_purpose::STANDARD.encode(ciphertext),
+        };
+        let response = Self::check(self.http.post(&url).json(&body).send().await, &url).await?;
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let created: Created = response
+            .json()
+            .await
+            .map_err(|e| RelayError::Server(e.to_string()))?;
+        Ok(share_url(base, &created.id))
+    }
+
+    /// Fetches a share's ciphertext (counts a use).
+    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, RelayError> {
+        let response = Self::check(self.http.get(url).send().await, url).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| RelayError::Server(e.to_string()))?;
+        Ok(bytes.to_vec())
+    }
+
+    fn authorization(key: &SigningKey, method: &str, url: &str) -> Result<String, RelayError> {
+        let path = reqwest::Url::parse(url)
+            .map_err(|e| RelayError::BadRequest(e.to_string()))?
+            .path()
+            .to_string();
+        let t = now();
+        let sig = key.sign(signing_message(method, &path, t).as_bytes());
+        Ok(format!(
+            "Amanat-Signature t={t},sig={}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.to_bytes())
+        ))
+    }
+
+    /// Revokes a share (signed with the patient's key).
+    pub async fn revoke(&self, url: &str, key: &SigningKey) -> Result<(), RelayError> {
+        let auth = Self::authorization(key, "DELETE", url)?;
+        Self::check(
+            self.http.delete(url).header("authorization", auth).send().await,
+            url,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Uses, limit and access log of a share (signed with the patient's key).
+    pub async fn status(&self, url: &str, key: &SigningKey) -> Result<Status, RelayError> {
+        let log = format!("{url}/log");
+        let auth = Self::authorization(key, "GET", &log)?;
+        let response = Self::check(
+            self.http.get(&log).header("authorization", auth).send().await,
+            &log,
+        )
+        .await?;
+        response
+            .json()
+            .await
+            .map_err(|e| RelayError::Server(e.to_string()))
+    }
+}

@@ -1,0 +1,235 @@
+//! Small secret files outside a wallet: a provider's identity, a registry's key.
+//!
+//! Each is a standard age file encrypted to a passphrase (scrypt, pinned work
+//! factor), holding JSON. The stock `age` tool opens them too.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use age::secrecy::SecretString;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::provider::ProviderCard;
+
+/// Why a secret file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretFileError {
+    /// No file.
+    #[error("no {what} at {path} (create one first)")]
+    Missing {
+        /// What kind of file.
+        what: &'static str,
+        /// Where it was looked for.
+        path: String,
+    },
+    /// The passphrase does not open it.
+    #[error("wrong passphrase for {0}")]
+    WrongPassphrase(String),
+    /// Not what it should be.
+    #[error("{0} is damaged or not the right kind of file")]
+    Corrupt(String),
+    /// A file system error.
+    #[error("{0}")]
+    Io(String),
+    /// Exists already.
+    #[error("{0} exists already; choose another path or remove it first")]
+    Exists(String),
+}
+
+fn write_sealed(
+    path: &Path,
+    json: &[u8],
+    passphrase: &SecretString,
+    log_n: u8,
+) -> Result<(), SecretFileError> {
+    if path.exists() {
+        return Err(SecretFileError::Exists(path.display().to_string()));
+    }
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    recipient.set_work_factor(log_n);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .map_err(|e| SecretFileError::Io(e.to_string()))?;
+    let mut out = Vec::new();
+    let mut w = encryptor
+        .wrap_output(&mut out)
+        .map_err(|e| SecretFileError::Io(e.to_string()))?;
+    w.write_all(json)
+        .map_err(|e| SecretFileError::Io(e.to_string()))?;
+    w.finish().map_err(|e| SecretFileError::Io(e.to_string()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| SecretFileError::Io(format!("{}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| SecretFileError::Io(format!("{}: {e}", path.display())))?;
+    file.write_all(&out)
+        .map_err(|e| SecretFileError::Io(format!("{}: {e}", path.display())))?;
+    file.sync_all().map_err(|e| SecretFileError::Io(e.to_string()))
+}
+
+fn read_sealed(
+    path: &Path,
+    what: &'static str,
+    passphrase: &SecretString,
+) -> Result<Zeroizing<Vec<u8>>, SecretFileError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SecretFileError::Missing {
+            what,
+            path: path.display().to_string(),
+        },
+        _ => SecretFileError::Io(format!("{}: {e}", path.display())),
+    })?;
+    let name = path.display().to_string();
+    let decryptor =
+        age::Decryptor::new_buffered(&bytes[..]).map_err(|_| SecretFileError::Corrupt(name.clone()))?;
+    let mut identity = age::scrypt::Identity::new(passphrase.clone());
+    identity.set_max_work_factor(crate::vault::MAX_KDF_LOG_N);
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed
+            | age::DecryptError::NoMatchingKeys
+            | age::DecryptError::KeyDecryptionFailed => SecretFileError::WrongPassphrase(name.clone()),
+            _ => SecretFileError::Corrupt(name.clone()),
+        })?;
+    let mut out = Zeroizing::new(Vec::new());
+    reader
+        .read_to_end(&mut out)
+        .map_err(|_| SecretFileError::Corrupt(name))?;
+    Ok(out)
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct IdentityFile {
+    format: String,
+    name: String,
+    registration: String,
+    signing_key: String,
+    age_identity: String,
+}
+
+/// A provider's identity: their card and the secret keys behind it.
+pub struct ProviderIdentity {
+    /// The public card.
+    pub card: ProviderCard,
+    /// The ed25519 key.
+    pub signing: ed25519_dalek::SigningKey,
+    /// The age key shares are encrypted to.
+    pub age: age::x25519::Identity,
+}
+
+impl ProviderIdentity {
+    /// A new identity.
+    pub fn generate(name: &str, registration: &str) -> ProviderIdentity {
+        let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let age = age::x25519::Identity::generate();
+        let card = ProviderCard {
+            v: 1,
+            name: name.trim().to_string(),
+            registration: registration.trim().to_string(),
+            key: B64URL.encode(signing.verifying_key().as_bytes()),
+            age: age.to_public().to_string(),
+        };
+        ProviderIdentity { card, signing, age }
+    }
+
+    /// Writes it, encrypted with a passphrase.
+    pub fn save(&self, path: &Path, passphrase: &SecretString, log_n: u8) -> Result<(), SecretFileError> {
+        use age::secrecy::ExposeSecret;
+        let file = IdentityFile {
+            format: "amanat-provider-identity-v1".into(),
+            name: self.card.name.clone(),
+            registration: self.card.registration.clone(),
+            signing_key: B64URL.encode(self.signing.to_bytes()),
+            age_identity: self.age.to_string().expose_secret().to_string(),
+        };
+        let json = Zeroizing::new(serde_json::to_vec(&file).unwrap_or_default());
+        write_sealed(path, &json, passphrase, log_n)
+    }
+
+    /// Reads one.
+    pub fn load(path: &Path, passphrase: &SecretString) -> Result<ProviderIdentity, SecretFileError> {
+        let json = read_sealed(path, "provider identity", passphrase)?;
+        let corrupt = || SecretFileError::Corrupt(path.display().to_string());
+        let file: IdentityFile = serde_json::from_slice(&json).map_err(|_| corrupt())?;
+        if file.format != "amanat-provider-identity-v1" {
+            return Err(corrupt());
+        }
+        let key: [u8; 32] = Zeroizing::new(B64URL.decode(&file.signing_key).map_err(|_| corrupt())?)
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt())?;
+        let signing = ed25519_dalek::SigningKey::from_bytes(&key);
+        let age: age::x25519::Identity = file.age_identity.parse().map_err(|_| corrupt())?;
+        let card = ProviderCard {
+            v: 1,
+            name: file.name.clone(),
+            registration: file.registration.clone(),
+            key: B64URL.encode(signing.verifying_key().as_bytes()),
+            age: age.to_public().to_string(),
+        };
+        Ok(ProviderIdentity { card, signing, age })
+    }
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct RegistryFile {
+    format: String,
+    name: String,
+    signing_key: String,
+}
+
+/// A registry's signing key and name.
+pub struct RegistryKey {
+    /// The registry's name.
+    pub name: String,
+    /// Its key.
+    pub signing: ed25519_dalek::SigningKey,
+}
+
+impl RegistryKey {
+    /// A new registry key.
+    pub fn generate(name: &str) -> RegistryKey {
+        RegistryKey {
+            name: name.trim().to_string(),
+            signing: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+        }
+    }
+
+    /// Writes it, encrypted with a passphrase.
+    pub fn save(&self, path: &Path, passphrase: &SecretString, log_n: u8) -> Result<(), SecretFileError> {
+        let file = RegistryFile {
+            format: "amanat-registry-key-v1".into(),
+            name: self.name.clone(),
+            signing_key: B64URL.encode(self.signing.to_bytes()),
+        };
+        let json = Zeroizing::new(serde_json::to_vec(&file).unwrap_or_default());
+        write_sealed(path, &json, passphrase, log_n)
+    }
+
+    /// Reads one.
+    pub fn load(path: &Path, passphrase: &SecretString) -> Result<RegistryKey, SecretFileError> {
+        let json = read_sealed(path, "registry key", passphrase)?;
+        let corrupt = || SecretFileError::Corrupt(path.display().to_string());
+        let file: RegistryFile = serde_json::from_slice(&json).map_err(|_| corrupt())?;
+        if file.format != "amanat-registry-key-v1" {
+            return Err(corrupt());
+        }
+        let key: [u8; 32] = Zeroizing::new(B64URL.decode(&file.signing_key).map_err(|_| corrupt())?)
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt())?;
+        Ok(RegistryKey {
+            name: file.name.clone(),
+            signing: ed25519_dalek::SigningKey::from_bytes(&key),
+        })
+    }
+}

@@ -1,0 +1,646 @@
+//! Sealing a share (patient side) and opening it (doctor side).
+//!
+//! A share is a signed grant plus a FHIR Bundle (collection) of exactly the
+//! granted records, compressed and encrypted with age: to a fresh X25519 key that
+//! travels in the link (bearer), to a passcode (bearer with passcode), or only to
+//! the named provider's age key. Opening checks, before anything is shown: the
+//! grant's signature and version, not-before and expiry, the recipient, that the
+//! records decrypt, that there are exactly the granted records, and the SHA-256 of
+//! each against the grant. This module is pure (no I/O) so the doctor's browser
+//! runs the same checks; fetching from a relay and checking revocation there are
+//! the caller's.
+
+use std::io::{Read, Write};
+use std::iter;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
+
+use crate::fhir::date::FhirDateTime;
+use crate::fhir::{Description, Resource};
+use crate::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
+use crate::ids::WalletId;
+use crate::link::{self, LinkError, Location, ShareLink};
+
+/// scrypt work factor for passcode-locked shares: slow enough to make guessing a
+/// passcode costly, fast enough for a phone's browser.
+pub const PASSCODE_LOG_N: u8 = 15;
+
+/// Largest decrypted bundle accepted.
+pub const MAX_BUNDLE: usize = 64 * 1024 * 1024;
+
+/// Why a share could not be made or opened. Each message is for the person in
+/// front of the screen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShareError {
+    /// The link itself.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The grant.
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    /// The share names another provider.
+    #[error("this share is for {name} ({registration}), not for you")]
+    NotForYou {
+        /// Who it is for.
+        name: String,
+        /// Their registration.
+        registration: String,
+    },
+    /// A targeted share needs the provider's identity.
+    #[error(
+        "this share is for {name} ({registration}); open it with that provider's identity (amanat provider init)"
+    )]
+    NeedsIdentity {
+        /// Who it is for.
+        name: String,
+        /// Their registration.
+        registration: String,
+    },
+    /// A passcode-locked share.
+    #[error("this share is locked with a passcode: ask the patient for it (--passcode)")]
+    NeedsPasscode,
+    /// The passcode does not open it.
+    #[error("the passcode is wrong")]
+    WrongPasscode,
+    /// A bearer link without its key.
+    #[error("the share link has no key for its records (it was altered)")]
+    MissingKey,
+    /// The ciphertext does not decrypt or decompress.
+    #[error("the shared records were altered: they do not decrypt with this link's key")]
+    Altered,
+    /// Not the granted number of records.
+    #[error("the share holds {found} records but the grant names {expected}: it was altered")]
+    Count {
+        /// In the grant.
+        expected: usize,
+        /// In the bundle.
+        found: usize,
+    },
+    /// The records and grant of an offline share do not match the signature.
+    #[error("the share was altered: its records or grant no longer match the patient's signature")]
+    SignatureMismatch,
+    /// A record's bytes differ from what the patient signed.
+    #[error("record {id} does not match the SHA-256 the patient signed: it was altered")]
+    RecordMismatch {
+        /// The record id.
+        id: String,
+    },
+    /// A shared record is not valid FHIR.
+    #[error("record {id} is not valid FHIR: {message}")]
+    InvalidRecord {
+        /// The record id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Nothing selected.
+    #[error("no records were selected to share")]
+    Empty,
+    /// Encryption failed.
+    #[error("encryption failed: {0}")]
+    Encrypt(String),
+}
+
+/// A record to share: the exact stored bytes.
+#[derive(Debug, Clone)]
+pub struct ShareInput {
+    /// The record id.
+    pub id: String,
+    /// FHIR resource type.
+    pub resource_type: String,
+    /// The resource's JSON bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Who can open the records.
+pub enum Lock {
+    /// A fresh key carried in the link.
+    Bearer,
+    /// A passcode the patient tells the doctor.
+    Passcode(SecretString),
+    /// Only this provider's age key.
+    Provider(age::x25519::Recipient),
+}
+
+/// A sealed share, ready to be put in a link or uploaded to a relay.
+pub struct SealedShare {
+    /// The grant.
+    pub grant: Grant,
+    /// Its signature.
+    pub signed: SignedGrant,
+    /// The age-encrypted, compressed bundle.
+    pub ciphertext: Vec<u8>,
+    /// The key to put in a bearer link.
+    pub key: Option<Zeroizing<[u8; 32]>>,
+    /// Whether a passcode locks it.
+    pub passcode: bool,
+}
+
+impl SealedShare {
+    /// The link for this share: records inline, or at `relay_url`. The grant's
+    /// record list is always detached (rebuilt from the bundle on receipt), so
+    /// even a relay link for hundreds of records stays a small QR code.
+    pub fn link(&self, relay_url: Option<&str>, patient_key: &VerifyingKey) -> ShareLink {
+        ShareLink {
+            patient_key: patient_key.to_bytes(),
+            grant: self.grant.clone(),
+            signature: self.signed.signature,
+            detached: true,
+            key: self.key.clone(),
+            passcode: self.passcode,
+            location: match relay_url {
+                Some(url) => Location::Relay(url.to_string()),
+                None => Location::Inline(self.ciphertext.clone()),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OutBundle<'a> {
+    #[serde(rename = "resourceType")]
+    resource_type: &'static str,
+    #[serde(rename = "type")]
+    bundle_type: &'static str,
+    timestamp: &'a str,
+    entry: Vec<OutEntry>,
+}
+
+/// Entries carry the wallet's record id as their element id, and no `fullUrl`
+/// (random URNs would cost 16 incompressible bytes each in a QR code).
+#[derive(Serialize)]
+struct OutEntry {
+    id: String,
+    resource: Box<RawValue>,
+}
+
+/// Seals records under a grant. `grant.records` is filled in here from `inputs`.
+pub fn seal(
+    inputs: &[ShareInput],
+    mut grant: Grant,
+    key: &SigningKey,
+    lock: Lock,
+) -> Result<SealedShare, ShareError> {
+    if inputs.is_empty() {
+        return Err(ShareError::Empty);
+    }
+    grant.records = inputs
+        .iter()
+        .map(|r| GrantedRecord {
+            id: r.id.clone(),
+            resource_type: r.resource_type.clone(),
+            sha256: sha256_b64(&r.bytes),
+        })
+        .collect();
+    let stamp = FhirDateTime::from_unix(grant.iat);
+    let mut entry = Vec::with_capacity(inputs.len());
+    for r in inputs {
+        let text = String::from_utf8(r.bytes.clone())
+            .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
+        let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
+        entry.push(OutEntry {
+            id: r.id.clone(),
+            resource: raw,
+        });
+    }
+    let bundle = OutBundle {
+        resource_type: "Bundle",
+        bundle_type: "collection",
+        timestamp: stamp.as_str(),
+        entry,
+    };
+    let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
+    let compressed = Zeroizing::new(link::compress(&plain));
+    let (ciphertext, key_bytes, passcode) = match lock {
+        Lock::Bearer => {
+            let identity = age::x25519::Identity::generate();
+            let ct = encrypt(&compressed, &identity.to_public())?;
+            (ct, Some(identity_bytes(&identity)?), false)
+        }
+        Lock::Passcode(pass) => {
+            let mut r = age::scrypt::Recipient::new(pass);
+            r.set_work_factor(PASSCODE_LOG_N);
+            (encrypt(&compressed, &r)?, None, true)
+        }
+        Lock::Provider(recipient) => (encrypt(&compressed, &recipient)?, None, false),
+    };
+    let signed = SignedGrant::sign(&grant, key);
+    grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
+    Ok(SealedShare {
+        grant,
+        signed,
+        ciphertext,
+        key: key_bytes,
+        passcode,
+    })
+}
+
+fn encrypt(plain: &[u8], recipient: &dyn age::Recipient) -> Result<Vec<u8>, ShareError> {
+    let err = |e: &dyn std::fmt::Display| ShareError::Encrypt(e.to_string());
+    let encryptor = age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| err(&e))?;
+    let mut out = Vec::with_capacity(plain.len() + 256);
+    let mut w = encryptor.wrap_output(&mut out).map_err(|e| err(&e))?;
+    w.write_all(plain).map_err(|e| err(&e))?;
+    w.finish().map_err(|e| err(&e))?;
+    Ok(out)
+}
+
+const SECRET_HRP: &str = "AGE-SECRET-KEY-";
+
+/// The 32 secret bytes of an age X25519 identity.
+fn identity_bytes(identity: &age::x25519::Identity) -> Result<Zeroizing<[u8; 32]>, ShareError> {
+    let text = identity.to_string();
+    let (_, data) = bech32::decode(text.expose_secret()).map_err(|e| ShareError::Encrypt(e.to_string()))?;
+    let data = Zeroizing::new(data);
+    let mut out = Zeroizing::new([0u8; 32]);
+    if data.len() != 32 {
+        return Err(ShareError::Encrypt("unexpected age key length".into()));
+    }
+    out.copy_from_slice(&data);
+    Ok(out)
+}
+
+/// The age X25519 identity for 32 secret bytes.
+fn identity_from_bytes(bytes: &[u8; 32]) -> Result<age::x25519::Identity, ShareError> {
+    let hrp = bech32::Hrp::parse(SECRET_HRP).map_err(|_| ShareError::MissingKey)?;
+    let text = Zeroizing::new(
+        bech32::encode_upper::<bech32::Bech32>(hrp, bytes).map_err(|_| ShareError::MissingKey)?,
+    );
+    text.parse().map_err(|_| ShareError::MissingKey)
+}
+
+/// One verified record.
+#[derive(Debug, Clone)]
+pub struct ReceivedRecord {
+    /// The granted record.
+    pub granted: GrantedRecord,
+    /// The resource.
+    pub resource: Resource,
+    /// What the wallet makes of it (title, date, ABDM type).
+    pub description: Description,
+}
+
+/// A verified, decrypted share.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The grant.
+    pub grant: Grant,
+    /// The patient's public key.
+    pub patient_key: VerifyingKey,
+    /// The patient's wallet ID (fingerprint of that key).
+    pub wallet_id: WalletId,
+    /// The records, in the grant's order.
+    pub records: Vec<ReceivedRecord>,
+}
+
+/// Checks a link's claims before anything is fetched or decrypted: not-before,
+/// expiry and the recipient (`provider_age`: the receiving provider's age
+/// recipient). The signature is verified by [`verify_link`] or [`open`].
+pub fn precheck(link: &ShareLink, now: i64, provider_age: Option<&str>) -> Result<(), ShareError> {
+    link.grant.check_time(now)?;
+    if let Grantee::Provider {
+        name,
+        registration,
+        age,
+        ..
+    } = &link.grant.to
+    {
+        match provider_age {
+            None => {
+                return Err(ShareError::NeedsIdentity {
+                    name: name.clone(),
+                    registration: registration.clone(),
+                });
+            }
+            Some(mine) if mine != age => {
+                return Err(ShareError::NotForYou {
+                    name: name.clone(),
+                    registration: registration.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a link's grant before fetching, when the link carries its record
+/// list (`detached == false`): signature, version, time and recipient. Links this
+/// wallet makes are detached; their signature is checked by [`open`].
+pub fn verify_link(
+    link: &ShareLink,
+    now: i64,
+    provider_age: Option<&str>,
+) -> Result<(Grant, VerifyingKey), ShareError> {
+    precheck(link, now, provider_age)?;
+    if link.detached {
+        return Err(ShareError::Link(LinkError::Malformed(
+            "this link's grant is verified with its records".into(),
+        )));
+    }
+    Ok(link.signed_grant(None)?.verify()?)
+}
+
+/// Opens a share: verifies everything and returns the records.
+///
+/// `ciphertext` is the inline bundle or what the relay returned; `provider` is
+/// the receiving provider's age identity for a targeted share.
+pub fn open(
+    link: &ShareLink,
+    ciphertext: &[u8],
+    now: i64,
+    provider: Option<&age::x25519::Identity>,
+    passcode: Option<&SecretString>,
+) -> Result<Received, ShareError> {
+    let provider_age = provider.map(|p| p.to_public().to_string());
+    precheck(link, now, provider_age.as_deref())?;
+    let compressed = match &link.grant.to {
+        Grantee::Provider { .. } => {
+            let identity = provider.ok_or(ShareError::MissingKey)?;
+            decrypt(ciphertext, identity).map_err(|_| ShareError::Altered)?
+        }
+        Grantee::Bearer if link.passcode => {
+            let pass = passcode.ok_or(ShareError::NeedsPasscode)?;
+            let mut identity = age::scrypt::Identity::new(pass.clone());
+            identity.set_max_work_factor(PASSCODE_LOG_N + 2);
+            decrypt(ciphertext, &identity).map_err(|e| match e {
+                age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                    ShareError::WrongPasscode
+                }
+                _ => ShareError::Altered,
+            })?
+        }
+        Grantee::Bearer => {
+            let key = link.key.as_ref().ok_or(ShareError::MissingKey)?;
+            decrypt(ciphertext, &identity_from_bytes(key)?).map_err(|_| ShareError::Altered)?
+        }
+    };
+    let plain = Zeroizing::new(link::decompress(&compressed, MAX_BUNDLE).map_err(|_| ShareError::Altered)?);
+    let entries = bundle_entries(&plain)?;
+    let (grant, patient_key) = if link.detached {
+        // The record list is rebuilt from what arrived; the signature then proves
+        // it is what the patient signed.
+        let records = entries
+            .iter()
+            .map(|(id, bytes)| {
+                let resource_type = Resource::from_slice(bytes)
+                    .map(|r| r.resource_type().to_string())
+                    .map_err(|_| ShareError::Altered)?;
+                Ok(GrantedRecord {
+                    id: id.clone(),
+                    resource_type,
+                    sha256: sha256_b64(bytes),
+                })
+            })
+            .collect::<Result<Vec<_>, ShareError>>()?;
+        link.signed_grant(Some(records))?.verify().map_err(|e| match e {
+            GrantError::BadSignature => ShareError::SignatureMismatch,
+            other => ShareError::Grant(other),
+        })?
+    } else {
+        link.signed_grant(None)?.verify()?
+    };
+    let records = check_records(&grant, &entries)?;
+    Ok(Received {
+        wallet_id: WalletId::from_public_key(&patient_key),
+        grant,
+        patient_key,
+        records,
+    })
+}
+
+fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<Vec<u8>>, age::DecryptError> {
+    let decryptor = age::Decryptor::new_buffered(ciphertext)?;
+    let mut reader = decryptor.decrypt(iter::once(identity))?;
+    let mut out = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The bundle's entries: (record id, exact resource bytes).
+fn bundle_entries(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ShareError> {
+    #[derive(Deserialize)]
+    struct InBundle<'a> {
+        #[serde(borrow, default)]
+        entry: Vec<InEntry<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct InEntry<'a> {
+        #[serde(default)]
+        id: String,
+        #[serde(borrow)]
+        resource: &'a RawValue,
+    }
+    let bundle: InBundle<'_> = serde_json::from_slice(plain).map_err(|_| ShareError::Altered)?;
+    Ok(bundle
+        .entry
+        .into_iter()
+        .map(|e| (e.id, e.resource.get().as_bytes().to_vec()))
+        .collect())
+}
+
+fn check_records(grant: &Grant, entries: &[(String, Vec<u8>)]) -> Result<Vec<ReceivedRecord>, ShareError> {
+    if entries.len() != grant.records.len() {
+        return Err(ShareError::Count {
+            expected: grant.records.len(),
+            found: entries.len(),
+        });
+    }
+    let mut out = Vec::with_capacity(grant.records.len());
+    for (granted, (_, bytes)) in grant.records.iter().zip(entries) {
+        if sha256_b64(bytes) != granted.sha256 {
+            return Err(ShareError::RecordMismatch {
+                id: granted.id.clone(),
+            });
+        }
+        let invalid = |e: crate::fhir::FhirError| ShareError::InvalidRecord {
+            id: granted.id.clone(),
+            message: e.to_string(),
+        };
+        let resource = Resource::from_slice(bytes).map_err(invalid)?;
+        if resource.resource_type() != granted.resource_type {
+            return Err(ShareError::RecordMismatch {
+                id: granted.id.clone(),
+            });
+        }
+        let description = resource.describe().map_err(invalid)?;
+        out.push(ReceivedRecord {
+            granted: granted.clone(),
+            resource,
+            description,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::{AccessMode, Purpose};
+
+    fn inputs() -> Vec<ShareInput> {
+        crate::demo::family(160, 1_790_000_000, 4)
+            .owner
+            .into_iter()
+            .take(20)
+            .enumerate()
+            .map(|(i, v)| {
+                let r = Resource::from_value(v).unwrap();
+                ShareInput {
+                    id: format!("r{i}"),
+                    resource_type: r.resource_type().into(),
+                    bytes: r.to_bytes(),
+                }
+            })
+            .collect()
+    }
+
+    fn grant(to: Grantee) -> Grant {
+        Grant {
+            v: 1,
+            jti: "g".into(),
+            wallet: "w".into(),
+            patient: "Ayesha".into(),
+            to,
+            purpose: Purpose::CareManagement,
+            mode: AccessMode::View,
+            iat: 1_000,
+            nbf: 1_000,
+            exp: 10_000,
+            uses: None,
+            records: vec![],
+        }
+    }
+
+    fn ciphertext(link: &ShareLink) -> Vec<u8> {
+        match &link.location {
+            Location::Inline(b) => b.clone(),
+            Location::Relay(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn bearer_share_round_trips_through_link_text() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let sealed = seal(&inputs(), grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let text = sealed.link(None, &key.verifying_key()).encode();
+        let link = ShareLink::decode(&text).unwrap();
+        let got = open(&link, &ciphertext(&link), 2_000, None, None).unwrap();
+        assert_eq!(got.records.len(), 20);
+        assert_eq!(got.wallet_id, WalletId::from_public_key(&key.verifying_key()));
+        assert_eq!(got.records[0].resource.to_bytes(), inputs()[0].bytes);
+        assert!(matches!(
+            open(&link, &ciphertext(&link), 20_000, None, None),
+            Err(ShareError::Grant(GrantError::Expired(_)))
+        ));
+    }
+
+    #[test]
+    fn passcode_and_provider_locks() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let sealed = seal(
+            &inputs()[..2],
+            grant(Grantee::Bearer),
+            &key,
+            Lock::Passcode(SecretString::from("4417")),
+        )
+        .unwrap();
+        let link = sealed.link(None, &key.verifying_key());
+        assert!(link.key.is_none());
+        assert_eq!(
+            open(&link, &sealed.ciphertext, 2_000, None, None).unwrap_err(),
+            ShareError::NeedsPasscode
+        );
+        assert_eq!(
+            open(
+                &link,
+                &sealed.ciphertext,
+                2_000,
+                None,
+                Some(&SecretString::from("1234"))
+            )
+            .unwrap_err(),
+            ShareError::WrongPasscode
+        );
+        assert!(
+            open(
+                &link,
+                &sealed.ciphertext,
+                2_000,
+                None,
+                Some(&SecretString::from("4417"))
+            )
+            .is_ok()
+        );
+
+        let doctor = age::x25519::Identity::generate();
+        let other = age::x25519::Identity::generate();
+        let to = Grantee::Provider {
+            name: "Dr. Rao".into(),
+            registration: "PMDC-1".into(),
+            key: "k".into(),
+            age: doctor.to_public().to_string(),
+            registry: None,
+        };
+        let sealed = seal(
+            &inputs()[..2],
+            grant(to),
+            &key,
+            Lock::Provider(doctor.to_public()),
+        )
+        .unwrap();
+        let link = sealed.link(None, &key.verifying_key());
+        assert!(link.key.is_none(), "a targeted link carries no key");
+        assert!(matches!(
+            open(&link, &sealed.ciphertext, 2_000, None, None),
+            Err(ShareError::NeedsIdentity { .. })
+        ));
+        assert!(matches!(
+            open(&link, &sealed.ciphertext, 2_000, Some(&other), None),
+            Err(ShareError::NotForYou { .. })
+        ));
+        assert_eq!(
+            open(&link, &sealed.ciphertext, 2_000, Some(&doctor), None)
+                .unwrap()
+                .records
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn altered_records_are_refused() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let sealed = seal(&inputs()[..3], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let link = sealed.link(None, &key.verifying_key());
+        let mut ct = sealed.ciphertext.clone();
+        let n = ct.len();
+        ct[n - 20] ^= 1;
+        assert_eq!(
+            open(&link, &ct, 2_000, None, None).unwrap_err(),
+            ShareError::Altered
+        );
+        // Records swapped for others under a correctly signed grant of the originals.
+        let other = seal(&inputs()[3..6], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let mut mixed = other.link(None, &key.verifying_key());
+        mixed.signature = sealed.signed.signature;
+        assert_eq!(
+            open(&mixed, &other.ciphertext, 2_000, None, None).unwrap_err(),
+            ShareError::SignatureMismatch
+        );
+        // A link that carries its record list catches a swapped bundle record by record.
+        let mut relay = other.link(Some("https://relay.example/s/1"), &key.verifying_key());
+        relay.grant = sealed.grant.clone();
+        relay.signature = sealed.signed.signature;
+        relay.detached = false;
+        assert!(matches!(
+            open(&relay, &other.ciphertext, 2_000, None, None),
+            Err(ShareError::RecordMismatch { .. })
+        ));
+    }
+}
