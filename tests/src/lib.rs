@@ -270,3 +270,141 @@ pub fn amanat_bare(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
     c.args(args).output().expect("amanat runs").into()
 }
+
+/// A request a [`TestHttpServer`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// A tiny HTTP/1.1 server on a free loopback port, for an insurer or a
+/// pharmacy endpoint in tests. Each request is answered by `handler`
+/// (method, path, body) → (status, headers, body); requests are recorded.
+pub struct TestHttpServer {
+    /// `http://127.0.0.1:PORT`.
+    pub origin: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+type Handler = dyn Fn(&str, &str, &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync;
+
+impl TestHttpServer {
+    /// Starts the server.
+    pub fn start(
+        handler: impl Fn(&str, &str, &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync + 'static,
+    ) -> TestHttpServer {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(false).expect("blocking");
+        let origin = format!("http://{}", listener.local_addr().expect("addr"));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+        let (rec, stopping) = (received.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut parts = line.split_whitespace();
+                let (method, path) = (
+                    parts.next().unwrap_or("").to_string(),
+                    parts.next().unwrap_or("").to_string(),
+                );
+                let mut length = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.trim().eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let (status, headers, reply) = handler(&method, &path, &body);
+                rec.lock().expect("lock").push(Received { method, path, body });
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    reply.len()
+                );
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&reply);
+            }
+        });
+        TestHttpServer {
+            origin,
+            received,
+            stop,
+        }
+    }
+
+    /// Requests received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for TestHttpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.origin.trim_start_matches("http://"));
+    }
+}
+
+/// A built plugin from `target/plugins` (made by `scripts/build-plugins`, which
+/// the README test command runs first).
+pub fn built_plugin(name: &str) -> PathBuf {
+    let path = workspace_root().join("target/plugins").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build-plugins (the README test command does)",
+        path.display()
+    );
+    path
+}
+
+/// Signs a plugin build with the development publisher key and a manifest.
+pub fn sign_plugin(wasm: &Path, manifest: &serde_json::Value, out: &Path) {
+    let manifest_path = out.with_extension("manifest.json");
+    write_json(&manifest_path, manifest);
+    let key = built_plugin("publisher.key");
+    let run: Run = Command::new(amanat_bin())
+        .args(["plugin", "sign"])
+        .arg(wasm)
+        .arg("--key")
+        .arg(&key)
+        .arg("--manifest")
+        .arg(&manifest_path)
+        .arg("--out")
+        .arg(out)
+        .env(
+            "AMANAT_PUBLISHER_PASSPHRASE",
+            std::env::var("AMANAT_PUBLISHER_PASSPHRASE")
+                .unwrap_or_else(|_| "amanat development publisher".into()),
+        )
+        .output()
+        .expect("amanat runs")
+        .into();
+    run.ok();
+}

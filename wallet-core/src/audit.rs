@@ -123,6 +123,31 @@ pub enum Event {
         /// Grant id.
         grant: String,
     },
+    /// A plugin was installed.
+    PluginInstalled {
+        /// Name.
+        plugin: String,
+        /// Version.
+        version: String,
+        /// SHA-256 of the component.
+        sha256: String,
+        /// The permissions approved, in words.
+        permissions: String,
+    },
+    /// A plugin was removed.
+    PluginRemoved {
+        /// Name.
+        plugin: String,
+    },
+    /// A plugin action ran.
+    PluginRan {
+        /// Name.
+        plugin: String,
+        /// Action.
+        action: String,
+        /// `completed`, or the error.
+        outcome: String,
+    },
     /// A registry's provider list was trusted.
     RegistryTrusted {
         /// Registry name.
@@ -242,6 +267,20 @@ impl AuditEntry {
                 )
             }
             Event::ShareRevoked { grant } => format!("revoked share {grant}"),
+            Event::PluginInstalled {
+                plugin,
+                version,
+                permissions,
+                ..
+            } => {
+                format!("installed plugin {plugin} {version}, allowed to: {permissions}")
+            }
+            Event::PluginRemoved { plugin } => format!("removed plugin {plugin}"),
+            Event::PluginRan {
+                plugin,
+                action,
+                outcome,
+            } => format!("ran {plugin} {action}: {outcome}"),
             Event::RegistryTrusted { registry, providers } => {
                 format!("trusted registry '{registry}' ({providers} providers)")
             }

@@ -18,7 +18,9 @@
 //! assert_eq!(about.hi_type, HiType::ImmunizationRecord);
 //! assert_eq!(about.title, "Tetanus toxoid");
 //! ```
-#![forbid(unsafe_code)]
+// One audited exception: loading compiled plugin code the vault sealed
+// (`plugin::runtime`).
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audit;
@@ -41,6 +43,8 @@ pub mod summary;
 
 #[cfg(feature = "native")]
 pub mod export;
+#[cfg(feature = "native")]
+pub mod plugin;
 #[cfg(feature = "native")]
 pub mod secret_file;
 #[cfg(feature = "native")]

@@ -181,33 +181,65 @@ impl ProviderIdentity {
 }
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct RegistryFile {
+struct KeyFileBody {
     format: String,
     name: String,
     signing_key: String,
 }
 
-/// A registry's signing key and name.
-pub struct RegistryKey {
-    /// The registry's name.
+/// What a named signing key is for; part of its file format, so a registry key
+/// cannot be used where a publisher key is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// Signs registry snapshots.
+    Registry,
+    /// Signs plugins.
+    Publisher,
+}
+
+impl KeyPurpose {
+    fn format(self) -> &'static str {
+        match self {
+            KeyPurpose::Registry => "amanat-registry-key-v1",
+            KeyPurpose::Publisher => "amanat-publisher-key-v1",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            KeyPurpose::Registry => "registry key",
+            KeyPurpose::Publisher => "publisher key",
+        }
+    }
+}
+
+/// A named ed25519 signing key: a registry's or a plugin publisher's.
+pub struct NamedKey {
+    /// Who the key belongs to.
     pub name: String,
-    /// Its key.
+    /// The key.
     pub signing: ed25519_dalek::SigningKey,
 }
 
-impl RegistryKey {
-    /// A new registry key.
-    pub fn generate(name: &str) -> RegistryKey {
-        RegistryKey {
+impl NamedKey {
+    /// A new key.
+    pub fn generate(name: &str) -> NamedKey {
+        NamedKey {
             name: name.trim().to_string(),
             signing: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
         }
     }
 
     /// Writes it, encrypted with a passphrase.
-    pub fn save(&self, path: &Path, passphrase: &SecretString, log_n: u8) -> Result<(), SecretFileError> {
-        let file = RegistryFile {
-            format: "amanat-registry-key-v1".into(),
+    pub fn save(
+        &self,
+        path: &Path,
+        purpose: KeyPurpose,
+        passphrase: &SecretString,
+        log_n: u8,
+    ) -> Result<(), SecretFileError> {
+        let file = KeyFileBody {
+            format: purpose.format().into(),
             name: self.name.clone(),
             signing_key: B64URL.encode(self.signing.to_bytes()),
         };
@@ -216,18 +248,26 @@ impl RegistryKey {
     }
 
     /// Reads one.
-    pub fn load(path: &Path, passphrase: &SecretString) -> Result<RegistryKey, SecretFileError> {
-        let json = read_sealed(path, "registry key", passphrase)?;
+    pub fn load(
+        path: &Path,
+        purpose: KeyPurpose,
+        passphrase: &SecretString,
+    ) -> Result<NamedKey, SecretFileError> {
+        let json = read_sealed(path, purpose.what(), passphrase)?;
         let corrupt = || SecretFileError::Corrupt(path.display().to_string());
-        let file: RegistryFile = serde_json::from_slice(&json).map_err(|_| corrupt())?;
-        if file.format != "amanat-registry-key-v1" {
-            return Err(corrupt());
+        let file: KeyFileBody = serde_json::from_slice(&json).map_err(|_| corrupt())?;
+        if file.format != purpose.format() {
+            return Err(SecretFileError::Corrupt(format!(
+                "{} (not a {})",
+                path.display(),
+                purpose.what()
+            )));
         }
         let key: [u8; 32] = Zeroizing::new(B64URL.decode(&file.signing_key).map_err(|_| corrupt())?)
             .as_slice()
             .try_into()
             .map_err(|_| corrupt())?;
-        Ok(RegistryKey {
+        Ok(NamedKey {
             name: file.name.clone(),
             signing: ed25519_dalek::SigningKey::from_bytes(&key),
         })

@@ -128,6 +128,9 @@ const P_AUDIT: &[u8] = b"a/";
 const P_PROFILE: &[u8] = b"p/";
 const P_GRANT: &[u8] = b"g/";
 const P_REGISTRY: &[u8] = b"t/";
+const P_PLUGIN: &[u8] = b"w/";
+const P_PLUGIN_BYTES: &[u8] = b"wb/";
+const P_PLUGIN_CODE: &[u8] = b"wc/";
 
 fn key(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + rest.len());
@@ -1025,7 +1028,114 @@ impl Vault {
         Ok(out)
     }
 
+    // ---- plugins -----------------------------------------------------------------
+
+    /// Installs (or replaces) a plugin: its record, its component bytes and its
+    /// compiled code, with the audit entry, in one step.
+    pub fn put_plugin(
+        &mut self,
+        installed: &crate::plugin::Installed,
+        component: &[u8],
+        code: Option<(&str, &[u8])>,
+        event: Event,
+    ) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = key(P_PLUGIN, installed.manifest.name.as_bytes());
+        batch.insert(k.clone(), self.seal_json(&k, installed));
+        let bk = key(P_PLUGIN_BYTES, installed.sha256.as_bytes());
+        batch.insert(bk.clone(), self.meta.seal(&bk, component));
+        if let Some((cache_key, bytes)) = code {
+            let ck = key(P_PLUGIN_CODE, cache_key.as_bytes());
+            batch.insert(ck.clone(), self.meta.seal(&ck, bytes));
+        }
+        self.append_audit(&mut batch, Actor::Patient, event);
+        self.commit(batch)
+    }
+
+    /// Installed plugins.
+    pub fn plugins(&self) -> Result<Vec<crate::plugin::Installed>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_PLUGIN) {
+            let (k, v) = item?;
+            out.push(self.open_json::<crate::plugin::Installed>(&k, &v, "an installed plugin")?);
+        }
+        Ok(out)
+    }
+
+    /// One installed plugin.
+    pub fn plugin(&self, name: &str) -> Result<Option<crate::plugin::Installed>> {
+        let k = key(P_PLUGIN, name.as_bytes());
+        match self.read(&k, || format!("plugin {name}"))? {
+            Some(v) => Ok(Some(self.open_json(&k, &v, "an installed plugin")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A plugin's component bytes, by SHA-256 (hex).
+    pub fn plugin_component(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let k = key(P_PLUGIN_BYTES, sha256.as_bytes());
+        match self.read(&k, || format!("plugin component {sha256}"))? {
+            Some(v) => Ok(Some(self.open_meta(&k, &v, "a plugin component")?.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// Cached compiled code for a plugin.
+    pub fn plugin_code(&self, cache_key: &str) -> Result<Option<Vec<u8>>> {
+        let k = key(P_PLUGIN_CODE, cache_key.as_bytes());
+        match self.read(&k, || "cached plugin code".to_string())? {
+            Some(v) => Ok(Some(self.open_meta(&k, &v, "cached plugin code")?.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// Caches compiled code for a plugin.
+    pub fn put_plugin_code(&mut self, cache_key: &str, bytes: &[u8]) -> Result<()> {
+        let k = key(P_PLUGIN_CODE, cache_key.as_bytes());
+        let mut batch = sled::Batch::default();
+        batch.insert(k.clone(), self.meta.seal(&k, bytes));
+        self.commit(batch)
+    }
+
+    /// Removes a plugin, its component and its compiled code.
+    pub fn remove_plugin(&mut self, name: &str) -> Result<bool> {
+        let Some(installed) = self.plugin(name)? else {
+            return Ok(false);
+        };
+        let mut batch = sled::Batch::default();
+        batch.remove(key(P_PLUGIN, name.as_bytes()));
+        batch.remove(key(P_PLUGIN_BYTES, installed.sha256.as_bytes()));
+        for item in self
+            .db()
+            .scan_prefix(key(P_PLUGIN_CODE, installed.sha256.as_bytes()))
+        {
+            let (k, _) = item?;
+            batch.remove(k);
+        }
+        self.append_audit(
+            &mut batch,
+            Actor::Patient,
+            Event::PluginRemoved {
+                plugin: name.to_string(),
+            },
+        );
+        self.commit(batch)?;
+        Ok(true)
+    }
+
     // ---- audit -------------------------------------------------------------------
+
+    /// Records several events in the audit log, in one step.
+    pub fn audit_many(&mut self, events: Vec<(Actor, Event)>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (actor, event) in events {
+            self.append_audit(&mut batch, actor, event);
+        }
+        self.commit(batch)
+    }
 
     /// Records an event in the audit log on its own.
     pub fn audit(&mut self, actor: Actor, event: Event) -> Result<AuditEntry> {

@@ -4,6 +4,7 @@
 mod audit;
 mod crash;
 mod import_export;
+mod plugins;
 mod profiles;
 mod sharing;
 mod vault_safety;

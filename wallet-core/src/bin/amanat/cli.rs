@@ -26,7 +26,8 @@ Sharing:
 Exit codes:
   0 success   1 error   2 bad arguments   3 wrong passphrase
   4 integrity failure (tampered data, broken audit chain)   5 wallet in use
-  6 share refused (expired, revoked, altered, not for you, unreadable)";
+  6 share refused (expired, revoked, altered, not for you, unreadable)
+  7 a plugin was refused, failed, or was stopped (time, fuel, memory)";
 
 /// Amanat: your health records, encrypted, in your own hands.
 #[derive(Debug, Parser)]
@@ -94,8 +95,100 @@ pub enum Command {
     /// Registries of providers (a medical council's signed list): create, sign, trust.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Plugins from labs, insurers and pharmacies: sandboxed, with only the permissions you approve.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
     /// Measure import, list, search, show and sharing speed on temporary wallets.
     Bench(BenchArgs),
+}
+
+/// `plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a signed plugin: shows what it may do and asks you to approve.
+    Install {
+        /// The plugin (.wasm component).
+        file: PathBuf,
+        /// Approve without asking (scripts).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Accept a plugin without a publisher's signature. Only for developing plugins.
+        #[arg(long)]
+        allow_unsigned: bool,
+    },
+    /// List installed plugins.
+    List(JsonArg),
+    /// A plugin's publisher, permissions in plain words, and actions.
+    Show {
+        /// Plugin name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a plugin action; records it proposes are saved only if you confirm.
+    #[command(after_help = "Examples:
+  amanat plugin run lab-import --input report.hl7 --yes
+  amanat plugin run insurer-claim claim --record k3vq8m --record 9xw2ab
+  amanat plugin run e-pharmacy order --record 4mzq1c")]
+    Run {
+        /// Plugin name.
+        name: String,
+        /// The action [default: the plugin's only action].
+        action: Option<String>,
+        /// A file for the action (a lab report…).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// A record to give the action (repeatable).
+        #[arg(long = "record", value_name = "ID")]
+        records: Vec<String>,
+        /// Save proposed records without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Save the document the plugin produces (a claim, an order) here.
+        #[arg(long, value_name = "FILE")]
+        save_document: Option<PathBuf>,
+        /// Wall-clock limit for the action, seconds.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        time_limit: u64,
+        /// Memory limit, MiB.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        memory_limit: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a plugin (its records stay).
+    Remove {
+        /// Plugin name.
+        name: String,
+    },
+    /// For publishers: create a signing key ($AMANAT_PUBLISHER_PASSPHRASE).
+    Keygen {
+        /// Who publishes, e.g. "Chughtai Lab".
+        #[arg(long)]
+        publisher: String,
+        /// Where to write the key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Passphrase strength.
+        #[command(flatten)]
+        kdf: KdfArg,
+    },
+    /// For publishers: embed the manifest in a component and sign it.
+    Sign {
+        /// The component (.wasm) built for wasm32-wasip2.
+        file: PathBuf,
+        /// Your publisher key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The manifest (JSON): name, version, interface, publisher, kind, description, permissions, settings.
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+        /// Output [default: replace FILE].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `share`.
@@ -496,9 +589,13 @@ pub struct AuditArgs {
 /// `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Only one part: `vault` (import, list, search, show) or `share` (create, receive, QR size).
-    #[arg(long, value_parser = ["vault", "share"])]
+    /// Only one part: `vault` (import, list, search, show), `share` (create, receive,
+    /// QR size) or `plugins` (compile, cached load, warm call; needs scripts/build-plugins).
+    #[arg(long, value_parser = ["vault", "share", "plugins"])]
     pub only: Option<String>,
+    /// Where the built plugins are (for `plugins`).
+    #[arg(long, default_value = "target/plugins", value_name = "DIR")]
+    pub plugins: PathBuf,
     /// Records for the import measurement.
     #[arg(long, default_value_t = 10_000)]
     pub import_records: usize,

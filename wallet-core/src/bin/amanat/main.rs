@@ -7,6 +7,7 @@
 mod bench;
 mod cli;
 mod output;
+mod plugins;
 mod prompt;
 mod records;
 mod sharing;
@@ -39,6 +40,8 @@ pub mod exit {
     pub const IN_USE: u8 = 5;
     /// A share was refused: expired, revoked, altered, not for you, unreadable.
     pub const REFUSED: u8 = 6;
+    /// A plugin was refused at install, failed, or was stopped.
+    pub const PLUGIN: u8 = 7;
 }
 
 /// An error that carries its own exit code (e.g. a failed audit verification).
@@ -131,6 +134,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Relay(args) => sharing::relay(args),
         Command::Provider(cmd) => sharing::provider(cmd),
         Command::Registry(cmd) => sharing::registry(&ctx, cmd),
+        Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         Command::Bench(args) => bench::run(args),
     }
 }
@@ -138,6 +142,9 @@ fn run(cli: Cli) -> Result<()> {
 fn exit_code(err: &anyhow::Error) -> u8 {
     if let Some(f) = err.downcast_ref::<Failure>() {
         return f.code;
+    }
+    if err.downcast_ref::<wallet_core::plugin::PluginError>().is_some() {
+        return exit::PLUGIN;
     }
     match err.downcast_ref::<VaultError>() {
         Some(VaultError::WrongPassphrase(_)) => exit::WRONG_PASSPHRASE,

@@ -15,7 +15,7 @@ use wallet_core::qr::Qr;
 use wallet_core::record::RecordMeta;
 use wallet_core::relay::RelayError;
 use wallet_core::relay::client::Client;
-use wallet_core::secret_file::{ProviderIdentity, RegistryKey};
+use wallet_core::secret_file::{KeyPurpose, NamedKey, ProviderIdentity};
 use wallet_core::share::{self, Lock, ShareError, ShareInput};
 use wallet_core::summary::Summary;
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, StoredGrant, Vault};
@@ -762,9 +762,14 @@ fn read_card(text: &str) -> Result<ProviderCard> {
 pub fn registry(ctx: &Ctx, cmd: RegistryCommand) -> Result<()> {
     match cmd {
         RegistryCommand::Create { name, key, kdf } => {
-            let reg = RegistryKey::generate(&name);
+            let reg = NamedKey::generate(&name);
             let pass = prompt::new("AMANAT_REGISTRY_PASSPHRASE", "the registry key")?;
-            reg.save(&key, &pass, kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N))?;
+            reg.save(
+                &key,
+                KeyPurpose::Registry,
+                &pass,
+                kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N),
+            )?;
             println!("Created registry '{}' at {}", reg.name, key.display());
             println!("Key thumbprint (publish it; wallets check snapshots against it):");
             println!("{}", wallet_core::grant::thumbprint(&reg.signing.verifying_key()));
@@ -775,7 +780,7 @@ pub fn registry(ctx: &Ctx, cmd: RegistryCommand) -> Result<()> {
                 "AMANAT_REGISTRY_PASSPHRASE",
                 &format!("Passphrase for {}: ", key.display()),
             )?;
-            let reg = RegistryKey::load(&key, &pass)?;
+            let reg = NamedKey::load(&key, KeyPurpose::Registry, &pass)?;
             let providers = cards.iter().map(|c| read_card(c)).collect::<Result<Vec<_>>>()?;
             let snapshot = RegistrySnapshot {
                 v: 1,

@@ -1,0 +1,519 @@
+//! WebAssembly plugins: the three sample plugins end to end, and a hostile
+//! plugin that is stopped, refused and audited while the wallet carries on.
+
+use std::path::PathBuf;
+
+use amanat_tests::{TestHttpServer, TestVault, built_plugin, fixture, sign_plugin, write_json};
+use serde_json::{Value, json};
+
+fn install(v: &TestVault, wasm: &std::path::Path) {
+    let out = v
+        .run(&["plugin", "install", "--yes", wasm.to_str().unwrap()])
+        .ok();
+    assert!(out.contains("Installed"), "{out}");
+}
+
+fn records(v: &TestVault) -> Value {
+    v.run(&["list", "--json", "-n", "0", "--all-profiles"]).json()
+}
+
+fn manifest(name: &str) -> Value {
+    let path = amanat_tests::workspace_root().join(format!("plugins/{name}/amanat-plugin.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn unsigned(name: &str) -> PathBuf {
+    let path = amanat_tests::workspace_root().join(format!(
+        "target/wasm32-wasip2/release/{}.wasm",
+        name.replace('-', "_")
+    ));
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build-plugins",
+        path.display()
+    );
+    path
+}
+
+const ORU: &str = "MSH|^~\\&|LIS|Chughtai Lab^CHUGHTAI|AMANAT|PATIENT|202605100930+0500||ORU^R01^ORU_R01|MSG0001|P|2.5.1\r\
+PID|1||35202-1234567-2^^^NADRA^NI||Siddiqui^Ayesha||19680412|F\r\
+OBR|1|ORD1|FIL1|24331-1^Diabetes panel^LN|||202605100900+0500\r\
+OBX|1|NM|4548-4^Hemoglobin A1c/Hemoglobin.total in Blood^LN||7.4|%|4.0-5.6|H|||F|||202605100900+0500\r\
+OBX|2|NM|1558-6^Fasting glucose [Mass/volume] in Serum or Plasma^LN||142|mg/dL|70-99|H|||F\r";
+
+#[test]
+fn lab_import_turns_an_hl7_message_into_results() {
+    let v = TestVault::new();
+    install(&v, &built_plugin("lab-import.wasm"));
+    let shown = v.run(&["plugin", "show", "lab-import"]).ok();
+    assert!(
+        shown.contains("suggest new test results and measurements (Observation)"),
+        "{shown}"
+    );
+    assert!(shown.contains("no internet access"), "{shown}");
+    let input = v.scratch("report.hl7");
+    std::fs::write(&input, ORU).unwrap();
+    let out = v
+        .run(&[
+            "plugin",
+            "run",
+            "lab-import",
+            "--input",
+            input.to_str().unwrap(),
+            "--yes",
+        ])
+        .ok();
+    assert!(
+        out.contains("Read 2 result(s) from CHUGHTAI; outside the normal range"),
+        "{out}"
+    );
+    assert!(out.contains("Saved 3 record(s)"), "{out}");
+    let a1c = v.run(&["list", "--json", "--search", "4548-4"]).json();
+    assert_eq!(a1c[0]["title"], "Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %");
+    let shown = v.run(&["show", a1c[0]["id"].as_str().unwrap()]).ok();
+    assert!(shown.contains("from plugin lab-import"), "{shown}");
+    // The same report again proposes the same records: nothing is stored twice.
+    let again = v
+        .run(&[
+            "plugin",
+            "run",
+            "lab-import",
+            "--input",
+            input.to_str().unwrap(),
+            "--yes",
+        ])
+        .ok();
+    assert!(again.contains("Saved 0 record(s) (3 already there)"), "{again}");
+    let audit = v.run(&["audit"]).ok();
+    assert!(audit.contains("installed plugin lab-import 0.1.0"), "{audit}");
+    assert!(audit.contains("ran lab-import import: completed"), "{audit}");
+    // Bad input is the plugin's clear error, and nothing is saved.
+    std::fs::write(&input, "not a lab report").unwrap();
+    let err = v
+        .run(&[
+            "plugin",
+            "run",
+            "lab-import",
+            "--input",
+            input.to_str().unwrap(),
+            "--yes",
+        ])
+        .fails_with(7);
+    assert!(err.contains("plugin lab-import: invalid input"), "{err}");
+}
+
+fn visit_records() -> Value {
+    let subject = json!({"reference": "Patient/ayesha"});
+    json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Coverage", "id": "cov1", "status": "active", "beneficiary": subject,
+            "subscriberId": "SLIC-778812", "payor": [{"display": "State Life Insurance"}]}},
+        {"resource": {"resourceType": "Encounter", "id": "enc9", "status": "finished", "class": {"code": "AMB"},
+            "type": [{"text": "Diabetes clinic follow-up"}], "subject": subject,
+            "period": {"start": "2026-05-10T09:00:00+05:00"}, "serviceProvider": {"display": "Services Hospital, Lahore"}}},
+        {"resource": {"resourceType": "Condition", "id": "dm2", "subject": subject,
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006", "display": "Type 2 diabetes mellitus"}]}}},
+        {"resource": {"resourceType": "MedicationRequest", "id": "mr9", "status": "active", "intent": "order", "subject": subject,
+            "medicationCodeableConcept": {"text": "Metformin 1000 mg"}}}
+    ]})
+}
+
+#[test]
+fn insurer_claim_is_sent_to_the_insurer_and_the_answer_kept() {
+    let insurer = TestHttpServer::start(|method, path, body| {
+        let claim: Value = serde_json::from_slice(body).unwrap_or_default();
+        assert_eq!((method, path), ("POST", "/fhir/Claim"));
+        let answer = json!({"resourceType": "ClaimResponse", "status": "active", "type": claim["type"], "use": "claim",
+            "patient": claim["patient"], "created": "2026-05-11", "insurer": claim["insurer"], "outcome": "complete",
+            "disposition": "Approved: PKR 4,500"});
+        (
+            200,
+            vec![("content-type".into(), "application/fhir+json".into())],
+            answer.to_string().into_bytes(),
+        )
+    });
+    let v = TestVault::new();
+    let bundle = v.scratch("visit.json");
+    write_json(&bundle, &visit_records());
+    v.run(&["import", bundle.to_str().unwrap()]).ok();
+    let mut m = manifest("insurer-claim");
+    m["permissions"]["network"] = json!([insurer.origin]);
+    m["settings"]["claims_url"] = json!(format!("{}/fhir/Claim", insurer.origin));
+    let signed = v.scratch("insurer-claim.wasm");
+    sign_plugin(&unsigned("insurer-claim"), &m, &signed);
+    install(&v, &signed);
+    let id = |t: &str| {
+        v.run(&["list", "--json", "--type", t]).json()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (enc, cond, med) = (id("Encounter"), id("Condition"), id("MedicationRequest"));
+    let doc = v.scratch("claim-out.json");
+    let out = v
+        .run(&[
+            "plugin",
+            "run",
+            "insurer-claim",
+            "--record",
+            &enc,
+            "--record",
+            &cond,
+            "--record",
+            &med,
+            "--yes",
+            "--save-document",
+            doc.to_str().unwrap(),
+        ])
+        .ok();
+    assert!(
+        out.contains("Claim sent to State Life Insurance: complete. Approved: PKR 4,500"),
+        "{out}"
+    );
+    let sent = insurer.received();
+    assert_eq!(sent.len(), 1);
+    let claim: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(
+        claim["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"],
+        "44054006"
+    );
+    assert_eq!(claim["item"].as_array().unwrap().len(), 2);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&doc).unwrap()).unwrap();
+    assert_eq!(saved, claim);
+    assert_eq!(
+        v.run(&["list", "--json", "--type", "ClaimResponse"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        v.run(&["list", "--json", "--type", "Claim"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates() {
+    let pharmacy = TestHttpServer::start(|_, _, _| {
+        let task = json!({"resourceType": "Task", "status": "accepted", "intent": "order",
+            "description": "Order 7781 accepted; delivery tomorrow"});
+        (201, vec![], task.to_string().into_bytes())
+    });
+    let v = TestVault::empty();
+    v.run(&["demo", "--records", "200"]).ok();
+    v.run(&[
+        "import",
+        fixture("abdm-prescription-document.json").to_str().unwrap(),
+    ])
+    .ok();
+    let mut m = manifest("e-pharmacy");
+    m["permissions"]["network"] = json!([pharmacy.origin]);
+    m["settings"]["orders_url"] = json!(format!("{}/orders", pharmacy.origin));
+    let signed = v.scratch("e-pharmacy.wasm");
+    sign_plugin(&unsigned("e-pharmacy"), &m, &signed);
+    install(&v, &signed);
+    let amoxicillin = v.run(&["list", "--json", "--search", "amoxicillin"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = v
+        .run(&[
+            "plugin",
+            "run",
+            "e-pharmacy",
+            "order",
+            "--record",
+            &amoxicillin,
+            "--yes",
+        ])
+        .ok();
+    assert!(out.contains("Not ordered: Amoxicillin 500 mg capsule is one of the penicillins, and you are allergic to penicillin"), "{out}");
+    assert!(pharmacy.received().is_empty(), "nothing was sent to the pharmacy");
+
+    let rosuvastatin = v.scratch("rx.json");
+    write_json(
+        &rosuvastatin,
+        &json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+        "subject": {"reference": "Patient/ayesha"}, "authoredOn": "2026-06-01",
+        "medicationCodeableConcept": {"text": "Rosuvastatin 10 mg tablet"}}),
+    );
+    v.run(&["import", rosuvastatin.to_str().unwrap()]).ok();
+    let id = v.run(&["list", "--json", "--search", "rosuvastatin"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = v
+        .run(&["plugin", "run", "e-pharmacy", "order", "--record", &id, "--yes"])
+        .ok();
+    assert!(
+        out.contains("Ordered 1 medicine(s); the pharmacy says: accepted"),
+        "{out}"
+    );
+    assert!(out.contains("duplicate therapy"), "{out}");
+    assert_eq!(pharmacy.received().len(), 1);
+    assert_eq!(
+        v.run(&["list", "--json", "--type", "Task"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// A wallet with the hostile plugin installed (reads Observations, proposes
+/// Observations, may reach `network`), two profiles, and a record of each.
+fn hostile_wallet(network: &[String]) -> (TestVault, String, String) {
+    let v = TestVault::new();
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    v.run(&["profile", "add", "--name", "Zara Siddiqui", "--handle", "zara"])
+        .ok();
+    v.run(&[
+        "--profile",
+        "zara",
+        "import",
+        fixture("observation.json").to_str().unwrap(),
+    ])
+    .ok();
+    let m = json!({"name": "hostile", "version": "0.1.0", "interface": "0.1.0", "publisher": "Tests", "kind": "other",
+        "description": "Misbehaves on purpose", "permissions": {"read": ["Observation"], "propose": ["Observation"], "network": network}});
+    let signed = v.scratch("hostile.wasm");
+    sign_plugin(&built_plugin("hostile-unsigned.wasm"), &m, &signed);
+    install(&v, &signed);
+    let mine = v.run(&["list", "--json", "--type", "Condition"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let zaras = v.run(&["--profile", "zara", "list", "--json"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (v, mine, zaras)
+}
+
+fn hostile(v: &TestVault, action: &str, input: Option<&str>, extra: &[&str]) -> amanat_tests::Run {
+    let mut args = vec!["plugin", "run", "hostile", action, "--yes", "--time-limit", "2"];
+    let file = v.scratch(&format!("{action}.txt"));
+    if let Some(text) = input {
+        std::fs::write(&file, text).unwrap();
+        args.push("--input");
+        args.push(file.to_str().unwrap());
+    }
+    args.extend_from_slice(extra);
+    v.run(&args)
+}
+
+#[test]
+fn hostile_plugins_are_stopped_and_the_wallet_carries_on() {
+    let (v, mine, zaras) = hostile_wallet(&[]);
+    let before = records(&v);
+
+    let err = hostile(&v, "spin", None, &[]).fails_with(7);
+    assert!(
+        err.contains("plugin hostile was stopped: it ran past its time limit of 2 s")
+            || err.contains("computation budget"),
+        "{err}"
+    );
+    let err = hostile(&v, "bomb", None, &["--memory-limit", "32"]).fails_with(7);
+    assert!(
+        err.contains("plugin hostile was stopped: it tried to use more than its 32 MiB of memory"),
+        "{err}"
+    );
+    let err = hostile(&v, "panic", None, &[]).fails_with(7);
+    assert!(
+        err.contains("plugin hostile crashed: panic:") && err.contains("on purpose"),
+        "{err}"
+    );
+
+    let err = hostile(&v, "list-forbidden", None, &[]).fails_with(7);
+    assert!(
+        err.contains("denied: list Condition records: this plugin may not read that type"),
+        "{err}"
+    );
+    let err = hostile(&v, "read", Some(&mine), &[]).fails_with(7);
+    assert!(err.contains("may not read that type"), "{err}");
+    let err = hostile(&v, "read", Some(&zaras), &[]).fails_with(7);
+    assert!(err.contains("it belongs to another profile"), "{err}");
+    let err = hostile(&v, "propose-forbidden", None, &[]).fails_with(7);
+    assert!(err.contains("denied: propose a Condition"), "{err}");
+    let err = hostile(&v, "fetch", Some("http://127.0.0.1:9/steal"), &[]).fails_with(7);
+    assert!(err.contains("no network permission"), "{err}");
+    // Records it may not read cannot be handed to it either.
+    let err = hostile(&v, "echo", None, &["--record", &mine]).fails_with(7);
+    assert!(err.contains("cannot be given that record"), "{err}");
+    let ok = hostile(&v, "echo", None, &[]).ok();
+    assert!(
+        ok.contains("0 input records, 3 observations readable"),
+        "the profile's own Observations only: {ok}"
+    );
+
+    assert_eq!(records(&v), before, "no record changed");
+    let audit = v.run(&["audit"]).ok();
+    for expected in [
+        "denied list Condition records",
+        "denied read record",
+        "it belongs to another profile",
+        "denied propose a Condition",
+        "ran hostile spin: plugin hostile was stopped",
+    ] {
+        assert!(
+            audit.contains(expected),
+            "'{expected}' not in the audit log:\n{audit}"
+        );
+    }
+    v.run(&["audit", "--verify"]).ok();
+}
+
+#[test]
+fn network_only_to_approved_origins_and_redirects_are_rechecked() {
+    let evil = TestHttpServer::start(|_, _, _| (200, vec![], b"secrets welcome".to_vec()));
+    let evil_origin = evil.origin.clone();
+    let good = TestHttpServer::start(move |_, path, _| match path {
+        "/redirect" => (
+            302,
+            vec![("location".into(), format!("{evil_origin}/collect"))],
+            vec![],
+        ),
+        _ => (200, vec![], b"hello".to_vec()),
+    });
+    let (v, _, _) = hostile_wallet(std::slice::from_ref(&good.origin));
+    let ok = hostile(&v, "fetch", Some(&format!("{}/ok", good.origin)), &[]).ok();
+    assert!(ok.contains("fetched 5 bytes, status 200"), "{ok}");
+    let err = hostile(&v, "fetch", Some(&format!("{}/x", evil.origin)), &[]).fails_with(7);
+    assert!(err.contains("is not approved for this plugin"), "{err}");
+    let err = hostile(&v, "fetch", Some(&format!("{}/redirect", good.origin)), &[]).fails_with(7);
+    assert!(err.contains("is not approved for this plugin"), "{err}");
+    assert!(
+        evil.received().is_empty(),
+        "the unapproved origin was never contacted"
+    );
+    let audit = v.run(&["audit"]).ok();
+    assert!(
+        audit.contains(&format!("denied connect to {}/collect", evil.origin)),
+        "{audit}"
+    );
+}
+
+#[test]
+fn tampered_unsigned_malformed_and_incompatible_plugins_are_refused_at_install() {
+    let v = TestVault::new();
+    let good = built_plugin("lab-import.wasm");
+    let bytes = std::fs::read(&good).unwrap();
+
+    let mut tampered = bytes.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x01;
+    let path = v.scratch("tampered.wasm");
+    std::fs::write(&path, &tampered).unwrap();
+    let err = v
+        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_with(7);
+    assert!(
+        err.contains("the plugin was altered after its publisher signed it"),
+        "{err}"
+    );
+
+    let err = v
+        .run(&[
+            "plugin",
+            "install",
+            "--yes",
+            unsigned("lab-import").to_str().unwrap(),
+        ])
+        .fails_with(7);
+    assert!(err.contains("not signed by its publisher"), "{err}");
+
+    let path = v.scratch("garbage.wasm");
+    std::fs::write(&path, b"\x00asm\x0d\x00\x01\x00garbage").unwrap();
+    let err = v
+        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_with(7);
+    assert!(err.contains("not a valid plugin"), "{err}");
+    std::fs::write(&path, b"\x00asm\x01\x00\x00\x00").unwrap();
+    let err = v
+        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_with(7);
+    assert!(err.contains("core WebAssembly module"), "{err}");
+
+    // Built against a future interface version.
+    let mut m = manifest("lab-import");
+    m["interface"] = json!("0.2.0");
+    let parsed = wallet_core::plugin::manifest::Manifest::parse(m.to_string().as_bytes()).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    let future =
+        wallet_core::plugin::signature::sign(&std::fs::read(unsigned("lab-import")).unwrap(), &parsed, &key)
+            .unwrap();
+    let path = v.scratch("future.wasm");
+    std::fs::write(&path, future).unwrap();
+    let err = v
+        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_with(7);
+    assert!(
+        err.contains("built for plugin interface 0.2.0; this wallet supports 0.1.0"),
+        "{err}"
+    );
+
+    // A manifest that does not match the component's own name.
+    let mut m = manifest("lab-import");
+    m["name"] = json!("not-lab-import");
+    let path = v.scratch("renamed.wasm");
+    sign_plugin(&unsigned("lab-import"), &m, &path);
+    let err = v
+        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_with(7);
+    assert!(
+        err.contains("calls itself lab-import 0.1.0, but its manifest says not-lab-import 0.1.0"),
+        "{err}"
+    );
+
+    assert!(v.run(&["plugin", "list"]).ok().contains("No plugins installed"));
+    // Development builds can be installed unsigned, loudly.
+    let run = v.run(&[
+        "plugin",
+        "install",
+        "--yes",
+        "--allow-unsigned",
+        unsigned_with_manifest(&v).to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("NOT signed"), "{}", run.stderr);
+}
+
+/// lab-import with its manifest section but no signature.
+fn unsigned_with_manifest(v: &TestVault) -> PathBuf {
+    let signed = std::fs::read(built_plugin("lab-import.wasm")).unwrap();
+    // The signature is the last section: a custom section named amanat-signature.
+    let needle = b"amanat-signature";
+    let at = signed.windows(needle.len()).rposition(|w| w == needle).unwrap();
+    // Walk back over the name length byte, the section size (LEB128) and the id byte.
+    let mut start = at - 1;
+    start -= 1;
+    while signed[start - 1] & 0x80 != 0 {
+        start -= 1;
+    }
+    start -= 1;
+    assert_eq!(signed[start], 0, "custom section id");
+    let path = v.scratch("lab-import-unsigned.wasm");
+    std::fs::write(&path, &signed[..start]).unwrap();
+    path
+}
+
+#[test]
+fn plugins_are_listed_shown_and_removed() {
+    let v = TestVault::new();
+    install(&v, &built_plugin("lab-import.wasm"));
+    let list = v.run(&["plugin", "list", "--json"]).json();
+    assert_eq!(list[0]["manifest"]["name"], "lab-import");
+    assert_eq!(list[0]["actions"][0]["name"], "import");
+    let err = v.run(&["plugin", "run", "lab-import", "export"]).fails_with(7);
+    assert!(err.contains("has no action 'export'; it offers: import"), "{err}");
+    v.run(&["plugin", "remove", "lab-import"]).ok();
+    let err = v.run(&["plugin", "run", "lab-import"]).fails_with(7);
+    assert!(err.contains("no plugin 'lab-import' is installed"), "{err}");
+}

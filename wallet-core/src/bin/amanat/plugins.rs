@@ -1,0 +1,314 @@
+//! `amanat plugin …`: install, list, show, run, remove; keygen and sign for publishers.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use wallet_core::audit::Actor;
+use wallet_core::plugin::manifest::Manifest;
+use wallet_core::plugin::runtime::{Limits, Runtime};
+use wallet_core::plugin::{self, Installed, PluginError};
+use wallet_core::record::{NewRecord, Source};
+use wallet_core::secret_file::{KeyPurpose, NamedKey};
+use wallet_core::vault::{DEFAULT_KDF_LOG_N, Vault};
+
+use crate::cli::PluginCommand;
+use crate::wallet::now;
+use crate::{Ctx, output, prompt};
+
+fn shared(vault: Vault) -> Arc<Mutex<Vault>> {
+    Arc::new(Mutex::new(vault))
+}
+
+fn lock(v: &Arc<Mutex<Vault>>) -> std::sync::MutexGuard<'_, Vault> {
+    v.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn describe(i: &Installed) -> Vec<(&'static str, String)> {
+    let m = &i.manifest;
+    let publisher = match ed25519_from(&m.publisher_key) {
+        Some(key) if i.signed => format!(
+            "{} (key {})",
+            m.publisher,
+            &wallet_core::grant::thumbprint(&key)[..16]
+        ),
+        _ => format!("{} (UNSIGNED)", m.publisher),
+    };
+    vec![
+        (
+            "plugin",
+            format!("{} {} ({:?})", m.name, m.version, m.kind).to_lowercase(),
+        ),
+        ("publisher", publisher),
+        ("what it does", m.description.clone()),
+        ("sha-256", i.sha256.clone()),
+    ]
+}
+
+fn ed25519_from(b64: &str) -> Option<ed25519_dalek::VerifyingKey> {
+    use base64::Engine;
+    let bytes: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64)
+        .ok()?
+        .try_into()
+        .ok()?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+}
+
+pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
+    match cmd {
+        PluginCommand::Keygen { publisher, key, kdf } => {
+            let k = NamedKey::generate(&publisher);
+            let pass = prompt::new("AMANAT_PUBLISHER_PASSPHRASE", "your publisher key")?;
+            k.save(
+                &key,
+                KeyPurpose::Publisher,
+                &pass,
+                kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N),
+            )?;
+            println!("Created the publisher key of {} at {}", k.name, key.display());
+            return Ok(());
+        }
+        PluginCommand::Sign {
+            file,
+            key,
+            manifest,
+            out,
+        } => {
+            let pass = prompt::existing(
+                "AMANAT_PUBLISHER_PASSPHRASE",
+                &format!("Passphrase for {}: ", key.display()),
+            )?;
+            let k = NamedKey::load(&key, KeyPurpose::Publisher, &pass)?;
+            let m = Manifest::parse(
+                &std::fs::read(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?,
+            )?;
+            m.check_interface()?;
+            let component =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let signed = plugin::signature::sign(&component, &m, &k.signing)?;
+            let out = out.unwrap_or(file);
+            std::fs::write(&out, &signed).with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Signed {} {} as {} into {}",
+                m.name,
+                m.version,
+                k.name,
+                out.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let limits = match &cmd {
+        PluginCommand::Run {
+            time_limit,
+            memory_limit,
+            ..
+        } => Limits {
+            deadline: std::time::Duration::from_secs(*time_limit),
+            memory: (*memory_limit as usize) * 1024 * 1024,
+            ..Limits::default()
+        },
+        _ => Limits::default(),
+    };
+    let vault = shared(ctx.open()?);
+    let runtime = Runtime::new(limits)?;
+    match cmd {
+        PluginCommand::Install {
+            file,
+            yes,
+            allow_unsigned,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let candidate = plugin::prepare(&runtime, &vault, bytes, allow_unsigned, now())?;
+            let i = &candidate.installed;
+            if !i.signed {
+                eprintln!(
+                    "WARNING: this plugin is NOT signed. Nobody vouches for it. Install only plugins you are developing."
+                );
+            }
+            println!("Install this plugin?");
+            output::fields(&describe(i))?;
+            println!("It will be allowed to:");
+            for line in i.approved.describe() {
+                println!("  - {line}");
+            }
+            println!("It cannot read your files, other profiles, or anything not listed here.");
+            if !yes && !prompt::confirm("Approve these permissions and install?")? {
+                bail!("not installed");
+            }
+            let name = i.manifest.name.clone();
+            plugin::commit(&runtime, &mut lock(&vault), candidate)?;
+            println!("Installed {name}. Run it with: amanat plugin run {name}");
+            Ok(())
+        }
+        PluginCommand::List(a) => {
+            let list = lock(&vault).plugins()?;
+            if a.json {
+                return output::json(&list);
+            }
+            if list.is_empty() {
+                println!("No plugins installed.");
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|i| {
+                    let actions: Vec<&str> = i.actions.iter().map(|a| a.name.as_str()).collect();
+                    vec![
+                        i.manifest.name.clone(),
+                        i.manifest.version.clone(),
+                        i.manifest.publisher.clone(),
+                        actions.join(", "),
+                    ]
+                })
+                .collect();
+            output::table(&["PLUGIN", "VERSION", "PUBLISHER", "ACTIONS"], &rows)
+        }
+        PluginCommand::Show { name, json } => {
+            let i = lock(&vault)
+                .plugin(&name)?
+                .ok_or(PluginError::NotInstalled(name))?;
+            if json {
+                return output::json(&i);
+            }
+            output::fields(&describe(&i))?;
+            println!("Allowed to:");
+            for line in i.effective().describe() {
+                println!("  - {line}");
+            }
+            println!("Actions:");
+            for a in &i.actions {
+                println!("  {:<12} {}", a.name, a.description);
+            }
+            Ok(())
+        }
+        PluginCommand::Remove { name } => {
+            if !lock(&vault).remove_plugin(&name)? {
+                return Err(PluginError::NotInstalled(name).into());
+            }
+            runtime.forget(&name);
+            println!("Removed plugin {name}. Records it added stay in your wallet.");
+            Ok(())
+        }
+        PluginCommand::Run {
+            name,
+            action,
+            input,
+            records,
+            yes,
+            save_document,
+            json,
+            ..
+        } => {
+            let installed = lock(&vault)
+                .plugin(&name)?
+                .ok_or_else(|| PluginError::NotInstalled(name.clone()))?;
+            let action = match action {
+                Some(a) => a,
+                None if installed.actions.len() == 1 => installed.actions[0].name.clone(),
+                None => {
+                    let names: Vec<&str> = installed.actions.iter().map(|a| a.name.as_str()).collect();
+                    return Err(PluginError::Usage(format!(
+                        "plugin {name} has several actions; name one: {}",
+                        names.join(", ")
+                    ))
+                    .into());
+                }
+            };
+            if !installed.actions.iter().any(|a| a.name == action) {
+                let names: Vec<&str> = installed.actions.iter().map(|a| a.name.as_str()).collect();
+                return Err(PluginError::Usage(format!(
+                    "plugin {name} has no action '{action}'; it offers: {}",
+                    names.join(", ")
+                ))
+                .into());
+            }
+            let file = match &input {
+                Some(path) => {
+                    let bytes =
+                        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let file_name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    Some((file_name, bytes))
+                }
+                None => None,
+            };
+            let (profile, ids) = {
+                let v = lock(&vault);
+                let profile = v.profile(ctx.profile())?.id;
+                let ids = records
+                    .iter()
+                    .map(|r| v.resolve_id(r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (profile, ids)
+            };
+            let loaded = runtime.load(&vault, &installed)?;
+            let outcome = runtime.run(&loaded, vault.clone(), profile, &action, file, &ids)?;
+            for (level, line) in &outcome.logs {
+                eprintln!("[{name}] {level}: {line}");
+            }
+            if let (Some(path), Some((_, _, bytes))) = (&save_document, &outcome.document) {
+                std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            let titles: Vec<String> = outcome
+                .proposals
+                .iter()
+                .map(|(r, d)| format!("{}: {}", r.resource_type(), d.title))
+                .collect();
+            if !json {
+                println!("{}", outcome.message);
+                if let Some((doc_name, _, _)) = &outcome.document
+                    && save_document.is_none()
+                {
+                    println!("(The plugin produced {doc_name}; save it with --save-document FILE.)");
+                }
+                if !titles.is_empty() {
+                    println!("{name} proposes {} new record(s):", titles.len());
+                    for t in &titles {
+                        println!("  + {t}");
+                    }
+                }
+            }
+            let mut saved = 0;
+            if !outcome.proposals.is_empty()
+                && (yes || (!json && prompt::confirm("Save them to your wallet?").unwrap_or(false)))
+            {
+                let new: Vec<NewRecord> = outcome
+                    .proposals
+                    .into_iter()
+                    .map(|(r, d)| NewRecord::new(r, d, Source::Plugin { name: name.clone() }))
+                    .collect();
+                let mut v = lock(&vault);
+                let result = v.add_records(
+                    profile,
+                    new,
+                    Actor::Plugin { name: name.clone() },
+                    &format!("plugin {name}"),
+                )?;
+                saved = result.added.len();
+                if !json {
+                    println!(
+                        "Saved {saved} record(s) ({} already there).",
+                        result.duplicates.len()
+                    );
+                }
+            } else if !titles.is_empty() && !json {
+                println!("Nothing was saved (pass --yes to save).");
+            }
+            if json {
+                return output::json(&json!({
+                    "message": outcome.message,
+                    "proposed": titles,
+                    "saved": saved,
+                    "document": outcome.document.as_ref().map(|(n, t, b)| json!({"name": n, "media_type": t, "bytes": b.len()})),
+                }));
+            }
+            Ok(())
+        }
+        PluginCommand::Keygen { .. } | PluginCommand::Sign { .. } => unreachable!("handled above"),
+    }
+}

@@ -1,0 +1,245 @@
+//! WebAssembly plugins: third parties' code, sandboxed, with only the
+//! permissions the patient approved.
+//!
+//! - [`manifest`]: what a plugin is and may touch (signed, inside the component).
+//! - [`signature`]: signing and verifying plugins (custom sections, ed25519).
+//! - [`runtime`]: the wasmtime host: no WASI, fuel and a wall-clock deadline,
+//!   a memory cap, a fresh `Store` per call, permission checks on every host
+//!   call, every access audited.
+//! - [`http`]: the only way out to the network: approved origins only.
+//!
+//! The interface is the WIT package `amanat:plugin@0.1.0` in `plugin-sdk/wit`.
+
+pub mod http;
+pub mod manifest;
+pub mod runtime;
+pub mod signature;
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use self::manifest::{Manifest, Permissions};
+use self::runtime::Runtime;
+use crate::audit::Event;
+use crate::vault::Vault;
+
+/// Why a plugin could not be installed or run. Messages name the plugin and the
+/// cause; the wallet carries on either way.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// Not a WebAssembly component at all.
+    #[error("not a valid plugin: {0}")]
+    NotAComponent(String),
+    /// No signature.
+    #[error(
+        "the plugin is not signed by its publisher (refused; --allow-unsigned is for plugin development only)"
+    )]
+    Unsigned,
+    /// The signature does not match.
+    #[error("the plugin was altered after its publisher signed it ({0}); refused")]
+    Altered(String),
+    /// The manifest is missing or wrong.
+    #[error("the plugin's manifest is invalid: {0}")]
+    Manifest(String),
+    /// Built for another interface version.
+    #[error(
+        "the plugin was built for plugin interface {found}; this wallet supports {supported} (ask the publisher for an update)"
+    )]
+    Interface {
+        /// What the plugin uses.
+        found: String,
+        /// What the wallet implements.
+        supported: String,
+    },
+    /// The component's own metadata disagrees with its manifest.
+    #[error("the plugin calls itself {actual}, but its manifest says {declared}")]
+    MetadataMismatch {
+        /// From the manifest.
+        declared: String,
+        /// From the component.
+        actual: String,
+    },
+    /// wasmtime could not compile or link it.
+    #[error("the plugin cannot be loaded: {0}")]
+    Load(String),
+    /// Ran past its wall-clock deadline.
+    #[error("plugin {plugin} was stopped: it ran past its time limit of {seconds} s")]
+    TimeLimit {
+        /// Plugin name.
+        plugin: String,
+        /// The limit.
+        seconds: u64,
+    },
+    /// Used up its fuel.
+    #[error("plugin {plugin} was stopped: it used up its computation budget ({fuel} units of fuel)")]
+    Fuel {
+        /// Plugin name.
+        plugin: String,
+        /// The budget.
+        fuel: u64,
+    },
+    /// Tried to take more memory than allowed.
+    #[error("plugin {plugin} was stopped: it tried to use more than its {mib} MiB of memory")]
+    Memory {
+        /// Plugin name.
+        plugin: String,
+        /// The cap.
+        mib: usize,
+    },
+    /// Trapped or panicked.
+    #[error("plugin {plugin} crashed: {detail}")]
+    Crashed {
+        /// Plugin name.
+        plugin: String,
+        /// What happened (the panic message when the plugin logged one).
+        detail: String,
+    },
+    /// The plugin reported a failure.
+    #[error("plugin {plugin}: {message}")]
+    Failed {
+        /// Plugin name.
+        plugin: String,
+        /// Its message.
+        message: String,
+    },
+    /// No such plugin.
+    #[error("no plugin '{0}' is installed (see `amanat plugin list`)")]
+    NotInstalled(String),
+    /// Installed already, from another publisher.
+    #[error(
+        "a plugin '{name}' from another publisher is installed; remove it first (amanat plugin remove {name})"
+    )]
+    PublisherChanged {
+        /// Plugin name.
+        name: String,
+    },
+    /// A plugin action that does not exist, or input it does not take.
+    #[error("{0}")]
+    Usage(String),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+}
+
+/// A plugin as installed in a wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installed {
+    /// The manifest, as signed.
+    pub manifest: Manifest,
+    /// What the patient approved (the manifest's permissions at install).
+    pub approved: Permissions,
+    /// SHA-256 of the component: the pin.
+    pub sha256: String,
+    /// Whether it was signed (unsigned only with `--allow-unsigned`).
+    pub signed: bool,
+    /// When it was installed.
+    pub installed: i64,
+    /// Its actions, as it described them.
+    pub actions: Vec<ActionInfo>,
+}
+
+impl Installed {
+    /// What host calls are allowed: manifest ∩ approval.
+    pub fn effective(&self) -> Permissions {
+        self.manifest.permissions.intersect(&self.approved)
+    }
+}
+
+/// An action, as the plugin describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionInfo {
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Whether it takes a file.
+    pub takes_file: bool,
+    /// Whether it takes records.
+    pub takes_records: bool,
+}
+
+/// A plugin checked and compiled, waiting for the patient's approval.
+pub struct Candidate {
+    /// What will be recorded (approval = the manifest's permissions).
+    pub installed: Installed,
+    component: Vec<u8>,
+    code: Vec<u8>,
+    cache_key: String,
+}
+
+/// Checks a plugin file before install: the signature (refused if unsigned unless
+/// `allow_unsigned`), the manifest, the interface version, that it compiles and
+/// links with nothing but the wallet's interface, and that it names itself as
+/// its manifest does. Nothing is written.
+pub fn prepare(
+    runtime: &Runtime,
+    vault: &Arc<Mutex<Vault>>,
+    bytes: Vec<u8>,
+    allow_unsigned: bool,
+    now: i64,
+) -> Result<Candidate, PluginError> {
+    let inspected = signature::inspect(&bytes)?;
+    if !inspected.signed && !allow_unsigned {
+        return Err(PluginError::Unsigned);
+    }
+    let manifest = inspected
+        .manifest
+        .ok_or_else(|| PluginError::Manifest("it has none: add one with `amanat plugin sign`".into()))?;
+    manifest.check_interface()?;
+    let owner = {
+        let v = vault.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = v.plugin(&manifest.name)?
+            && existing.manifest.publisher_key != manifest.publisher_key
+        {
+            return Err(PluginError::PublisherChanged {
+                name: manifest.name.clone(),
+            });
+        }
+        v.owner().id
+    };
+    let component = runtime.compile(&bytes)?;
+    let (name, version, actions) = runtime.metadata(&component, &manifest.name, vault.clone(), owner)?;
+    if name != manifest.name || version != manifest.version {
+        return Err(PluginError::MetadataMismatch {
+            declared: format!("{} {}", manifest.name, manifest.version),
+            actual: format!("{name} {version}"),
+        });
+    }
+    let sha256 = data_encoding::HEXLOWER.encode(&inspected.sha256);
+    let code = runtime.serialize(&component)?;
+    let cache_key = runtime.cache_key(&sha256);
+    Ok(Candidate {
+        installed: Installed {
+            approved: manifest.permissions.clone(),
+            manifest,
+            sha256,
+            signed: inspected.signed,
+            installed: now,
+            actions,
+        },
+        component: bytes,
+        code,
+        cache_key,
+    })
+}
+
+/// Installs an approved candidate.
+pub fn commit(runtime: &Runtime, vault: &mut Vault, candidate: Candidate) -> Result<(), PluginError> {
+    let m = &candidate.installed.manifest;
+    let event = Event::PluginInstalled {
+        plugin: m.name.clone(),
+        version: m.version.clone(),
+        sha256: candidate.installed.sha256.clone(),
+        permissions: candidate.installed.approved.describe().join("; "),
+    };
+    vault.put_plugin(
+        &candidate.installed,
+        &candidate.component,
+        Some((&candidate.cache_key, &candidate.code)),
+        event,
+    )?;
+    runtime.forget(&m.name);
+    Ok(())
+}

@@ -1,0 +1,764 @@
+//! The plugin host: wasmtime with the component model, and nothing else.
+//!
+//! No WASI is linked: the imports a `wasm32-wasip2` component carries but never
+//! needs (environment, stdio, clocks, filesystem, sockets) are defined as traps,
+//! so a plugin that reaches for any of them stops instead of getting access.
+//! Every call gets a fresh `Store` with a fuel budget, an epoch (wall-clock)
+//! deadline driven by a ticker thread, and a memory cap; a trap becomes a
+//! [`PluginError`] naming the plugin and the cause. Compiled code is cached in the
+//! vault, sealed like everything else, so deserializing it (which trusts its
+//! bytes) only ever sees bytes this wallet produced.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+
+use super::http::{self, HttpError};
+use super::manifest::Permissions;
+use super::{ActionInfo, Installed, PluginError};
+use crate::audit::{Actor, Event};
+use crate::fhir::{Description, Resource};
+use crate::ids::{ProfileId, RecordId};
+use crate::vault::{Query, Vault};
+
+/// The generated bindings, apart: the world's own `plugin-error` type would
+/// otherwise shadow the wallet's [`PluginError`].
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../plugin-sdk/wit/v0.1.0",
+        world: "plugin",
+        imports: { default: trappable },
+    });
+}
+
+use bindings::amanat::plugin::types::{self as wit, LogLevel};
+use bindings::{Plugin, PluginPre};
+
+/// How much a plugin call may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Fuel (roughly, WebAssembly instructions).
+    pub fuel: u64,
+    /// Wall-clock time for the call.
+    pub deadline: Duration,
+    /// Linear memory, bytes.
+    pub memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 5_000_000_000,
+            deadline: Duration::from_secs(10),
+            memory: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// How often the epoch advances; the deadline is counted in these ticks.
+const TICK: Duration = Duration::from_millis(10);
+
+/// A loaded plugin: its checked, pre-linked component.
+pub struct Loaded {
+    installed: Installed,
+    pre: PluginPre<State>,
+}
+
+impl Loaded {
+    /// The installed record.
+    pub fn installed(&self) -> &Installed {
+        &self.installed
+    }
+}
+
+/// The host: one engine, one ticker, a cache of pre-linked plugins.
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+    loaded: Mutex<HashMap<String, Arc<Loaded>>>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Caps memory and tables, and remembers that the cap was hit (so the error can
+/// say "memory" rather than a generic trap).
+struct Limiter {
+    memory: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            self.hit = true;
+            return Err(wasmtime::Error::msg("memory limit reached"));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// What a plugin call can reach: everything through here, checked.
+struct State {
+    allowed: Permissions,
+    settings: std::collections::BTreeMap<String, String>,
+    vault: Arc<Mutex<Vault>>,
+    profile: ProfileId,
+    limiter: Limiter,
+    events: Vec<Event>,
+    proposals: Vec<(Resource, Description)>,
+    logs: Vec<(String, String)>,
+    http: Option<http::Client>,
+}
+
+/// What a run produced. Proposed records are not saved yet.
+pub struct RunOutcome {
+    /// The plugin's message, and document if any.
+    pub message: String,
+    /// A file for the patient.
+    pub document: Option<(String, String, Vec<u8>)>,
+    /// Records to save if the patient confirms.
+    pub proposals: Vec<(Resource, Description)>,
+    /// The plugin's log lines (level, text).
+    pub logs: Vec<(String, String)>,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Random bytes for a plugin, at most 64 KiB a call.
+fn random_bytes(len: u64) -> Vec<u8> {
+    let len = len.min(64 * 1024) as usize;
+    let mut out = vec![0u8; len];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut out);
+    out
+}
+
+impl State {
+    fn deny(&mut self, what: String, reason: &str) -> String {
+        self.events.push(Event::Denied {
+            what: what.clone(),
+            reason: reason.to_string(),
+        });
+        format!("denied: {what}: {reason}")
+    }
+
+    fn vault(&self) -> std::sync::MutexGuard<'_, Vault> {
+        self.vault.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl bindings::amanat::plugin::types::Host for State {}
+
+impl bindings::amanat::plugin::host::Host for State {
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        if self.logs.len() < 1000 {
+            self.logs
+                .push((level.into(), message.chars().take(2000).collect()));
+        }
+        Ok(())
+    }
+
+    fn list_records(
+        &mut self,
+        resource_type: Option<String>,
+    ) -> wasmtime::Result<Result<Vec<wit::RecordSummary>, String>> {
+        let types: Vec<String> = match resource_type {
+            Some(t) if self.allowed.read.contains(&t) => vec![t],
+            Some(t) => {
+                return Ok(Err(self.deny(
+                    format!("list {t} records"),
+                    "this plugin may not read that type",
+                )));
+            }
+            None => self.allowed.read.clone(),
+        };
+        if types.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        let query = Query {
+            profile: Some(self.profile),
+            types: types.clone(),
+            ..Query::default()
+        };
+        let listed = self.vault().list(&query);
+        let metas = match listed {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(format!("the wallet could not list records: {e}"))),
+        };
+        // `types` also matches ABDM types; keep exact FHIR types only.
+        let out: Vec<wit::RecordSummary> = metas
+            .into_iter()
+            .filter(|m| types.contains(&m.resource_type))
+            .map(|m| wit::RecordSummary {
+                id: m.id.to_string(),
+                resource_type: m.resource_type,
+                date: m.date,
+                title: m.title,
+            })
+            .collect();
+        self.events.push(Event::Note {
+            text: format!("listed {} {} record(s)", out.len(), types.join("/")),
+        });
+        Ok(Ok(out))
+    }
+
+    fn read_record(&mut self, id: String) -> wasmtime::Result<Result<wit::FhirRecord, String>> {
+        let Ok(rid) = id.parse::<RecordId>() else {
+            return Ok(Err(format!("'{id}' is not a record id")));
+        };
+        let record = self.vault().get(rid);
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if record.meta.profile != self.profile {
+            return Ok(Err(
+                self.deny(format!("read record {id}"), "it belongs to another profile")
+            ));
+        }
+        if !self.allowed.read.contains(&record.meta.resource_type) {
+            let what = format!("read record {id} ({})", record.meta.resource_type);
+            return Ok(Err(self.deny(what, "this plugin may not read that type")));
+        }
+        self.events.push(Event::Read { record: id.clone() });
+        Ok(Ok(wit::FhirRecord {
+            id,
+            resource_type: record.meta.resource_type,
+            json: String::from_utf8_lossy(&record.bytes).into_owned(),
+        }))
+    }
+
+    fn propose_record(&mut self, json: String) -> wasmtime::Result<Result<(), String>> {
+        let parsed = crate::fhir::read_resources(json.as_bytes());
+        let items = match parsed {
+            Ok(items) => items,
+            Err(e) => return Ok(Err(format!("not valid FHIR: {e}"))),
+        };
+        for (resource, description) in items {
+            let t = resource.resource_type().to_string();
+            if !self.allowed.propose.contains(&t) {
+                return Ok(Err(self.deny(
+                    format!("propose a {t}"),
+                    "this plugin may not propose that type",
+                )));
+            }
+            if self.proposals.len() >= 10_000 {
+                return Ok(Err("too many proposed records".into()));
+            }
+            self.proposals.push((resource, description));
+        }
+        Ok(Ok(()))
+    }
+
+    fn http_fetch(
+        &mut self,
+        request: wit::HttpRequest,
+    ) -> wasmtime::Result<Result<wit::HttpResponse, String>> {
+        if self.allowed.network.is_empty() {
+            let what = format!("connect to {}", request.url);
+            return Ok(Err(self.deny(what, "this plugin has no network permission")));
+        }
+        if self.http.is_none() {
+            match http::Client::new() {
+                Ok(c) => self.http = Some(c),
+                Err(e) => return Ok(Err(e.to_string())),
+            }
+        }
+        let req = http::Request {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
+        let mut hops = Vec::new();
+        let allowed = self.allowed.network.clone();
+        let result = match &self.http {
+            Some(client) => client.fetch(req, &allowed, |url, ok| hops.push((url.to_string(), ok))),
+            None => Err(HttpError::Failed("no HTTP client".into())),
+        };
+        for (url, ok) in hops {
+            if ok {
+                self.events.push(Event::Note {
+                    text: format!("network request to {url}"),
+                });
+            } else {
+                self.events.push(Event::Denied {
+                    what: format!("connect to {url}"),
+                    reason: "origin not approved".into(),
+                });
+            }
+        }
+        Ok(result
+            .map(|r| wit::HttpResponse {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(|e| e.to_string()))
+    }
+
+    fn now(&mut self) -> wasmtime::Result<i64> {
+        Ok(now())
+    }
+
+    fn setting(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.settings.get(&key).cloned())
+    }
+}
+
+impl Runtime {
+    /// An engine with fuel, epochs and the component model; a ticker thread.
+    pub fn new(limits: Limits) -> Result<Runtime, PluginError> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ticker_engine, ticker_stop) = (engine.weak(), stop.clone());
+        std::thread::Builder::new()
+            .name("amanat-plugin-epoch".into())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    match ticker_engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| PluginError::Load(e.to_string()))?;
+        Ok(Runtime {
+            engine,
+            limits,
+            stop,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The limits each call gets.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Compiles a component and checks it implements this interface version.
+    pub fn compile(&self, bytes: &[u8]) -> Result<Component, PluginError> {
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| PluginError::NotAComponent(format!("{e:#}")))?;
+        self.check_interface(&component)?;
+        Ok(component)
+    }
+
+    fn check_interface(&self, component: &Component) -> Result<(), PluginError> {
+        let ty = component.component_type();
+        for (name, _) in ty.imports(&self.engine) {
+            if let Some(version) = name.strip_prefix("amanat:plugin/host@")
+                && !super::manifest::compatible(version)
+            {
+                return Err(PluginError::Interface {
+                    found: version.into(),
+                    supported: super::manifest::INTERFACE_VERSION.into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn link(&self, component: &Component) -> Result<PluginPre<State>, PluginError> {
+        let mut linker: Linker<State> = Linker::new(&self.engine);
+        Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| PluginError::Load(e.to_string()))?;
+        self.link_randomness(&mut linker, component)?;
+        // Every other WASI import the toolchain adds (environment, stdio, clocks,
+        // files, sockets) is defined as a trap: nothing is granted.
+        linker
+            .define_unknown_imports_as_traps(component)
+            .map_err(|e| PluginError::Load(e.to_string()))?;
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        PluginPre::new(pre).map_err(|e| PluginError::Interface {
+            found: format!("an unknown version ({e:#})"),
+            supported: super::manifest::INTERFACE_VERSION.into(),
+        })
+    }
+
+    /// Randomness is not authority, and Rust's standard library asks for it
+    /// (hash map seeds), so `wasi:random` is the one WASI interface provided, at
+    /// whatever 0.2 version the component imports.
+    fn link_randomness(&self, linker: &mut Linker<State>, component: &Component) -> Result<(), PluginError> {
+        let load = |e: wasmtime::Error| PluginError::Load(e.to_string());
+        let names: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        for name in names {
+            let Some((interface, version)) = name.split_once('@') else {
+                continue;
+            };
+            if !version.starts_with("0.2.") {
+                continue;
+            }
+            let mut instance = linker.instance(&name).map_err(load)?;
+            match interface {
+                "wasi:random/random" => {
+                    instance
+                        .func_wrap("get-random-bytes", |_, (len,): (u64,)| Ok((random_bytes(len),)))
+                        .map_err(load)?;
+                    instance
+                        .func_wrap("get-random-u64", |_, (): ()| Ok((rand::random::<u64>(),)))
+                        .map_err(load)?;
+                }
+                "wasi:random/insecure" => {
+                    instance
+                        .func_wrap("get-insecure-random-bytes", |_, (len,): (u64,)| {
+                            Ok((random_bytes(len),))
+                        })
+                        .map_err(load)?;
+                    instance
+                        .func_wrap("get-insecure-random-u64", |_, (): ()| {
+                            Ok((rand::random::<u64>(),))
+                        })
+                        .map_err(load)?;
+                }
+                "wasi:random/insecure-seed" => {
+                    instance
+                        .func_wrap("insecure-seed", |_, (): ()| {
+                            Ok(((rand::random::<u64>(), rand::random::<u64>()),))
+                        })
+                        .map_err(load)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Serialized compiled code for the vault's cache.
+    pub fn serialize(&self, component: &Component) -> Result<Vec<u8>, PluginError> {
+        component
+            .serialize()
+            .map_err(|e| PluginError::Load(e.to_string()))
+    }
+
+    /// The cache key for a component: its hash and this engine's compatibility hash.
+    pub fn cache_key(&self, sha256: &str) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        format!("{sha256}-{:016x}", h.finish())
+    }
+
+    /// Loads compiled code from bytes this wallet produced and sealed.
+    ///
+    /// # Safety argument
+    /// `Component::deserialize` trusts its input. The bytes come only from the
+    /// vault's cache, where they were written by [`Runtime::serialize`] and sealed
+    /// with the vault's key (XChaCha20-Poly1305, storage key as associated data);
+    /// a changed byte fails authentication before this is reached.
+    #[allow(unsafe_code)]
+    fn deserialize(&self, sealed_bytes_from_vault: &[u8]) -> Result<Component, PluginError> {
+        // SAFETY: see above: authenticated output of `Component::serialize` by this engine.
+        unsafe { Component::deserialize(&self.engine, sealed_bytes_from_vault) }
+            .map_err(|e| PluginError::Load(e.to_string()))
+    }
+
+    /// A plugin ready to call: from this process's cache, the vault's compiled
+    /// cache, or compiled now (and cached).
+    pub fn load(&self, vault: &Arc<Mutex<Vault>>, installed: &Installed) -> Result<Arc<Loaded>, PluginError> {
+        let name = &installed.manifest.name;
+        if let Some(l) = self.loaded.lock().unwrap_or_else(|p| p.into_inner()).get(name)
+            && l.installed.sha256 == installed.sha256
+        {
+            return Ok(l.clone());
+        }
+        let key = self.cache_key(&installed.sha256);
+        let cached = vault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .plugin_code(&key)?;
+        let component = match cached {
+            Some(bytes) => self.deserialize(&bytes)?,
+            None => {
+                let bytes = vault
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .plugin_component(&installed.sha256)?
+                    .ok_or_else(|| PluginError::NotInstalled(name.clone()))?;
+                let component = self.compile(&bytes)?;
+                let code = self.serialize(&component)?;
+                vault
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .put_plugin_code(&key, &code)?;
+                component
+            }
+        };
+        let loaded = Arc::new(Loaded {
+            installed: installed.clone(),
+            pre: self.link(&component)?,
+        });
+        self.loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.clone(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Forgets a pre-linked plugin (after removal or reinstall).
+    pub fn forget(&self, name: &str) {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+    }
+
+    fn store(
+        &self,
+        allowed: Permissions,
+        settings: std::collections::BTreeMap<String, String>,
+        vault: Arc<Mutex<Vault>>,
+        profile: ProfileId,
+    ) -> Result<Store<State>, PluginError> {
+        let state = State {
+            allowed,
+            settings,
+            vault,
+            profile,
+            limiter: Limiter {
+                memory: self.limits.memory,
+                hit: false,
+            },
+            events: Vec::new(),
+            proposals: Vec::new(),
+            logs: Vec::new(),
+            http: None,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| PluginError::Load(e.to_string()))?;
+        store.set_epoch_deadline((self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    /// Turns a trap into a plugin error naming the cause.
+    fn trap(&self, plugin: &str, store: &Store<State>, err: wasmtime::Error) -> PluginError {
+        let plugin = plugin.to_string();
+        if store.data().limiter.hit {
+            return PluginError::Memory {
+                plugin,
+                mib: self.limits.memory / (1024 * 1024),
+            };
+        }
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => PluginError::Fuel {
+                plugin,
+                fuel: self.limits.fuel,
+            },
+            Some(Trap::Interrupt) => PluginError::TimeLimit {
+                plugin,
+                seconds: self.limits.deadline.as_secs().max(1),
+            },
+            Some(trap) => {
+                let panic = store
+                    .data()
+                    .logs
+                    .iter()
+                    .rev()
+                    .find(|(l, m)| l == "error" && m.starts_with("panic"))
+                    .map(|(_, m)| m.clone());
+                let detail = match (trap, panic) {
+                    (_, Some(p)) => p,
+                    (Trap::UnreachableCodeReached, None) => {
+                        "it reached unreachable code (a panic or abort)".into()
+                    }
+                    (t, None) => format!("{t}"),
+                };
+                PluginError::Crashed { plugin, detail }
+            }
+            None => PluginError::Crashed {
+                plugin,
+                detail: format!("{err:#}"),
+            },
+        }
+    }
+
+    /// Asks the plugin for its metadata (name, version, actions), sandboxed like any call.
+    pub fn metadata(
+        &self,
+        component: &Component,
+        installed_name: &str,
+        vault: Arc<Mutex<Vault>>,
+        profile: ProfileId,
+    ) -> Result<(String, String, Vec<ActionInfo>), PluginError> {
+        self.metadata_with(&self.link(component)?, installed_name, vault, profile)
+    }
+
+    /// The cheapest complete call of a loaded plugin: a fresh `Store`, instantiation,
+    /// and its `metadata` export. What the warm-call benchmark measures.
+    pub fn call_metadata(
+        &self,
+        loaded: &Loaded,
+        vault: Arc<Mutex<Vault>>,
+        profile: ProfileId,
+    ) -> Result<(String, String, Vec<ActionInfo>), PluginError> {
+        self.metadata_with(&loaded.pre, &loaded.installed.manifest.name, vault, profile)
+    }
+
+    fn metadata_with(
+        &self,
+        pre: &PluginPre<State>,
+        name: &str,
+        vault: Arc<Mutex<Vault>>,
+        profile: ProfileId,
+    ) -> Result<(String, String, Vec<ActionInfo>), PluginError> {
+        let mut store = self.store(Permissions::default(), Default::default(), vault, profile)?;
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|bindings| bindings.call_metadata(&mut store));
+        let meta = result.map_err(|e| self.trap(name, &store, e))?;
+        let actions = meta
+            .actions
+            .into_iter()
+            .map(|a| ActionInfo {
+                name: a.name,
+                description: a.description,
+                takes_file: a.takes_file,
+                takes_records: a.takes_records,
+            })
+            .collect();
+        Ok((meta.name, meta.version, actions))
+    }
+
+    /// Runs an action for a profile. Records passed in must be readable by the
+    /// plugin; every access and refusal is written to the audit log afterwards,
+    /// whatever the outcome.
+    pub fn run(
+        &self,
+        loaded: &Loaded,
+        vault: Arc<Mutex<Vault>>,
+        profile: ProfileId,
+        action: &str,
+        file: Option<(String, Vec<u8>)>,
+        records: &[RecordId],
+    ) -> Result<RunOutcome, PluginError> {
+        let installed = &loaded.installed;
+        let name = installed.manifest.name.clone();
+        let allowed = installed.effective();
+        let mut store = self.store(
+            allowed,
+            installed.manifest.settings.clone(),
+            vault.clone(),
+            profile,
+        )?;
+        let mut input_records = Vec::new();
+        let mut refused = None;
+        for id in records {
+            use bindings::amanat::plugin::host::Host;
+            match store.data_mut().read_record(id.to_string()) {
+                Ok(Ok(r)) => input_records.push(r),
+                Ok(Err(reason)) => {
+                    refused = Some(reason);
+                    break;
+                }
+                Err(e) => refused = Some(e.to_string()),
+            }
+        }
+        let result = match refused {
+            Some(reason) => Err(PluginError::Usage(format!(
+                "plugin {name} cannot be given that record: {reason}"
+            ))),
+            None => {
+                let (file_name, file) = match file {
+                    Some((n, b)) => (Some(n), Some(b)),
+                    None => (None, None),
+                };
+                let input = wit::ActionInput {
+                    file,
+                    file_name,
+                    records: input_records,
+                };
+                let call = loaded
+                    .pre
+                    .instantiate(&mut store)
+                    .and_then(|bindings| bindings.call_run(&mut store, action, &input));
+                match call {
+                    Err(e) => Err(self.trap(&name, &store, e)),
+                    Ok(Err(e)) => {
+                        let message = match e {
+                            wit::PluginError::InvalidInput(m) => format!("invalid input: {m}"),
+                            wit::PluginError::Denied(m) => format!("refused by the wallet: {m}"),
+                            wit::PluginError::Failed(m) => m,
+                        };
+                        Err(PluginError::Failed {
+                            plugin: name.clone(),
+                            message,
+                        })
+                    }
+                    Ok(Ok(output)) => Ok(output),
+                }
+            }
+        };
+        let state = store.into_data();
+        let outcome = match &result {
+            Ok(_) => "completed".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let mut events: Vec<(Actor, Event)> = state
+            .events
+            .into_iter()
+            .map(|e| (Actor::Plugin { name: name.clone() }, e))
+            .collect();
+        events.push((
+            Actor::Patient,
+            Event::PluginRan {
+                plugin: name.clone(),
+                action: action.to_string(),
+                outcome,
+            },
+        ));
+        vault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .audit_many(events)?;
+        let output = result?;
+        Ok(RunOutcome {
+            message: output.message,
+            document: output.document.map(|d| (d.name, d.media_type, d.bytes)),
+            proposals: state.proposals,
+            logs: state.logs,
+        })
+    }
+}
