@@ -1,6 +1,8 @@
 //! Helpers for Amanat's end-to-end tests: the real `amanat` binary, run against
 //! temporary wallets.
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

@@ -224,10 +224,10 @@ impl AuditEntry {
     /// One line for people.
     pub fn describe(&self) -> String {
         match &self.event {
-            Event::VaultCreated { wallet_id } => format!("wallet {wallet_id} created"),
-            Event::PassphraseChanged => "passphrase changed".into(),
-            Event::ProfileAdded { handle } => format!("profile '{handle}' added"),
-            Event::ProfileRemoved { handle } => format!("profile '{handle}' removed"),
+            Event::VaultCreated { wallet_id } => format!("created wallet {wallet_id}"),
+            Event::PassphraseChanged => "changed the passphrase".into(),
+            Event::ProfileAdded { handle } => format!("added profile '{handle}'"),
+            Event::ProfileRemoved { handle } => format!("removed profile '{handle}'"),
             Event::Imported {
                 source,
                 profile,

@@ -337,6 +337,27 @@ pub fn urn_uuid(seed: &[u8]) -> String {
     )
 }
 
+/// An inline attachment of a resource (DocumentReference content, DiagnosticReport
+/// presentedForm): base64 data, content type, title.
+pub fn first_attachment(resource: &Value) -> Option<(String, Option<String>, Option<String>)> {
+    let content = resource
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("attachment"));
+    let presented = resource
+        .get("presentedForm")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    content.chain(presented).find_map(|a| {
+        let data = a.get("data").and_then(Value::as_str)?;
+        let text = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_string);
+        Some((data.to_string(), text("contentType"), text("title")))
+    })
+}
+
 /// ABDM health-information types: how India's consent manager groups records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum HiType {
@@ -447,6 +468,9 @@ pub struct Description {
 
 fn typed<T: DeserializeOwned>(resource: &Resource) -> Result<T, FhirError> {
     // Fast path; path tracking costs time and is only needed to report an error.
+    // Not in the browser, where the second instantiation of every model would
+    // cost more bundle size than the time it saves.
+    #[cfg(not(target_family = "wasm"))]
     if let Ok(value) = T::deserialize(&resource.json) {
         return Ok(value);
     }

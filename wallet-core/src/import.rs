@@ -173,6 +173,22 @@ pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Re
     Ok(out)
 }
 
+/// Records from an Amanat backup (an age file holding a FHIR Bundle).
+pub fn records_from_backup(
+    name: &str,
+    bytes: &[u8],
+    identities: &[Box<dyn age::Identity>],
+    now: i64,
+) -> Result<Vec<NewRecord>, ImportError> {
+    let plain = decrypt_backup(bytes, identities)?;
+    if FileKind::detect(&plain) != Some(FileKind::Json) {
+        return Err(ImportError::BackupDamaged(
+            "it does not hold an Amanat backup (a FHIR Bundle)".into(),
+        ));
+    }
+    records_from_file(name, &plain, now)
+}
+
 /// Whether an age file is passphrase-encrypted (so a passphrase should be asked for).
 pub fn backup_needs_passphrase(bytes: &[u8]) -> bool {
     let armored = !bytes.starts_with(b"age-encryption.org/");

@@ -48,4 +48,8 @@ pub mod plugin;
 #[cfg(feature = "native")]
 pub mod secret_file;
 #[cfg(feature = "native")]
+pub mod server;
+#[cfg(feature = "native")]
+pub mod sharing;
+#[cfg(feature = "native")]
 pub mod vault;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fhir::HiType;
 use crate::fhir::model::format_number;
@@ -17,7 +17,7 @@ use crate::record::RecordMeta;
 pub const TREND_POINTS: usize = 24;
 
 /// One line of a summary section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     /// Record id.
     pub id: String,
@@ -30,7 +30,7 @@ pub struct Item {
 }
 
 /// The latest value of one measurement, with its trend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Latest {
     /// `system|code`.
     pub code: String,
@@ -42,8 +42,8 @@ pub struct Latest {
     pub unit: String,
     /// Date of the latest value.
     pub date: Option<String>,
-    /// `high`, `low` or `normal` against the reference range, when one is given.
-    pub flag: Option<&'static str>,
+    /// Where the value lies against the reference range, when one is given.
+    pub flag: Option<Flag>,
     /// Reference range low bound.
     pub low: Option<f64>,
     /// Reference range high bound.
@@ -54,8 +54,31 @@ pub struct Latest {
     pub id: String,
 }
 
+/// A value against its reference range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    /// Above the range.
+    High,
+    /// Below the range.
+    Low,
+    /// Within it.
+    Normal,
+}
+
+impl Flag {
+    /// `high`, `low` or `normal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::High => "high",
+            Flag::Low => "low",
+            Flag::Normal => "normal",
+        }
+    }
+}
+
 /// One point of a trend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// When (seconds since 1970).
     pub at: i64,
@@ -64,7 +87,7 @@ pub struct Point {
 }
 
 /// The summary.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Active problems.
     pub problems: Vec<Item>,
@@ -158,10 +181,10 @@ impl Summary {
                 format!("{} {}", format_number(first.value), first.unit)
             };
             let flag = match (first.low, first.high) {
-                (_, Some(h)) if first.value > h => Some("high"),
-                (Some(l), _) if first.value < l => Some("low"),
+                (_, Some(h)) if first.value > h => Some(Flag::High),
+                (Some(l), _) if first.value < l => Some(Flag::Low),
                 (None, None) => None,
-                _ => Some("normal"),
+                _ => Some(Flag::Normal),
             };
             let mut trend: Vec<Point> = points
                 .iter()
@@ -262,7 +285,7 @@ mod tests {
             hba1c.trend.windows(2).all(|w| w[0].at <= w[1].at),
             "trend is oldest first"
         );
-        assert_eq!(hba1c.flag, Some("high"));
+        assert_eq!(hba1c.flag, Some(Flag::High));
         let bp = s
             .vitals
             .iter()

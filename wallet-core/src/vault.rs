@@ -110,6 +110,9 @@ pub enum VaultError {
 
 type Result<T, E = VaultError> = std::result::Result<T, E>;
 
+/// Records per atomic commit in [`Vault::import_records`].
+pub const IMPORT_CHUNK: usize = 2000;
+
 /// The vault format version this code writes and reads.
 pub const VAULT_VERSION: u32 = 1;
 
@@ -576,6 +579,18 @@ impl Vault {
         self.info.created
     }
 
+    /// Whether `passphrase` opens this wallet's keyring (before changing it, say).
+    pub fn check_passphrase(&self, passphrase: &SecretString) -> Result<()> {
+        let path = self.dir.join(KEYRING);
+        let sealed = fs::read(&path).map_err(io_err("cannot read", &path))?;
+        keyring::open(&sealed, passphrase)
+            .map(|_| ())
+            .map_err(|e| match e {
+                KeyringError::WrongPassphrase => VaultError::WrongPassphrase(self.dir.clone()),
+                other => VaultError::Keyring(other.to_string()),
+            })
+    }
+
     /// Changes the passphrase: rewrites only the keyring, atomically.
     pub fn change_passphrase(&mut self, new: &SecretString, kdf_log_n: Option<u8>) -> Result<()> {
         if let Some(n) = kdf_log_n {
@@ -808,6 +823,30 @@ impl Vault {
         }
         self.directory = directory;
         Ok(outcome)
+    }
+
+    /// Adds many records in commits of [`IMPORT_CHUNK`], each atomic with its audit
+    /// entry, so a crash keeps every finished chunk; `progress` is told how many
+    /// records each chunk held. Returns (added, already present).
+    pub fn import_records(
+        &mut self,
+        profile: ProfileId,
+        mut records: Vec<NewRecord>,
+        actor: Actor,
+        label: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<(usize, usize)> {
+        let (mut added, mut duplicates) = (0, 0);
+        while !records.is_empty() {
+            let rest = records.split_off(IMPORT_CHUNK.min(records.len()));
+            let n = records.len();
+            let outcome = self.add_records(profile, records, actor.clone(), label)?;
+            added += outcome.added.len();
+            duplicates += outcome.duplicates.len();
+            progress(n);
+            records = rest;
+        }
+        Ok((added, duplicates))
     }
 
     /// Records matching a query, newest first.

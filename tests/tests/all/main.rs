@@ -8,3 +8,4 @@ mod plugins;
 mod profiles;
 mod sharing;
 mod vault_safety;
+mod web;

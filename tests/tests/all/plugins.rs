@@ -35,7 +35,7 @@ fn unsigned(name: &str) -> PathBuf {
     path
 }
 
-const ORU: &str = "MSH|^~\\&|LIS|Chughtai Lab^CHUGHTAI|AMANAT|PATIENT|202605100930+0500||ORU^R01^ORU_R01|MSG0001|P|2.5.1\r\
+pub(crate) const ORU: &str = "MSH|^~\\&|LIS|Chughtai Lab^CHUGHTAI|AMANAT|PATIENT|202605100930+0500||ORU^R01^ORU_R01|MSG0001|P|2.5.1\r\
 PID|1||35202-1234567-2^^^NADRA^NI||Siddiqui^Ayesha||19680412|F\r\
 OBR|1|ORD1|FIL1|24331-1^Diabetes panel^LN|||202605100900+0500\r\
 OBX|1|NM|4548-4^Hemoglobin A1c/Hemoglobin.total in Blood^LN||7.4|%|4.0-5.6|H|||F|||202605100900+0500\r\

@@ -13,7 +13,7 @@ use wallet_core::vault::{CreateOptions, DEFAULT_KDF_LOG_N, MIN_KDF_LOG_N, Query,
 
 use crate::cli::BenchArgs;
 use crate::output;
-use crate::wallet::{add_in_chunks, now};
+use crate::wallet::now;
 
 fn new_vault(dir: &std::path::Path, log_n: u8) -> Result<Vault> {
     let owner = ProfileDraft {
@@ -46,7 +46,13 @@ fn bundle_bytes(records: &[serde_json::Value]) -> Vec<u8> {
 fn import(vault: &mut Vault, bytes: &[u8]) -> Result<usize> {
     let owner = vault.owner().id;
     let records = wallet_core::import::records_from_file("bench.json", bytes, now())?;
-    let (added, _) = add_in_chunks(vault, owner, records, "bench", &indicatif::ProgressBar::hidden())?;
+    let (added, _) = vault.import_records(
+        owner,
+        records,
+        wallet_core::audit::Actor::Patient,
+        "bench",
+        |_| {},
+    )?;
     // As `amanat import` does after every import.
     vault.checkpoint()?;
     Ok(added)

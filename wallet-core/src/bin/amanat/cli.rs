@@ -80,6 +80,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show the audit log of everything that touched the wallet, or verify its chain.
     Audit(AuditArgs),
+    /// Open the web wallet: serves it on 127.0.0.1 with a session token and opens your browser.
+    Serve(ServeArgs),
     /// Share records with a doctor through a QR code: a signed consent grant plus the
     /// records encrypted with age, inside the QR (--offline) or at a relay (--relay URL).
     Share(ShareArgs),
@@ -189,6 +191,26 @@ pub enum PluginCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8470)]
+    pub port: u16,
+    /// Do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// The built web wallet (Trunk's output) [default: found next to the binary, or target/web]
+    #[arg(long, value_name = "DIR", env = "AMANAT_WEB_DIR")]
+    pub web: Option<PathBuf>,
+    /// Lock the wallet after this many minutes without use.
+    #[arg(long, default_value_t = 15, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub idle_lock: u64,
+    /// Passphrase strength for a wallet created in the browser.
+    #[command(flatten)]
+    pub kdf: KdfArg,
 }
 
 /// `share`.

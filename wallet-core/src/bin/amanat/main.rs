@@ -128,6 +128,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => records::delete(&ctx, args),
         Command::Summary(args) => records::summary(&ctx, args.json),
         Command::Export(args) => records::export(&ctx, args),
+        Command::Serve(args) => serve(&ctx, args),
         Command::Share(args) => sharing::share(&ctx, args),
         Command::Receive(args) => sharing::receive(args),
         Command::Grants(args) => sharing::grants(&ctx, args),
@@ -137,6 +138,84 @@ fn run(cli: Cli) -> Result<()> {
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         Command::Bench(args) => bench::run(args),
     }
+}
+
+/// `amanat serve`: the web wallet on 127.0.0.1.
+fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
+    use anyhow::Context;
+    let vault_dir = ctx.vault_dir()?;
+    let web_dir = args.web.clone().or_else(wallet_core::server::find_web_dir);
+    let passphrase = std::env::var("AMANAT_PASSPHRASE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from);
+    let token = wallet_core::server::new_token();
+    let options = wallet_core::server::Options {
+        vault_dir: vault_dir.clone(),
+        web_dir: web_dir.clone(),
+        token: token.clone(),
+        idle_lock: std::time::Duration::from_secs(args.idle_lock * 60),
+        passphrase,
+        kdf_log_n: args
+            .kdf
+            .kdf_work_factor
+            .unwrap_or(wallet_core::vault::DEFAULT_KDF_LOG_N),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on 127.0.0.1:{} (is another wallet running? try --port 0)",
+                    args.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let url = format!("http://127.0.0.1:{port}/?token={token}");
+        // A closed stdout (a supervisor that stopped reading) must not stop the server.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let mut say = |line: String| {
+            let _ = writeln!(out, "{line}");
+        };
+        say(format!("Amanat is serving your wallet at {url}"));
+        say(format!("  wallet: {}", vault_dir.display()));
+        if web_dir.is_none() {
+            say("  (the web wallet is not built: run scripts/start; the API works meanwhile)".into());
+        }
+        say("Keep this address private: the token in it opens the wallet's API. Ctrl-C to stop.".into());
+        let _ = out.flush();
+        drop(out);
+        if !args.no_open {
+            open_browser(&url);
+        }
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        wallet_core::server::serve(listener, options, shutdown)
+            .await
+            .context("the server stopped")
+    })
+}
+
+/// Opens the default browser, quietly doing nothing where there is none.
+fn open_browser(url: &str) {
+    let (program, args): (&str, Vec<&str>) = if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else if cfg!(target_os = "windows") {
+        ("cmd", vec!["/C", "start", "", url])
+    } else {
+        if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+            return;
+        }
+        ("xdg-open", vec![url])
+    };
+    let _ = std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {

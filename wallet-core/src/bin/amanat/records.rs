@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
 use wallet_core::fhir::date::parse_bound;
 use wallet_core::import::{
-    FileKind, ImportError, backup_needs_passphrase, decrypt_backup, records_from_file,
+    FileKind, ImportError, backup_needs_passphrase, records_from_backup, records_from_file,
 };
 use wallet_core::record::{RecordMeta, RecordSummary};
-use wallet_core::summary::Summary;
+use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
 
 use crate::cli::{DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs};
-use crate::wallet::{add_in_chunks, now, progress};
+use crate::wallet::{now, progress};
 use crate::{Ctx, Failure, exit, output, prompt};
 
 /// One file's outcome.
@@ -60,7 +60,7 @@ fn read_file(
     if FileKind::detect(&bytes) != Some(FileKind::Age) {
         return records_from_file(&name, &bytes, now()).map_err(|e| e.to_string());
     }
-    let mut result = decrypt_backup(&bytes, identities);
+    let mut result = records_from_backup(&name, &bytes, identities, now());
     if matches!(result, Err(ImportError::BackupLocked)) && backup_needs_passphrase(&bytes) {
         let pass = prompt::existing(
             "AMANAT_BACKUP_PASSPHRASE",
@@ -68,15 +68,11 @@ fn read_file(
         )
         .map_err(|e| e.to_string())?;
         let mut id = age::scrypt::Identity::new(pass);
-        id.set_max_work_factor(22);
+        id.set_max_work_factor(wallet_core::vault::MAX_KDF_LOG_N);
         identities.push(Box::new(id));
-        result = decrypt_backup(&bytes, identities);
+        result = records_from_backup(&name, &bytes, identities, now());
     }
-    let plain = result.map_err(|e| e.to_string())?;
-    if FileKind::detect(&plain) != Some(FileKind::Json) {
-        return Err("this age file does not hold an Amanat backup (a FHIR Bundle)".into());
-    }
-    records_from_file(&name, &plain, now()).map_err(|e| e.to_string())
+    result.map_err(|e| e.to_string())
 }
 
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
@@ -93,7 +89,6 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     if args.files.len() < 2 && total_bytes < 4 << 20 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let hidden = indicatif::ProgressBar::hidden();
     let mut reports = Vec::new();
     for path in &args.files {
         let name = file_name(path);
@@ -105,7 +100,8 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
                 error: Some(error),
             },
             Ok(records) => {
-                let (added, duplicates) = add_in_chunks(&mut vault, profile.id, records, &name, &hidden)?;
+                let (added, duplicates) =
+                    vault.import_records(profile.id, records, Actor::Patient, &name, |_| {})?;
                 FileReport {
                     file: path.display().to_string(),
                     added,
@@ -252,40 +248,14 @@ fn without_data(value: &Value) -> Value {
     }
 }
 
-/// The first inline attachment (DocumentReference content or DiagnosticReport presentedForm).
-fn attachment(resource: &Value) -> Option<(String, Option<String>, Option<String>)> {
-    let candidates = resource
-        .get("content")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("attachment"))
-        .chain(
-            resource
-                .get("presentedForm")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        );
-    for a in candidates {
-        if let Some(data) = a.get("data").and_then(Value::as_str) {
-            return Some((
-                data.to_string(),
-                a.get("contentType").and_then(Value::as_str).map(str::to_string),
-                a.get("title").and_then(Value::as_str).map(str::to_string),
-            ));
-        }
-    }
-    None
-}
-
 pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
     let vault = ctx.open()?;
     let id = vault.resolve_id(&args.id)?;
     let record = vault.get(id)?;
     let value = record.resource.json();
     if let Some(path) = &args.save_attachment {
-        let (data, mime, _) = attachment(value).context("this record has no attachment")?;
+        let (data, mime, _) =
+            wallet_core::fhir::first_attachment(value).context("this record has no attachment")?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.as_bytes())
             .context("the attachment's data is not valid base64")?;
@@ -324,7 +294,7 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
     lines.push(("source", m.source.to_string()));
     lines.push(("added", output::time(m.added)));
     lines.push(("sha-256", data_encoding::HEXLOWER.encode(&m.sha256)));
-    if let Some((data, mime, title)) = attachment(value) {
+    if let Some((data, mime, title)) = wallet_core::fhir::first_attachment(value) {
         lines.push((
             "attachment",
             format!(
@@ -403,8 +373,8 @@ pub fn summary(ctx: &Ctx, as_json: bool) -> Result<()> {
         for l in list {
             let date = l.date.as_deref().map(|d| d.get(..10).unwrap_or(d)).unwrap_or("");
             let flag = match l.flag {
-                Some("high") => " (high)",
-                Some("low") => " (low)",
+                Some(Flag::High) => " (high)",
+                Some(Flag::Low) => " (low)",
                 _ => "",
             };
             let spark = sparkline(

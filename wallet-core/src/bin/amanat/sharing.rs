@@ -5,29 +5,24 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use wallet_core::audit::{Actor, Event};
+use wallet_core::audit::Event;
 use wallet_core::fhir::date::parse_bound;
-use wallet_core::grant::{AccessMode, Grant, Grantee, Purpose, human_time};
-use wallet_core::ids::RecordId;
+use wallet_core::grant::{AccessMode, Grantee, Purpose, human_time};
 use wallet_core::link::{Location, ShareLink};
 use wallet_core::provider::{ProviderCard, RegistrySnapshot};
 use wallet_core::qr::Qr;
-use wallet_core::record::RecordMeta;
 use wallet_core::relay::RelayError;
 use wallet_core::relay::client::Client;
 use wallet_core::secret_file::{KeyPurpose, NamedKey, ProviderIdentity};
-use wallet_core::share::{self, Lock, ShareError, ShareInput};
-use wallet_core::summary::Summary;
-use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, StoredGrant, Vault};
+use wallet_core::share::{self, ShareError};
+use wallet_core::sharing::{self, MAX_SHARE_SECONDS};
+use wallet_core::vault::{DEFAULT_KDF_LOG_N, StoredGrant, Vault};
 
 use crate::cli::{
     GrantsArgs, GrantsCommand, ProviderCommand, ReceiveArgs, RegistryCommand, RelayArgs, ShareArgs,
 };
 use crate::wallet::now;
 use crate::{Ctx, Failure, data_dir, exit, output, prompt};
-
-/// Longest a share may last.
-const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
 
 /// Parses `30m`, `24h`, `7d`, `2w`, `1d12h`, `90s` into seconds.
 pub fn parse_duration(text: &str) -> Result<i64> {
@@ -79,72 +74,13 @@ fn refused(e: impl std::fmt::Display) -> anyhow::Error {
     .into()
 }
 
-/// The records a `share` command selects, in a stable order.
-fn select(vault: &Vault, profile: wallet_core::ids::ProfileId, args: &ShareArgs) -> Result<Vec<RecordMeta>> {
-    let all = vault.list(&Query {
-        profile: Some(profile),
-        ..Query::default()
-    })?;
-    let mut chosen: Vec<RecordId> = Vec::new();
-    for text in &args.ids {
-        chosen.push(vault.resolve_id(text)?);
-    }
-    if !args.types.is_empty() || args.since.is_some() {
-        let query = Query {
-            profile: Some(profile),
-            types: args.types.clone(),
-            since: args
-                .since
-                .as_deref()
-                .map(|d| parse_bound(d, false))
-                .transpose()
-                .context("--since")?,
-            ..Query::default()
-        };
-        chosen.extend(vault.list(&query)?.iter().map(|m| m.id));
-    }
-    if args.summary {
-        for id in Summary::from_metas(&all).record_ids() {
-            chosen.push(id.parse()?);
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    chosen.retain(|id| seen.insert(*id));
-    if chosen.is_empty() {
-        bail!("nothing selected to share: give record ids, --type, or --summary");
-    }
-    chosen
-        .into_iter()
-        .map(|id| {
-            all.iter()
-                .find(|m| m.id == id)
-                .cloned()
-                .ok_or_else(|| anyhow::anyhow!("record {id} belongs to another profile"))
-        })
-        .collect()
-}
-
-/// Resolves `--to`: a card file, card text, or a registration number in a trusted registry.
-fn resolve_provider(vault: &Vault, text: &str) -> Result<(ProviderCard, Option<String>)> {
+/// Reads `--to`: a card file, or card text / a registration number as given.
+fn provider_text(text: &str) -> Result<String> {
     let path = Path::new(text);
     if path.is_file() {
-        let content =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        return Ok((ProviderCard::parse(&content)?, None));
+        return std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
     }
-    if text.trim_start().starts_with(wallet_core::provider::CARD_PREFIX) || text.trim_start().starts_with('{')
-    {
-        return Ok((ProviderCard::parse(text)?, None));
-    }
-    for (thumb, signed) in vault.registries()? {
-        let (snapshot, _) = RegistrySnapshot::verify(&signed, Some(&thumb))?;
-        if let Some(card) = snapshot.find(text) {
-            return Ok((card.clone(), Some(snapshot.registry.clone())));
-        }
-    }
-    bail!(
-        "'{text}' is neither a provider card file, card text (AMANAT-CARD:…), nor a registration number in a registry you trust (amanat registry list)"
-    )
+    Ok(text.to_string())
 }
 
 fn write_png(qr: &Qr, path: &Path) -> Result<()> {
@@ -157,15 +93,6 @@ fn write_png(qr: &Qr, path: &Path) -> Result<()> {
 fn show_qr(qr: &Qr) {
     if std::io::stdout().is_terminal() {
         println!("{}", qr.to_terminal());
-    }
-}
-
-fn grantee_words(to: &Grantee) -> String {
-    match to {
-        Grantee::Bearer => "whoever holds the QR code".into(),
-        Grantee::Provider {
-            name, registration, ..
-        } => format!("{name} ({registration})"),
     }
 }
 
@@ -190,116 +117,61 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     }
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
-    let metas = select(&vault, profile.id, &args)?;
-    let (to, lock, provider) = match &args.to {
-        Some(text) => {
-            let (card, registry) = resolve_provider(&vault, text)?;
-            (
-                card.grantee(registry),
-                Lock::Provider(card.recipient()?),
-                Some(card),
-            )
-        }
-        None if args.passcode => {
-            let pass = prompt::existing("AMANAT_SHARE_PASSCODE", "Passcode to tell the doctor: ")?;
-            if age::secrecy::ExposeSecret::expose_secret(&pass).chars().count() < 4 {
-                bail!("a passcode needs at least 4 characters");
-            }
-            (Grantee::Bearer, Lock::Passcode(pass), None)
-        }
-        None => (Grantee::Bearer, Lock::Bearer, None),
+    let passcode = if args.passcode {
+        Some(prompt::existing(
+            "AMANAT_SHARE_PASSCODE",
+            "Passcode to tell the doctor: ",
+        )?)
+    } else {
+        None
     };
-    let now = now();
-    let grant = Grant {
-        v: wallet_core::grant::GRANT_VERSION,
-        jti: RecordId::random().to_string(),
-        wallet: vault.wallet_id().to_string(),
-        patient: profile.name.clone(),
-        to: to.clone(),
+    let request = sharing::ShareRequest {
+        profile: profile.id,
+        selection: sharing::Selection {
+            ids: args.ids.clone(),
+            types: args.types.clone(),
+            since: args
+                .since
+                .as_deref()
+                .map(|d| parse_bound(d, false))
+                .transpose()
+                .context("--since")?,
+            summary: args.summary,
+        },
         purpose,
         mode,
-        iat: now,
-        nbf: now,
-        exp: now + seconds,
+        seconds,
+        to: args.to.as_deref().map(provider_text).transpose()?,
         uses: args.uses,
-        records: Vec::new(),
+        passcode,
+        relay: args.relay.clone(),
     };
-    let mut inputs = Vec::with_capacity(metas.len());
-    for m in &metas {
-        let record = vault.get(m.id)?;
-        inputs.push(ShareInput {
-            id: m.id.to_string(),
-            resource_type: m.resource_type.clone(),
-            bytes: record.bytes,
-        });
-    }
-    let sealed = share::seal(&inputs, grant, vault.signing_key(), lock)?;
-    let patient_key = vault.verifying_key();
-    let relay_url = match &args.relay {
-        None => None,
-        Some(base) => {
-            let url = runtime()?.block_on(async {
-                Client::new()?
-                    .upload(base, &sealed.signed.compact(), &sealed.ciphertext)
-                    .await
-            })?;
-            Some(url)
-        }
+    let now = now();
+    let prepared = sharing::prepare(&vault, request, now)?;
+    let relay_url = if prepared.relay().is_some() {
+        runtime()?.block_on(sharing::upload(&prepared))?
+    } else {
+        None
     };
-    let link = sealed.link(relay_url.as_deref(), &patient_key).encode();
-    let qr = match Qr::new(&link) {
-        Ok(qr) => qr,
-        Err(e) if args.offline => bail!(
-            "{} records are too many for one QR code ({e}); share fewer records, or use --relay URL",
-            inputs.len()
-        ),
-        Err(e) => bail!("{e}"),
-    };
-    let stored = StoredGrant {
-        id: sealed.grant.jti.clone(),
-        jws: sealed.signed.compact(),
-        link: link.clone(),
-        relay_url: relay_url.clone(),
-        profile: profile.id,
-        to: grantee_words(&to),
-        purpose: purpose.code().into(),
-        mode: args.mode.to_lowercase(),
-        records: inputs.len(),
-        created: now,
-        expires: sealed.grant.exp,
-        max_uses: args.uses,
-        revoked: false,
-        uses: 0,
-        accesses_logged: 0,
-    };
-    let event = Event::ShareCreated {
-        grant: stored.id.clone(),
-        to: stored.to.clone(),
-        purpose: stored.purpose.clone(),
-        records: inputs.len() as u64,
-        expires: stored.expires,
-        via: relay_url.clone().unwrap_or_else(|| "offline".into()),
-    };
-    vault.add_grant(&stored, event)?;
+    let provider = prepared.provider.clone();
+    let created = sharing::finish(&mut vault, prepared, relay_url, now)?;
+    let qr = Qr::new(&created.link)?;
     if let Some(path) = &args.qr_png {
         write_png(&qr, path)?;
     }
     if let Some(path) = &args.qr_svg {
         std::fs::write(path, qr.to_svg()).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let g = &created.grant;
     if args.json {
-        let records: Vec<_> = metas
-            .iter()
-            .map(|m| json!({"id": m.id.to_string(), "type": m.resource_type, "title": m.title}))
-            .collect();
         return output::json(&json!({
-            "link": link,
-            "grant_id": stored.id,
-            "expires": human_time(stored.expires),
-            "expires_at": stored.expires,
-            "qr_version": qr.version(),
-            "records": records,
-            "relay_url": relay_url,
+            "link": created.link,
+            "grant_id": g.id,
+            "expires": human_time(g.expires),
+            "expires_at": g.expires,
+            "qr_version": created.qr_version,
+            "records": created.records,
+            "relay_url": g.relay_url,
         }));
     }
     show_qr(&qr);
@@ -309,10 +181,10 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     };
     println!(
         "Sharing {} record(s) of {} with {whom} for {} until {} ({}).",
-        inputs.len(),
+        g.records,
         profile.name,
         purpose.words(),
-        human_time(stored.expires),
+        human_time(g.expires),
         if mode == AccessMode::Store {
             "they may keep a copy"
         } else {
@@ -321,12 +193,12 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     );
     println!(
         "Grant {} · QR version {} · {} characters",
-        stored.id,
-        qr.version(),
-        link.len()
+        g.id,
+        created.qr_version,
+        created.link.len()
     );
-    match &relay_url {
-        Some(_) => println!("Revoke it any time with: amanat grants revoke {}", stored.id),
+    match &g.relay_url {
+        Some(_) => println!("Revoke it any time with: amanat grants revoke {}", g.id),
         None => println!(
             "This offline code works without a network and cannot be recalled: it stays valid until it expires."
         ),
@@ -334,7 +206,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     if args.passcode {
         println!("Tell the doctor the passcode separately; the code alone does not open the records.");
     }
-    println!("\n{link}");
+    println!("\n{}", created.link);
     Ok(())
 }
 
@@ -531,56 +403,22 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
     Ok(())
 }
 
-fn grant_status(g: &StoredGrant, now: i64) -> &'static str {
-    if g.revoked {
-        "revoked"
-    } else if now >= g.expires {
-        "expired"
-    } else {
-        "active"
-    }
-}
-
-/// Asks the relay for uses and accesses of live relay shares; new accesses go to the audit log.
+/// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
 fn refresh(vault: &mut Vault, grants: &mut [StoredGrant]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let live: Vec<usize> = (0..grants.len())
-        .filter(|&i| grants[i].relay_url.is_some())
-        .collect();
-    if live.is_empty() {
+    if !grants.iter().any(|g| g.relay_url.is_some()) {
         return Ok(warnings);
     }
     let rt = runtime()?;
     let client = Client::new()?;
-    for i in live {
-        let url = grants[i].relay_url.clone().unwrap_or_default();
-        let status = rt.block_on(client.status(&url, vault.signing_key()));
-        match status {
+    for g in grants.iter_mut() {
+        let Some(url) = g.relay_url.clone() else { continue };
+        match rt.block_on(client.status(&url, vault.signing_key())) {
             Ok(status) => {
-                let g = &mut grants[i];
-                let mut events = Vec::new();
-                for a in status.accesses.iter().skip(g.accesses_logged as usize) {
-                    events.push((
-                        Actor::Recipient {
-                            who: format!("link holder at {}", a.from),
-                        },
-                        Event::ShareFetched {
-                            grant: g.id.clone(),
-                            at: a.time,
-                            use_number: a.n,
-                        },
-                    ));
-                }
-                let changed = !events.is_empty() || g.uses != status.uses || (status.revoked && !g.revoked);
-                g.accesses_logged = status.accesses.len() as u32;
-                g.uses = status.uses;
-                g.revoked |= status.revoked;
-                if changed {
-                    vault.update_grant(g, events)?;
-                }
+                sharing::record_status(vault, g, &status)?;
             }
-            Err(RelayError::NotFound) if now() >= grants[i].expires => {}
-            Err(e) => warnings.push(format!("share {}: {e}", grants[i].id)),
+            Err(RelayError::NotFound) if now() >= g.expires => {}
+            Err(e) => warnings.push(format!("share {}: {e}", g.id)),
         }
     }
     Ok(warnings)
@@ -601,7 +439,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                     .iter()
                     .map(|g| {
                         json!({
-                            "id": g.id, "status": grant_status(g, now), "to": g.to, "purpose": g.purpose,
+                            "id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose,
                             "mode": g.mode, "records": g.records, "created": g.created, "expires": g.expires,
                             "uses": g.uses, "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()),
                         })
@@ -623,7 +461,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                     };
                     vec![
                         g.id.clone(),
-                        grant_status(g, now).into(),
+                        sharing::status_word(g, now).into(),
                         human_time(g.expires),
                         uses,
                         g.records.to_string(),
@@ -653,11 +491,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
             if let Some(url) = &g.relay_url {
                 runtime()?.block_on(async { Client::new()?.revoke(url, vault.signing_key()).await })?;
             }
-            g.revoked = true;
-            vault.update_grant(
-                &g,
-                vec![(Actor::Patient, Event::ShareRevoked { grant: g.id.clone() })],
-            )?;
+            sharing::mark_revoked(&mut vault, &mut g)?;
             match &g.relay_url {
                 Some(_) => println!(
                     "Revoked share {}: the relay deleted the records; opening the link now fails.",

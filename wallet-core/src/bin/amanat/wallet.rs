@@ -199,29 +199,6 @@ pub fn profile(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
     }
 }
 
-/// Adds records in chunks, each chunk its own atomic commit, with a progress bar.
-pub fn add_in_chunks(
-    vault: &mut Vault,
-    profile: wallet_core::ids::ProfileId,
-    records: Vec<NewRecord>,
-    label: &str,
-    bar: &indicatif::ProgressBar,
-) -> Result<(usize, usize)> {
-    const CHUNK: usize = 2000;
-    let (mut added, mut dups) = (0, 0);
-    let mut records = records;
-    while !records.is_empty() {
-        let rest = records.split_off(CHUNK.min(records.len()));
-        let n = records.len();
-        let outcome = vault.add_records(profile, records, Actor::Patient, label)?;
-        added += outcome.added.len();
-        dups += outcome.duplicates.len();
-        bar.inc(n as u64);
-        records = rest;
-    }
-    Ok((added, dups))
-}
-
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     if let Ok(style) =
@@ -280,8 +257,12 @@ pub fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     let owner_records = to_records(family.owner)?;
     let child_records = to_records(family.child)?;
     let bar = progress((owner_records.len() + child_records.len()) as u64, "records");
-    let (a1, d1) = add_in_chunks(&mut vault, owner, owner_records, "demo", &bar)?;
-    let (a2, d2) = add_in_chunks(&mut vault, child, child_records, "demo", &bar)?;
+    let (a1, d1) = vault.import_records(owner, owner_records, Actor::Patient, "demo", |n| {
+        bar.inc(n as u64)
+    })?;
+    let (a2, d2) = vault.import_records(child, child_records, Actor::Patient, "demo", |n| {
+        bar.inc(n as u64)
+    })?;
     bar.finish_and_clear();
     vault.checkpoint()?;
     println!(

@@ -1,0 +1,204 @@
+//! `bench-web`: the web wallet's performance figures, measured in a real headless
+//! Chromium against a release `amanat serve` on a wallet of 10,000 records.
+//!
+//! Prints: the bundle's size (raw and gzipped); how long after navigation the
+//! dashboard and the timeline had rendered their data (the app marks
+//! `amanat:dashboard-ready` and `amanat:timeline-ready` in the Performance
+//! timeline one animation frame after the data arrives); and frame times while
+//! the 10,000-record timeline is scrolled, with how many rows were in the page.
+//!
+//! Run it with `scripts/bench-web`, which builds what it needs first.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use amanat_tests::browser::{Chrome, WalletServer};
+use amanat_tests::workspace_root;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "amanat web benchmark";
+
+struct Options {
+    amanat: PathBuf,
+    records: usize,
+    runs: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        amanat: workspace_root().join("target/release/amanat"),
+        records: 10_000,
+        runs: 5,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--amanat" => o.amanat = value().into(),
+            "--records" => o.records = value().parse().expect("--records N"),
+            "--runs" => o.runs = value().parse().expect("--runs N"),
+            "-h" | "--help" => {
+                println!(
+                    "bench-web [--amanat PATH] [--records N] [--runs N]\n\nMeasures the web wallet in headless Chromium (see scripts/bench-web)."
+                );
+                std::process::exit(0);
+            }
+            other => panic!("unknown argument {other} (try --help)"),
+        }
+    }
+    o
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip").len()
+}
+
+fn kib(n: usize) -> String {
+    format!("{:.0} KiB", n as f64 / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Milliseconds from navigation start to the app's `mark`, waiting up to 60 s.
+async fn time_to_mark(chrome: &Chrome, mark: &str) -> f64 {
+    let script =
+        format!("const m = performance.getEntriesByName('{mark}'); return m.length ? m[0].startTime : null;");
+    for _ in 0..600 {
+        if let Ok(Value::Number(n)) = chrome.client.execute(&script, vec![]).await {
+            return n.as_f64().unwrap_or_default();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never marked {mark}");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let o = options();
+    let web = workspace_root().join("target/web");
+    assert!(
+        o.amanat.exists(),
+        "{} is missing: run scripts/bench-web",
+        o.amanat.display()
+    );
+
+    // The bundle.
+    let mut wasm = (0, 0);
+    let mut js = (0, 0);
+    for entry in std::fs::read_dir(&web).expect("target/web: run trunk build") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("wasm") => wasm = (bytes.len(), gzip_len(&bytes)),
+            Some("js") => js = (bytes.len(), gzip_len(&bytes)),
+            _ => {}
+        }
+    }
+    println!(
+        "bundle     wasm {} raw, {} gzipped; JS glue {} raw, {} gzipped",
+        kib(wasm.0),
+        kib(wasm.1),
+        kib(js.0),
+        kib(js.1)
+    );
+
+    // A wallet of `records` records.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let vault = tmp.path().join("vault");
+    let status = Command::new(&o.amanat)
+        .args([
+            "demo",
+            "--records",
+            &o.records.to_string(),
+            "--kdf-work-factor",
+            "10",
+        ])
+        .env("AMANAT_VAULT", &vault)
+        .env("AMANAT_PASSPHRASE", PASSPHRASE)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("amanat demo");
+    assert!(status.success(), "amanat demo failed");
+    let server = WalletServer::with_binary(&o.amanat, &vault, &[("AMANAT_PASSPHRASE", PASSPHRASE)]);
+    let chrome = Chrome::start().await;
+
+    // Dashboard: a fresh page load each run (no HTTP cache: the server says no-store).
+    let mut dashboard = Vec::new();
+    for _ in 0..o.runs {
+        chrome.client.goto("about:blank").await.expect("blank");
+        chrome.client.goto(&server.url).await.expect("load");
+        dashboard.push(time_to_mark(&chrome, "amanat:dashboard-ready").await);
+    }
+    println!(
+        "dashboard  ready {:.0} ms after navigation (median of {}; max {:.0} ms), the patient has {} records",
+        median(dashboard.clone()),
+        o.runs,
+        dashboard.iter().copied().fold(0.0, f64::max),
+        o.records
+    );
+
+    // Timeline: load, then scroll through it, measuring every frame.
+    let mut timeline = Vec::new();
+    for _ in 0..o.runs {
+        chrome.client.goto("about:blank").await.expect("blank");
+        chrome
+            .client
+            .goto(&format!("{}/#/records", server.base))
+            .await
+            .expect("load");
+        timeline.push(time_to_mark(&chrome, "amanat:timeline-ready").await);
+    }
+    println!(
+        "timeline   ready {:.0} ms after navigation (median of {}), all rows fetched",
+        median(timeline),
+        o.runs
+    );
+    for (label, step) in [("reading", 96), ("flinging", 2400)] {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+             const el = document.querySelector('[data-testid=timeline]');
+             el.scrollTop = 0;
+             const frames = []; let most = 0; let last = performance.now(); const start = last;
+             function step(t) {{
+               frames.push(t - last); last = t;
+               most = Math.max(most, document.querySelectorAll('[data-testid=record-row]').length);
+               el.scrollTop += {step};
+               if (t - start < 4000 && el.scrollTop + el.clientHeight < el.scrollHeight) requestAnimationFrame(step);
+               else done({{ frames: frames.slice(1), most, scrolled: el.scrollTop, height: el.scrollHeight }});
+             }}
+             requestAnimationFrame(step);"
+        );
+        let r = chrome
+            .client
+            .execute_async(&script, vec![])
+            .await
+            .expect("scroll script");
+        let mut frames: Vec<f64> = serde_json::from_value(r["frames"].clone()).unwrap_or_default();
+        frames.sort_by(f64::total_cmp);
+        assert!(!frames.is_empty(), "no frames were measured");
+        let janky = frames.iter().filter(|f| **f > 1000.0 / 30.0).count();
+        println!(
+            "scrolling  {label} ({step} px a frame): {} frames, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, {} over 33 ms; at most {} rows in the page; scrolled {:.0} of {:.0} px",
+            frames.len(),
+            percentile(&frames, 0.5),
+            percentile(&frames, 0.95),
+            frames[frames.len() - 1],
+            janky,
+            r["most"],
+            r["scrolled"].as_f64().unwrap_or_default(),
+            r["height"].as_f64().unwrap_or_default(),
+        );
+    }
+    chrome.quit().await;
+}

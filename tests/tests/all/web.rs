@@ -1,0 +1,673 @@
+//! The web wallet in a real headless Chromium against `amanat serve`, and the
+//! server's guards (token, Host header, CSP, no CORS) over raw HTTP.
+
+use amanat_tests::browser::{Chrome, WalletServer, raw_request, write_y4m};
+use amanat_tests::{TestRelay, write_json};
+use fantoccini::Locator;
+
+/// A FHIR bundle with the demo patient's history, as a lab or hospital would send it.
+fn demo_bundle(dir: &std::path::Path) -> std::path::PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let records = wallet_core::demo::family(240, now, 5).owner;
+    let entries = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (format!("urn:uuid:{i}"), r))
+        .collect();
+    let bundle = wallet_core::fhir::bundle(
+        "collection",
+        "history",
+        &wallet_core::fhir::date::FhirDateTime::from_unix(now),
+        entries,
+    );
+    let path = dir.join("history.json");
+    write_json(&path, &bundle);
+    path
+}
+
+fn read_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let (w, h) = img.dimensions();
+    wallet_core::qr::read_greyscale(w as usize, h as usize, |x, y| {
+        img.get_pixel(x as u32, y as u32)[0]
+    })
+    .expect("a readable QR code")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_and_doctor_in_a_real_browser() {
+    let relay = TestRelay::start(0);
+    let server = WalletServer::start(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let bundle = demo_bundle(files.path());
+    let chrome = Chrome::start().await;
+    let c = &chrome.client;
+
+    // Create the wallet.
+    c.goto(&server.url).await.unwrap();
+    chrome
+        .wait("[data-testid=create-name]")
+        .await
+        .send_keys("Ayesha Siddiqui")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=create-cnic]")
+        .await
+        .send_keys("35202-1234567-2")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=passphrase]")
+        .await
+        .send_keys("a long test passphrase")
+        .await
+        .unwrap();
+    chrome.shot("01-create-wallet").await;
+    assert_eq!(
+        chrome.unlabelled_controls().await,
+        Vec::<String>::new(),
+        "every control has a label"
+    );
+    chrome
+        .wait("[data-testid=unlock-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
+        .await;
+    assert!(
+        !c.current_url().await.unwrap().as_str().contains("token="),
+        "the token is moved out of the address bar"
+    );
+
+    // Import a FHIR bundle.
+    c.goto(&format!("{}/#/import", server.base)).await.unwrap();
+    chrome
+        .wait("[data-testid=import-input]")
+        .await
+        .send_keys(bundle.to_str().unwrap())
+        .await
+        .unwrap();
+    let result = chrome.wait_text("[data-testid=import-results]", "added").await;
+    assert!(result.contains("history.json: 240 added"), "{result}");
+    chrome.shot("02-import").await;
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+
+    // The summary, with a trend chart for HbA1c.
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome
+        .wait_text("[data-testid=problems]", "Type 2 diabetes mellitus")
+        .await;
+    chrome.wait_text("[data-testid=allergies]", "Penicillin").await;
+    let results = chrome.wait_text("[data-testid=results]", "Hemoglobin A1c").await;
+    assert!(results.contains('%'), "{results}");
+    let charts = c
+        .find_all(Locator::Css(
+            "[data-testid=results] [data-testid=trend-chart] polyline",
+        ))
+        .await
+        .unwrap();
+    assert!(!charts.is_empty(), "trend charts are drawn");
+    let points = charts[0].attr("points").await.unwrap().unwrap_or_default();
+    assert!(
+        points.split(' ').count() >= 8,
+        "a trend of several values: {points}"
+    );
+    chrome.shot("03-dashboard").await;
+
+    // The timeline renders only the visible rows.
+    c.goto(&format!("{}/#/records", server.base)).await.unwrap();
+    chrome.wait_text("[data-testid=record-count]", "240").await;
+    let rows = c
+        .find_all(Locator::Css("[data-testid=record-row]"))
+        .await
+        .unwrap();
+    assert!(
+        rows.len() < 60,
+        "only the visible slice is rendered, not all 240 ({})",
+        rows.len()
+    );
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome
+        .wait("[data-testid=filter-search]")
+        .await
+        .send_keys("Hemoglobin A1c")
+        .await
+        .unwrap();
+    // Each keystroke refines the list; wait for the last one's answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let titles = loop {
+        let mut titles = Vec::new();
+        for row in c
+            .find_all(Locator::Css("[data-testid=record-row]"))
+            .await
+            .unwrap()
+        {
+            titles.push(row.text().await.unwrap_or_default());
+        }
+        if !titles.is_empty() && titles.iter().all(|t| t.contains("Hemoglobin A1c")) {
+            break titles;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the text filter never narrowed the list: {titles:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let count = chrome
+        .wait("[data-testid=record-count]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let n: usize = count
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        n >= titles.len() && n < 240,
+        "{count} for {} rows shown",
+        titles.len()
+    );
+    chrome.shot("04-timeline").await;
+
+    // A trend page.
+    c.goto(&format!(
+        "{}/#/trend/{}",
+        server.base, "http%3A%2F%2Floinc.org%7C4548-4"
+    ))
+    .await
+    .unwrap();
+    chrome.wait("[data-testid=trend-chart] rect").await;
+    chrome.shot("05-trend").await;
+
+    // Share the summary through the relay; read the QR code back from the screen.
+    c.goto(&format!("{}/#/share", server.base)).await.unwrap();
+    chrome
+        .wait("[data-testid=how-relay]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=relay-url]")
+        .await
+        .send_keys(&relay.url)
+        .await
+        .unwrap();
+    let sentence = chrome.wait_text("[data-testid=share-sentence]", "Share").await;
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    assert!(sentence.contains("for treatment, for 24 hours"), "{sentence}");
+    chrome
+        .wait("[data-testid=create-share]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let qr = chrome.wait("[data-testid=share-qr] svg").await;
+    chrome
+        .wait_text("[data-testid=countdown]", "Expires in 23 h")
+        .await;
+    let link = chrome
+        .wait("[data-testid=share-link]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(link.starts_with("AMANAT:"), "{link}");
+    let png = qr.screenshot().await.unwrap();
+    assert_eq!(read_qr(&png), link, "the QR code on screen holds the link");
+    chrome.shot("06-share").await;
+
+    // The doctor, on another device, points a camera at the patient's screen:
+    // decoded and verified in the doctor's browser.
+    let y4m = files.path().join("screen.y4m");
+    write_y4m(&png, &y4m);
+    let doctor_phone = Chrome::with_camera(&y4m).await;
+    doctor_phone
+        .client
+        .goto(&format!("{}/#/receive", server.base))
+        .await
+        .unwrap();
+    doctor_phone
+        .wait("[data-testid=camera]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let verified = doctor_phone.wait_text("[data-testid=verified]", "Verified").await;
+    assert!(
+        verified.contains("Ayesha Siddiqui") && verified.contains("treatment (CAREMGT)"),
+        "{verified}"
+    );
+    doctor_phone.shot("07-doctor-camera").await;
+    doctor_phone.quit().await;
+
+    // A photo of the QR code, uploaded.
+    let photo = files.path().join("qr.png");
+    std::fs::write(&photo, &png).unwrap();
+    c.goto(&format!("{}/#/receive", server.base)).await.unwrap();
+    chrome
+        .wait("[data-testid=receive-image]")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=verified]", "Ayesha Siddiqui")
+        .await;
+
+    // The link itself, opened from the address bar.
+    let doctor = format!("{}/#/receive/{}", server.base, js_encode(&link));
+    c.goto(&doctor).await.unwrap();
+    let verified = chrome.wait_text("[data-testid=verified]", "Verified").await;
+    assert!(verified.contains("Ayesha Siddiqui"), "{verified}");
+    assert!(verified.contains("treatment (CAREMGT)"), "{verified}");
+    let received = c
+        .find_all(Locator::Css("[data-testid=received-record]"))
+        .await
+        .unwrap();
+    assert!(received.len() >= 10, "the summary's records ({})", received.len());
+    chrome.shot("08-doctor-verified").await;
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+
+    // A link altered in transit is refused, and says so.
+    let mut tampered = link.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'Q' { b'R' } else { b'Q' };
+    c.goto(&format!("{}/#/receive", server.base)).await.unwrap();
+    let area = chrome.wait("[data-testid=receive-link]").await;
+    area.send_keys(&String::from_utf8(tampered).unwrap())
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=receive-open]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refused = chrome.wait_text("[data-testid=refused]", "Refused").await;
+    assert!(
+        refused.contains("the share link is damaged") && refused.contains("a character was changed"),
+        "{refused}"
+    );
+
+    // Revoke; the doctor's view now refuses, saying why.
+    c.goto(&format!("{}/#/grants", server.base)).await.unwrap();
+    chrome.wait("[data-testid=revoke]").await.click().await.unwrap();
+    chrome.wait_text("[data-testid=grant-status]", "revoked").await;
+    chrome.shot("09-grants").await;
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    c.goto(&doctor).await.unwrap();
+    let refused = chrome.wait_text("[data-testid=refused]", "revoked").await;
+    assert!(refused.contains("the patient revoked this share"), "{refused}");
+    chrome.shot("10-doctor-refused").await;
+
+    // The audit log, and Urdu, right to left.
+    c.goto(&format!("{}/#/audit", server.base)).await.unwrap();
+    let audit = chrome
+        .wait_text("[data-testid=audit-table]", "revoked share")
+        .await;
+    assert!(
+        audit.contains("imported 240 record(s) from history.json"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("link holder at 127.0.0.1") && audit.contains("opened (use 1)"),
+        "the doctor's access is logged: {audit}"
+    );
+    chrome.wait("[data-testid=lang-ur]").await.click().await.unwrap();
+    let dir = c
+        .execute("return document.documentElement.dir", vec![])
+        .await
+        .unwrap();
+    assert_eq!(dir, serde_json::json!("rtl"));
+    chrome
+        .wait_text("[data-testid=nav-share]", "ڈاکٹر کو دکھائیں")
+        .await;
+    chrome.shot("11-audit-urdu").await;
+    chrome.wait("[data-testid=lang-hi]").await.click().await.unwrap();
+    chrome
+        .wait_text("[data-testid=nav-share]", "डॉक्टर से साझा करें")
+        .await;
+    chrome.wait("[data-testid=lang-en]").await.click().await.unwrap();
+
+    // Lock: the unlock screen; the wrong passphrase is refused; the right one opens.
+    chrome.wait("[data-testid=lock]").await.click().await.unwrap();
+    // From the keyboard: type, then Enter.
+    chrome
+        .wait("[data-testid=passphrase]")
+        .await
+        .send_keys("not my passphrase\u{E007}")
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=banner-error]", "wrong passphrase")
+        .await;
+    chrome.shot("12-locked").await;
+    let field = chrome.wait("[data-testid=passphrase]").await;
+    field.clear().await.unwrap();
+    field.send_keys("a long test passphrase").await.unwrap();
+    chrome
+        .wait("[data-testid=unlock-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome.wait("[data-testid=lock]").await;
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome
+        .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
+        .await;
+
+    // A phone-sized screen: nothing needs sideways scrolling.
+    c.set_window_size(390, 844).await.unwrap();
+    for (route, ready) in [
+        ("#/", "[data-testid=patient-name]"),
+        ("#/records", "[data-testid=record-row]"),
+        ("#/share", "[data-testid=create-share]"),
+        ("#/receive", "[data-testid=receive-link]"),
+    ] {
+        c.goto(&format!("{}/{route}", server.base)).await.unwrap();
+        chrome.wait(ready).await;
+        assert!(
+            chrome.overflow_x().await <= 0,
+            "{route} scrolls sideways on a phone"
+        );
+    }
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome
+        .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
+        .await;
+    chrome.shot("13-phone").await;
+
+    // No health data in browser storage.
+    let stored = c
+        .execute(
+            "return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let stored = stored.as_str().unwrap_or_default().to_string();
+    for needle in ["Ayesha", "Hemoglobin", "diabetes", "AMANAT:"] {
+        assert!(
+            !stored.contains(needle),
+            "'{needle}' in browser storage: {stored}"
+        );
+    }
+    chrome.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
+    let v = amanat_tests::TestVault::new();
+    let out = v
+        .run(&[
+            "plugin",
+            "install",
+            "--yes",
+            amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
+        ])
+        .ok();
+    assert!(out.contains("Installed"), "{out}");
+    let report = v.scratch("report.hl7");
+    std::fs::write(&report, crate::plugins::ORU).unwrap();
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let chrome = Chrome::start().await;
+    let c = &chrome.client;
+    c.goto(&server.url).await.unwrap();
+    chrome
+        .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
+        .await;
+
+    // A lab's plugin: its permissions in plain words; run it; confirm what it proposes.
+    c.goto(&format!("{}/#/plugins", server.base)).await.unwrap();
+    let card = chrome.wait_text("[data-testid=plugin-card]", "lab-import").await;
+    assert!(
+        card.contains("suggest new test results and measurements (Observation)"),
+        "{card}"
+    );
+    assert!(card.contains("no internet access"), "{card}");
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome
+        .wait("[data-testid=plugin-file]")
+        .await
+        .send_keys(report.to_str().unwrap())
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=plugin-run]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let result = chrome
+        .wait_text("[data-testid=plugin-result]", "Read 2 result(s) from CHUGHTAI")
+        .await;
+    assert!(
+        result.contains("Hemoglobin A1c"),
+        "the proposed records are listed: {result}"
+    );
+    chrome.shot("20-plugin-proposal").await;
+    chrome
+        .wait("[data-testid=plugin-save]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=banner-ok]", "Saved 3 record(s)")
+        .await;
+    c.goto(&format!("{}/#/records", server.base)).await.unwrap();
+    chrome.wait_text("[data-testid=record-count]", "3 ").await;
+    chrome
+        .wait_text(
+            "[data-testid=timeline]",
+            "Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %",
+        )
+        .await;
+
+    // A family member.
+    c.goto(&format!("{}/#/settings", server.base)).await.unwrap();
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome
+        .wait("[data-testid=family-name]")
+        .await
+        .send_keys("Zara Siddiqui")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=family-add]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=banner-ok]", "Added Zara Siddiqui")
+        .await;
+    chrome
+        .wait_text("[data-testid=profile-switch]", "Zara Siddiqui")
+        .await;
+
+    // A backup, downloaded; it opens with its passphrase and holds the records.
+    chrome
+        .wait("[data-testid=backup-passphrase]")
+        .await
+        .send_keys("backup passphrase here")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=backup-download]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let backup = chrome.downloaded("amanat-backup.age").await;
+    let identity: Box<dyn age::Identity> = Box::new(age::scrypt::Identity::new(
+        age::secrecy::SecretString::from("backup passphrase here"),
+    ));
+    let restored = wallet_core::import::records_from_backup("amanat-backup.age", &backup, &[identity], 0)
+        .expect("the backup opens");
+    assert_eq!(restored.len(), 3, "the plugin's three records");
+
+    // The passphrase: the wrong current one is refused; then changed, and the new one unlocks.
+    chrome
+        .wait("[data-testid=passphrase-current]")
+        .await
+        .send_keys("not the passphrase")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=passphrase-new]")
+        .await
+        .send_keys("a brand new passphrase")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=passphrase-change]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=banner-error]", "wrong passphrase")
+        .await;
+    let current = chrome.wait("[data-testid=passphrase-current]").await;
+    current.clear().await.unwrap();
+    current.send_keys(amanat_tests::PASSPHRASE).await.unwrap();
+    chrome
+        .wait("[data-testid=passphrase-change]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_text("[data-testid=banner-ok]", "Passphrase changed")
+        .await;
+    chrome.shot("21-settings").await;
+    chrome.wait("[data-testid=lock]").await.click().await.unwrap();
+    chrome
+        .wait("[data-testid=passphrase]")
+        .await
+        .send_keys("a brand new passphrase\u{E007}")
+        .await
+        .unwrap();
+    chrome.wait("[data-testid=lock]").await;
+    chrome.quit().await;
+    drop(server);
+    let out = v
+        .run_env(&["summary"], &[("AMANAT_PASSPHRASE", "a brand new passphrase")])
+        .ok();
+    assert!(out.contains("Ayesha Siddiqui"), "{out}");
+}
+
+fn js_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[test]
+fn the_api_wants_the_token_and_the_host_must_be_loopback() {
+    let server = WalletServer::start(&[]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let (status, head, body) = raw_request(&server.base, "GET", "/api/status", &host, None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("unauthorized"), "{body}");
+    let (status, ..) = raw_request(&server.base, "GET", "/api/status", &host, Some("not-the-token"));
+    assert_eq!(status, 401);
+    let (status, _, body) = raw_request(&server.base, "GET", "/api/status", &host, Some(&server.token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"locked\":true"), "starts locked: {body}");
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    assert!(head.contains("cache-control: no-store"), "{head}");
+    assert!(!head.contains("access-control-allow-origin"), "no CORS: {head}");
+    // DNS rebinding: right address, wrong name.
+    for bad in [
+        "evil.example",
+        "evil.example:80",
+        &format!("attacker.com:{}", host.rsplit(':').next().unwrap()),
+        "127.0.0.1:1",
+    ] {
+        let (status, _, body) = raw_request(&server.base, "GET", "/api/status", bad, Some(&server.token));
+        assert_eq!(status, 421, "Host {bad}: {body}");
+        let (status, ..) = raw_request(&server.base, "GET", "/", bad, None);
+        assert_eq!(status, 421, "the page too, Host {bad}");
+    }
+    let (status, head, body) = raw_request(&server.base, "GET", "/", &host, None);
+    assert_eq!(status, 200);
+    assert!(body.contains("<html") || body.contains("<!doctype"), "{body}");
+    assert!(
+        head.contains("'wasm-unsafe-eval'") && head.contains("'sha256-"),
+        "CSP allows exactly the loader script: {head}"
+    );
+    assert!(head.contains("frame-ancestors 'none'"), "{head}");
+    let (status, ..) = raw_request(&server.base, "GET", "/api/records", &host, Some(&server.token));
+    assert_eq!(status, 423, "locked: no records");
+}
+
+#[test]
+fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
+    let v = amanat_tests::TestVault::new();
+    let web = amanat_tests::workspace_root().join("target/web");
+    let mut child = std::process::Command::new(amanat_tests::amanat_bin())
+        .args(["serve", "--port", "0", "--no-open"])
+        .env("AMANAT_VAULT", &v.dir)
+        .env("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)
+        .env("AMANAT_WEB_DIR", web)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let base = url.split("/?").next().unwrap().to_string();
+    let token = url.split("token=").nth(1).unwrap().to_string();
+    let host = base.trim_start_matches("http://").to_string();
+    let (status, _, body) = raw_request(&base, "GET", "/api/status", &host, Some(&token));
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("\"locked\":false") && body.contains("Ayesha Siddiqui"),
+        "{body}"
+    );
+    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,326 @@
+//! `amanat serve`: the web wallet and its JSON API on the loopback interface.
+//!
+//! The server is a thin layer over the same library calls the CLI makes. Its own
+//! job is guarding the door:
+//!
+//! - it listens on 127.0.0.1 only;
+//! - every request, page or API, must carry a `Host` header naming the loopback
+//!   address and port it serves, which defeats DNS rebinding;
+//! - every API request must carry the session token printed at start
+//!   (`Authorization: Bearer …`), so other local users' processes and web pages
+//!   cannot use the wallet;
+//! - a strict Content-Security-Policy, no CORS, `no-store` on the API;
+//! - the wallet starts locked (unless `$AMANAT_PASSPHRASE` is set) and locks
+//!   again after a period without requests.
+
+mod api;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use age::secrecy::SecretString;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::vault::Vault;
+
+/// How `amanat serve` runs.
+pub struct Options {
+    /// The wallet directory.
+    pub vault_dir: PathBuf,
+    /// Where the built web wallet is (Trunk's output); `None` serves a notice.
+    pub web_dir: Option<PathBuf>,
+    /// The session token for the API.
+    pub token: String,
+    /// Lock after this long without requests.
+    pub idle_lock: Duration,
+    /// Unlock at start with this passphrase.
+    pub passphrase: Option<SecretString>,
+    /// scrypt work factor for wallets created from the web.
+    pub kdf_log_n: u8,
+}
+
+/// A random session token (128 bits, base64url).
+pub fn new_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+/// The web wallet's files and the policy that goes with them.
+struct Web {
+    dir: Option<PathBuf>,
+    index: String,
+    csp: String,
+}
+
+impl Web {
+    fn load(dir: Option<&Path>) -> Web {
+        let index = dir
+            .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok())
+            .unwrap_or_else(|| NOT_BUILT.to_string());
+        // Trunk's loader is an inline module script; allow exactly it, by hash.
+        let mut hashes = String::new();
+        let mut rest = index.as_str();
+        while let Some(start) = rest.find("<script") {
+            let after = &rest[start..];
+            let Some(open_end) = after.find('>') else { break };
+            let tag = &after[..open_end];
+            let body_start = &after[open_end + 1..];
+            let Some(close) = body_start.find("</script>") else {
+                break;
+            };
+            if !tag.contains("src=") {
+                let digest = Sha256::digest(&body_start.as_bytes()[..close]);
+                hashes.push_str(&format!(
+                    " 'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                ));
+            }
+            rest = &body_start[close..];
+        }
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data: blob:; media-src 'self' blob:; frame-src blob:; object-src 'none'; \
+             connect-src 'self' https: http://127.0.0.1:* http://localhost:*; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        Web {
+            dir: dir.map(Path::to_path_buf),
+            index,
+            csp,
+        }
+    }
+}
+
+const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Amanat</title>\
+<p>The web wallet has not been built. Run <code>scripts/start</code> (or <code>trunk build --release</code>) \
+and start <code>amanat serve</code> again; the command line works meanwhile.";
+
+/// A plugin run waiting for the patient to confirm its proposed records.
+struct PendingRun {
+    plugin: String,
+    profile: crate::ids::ProfileId,
+    proposals: Vec<(crate::fhir::Resource, crate::fhir::Description)>,
+}
+
+/// Everything the handlers share.
+pub(crate) struct AppState {
+    opts: Options,
+    hosts: Vec<String>,
+    vault: Mutex<Option<Arc<Mutex<Vault>>>>,
+    last_seen: Mutex<Instant>,
+    web: Web,
+    plugins: Mutex<Option<Arc<crate::plugin::runtime::Runtime>>>,
+    pending: Mutex<HashMap<String, PendingRun>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    fn touch(&self) {
+        *lock(&self.last_seen) = Instant::now();
+    }
+
+    fn vault(&self) -> Option<Arc<Mutex<Vault>>> {
+        lock(&self.vault).clone()
+    }
+
+    fn plugins(&self) -> Result<Arc<crate::plugin::runtime::Runtime>, crate::plugin::PluginError> {
+        let mut slot = lock(&self.plugins);
+        if let Some(r) = slot.as_ref() {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(crate::plugin::runtime::Runtime::new(Default::default())?);
+        *slot = Some(r.clone());
+        Ok(r)
+    }
+}
+
+/// Refuses any request whose `Host` is not this server's loopback address.
+async fn check_host(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !state.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "This wallet answers only on its own loopback address.",
+        )
+            .into_response();
+    }
+    let is_api = req.uri().path().starts_with("/api/");
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&state.web.csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if is_api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Refuses API requests without the session token.
+async fn check_token(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant-time comparison: the token is the only secret guarding the API.
+    let expected = state.opts.token.as_bytes();
+    let ok = given.len() == expected.len()
+        && given.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !ok {
+        return api::ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid session token is required",
+        )
+        .into_response();
+    }
+    state.touch();
+    next.run(req).await
+}
+
+/// Static files of the web wallet; anything else is the app itself (it routes in the browser).
+async fn static_file(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let path = req.uri().path().trim_start_matches('/');
+    if let Some(dir) = &state.web.dir
+        && !path.is_empty()
+        && !path.contains("..")
+        && !path.contains('\\')
+    {
+        let file = dir.join(path);
+        if file.is_file()
+            && let Ok(bytes) = tokio::fs::read(&file).await
+        {
+            let mime = match file.extension().and_then(|e| e.to_str()) {
+                Some("js") => "text/javascript",
+                Some("wasm") => "application/wasm",
+                Some("css") => "text/css",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                Some("ico") => "image/x-icon",
+                Some("json") => "application/json",
+                Some("html") => "text/html; charset=utf-8",
+                _ => "application/octet-stream",
+            };
+            return ([(header::CONTENT_TYPE, mime)], Body::from(bytes)).into_response();
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        state.web.index.clone(),
+    )
+        .into_response()
+}
+
+/// The routes, with their guards.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let api = api::routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), check_token))
+        .layer(axum::extract::DefaultBodyLimit::max(96 * 1024 * 1024));
+    Router::new()
+        .nest("/api", api)
+        .fallback(static_file)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), check_host))
+        .with_state(state)
+}
+
+/// Finds the built web wallet: `$AMANAT_WEB_DIR`, then `web/` next to the binary or
+/// one level up (`target/release/amanat` → `target/web`), then `target/web` here.
+pub fn find_web_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("AMANAT_WEB_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let bin_dir = exe.parent()?;
+    [
+        bin_dir.join("web"),
+        bin_dir.parent()?.join("web"),
+        PathBuf::from("target/web"),
+    ]
+    .into_iter()
+    .find(|d| d.join("index.html").is_file())
+}
+
+/// Serves until `shutdown` completes. The listener must be on a loopback address.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    opts: Options,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            "the wallet serves on the loopback interface only",
+        ));
+    }
+    let port = addr.port();
+    let hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    let vault = match (&opts.passphrase, crate::vault::exists(&opts.vault_dir)) {
+        (Some(pass), true) => {
+            let dir = opts.vault_dir.clone();
+            let pass = pass.clone();
+            let v = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Some(Arc::new(Mutex::new(v)))
+        }
+        _ => None,
+    };
+    let idle = opts.idle_lock;
+    let state = Arc::new(AppState {
+        web: Web::load(opts.web_dir.as_deref()),
+        opts,
+        hosts,
+        vault: Mutex::new(vault),
+        last_seen: Mutex::new(Instant::now()),
+        plugins: Mutex::new(None),
+        pending: Mutex::new(HashMap::new()),
+    });
+    let watcher = state.clone();
+    let idle_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5).min(idle));
+        loop {
+            tick.tick().await;
+            let idle_for = lock(&watcher.last_seen).elapsed();
+            if idle_for >= idle && lock(&watcher.vault).take().is_some() {
+                lock(&watcher.pending).clear();
+            }
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    idle_task.abort();
+    result
+}

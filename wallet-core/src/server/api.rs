@@ -1,0 +1,818 @@
+//! The JSON API under `/api/`: the same library calls as the CLI, nothing more.
+
+use std::sync::{Arc, Mutex};
+
+use age::secrecy::SecretString;
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as QueryParams, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{AppState, PendingRun, lock};
+use crate::audit::Actor;
+use crate::grant::{AccessMode, Purpose};
+use crate::ids::ProfileId;
+use crate::profile::{ProfileDraft, Relationship};
+use crate::record::{NewRecord, Source};
+use crate::sharing;
+use crate::vault::{CreateOptions, Query, Vault, VaultError};
+
+/// A refusal: HTTP status and `{"error": code, "message": words}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad request", message)
+    }
+
+    fn locked() -> ApiError {
+        ApiError::new(
+            StatusCode::LOCKED,
+            "locked",
+            "the wallet is locked: unlock it with your passphrase",
+        )
+    }
+
+    fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(e: VaultError) -> ApiError {
+        let (status, code) = match &e {
+            VaultError::WrongPassphrase(_) => (StatusCode::FORBIDDEN, "wrong passphrase"),
+            VaultError::InUse(_) => (StatusCode::CONFLICT, "in use"),
+            VaultError::NotFound(_) => (StatusCode::NOT_FOUND, "no wallet"),
+            VaultError::AlreadyExists(_) => (StatusCode::CONFLICT, "exists"),
+            VaultError::RecordNotFound(_) | VaultError::ProfileNotFound(_) | VaultError::GrantNotFound(_) => {
+                (StatusCode::NOT_FOUND, "not found")
+            }
+            VaultError::Integrity(_) => (StatusCode::UNPROCESSABLE_ENTITY, "integrity"),
+            VaultError::AmbiguousId(..) | VaultError::ProfileExists(_) | VaultError::ProfileNotEmpty(..) => {
+                (StatusCode::BAD_REQUEST, "bad request")
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<sharing::SharingError> for ApiError {
+    fn from(e: sharing::SharingError) -> ApiError {
+        match e {
+            sharing::SharingError::Vault(v) => v.into(),
+            sharing::SharingError::Relay(r) => ApiError::new(StatusCode::BAD_GATEWAY, "relay", r.to_string()),
+            other => ApiError::bad(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::plugin::PluginError> for ApiError {
+    fn from(e: crate::plugin::PluginError) -> ApiError {
+        match e {
+            crate::plugin::PluginError::Vault(v) => v.into(),
+            crate::plugin::PluginError::NotInstalled(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not found", e.to_string())
+            }
+            other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin", other.to_string()),
+        }
+    }
+}
+
+type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+
+/// Runs `f` on the open wallet, on a blocking thread.
+async fn with_vault<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&mut Vault) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let vault = state.vault().ok_or_else(ApiError::locked)?;
+    tokio::task::spawn_blocking(move || {
+        let mut v = lock(&vault);
+        f(&mut v)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn today() -> String {
+    crate::fhir::date::FhirDateTime::from_unix(now())
+        .day()
+        .to_string()
+}
+
+#[derive(Deserialize, Default)]
+struct ProfileParam {
+    profile: Option<String>,
+}
+
+fn profile_id(v: &Vault, handle: Option<&str>) -> Result<ProfileId, ApiError> {
+    Ok(v.profile(handle.filter(|h| !h.is_empty()))?.id)
+}
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/init", post(init))
+        .route("/unlock", post(unlock))
+        .route("/lock", post(lock_wallet))
+        .route("/profiles", get(profiles).post(add_profile))
+        .route("/summary", get(summary))
+        .route("/records", get(records))
+        .route("/records/{id}", get(record).delete(delete_record))
+        .route("/import", post(import))
+        .route("/series", get(series))
+        .route("/shares", post(create_share))
+        .route("/grants", get(grants))
+        .route("/grants/{id}/revoke", post(revoke))
+        .route("/audit", get(audit))
+        .route("/audit/verify", get(verify))
+        .route("/plugins", get(plugins))
+        .route("/plugins/{name}/run", post(run_plugin))
+        .route("/plugin-runs/{id}", post(save_run).delete(discard_run))
+        .route("/passphrase", post(passphrase))
+        .route("/export", post(export))
+        .route("/{*rest}", delete(not_found).get(not_found).post(not_found))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not found", "no such API endpoint")
+}
+
+fn profile_json(p: &crate::profile::Profile, owner: bool) -> Value {
+    json!({
+        "handle": p.handle, "name": p.name, "relationship": p.relationship.to_string(),
+        "birth_date": p.birth_date, "gender": p.gender.map(|g| g.to_string()),
+        "abha_number": p.abha_number.as_ref().map(ToString::to_string),
+        "abha_address": p.abha_address.as_ref().map(ToString::to_string),
+        "cnic": p.cnic.as_ref().map(ToString::to_string), "owner": owner,
+        "age": p.age_on(&today()),
+    })
+}
+
+async fn status(State(state): State<Arc<AppState>>) -> ApiResult {
+    let exists = crate::vault::exists(&state.opts.vault_dir);
+    let Some(vault) = state.vault() else {
+        return Ok(Json(json!({"exists": exists, "locked": true})));
+    };
+    let body = tokio::task::spawn_blocking(move || {
+        let v = lock(&vault);
+        let owner = v.owner().id;
+        let profiles: Vec<Value> = v
+            .profiles()
+            .iter()
+            .map(|p| profile_json(p, p.id == owner))
+            .collect();
+        json!({"exists": true, "locked": false, "wallet_id": v.wallet_id().to_string(),
+               "records": v.record_count(), "profiles": profiles})
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct InitBody {
+    name: String,
+    passphrase: String,
+    birth_date: Option<String>,
+    gender: Option<String>,
+    cnic: Option<String>,
+    abha_number: Option<String>,
+    abha_address: Option<String>,
+}
+
+fn optional(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+async fn init(State(state): State<Arc<AppState>>, Json(body): Json<InitBody>) -> ApiResult {
+    if body.passphrase.chars().count() < 8 {
+        return Err(ApiError::bad("a passphrase needs at least 8 characters"));
+    }
+    let owner = ProfileDraft {
+        name: body.name,
+        birth_date: optional(body.birth_date),
+        gender: optional(body.gender),
+        cnic: optional(body.cnic),
+        abha_number: optional(body.abha_number),
+        abha_address: optional(body.abha_address),
+        ..ProfileDraft::default()
+    }
+    .build(&today(), Relationship::Owner)
+    .map_err(|e| ApiError::bad(e.to_string()))?;
+    let dir = state.opts.vault_dir.clone();
+    let kdf = state.opts.kdf_log_n;
+    let pass = SecretString::from(body.passphrase);
+    let vault = tokio::task::spawn_blocking(move || {
+        Vault::create(
+            &dir,
+            &pass,
+            CreateOptions {
+                kdf_log_n: kdf,
+                owner,
+            },
+        )
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    *lock(&state.vault) = Some(Arc::new(Mutex::new(vault)));
+    status(State(state)).await
+}
+
+#[derive(Deserialize)]
+struct UnlockBody {
+    passphrase: String,
+}
+
+async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<UnlockBody>) -> ApiResult {
+    if state.vault().is_none() {
+        let dir = state.opts.vault_dir.clone();
+        let pass = SecretString::from(body.passphrase);
+        let vault = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
+            .await
+            .map_err(ApiError::internal)??;
+        *lock(&state.vault) = Some(Arc::new(Mutex::new(vault)));
+    }
+    status(State(state)).await
+}
+
+async fn lock_wallet(State(state): State<Arc<AppState>>) -> ApiResult {
+    lock(&state.vault).take();
+    lock(&state.pending).clear();
+    Ok(Json(json!({"locked": true})))
+}
+
+async fn profiles(State(state): State<Arc<AppState>>) -> ApiResult {
+    with_vault(&state, |v| {
+        let owner = v.owner().id;
+        Ok(Json(Value::Array(
+            v.profiles()
+                .iter()
+                .map(|p| profile_json(p, p.id == owner))
+                .collect(),
+        )))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ProfileBody {
+    name: String,
+    handle: Option<String>,
+    birth_date: Option<String>,
+    gender: Option<String>,
+    relationship: Option<String>,
+    cnic: Option<String>,
+    abha_number: Option<String>,
+    abha_address: Option<String>,
+}
+
+async fn add_profile(State(state): State<Arc<AppState>>, Json(b): Json<ProfileBody>) -> ApiResult {
+    let draft = ProfileDraft {
+        name: b.name,
+        handle: optional(b.handle),
+        birth_date: optional(b.birth_date),
+        gender: optional(b.gender),
+        relationship: optional(b.relationship),
+        cnic: optional(b.cnic),
+        abha_number: optional(b.abha_number),
+        abha_address: optional(b.abha_address),
+    };
+    let profile = draft
+        .build(&today(), Relationship::Child)
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+    with_vault(&state, move |v| {
+        let json = profile_json(&profile, false);
+        v.add_profile(profile)?;
+        Ok(Json(json))
+    })
+    .await
+}
+
+async fn summary(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<ProfileParam>) -> ApiResult {
+    with_vault(&state, move |v| {
+        let id = profile_id(v, p.profile.as_deref())?;
+        let profile = v
+            .profile_by_id(id)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let metas = v.list(&Query {
+            profile: Some(id),
+            ..Query::default()
+        })?;
+        let s = crate::summary::Summary::from_metas(&metas);
+        Ok(Json(
+            json!({"profile": profile_json(&profile, id == v.owner().id), "summary": s}),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    profile: Option<String>,
+    #[serde(rename = "type")]
+    types: Option<String>,
+    search: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn records(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<ListParams>) -> ApiResult {
+    use crate::fhir::date::parse_bound;
+    let since = optional(p.since)
+        .map(|d| parse_bound(&d, false))
+        .transpose()
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+    let until = optional(p.until)
+        .map(|d| parse_bound(&d, true))
+        .transpose()
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+    with_vault(&state, move |v| {
+        let query = Query {
+            profile: Some(profile_id(v, p.profile.as_deref())?),
+            types: p
+                .types
+                .iter()
+                .flat_map(|t| t.split(','))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+            since,
+            until,
+            text: optional(p.search),
+            limit: p.limit.filter(|l| *l > 0),
+        };
+        let rows: Vec<Value> = v
+            .list(&query)?
+            .into_iter()
+            .map(|m| {
+                json!({"id": m.id.to_string(), "type": m.resource_type, "date": m.date, "title": m.title,
+                       "hi_type": m.hi_type, "status": m.status, "source": m.source.to_string()})
+            })
+            .collect();
+        Ok(Json(Value::Array(rows)))
+    })
+    .await
+}
+
+async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    with_vault(&state, move |v| {
+        let rid = v.resolve_id(&id)?;
+        let r = v.get(rid)?;
+        let m = &r.meta;
+        let profile = v.profile_by_id(m.profile).map(|p| p.handle.clone());
+        let attachment = crate::fhir::first_attachment(r.resource.json())
+            .map(|(data, mime, title)| json!({"data": data, "content_type": mime, "title": title}));
+        Ok(Json(json!({
+            "id": m.id.to_string(), "type": m.resource_type, "date": m.date, "title": m.title,
+            "hi_type": m.hi_type, "status": m.status, "source": m.source.to_string(), "profile": profile,
+            "sha256": data_encoding::HEXLOWER.encode(&m.sha256), "added": m.added,
+            "values": m.values, "resource": r.resource.json(), "attachment": attachment,
+        })))
+    })
+    .await
+}
+
+async fn delete_record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    with_vault(&state, move |v| {
+        let rid = v.resolve_id(&id)?;
+        let removed = v.delete(rid)?;
+        Ok(Json(json!({"deleted": id, "title": removed.title})))
+    })
+    .await
+}
+
+async fn import(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ProfileParam>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let name = headers
+        .get("x-file-name")
+        .and_then(|h| h.to_str().ok())
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+        .unwrap_or_else(|| "upload".into());
+    with_vault(&state, move |v| {
+        let profile = profile_id(v, p.profile.as_deref())?;
+        let is_backup = crate::import::FileKind::detect(&body) == Some(crate::import::FileKind::Age);
+        let records = if is_backup {
+            let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
+            crate::import::records_from_backup(&name, &body, &ids, now())
+        } else {
+            crate::import::records_from_file(&name, &body, now())
+        }
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid file",
+                format!("{name}: {e}"),
+            )
+        })?;
+        let (added, duplicates) = v.import_records(profile, records, Actor::Patient, &name, |_| {})?;
+        if added > 0 {
+            v.checkpoint()?;
+        }
+        Ok(Json(
+            json!({"file": name, "added": added, "duplicates": duplicates}),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SeriesParams {
+    profile: Option<String>,
+    code: String,
+}
+
+/// Every value of one measurement, oldest first: the data behind a trend chart.
+async fn series(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<SeriesParams>) -> ApiResult {
+    with_vault(&state, move |v| {
+        let profile = profile_id(v, p.profile.as_deref())?;
+        let mut metas = v.list(&Query {
+            profile: Some(profile),
+            types: vec!["Observation".into()],
+            ..Query::default()
+        })?;
+        metas.retain(|m| m.codes.first() == Some(&p.code) && !m.values.is_empty());
+        metas.reverse();
+        let first = metas.last().and_then(|m| m.values.first().cloned());
+        let points: Vec<Value> = metas
+            .iter()
+            .map(|m| {
+                json!({"at": m.sort_key, "date": m.date, "id": m.id.to_string(),
+                            "values": m.values.iter().map(|x| x.value).collect::<Vec<_>>()})
+            })
+            .collect();
+        let labels: Vec<String> = metas
+            .last()
+            .map(|m| m.values.iter().map(|x| x.label.clone()).collect())
+            .unwrap_or_default();
+        let title = metas
+            .last()
+            .map(|m| m.title.split(':').next().unwrap_or(&m.title).to_string());
+        Ok(Json(json!({
+            "code": p.code, "title": title, "labels": labels, "points": points,
+            "unit": first.as_ref().map(|f| f.unit.clone()),
+            "low": first.as_ref().and_then(|f| f.low), "high": first.as_ref().and_then(|f| f.high),
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ShareBody {
+    profile: Option<String>,
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    types: Vec<String>,
+    #[serde(default)]
+    summary: bool,
+    purpose: String,
+    seconds: i64,
+    to: Option<String>,
+    uses: Option<u32>,
+    relay: Option<String>,
+    mode: Option<String>,
+    passcode: Option<String>,
+}
+
+async fn create_share(State(state): State<Arc<AppState>>, Json(b): Json<ShareBody>) -> ApiResult {
+    let purpose = Purpose::parse(&b.purpose)
+        .ok_or_else(|| ApiError::bad(format!("'{}' is not a purpose", b.purpose)))?;
+    let mode = match b.mode.as_deref().unwrap_or("view") {
+        "view" => AccessMode::View,
+        "store" => AccessMode::Store,
+        other => return Err(ApiError::bad(format!("'{other}' is not an access mode"))),
+    };
+    let now = now();
+    let prepared = with_vault(&state, move |v| {
+        let request = sharing::ShareRequest {
+            profile: profile_id(v, b.profile.as_deref())?,
+            selection: sharing::Selection {
+                ids: b.ids,
+                types: b.types,
+                since: None,
+                summary: b.summary,
+            },
+            purpose,
+            mode,
+            seconds: b.seconds,
+            to: optional(b.to),
+            uses: b.uses,
+            passcode: optional(b.passcode).map(SecretString::from),
+            relay: optional(b.relay),
+        };
+        Ok(sharing::prepare(v, request, now)?)
+    })
+    .await?;
+    let relay_url = sharing::upload(&prepared).await?;
+    let created = with_vault(&state, move |v| Ok(sharing::finish(v, prepared, relay_url, now)?)).await?;
+    Ok(Json(serde_json::to_value(&created).map_err(ApiError::internal)?))
+}
+
+fn grant_json(g: &crate::vault::StoredGrant, now: i64) -> Value {
+    json!({"id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose, "mode": g.mode,
+           "records": g.records, "created": g.created, "expires": g.expires, "uses": g.uses,
+           "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()), "link": g.link})
+}
+
+/// The shares, with uses and accesses refreshed from their relays.
+async fn grants(State(state): State<Arc<AppState>>) -> ApiResult {
+    let (list, key) = with_vault(&state, |v| Ok((v.grants()?, v.signing_key().clone()))).await?;
+    let client = crate::relay::client::Client::new().map_err(ApiError::internal)?;
+    let mut statuses = Vec::new();
+    for g in &list {
+        if let (Some(url), false) = (&g.relay_url, g.revoked)
+            && let Ok(s) = client.status(url, &key).await
+        {
+            statuses.push((g.id.clone(), s));
+        }
+    }
+    drop(key);
+    with_vault(&state, move |v| {
+        let mut list = v.grants()?;
+        for g in list.iter_mut() {
+            if let Some((_, s)) = statuses.iter().find(|(id, _)| *id == g.id) {
+                sharing::record_status(v, g, s)?;
+            }
+        }
+        let now = now();
+        Ok(Json(Value::Array(
+            list.iter().map(|g| grant_json(g, now)).collect(),
+        )))
+    })
+    .await
+}
+
+async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    let (grant, key) = with_vault(&state, move |v| Ok((v.grant(&id)?, v.signing_key().clone()))).await?;
+    if let Some(url) = &grant.relay_url
+        && !grant.revoked
+    {
+        let client = crate::relay::client::Client::new().map_err(ApiError::internal)?;
+        client
+            .revoke(url, &key)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "relay", e.to_string()))?;
+    }
+    drop(key);
+    with_vault(&state, move |v| {
+        let mut g = grant;
+        if !g.revoked {
+            sharing::mark_revoked(v, &mut g)?;
+        }
+        Ok(Json(grant_json(&g, now())))
+    })
+    .await
+}
+
+async fn audit(State(state): State<Arc<AppState>>) -> ApiResult {
+    with_vault(&state, |v| {
+        let rows: Vec<Value> = v
+            .audit_entries()?
+            .into_iter()
+            .map(|e| match e {
+                Ok(entry) => json!({"seq": entry.seq, "time": entry.time, "actor": entry.actor, "what": entry.describe()}),
+                Err(err) => json!({"error": err.to_string()}),
+            })
+            .collect();
+        Ok(Json(Value::Array(rows)))
+    })
+    .await
+}
+
+async fn verify(State(state): State<Arc<AppState>>) -> ApiResult {
+    with_vault(&state, |v| {
+        Ok(Json(match v.verify_audit()? {
+            Ok(n) => json!({"intact": true, "entries": n}),
+            Err(e) => json!({"intact": false, "error": e.to_string()}),
+        }))
+    })
+    .await
+}
+
+async fn plugins(State(state): State<Arc<AppState>>) -> ApiResult {
+    with_vault(&state, |v| {
+        let list: Vec<Value> = v
+            .plugins()?
+            .into_iter()
+            .map(|i| {
+                json!({"name": i.manifest.name, "version": i.manifest.version, "publisher": i.manifest.publisher,
+                       "description": i.manifest.description, "signed": i.signed, "kind": i.manifest.kind,
+                       "permissions": i.effective().describe(), "actions": i.actions})
+            })
+            .collect();
+        Ok(Json(Value::Array(list)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct RunBody {
+    action: String,
+    profile: Option<String>,
+    #[serde(default)]
+    records: Vec<String>,
+    file_name: Option<String>,
+    file_base64: Option<String>,
+}
+
+async fn run_plugin(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Json(b): Json<RunBody>,
+) -> ApiResult {
+    let vault = state.vault().ok_or_else(ApiError::locked)?;
+    let runtime = state.plugins()?;
+    let file = match b.file_base64 {
+        Some(data) => Some((
+            b.file_name.unwrap_or_else(|| "input".into()),
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|_| ApiError::bad("the file is not base64"))?,
+        )),
+        None => None,
+    };
+    let plugin = name.clone();
+    let (profile, outcome) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let (installed, profile, ids) = {
+            let v = lock(&vault);
+            let installed = v
+                .plugin(&plugin)?
+                .ok_or_else(|| crate::plugin::PluginError::NotInstalled(plugin.clone()))?;
+            let profile = profile_id(&v, b.profile.as_deref())?;
+            let ids = b
+                .records
+                .iter()
+                .map(|r| v.resolve_id(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            (installed, profile, ids)
+        };
+        if !installed.actions.iter().any(|a| a.name == b.action) {
+            return Err(ApiError::bad(format!(
+                "plugin {plugin} has no action '{}'",
+                b.action
+            )));
+        }
+        let loaded = runtime.load(&vault, &installed)?;
+        Ok((
+            profile,
+            runtime.run(&loaded, vault.clone(), profile, &b.action, file, &ids)?,
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let proposed: Vec<Value> = outcome
+        .proposals
+        .iter()
+        .map(|(r, d)| json!({"type": r.resource_type(), "title": d.title}))
+        .collect();
+    let run_id = crate::ids::RecordId::random().to_string();
+    let document = outcome.document.as_ref().map(|(n, t, bytes)| {
+        json!({"name": n, "media_type": t, "base64": base64::engine::general_purpose::STANDARD.encode(bytes)})
+    });
+    lock(&state.pending).insert(
+        run_id.clone(),
+        PendingRun {
+            plugin: name,
+            profile,
+            proposals: outcome.proposals,
+        },
+    );
+    Ok(Json(
+        json!({"run_id": run_id, "message": outcome.message, "proposed": proposed, "document": document,
+                   "logs": outcome.logs}),
+    ))
+}
+
+async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    let run = lock(&state.pending)
+        .remove(&id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not found", "no such pending run"))?;
+    with_vault(&state, move |v| {
+        let name = run.plugin.clone();
+        let new: Vec<NewRecord> = run
+            .proposals
+            .into_iter()
+            .map(|(r, d)| NewRecord::new(r, d, Source::Plugin { name: name.clone() }))
+            .collect();
+        let outcome = v.add_records(
+            run.profile,
+            new,
+            Actor::Plugin { name: name.clone() },
+            &format!("plugin {name}"),
+        )?;
+        Ok(Json(
+            json!({"added": outcome.added.len(), "duplicates": outcome.duplicates.len()}),
+        ))
+    })
+    .await
+}
+
+async fn discard_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    lock(&state.pending).remove(&id);
+    Ok(Json(json!({"discarded": id})))
+}
+
+#[derive(Deserialize)]
+struct PassphraseBody {
+    current: String,
+    new: String,
+}
+
+async fn passphrase(State(state): State<Arc<AppState>>, Json(b): Json<PassphraseBody>) -> ApiResult {
+    if b.new.chars().count() < 8 {
+        return Err(ApiError::bad("a passphrase needs at least 8 characters"));
+    }
+    with_vault(&state, move |v| {
+        v.check_passphrase(&SecretString::from(b.current))?;
+        v.change_passphrase(&SecretString::from(b.new), None)?;
+        Ok(Json(json!({"changed": true})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ExportBody {
+    profile: Option<String>,
+    passphrase: String,
+}
+
+async fn export(State(state): State<Arc<AppState>>, Json(b): Json<ExportBody>) -> Result<Response, ApiError> {
+    if b.passphrase.chars().count() < 8 {
+        return Err(ApiError::bad("a backup passphrase needs at least 8 characters"));
+    }
+    let (bytes, handle) = with_vault(&state, move |v| {
+        use crate::export::{ExportTo, encrypt, profile_bundle};
+        let profile = profile_id(v, b.profile.as_deref())?;
+        let handle = v
+            .profile_by_id(profile)
+            .map(|p| p.handle.clone())
+            .unwrap_or_default();
+        let (bundle, count) = profile_bundle(v, profile, now()).map_err(ApiError::internal)?;
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&bundle).map_err(ApiError::internal)?);
+        let to = ExportTo::Passphrase(SecretString::from(b.passphrase), crate::vault::DEFAULT_KDF_LOG_N);
+        let sealed = encrypt(&plain, &to, false).map_err(ApiError::internal)?;
+        v.audit(
+            Actor::Patient,
+            crate::audit::Event::Exported {
+                profile: handle.clone(),
+                records: count as u64,
+                to: "passphrase".into(),
+            },
+        )?;
+        Ok((sealed, handle))
+    })
+    .await?;
+    let disposition = format!("attachment; filename=\"amanat-{handle}-backup.age\"");
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,426 @@
+//! Making and managing shares from a wallet: the logic behind `amanat share`,
+//! `amanat grants` and the web wallet's share wizard, in one place.
+//!
+//! Network steps (upload, revoke, status at a relay) are async and separate from
+//! the vault steps, so a caller can run the vault parts on a blocking thread and
+//! await the network in between.
+
+use std::collections::HashSet;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::audit::{Actor, Event};
+use crate::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose};
+use crate::ids::{ProfileId, RecordId};
+use crate::provider::{CARD_PREFIX, ProviderCard, RegistrySnapshot};
+use crate::qr::Qr;
+use crate::record::RecordMeta;
+use crate::relay::{RelayError, Status};
+use crate::share::{self, Lock, SealedShare, ShareInput};
+use crate::summary::Summary;
+use crate::vault::{Query, StoredGrant, Vault};
+
+/// Longest a share may last.
+pub const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
+
+/// Why a share could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SharingError {
+    /// The selection or options are not usable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    /// Sealing failed.
+    #[error(transparent)]
+    Share(#[from] crate::share::ShareError),
+    /// The provider or registry is not usable.
+    #[error(transparent)]
+    Provider(#[from] crate::provider::ProviderError),
+    /// The relay refused or failed.
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+}
+
+/// Which records to share.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Record ids or unique prefixes.
+    pub ids: Vec<String>,
+    /// Every record of these FHIR or ABDM types.
+    pub types: Vec<String>,
+    /// With `types`: only records on or after (seconds since 1970).
+    pub since: Option<i64>,
+    /// The patient summary's records.
+    pub summary: bool,
+}
+
+/// A share to make.
+pub struct ShareRequest {
+    /// Whose records.
+    pub profile: ProfileId,
+    /// Which.
+    pub selection: Selection,
+    /// Why.
+    pub purpose: Purpose,
+    /// View or store.
+    pub mode: AccessMode,
+    /// For how long, seconds.
+    pub seconds: i64,
+    /// A provider: card text, or a registration number from a trusted registry.
+    pub to: Option<String>,
+    /// Relay use limit.
+    pub uses: Option<u32>,
+    /// A passcode for a bearer share.
+    pub passcode: Option<SecretString>,
+    /// Through this relay; `None` for an offline share.
+    pub relay: Option<String>,
+}
+
+/// A sealed share waiting for its relay upload (if any) and to be recorded.
+pub struct Prepared {
+    /// The sealed grant and records.
+    pub sealed: SealedShare,
+    /// The records shared.
+    pub records: Vec<RecordMeta>,
+    /// The provider, if the share names one.
+    pub provider: Option<ProviderCard>,
+    profile: ProfileId,
+    offline: bool,
+    relay: Option<String>,
+}
+
+impl Prepared {
+    /// The relay to upload to, if any.
+    pub fn relay(&self) -> Option<&str> {
+        self.relay.as_deref()
+    }
+}
+
+/// A share made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Created {
+    /// The link (QR text).
+    pub link: String,
+    /// The grant as the wallet keeps it.
+    pub grant: StoredGrant,
+    /// QR version at error correction M.
+    pub qr_version: i16,
+    /// The records shared.
+    pub records: Vec<SharedRecord>,
+}
+
+/// A line about a shared record.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedRecord {
+    /// Id.
+    pub id: String,
+    /// FHIR type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Title.
+    pub title: String,
+}
+
+/// The records a selection names, in a stable order, all of `profile`.
+pub fn select(
+    vault: &Vault,
+    profile: ProfileId,
+    selection: &Selection,
+) -> Result<Vec<RecordMeta>, SharingError> {
+    let all = vault.list(&Query {
+        profile: Some(profile),
+        ..Query::default()
+    })?;
+    let mut chosen: Vec<RecordId> = Vec::new();
+    for text in &selection.ids {
+        chosen.push(vault.resolve_id(text)?);
+    }
+    if !selection.types.is_empty() || selection.since.is_some() {
+        let query = Query {
+            profile: Some(profile),
+            types: selection.types.clone(),
+            since: selection.since,
+            ..Query::default()
+        };
+        chosen.extend(vault.list(&query)?.iter().map(|m| m.id));
+    }
+    if selection.summary {
+        for id in Summary::from_metas(&all).record_ids() {
+            if let Ok(id) = id.parse() {
+                chosen.push(id);
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    chosen.retain(|id| seen.insert(*id));
+    if chosen.is_empty() {
+        return Err(SharingError::Invalid(
+            "nothing selected to share: choose records, types, or the summary".into(),
+        ));
+    }
+    chosen
+        .into_iter()
+        .map(|id| {
+            all.iter()
+                .find(|m| m.id == id)
+                .cloned()
+                .ok_or_else(|| SharingError::Invalid(format!("record {id} belongs to another profile")))
+        })
+        .collect()
+}
+
+/// A provider from card text (or a card file's content), or a registration
+/// number in a registry the wallet trusts; with the registry's name.
+pub fn resolve_provider(vault: &Vault, text: &str) -> Result<(ProviderCard, Option<String>), SharingError> {
+    let t = text.trim_start();
+    if t.starts_with(CARD_PREFIX) || t.starts_with('{') {
+        return Ok((ProviderCard::parse(text)?, None));
+    }
+    for (thumb, signed) in vault.registries()? {
+        let (snapshot, _) = RegistrySnapshot::verify(&signed, Some(&thumb))?;
+        if let Some(card) = snapshot.find(text) {
+            return Ok((card.clone(), Some(snapshot.registry.clone())));
+        }
+    }
+    Err(SharingError::Invalid(format!(
+        "'{text}' is neither a provider card (AMANAT-CARD:…) nor a registration number in a registry you trust"
+    )))
+}
+
+/// Who may open a share, in words.
+pub fn grantee_words(to: &Grantee) -> String {
+    match to {
+        Grantee::Bearer => "whoever holds the QR code".into(),
+        Grantee::Provider {
+            name, registration, ..
+        } => format!("{name} ({registration})"),
+    }
+}
+
+/// Selects and seals. Nothing is written yet.
+pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepared, SharingError> {
+    if request.seconds <= 0 || request.seconds > MAX_SHARE_SECONDS {
+        return Err(SharingError::Invalid(
+            "a share lasts between a second and a year".into(),
+        ));
+    }
+    if request.relay.is_none() && request.uses.is_some() {
+        return Err(SharingError::Invalid(
+            "a use limit needs a relay: an offline QR code cannot count how often it is opened".into(),
+        ));
+    }
+    if request.passcode.is_some() && request.to.is_some() {
+        return Err(SharingError::Invalid(
+            "a passcode is for bearer shares; a share to a provider opens only with their key".into(),
+        ));
+    }
+    let records = select(vault, request.profile, &request.selection)?;
+    let profile = vault
+        .profile_by_id(request.profile)
+        .ok_or_else(|| SharingError::Invalid("no such profile".into()))?
+        .clone();
+    let (to, lock, provider) = match &request.to {
+        Some(text) => {
+            let (card, registry) = resolve_provider(vault, text)?;
+            (
+                card.grantee(registry),
+                Lock::Provider(card.recipient()?),
+                Some(card),
+            )
+        }
+        None => match request.passcode {
+            Some(pass) => {
+                if pass.expose_secret().chars().count() < 4 {
+                    return Err(SharingError::Invalid(
+                        "a passcode needs at least 4 characters".into(),
+                    ));
+                }
+                (Grantee::Bearer, Lock::Passcode(pass), None)
+            }
+            None => (Grantee::Bearer, Lock::Bearer, None),
+        },
+    };
+    let grant = Grant {
+        v: GRANT_VERSION,
+        jti: RecordId::random().to_string(),
+        wallet: vault.wallet_id().to_string(),
+        patient: profile.name.clone(),
+        to,
+        purpose: request.purpose,
+        mode: request.mode,
+        iat: now,
+        nbf: now,
+        exp: now + request.seconds,
+        uses: request.uses,
+        records: Vec::new(),
+    };
+    let mut inputs = Vec::with_capacity(records.len());
+    for m in &records {
+        let record = vault.get(m.id)?;
+        inputs.push(ShareInput {
+            id: m.id.to_string(),
+            resource_type: m.resource_type.clone(),
+            bytes: record.bytes,
+        });
+    }
+    let sealed = share::seal(&inputs, grant, vault.signing_key(), lock)?;
+    Ok(Prepared {
+        sealed,
+        records,
+        provider,
+        profile: profile.id,
+        offline: request.relay.is_none(),
+        relay: request.relay,
+    })
+}
+
+/// Uploads a prepared share to its relay; returns the share's URL there.
+pub async fn upload(prepared: &Prepared) -> Result<Option<String>, SharingError> {
+    match &prepared.relay {
+        None => Ok(None),
+        Some(base) => {
+            let client = crate::relay::client::Client::new()?;
+            Ok(Some(
+                client
+                    .upload(
+                        base,
+                        &prepared.sealed.signed.compact(),
+                        &prepared.sealed.ciphertext,
+                    )
+                    .await?,
+            ))
+        }
+    }
+}
+
+/// Builds the link, checks it fits a QR code, and records the share and its audit entry.
+pub fn finish(
+    vault: &mut Vault,
+    prepared: Prepared,
+    relay_url: Option<String>,
+    now: i64,
+) -> Result<Created, SharingError> {
+    let link = prepared
+        .sealed
+        .link(relay_url.as_deref(), &vault.verifying_key())
+        .encode();
+    let qr = Qr::new(&link).map_err(|e| {
+        if prepared.offline {
+            SharingError::Invalid(format!(
+                "{} records are too many for one QR code ({e}); share fewer records, or use a relay",
+                prepared.records.len()
+            ))
+        } else {
+            SharingError::Invalid(e.to_string())
+        }
+    })?;
+    let g = &prepared.sealed.grant;
+    let grant = StoredGrant {
+        id: g.jti.clone(),
+        jws: prepared.sealed.signed.compact(),
+        link: link.clone(),
+        relay_url: relay_url.clone(),
+        profile: prepared.profile,
+        to: grantee_words(&g.to),
+        purpose: g.purpose.code().into(),
+        mode: match g.mode {
+            AccessMode::View => "view".into(),
+            AccessMode::Store => "store".into(),
+        },
+        records: prepared.records.len(),
+        created: now,
+        expires: g.exp,
+        max_uses: g.uses,
+        revoked: false,
+        uses: 0,
+        accesses_logged: 0,
+    };
+    let event = Event::ShareCreated {
+        grant: grant.id.clone(),
+        to: grant.to.clone(),
+        purpose: grant.purpose.clone(),
+        records: grant.records as u64,
+        expires: grant.expires,
+        via: relay_url.unwrap_or_else(|| "offline".into()),
+    };
+    vault.add_grant(&grant, event)?;
+    let records = prepared
+        .records
+        .iter()
+        .map(|m| SharedRecord {
+            id: m.id.to_string(),
+            resource_type: m.resource_type.clone(),
+            title: m.title.clone(),
+        })
+        .collect();
+    Ok(Created {
+        link,
+        grant,
+        qr_version: qr.version(),
+        records,
+    })
+}
+
+/// `active`, `expired` or `revoked`.
+pub fn status_word(g: &StoredGrant, now: i64) -> &'static str {
+    if g.revoked {
+        "revoked"
+    } else if now >= g.expires {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Records what a relay reports about a share: uses, revocation, and every new
+/// access as an audit entry. Returns whether anything changed.
+pub fn record_status(
+    vault: &mut Vault,
+    grant: &mut StoredGrant,
+    status: &Status,
+) -> Result<bool, SharingError> {
+    let events: Vec<(Actor, Event)> = status
+        .accesses
+        .iter()
+        .skip(grant.accesses_logged as usize)
+        .map(|a| {
+            (
+                Actor::Recipient {
+                    who: format!("link holder at {}", a.from),
+                },
+                Event::ShareFetched {
+                    grant: grant.id.clone(),
+                    at: a.time,
+                    use_number: a.n,
+                },
+            )
+        })
+        .collect();
+    let changed = !events.is_empty() || grant.uses != status.uses || (status.revoked && !grant.revoked);
+    grant.accesses_logged = status.accesses.len() as u32;
+    grant.uses = status.uses;
+    grant.revoked |= status.revoked;
+    if changed {
+        vault.update_grant(grant, events)?;
+    }
+    Ok(changed)
+}
+
+/// Marks a share revoked (after the relay, if any, deleted it) with its audit entry.
+pub fn mark_revoked(vault: &mut Vault, grant: &mut StoredGrant) -> Result<(), SharingError> {
+    grant.revoked = true;
+    vault.update_grant(
+        grant,
+        vec![(
+            Actor::Patient,
+            Event::ShareRevoked {
+                grant: grant.id.clone(),
+            },
+        )],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Talking to `amanat serve`: JSON over fetch, with the session token.
+//!
+//! The token comes from the address the server printed (`?token=…`); it is moved
+//! out of the visible URL at start and kept in this tab's session storage only.
+//! No health data is ever written to browser storage.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+const TOKEN_KEY: &str = "amanat-session-token";
+
+/// A failed call: HTTP status (0 for network errors), code and message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The server's error code (`locked`, `wrong passphrase`, …).
+    pub code: String,
+    /// Words for the user.
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn js_error(e: JsValue) -> ApiError {
+    ApiError {
+        status: 0,
+        code: "network".into(),
+        message: format!("the wallet could not be reached ({e:?})"),
+    }
+}
+
+/// Reads the token from `?token=` (then removes it from the address bar) or from
+/// this tab's session storage.
+pub fn init_token() -> Option<String> {
+    let window = web_sys::window()?;
+    let storage = window.session_storage().ok().flatten();
+    let search = window.location().search().unwrap_or_default();
+    let from_url = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .map(str::to_string);
+    if let Some(token) = from_url {
+        if let Some(s) = &storage {
+            let _ = s.set_item(TOKEN_KEY, &token);
+        }
+        let hash = window.location().hash().unwrap_or_default();
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("/{hash}")));
+        }
+        return Some(token);
+    }
+    storage.and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+}
+
+fn token() -> String {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+        .unwrap_or_default()
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<JsValue>,
+    content_type: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<Response, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(b) = &body {
+        init.set_body(b);
+    }
+    let request = Request::new_with_str_and_init(path, &init).map_err(js_error)?;
+    let headers = request.headers();
+    headers
+        .set("Authorization", &format!("Bearer {}", token()))
+        .map_err(js_error)?;
+    if let Some(ct) = content_type {
+        headers.set("Content-Type", ct).map_err(js_error)?;
+    }
+    for (k, v) in extra {
+        headers.set(k, v).map_err(js_error)?;
+    }
+    let window = web_sys::window().ok_or_else(|| js_error(JsValue::from_str("no window")))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(js_error)?
+        .dyn_into()
+        .map_err(js_error)?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .unwrap_or_default();
+    let parsed: Option<Value> = serde_json::from_str(&text).ok();
+    let field = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Err(ApiError {
+        status,
+        code: field("error").unwrap_or_else(|| "error".into()),
+        message: field("message").unwrap_or_else(|| format!("HTTP {status}")),
+    })
+}
+
+async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let text = JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| ApiError {
+        status: 0,
+        code: "format".into(),
+        message: format!("unexpected answer: {e}"),
+    })
+}
+
+/// `GET path` as JSON.
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    json_of(send("GET", path, None, None, &[]).await?).await
+}
+
+/// `POST path` with a JSON body.
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    json_of(
+        send(
+            "POST",
+            path,
+            Some(JsValue::from_str(&text)),
+            Some("application/json"),
+            &[],
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `DELETE path`.
+pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    json_of(send("DELETE", path, None, None, &[]).await?).await
+}
+
+/// Uploads a file as the raw body.
+pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiError> {
+    let name = file.name();
+    json_of(
+        send(
+            "POST",
+            path,
+            Some(file.clone().into()),
+            Some("application/octet-stream"),
+            &[("X-File-Name", &name)],
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `POST` returning bytes (a backup), with a JSON body.
+pub async fn post_for_bytes<B: Serialize>(path: &str, body: &B) -> Result<Vec<u8>, ApiError> {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    let response = send(
+        "POST",
+        path,
+        Some(JsValue::from_str(&text)),
+        Some("application/json"),
+        &[],
+    )
+    .await?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?)
+        .await
+        .map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Fetches a share's ciphertext from a relay (no token: the relay is someone else).
+pub async fn fetch_relay(url: &str) -> Result<Vec<u8>, String> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(web_sys::RequestMode::Cors);
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+    let window = web_sys::window().ok_or("no window")?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| format!("the relay at {url} cannot be reached"))?
+        .dyn_into()
+        .map_err(|e| format!("{e:?}"))?;
+    if !response.ok() {
+        let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let body: Option<wallet_core::relay::ErrorBody> =
+            text.as_string().and_then(|t| serde_json::from_str(&t).ok());
+        return Err(match body {
+            Some(b) => wallet_core::relay::RelayError::from_body(&b).to_string(),
+            None => format!("the relay answered HTTP {}", response.status()),
+        });
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Offers bytes to the user as a download.
+pub fn download(bytes: &[u8], name: &str, mime: &str) {
+    let Some(url) = object_url(bytes, mime) else {
+        return;
+    };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a")
+        && let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>()
+    {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    // Revoked later, not at once: the download reads the blob after the click returns.
+    leptos::prelude::set_timeout(
+        move || drop(web_sys::Url::revoke_object_url(&url)),
+        std::time::Duration::from_secs(60),
+    );
+}
+
+/// A `blob:` URL for bytes (documents and images shown in the page).
+pub fn object_url(bytes: &[u8], mime: &str) -> Option<String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array.buffer());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Percent-encodes a query parameter value.
+pub fn enc(text: &str) -> String {
+    js_sys::encode_uri_component(text).as_string().unwrap_or_default()
+}

@@ -1,0 +1,112 @@
+//! The patient summary: problems, allergies, medicines, vaccinations, the latest
+//! results and measurements with small trend charts.
+
+use leptos::prelude::*;
+
+use crate::charts::TrendChart;
+use crate::model::{Flag, Item, Latest, SummaryResponse};
+use crate::views::{Banner, ctx};
+use crate::{Route, api};
+
+fn section(title: &'static str, items: Vec<Item>, none: &'static str, testid: &'static str) -> impl IntoView {
+    view! {
+        <section class="card" data-testid=testid>
+            <h2>{title}</h2>
+            {if items.is_empty() {
+                view! { <p class="muted">{none}</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {items.into_iter().map(|i| view! {
+                            <li><a href=Route::Record(i.id.clone()).href()>{i.title}</a>
+                                <span class="date">{i.date.map(|d| d.chars().take(10).collect::<String>()).unwrap_or_default()}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn latest(title: &'static str, rows: Vec<Latest>, none: &'static str, testid: &'static str) -> impl IntoView {
+    let c = ctx();
+    view! {
+        <section class="card wide" data-testid=testid>
+            <h2>{title}</h2>
+            {if rows.is_empty() { Some(view! { <p class="muted">{none}</p> }) } else { None }}
+            <div class="latest">
+                {rows.into_iter().map(|l| {
+                    let flag = l.flag.map(Flag::as_str).unwrap_or_default();
+                    let flag_text = if flag.is_empty() { "" } else { c.t(flag) };
+                    view! {
+                        <a class="measure" href=Route::Trend(l.code.clone()).href() data-testid="latest">
+                            <span class="label">{l.label.clone()}</span>
+                            <span class=format!("value {flag}")>{l.value.clone()}</span>
+                            <span class=format!("flag {flag}")>{flag_text}</span>
+                            <TrendChart points=l.trend.clone() low=l.low high=l.high label=l.label.clone() small=true/>
+                            <span class="date">{l.date.map(|d| d.chars().take(10).collect::<String>()).unwrap_or_default()}</span>
+                        </a>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+/// The summary page.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let c = ctx();
+    let data = RwSignal::new(None::<Result<SummaryResponse, String>>);
+    Effect::new(move |_| {
+        let q = c.profile_query();
+        c.changed.get();
+        leptos::task::spawn_local(async move {
+            let r = api::get::<SummaryResponse>(&format!("/api/summary?{q}")).await;
+            if let Err(e) = &r {
+                c.check_locked(e);
+            }
+            let ok = r.is_ok();
+            data.set(Some(r.map_err(|e| e.message)));
+            if ok {
+                crate::mark_ready("amanat:dashboard-ready");
+            }
+        });
+    });
+    move || match data.get() {
+        None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+        Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
+        Some(Ok(r)) => {
+            let p = r.profile;
+            let s = r.summary;
+            let details = [
+                p.birth_date
+                    .clone()
+                    .map(|b| format!("{b} ({} y)", p.age.unwrap_or_default())),
+                p.cnic.clone().map(|x| format!("CNIC {x}")),
+                p.abha_number.clone().map(|x| format!("ABHA {x}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+            view! {
+                <div class="dashboard">
+                    <header class="patient">
+                        <h1 data-testid="patient-name">{p.name.clone()}</h1>
+                        <p class="muted">{details} " · " {s.records} " " {c.t("records_count")}</p>
+                    </header>
+                    <div class="grid">
+                        {section(c.t("problems"), s.problems, c.t("none"), "problems")}
+                        {section(c.t("allergies"), s.allergies, c.t("none"), "allergies")}
+                        {section(c.t("medications"), s.medications, c.t("none"), "medications")}
+                        {section(c.t("immunizations"), s.immunizations, c.t("none"), "immunizations")}
+                    </div>
+                    {latest(c.t("results"), s.results, c.t("none"), "results")}
+                    {latest(c.t("vitals"), s.vitals, c.t("none"), "vitals")}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The shares made: who, what, until when, how often opened; take them back.
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::model::{Grant, human_time};
+use crate::views::{Banner, QrCode, ctx};
+
+/// The shares page.
+#[component]
+pub fn Grants() -> impl IntoView {
+    let c = ctx();
+    let data = RwSignal::new(None::<Result<Vec<Grant>, String>>);
+    let version = RwSignal::new(0u32);
+    let shown = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        version.get();
+        leptos::task::spawn_local(async move {
+            let r = api::get::<Vec<Grant>>("/api/grants").await;
+            if let Err(e) = &r {
+                c.check_locked(e);
+            }
+            data.set(Some(r.map_err(|e| e.message)));
+        });
+    });
+    let revoke = move |id: String| {
+        leptos::task::spawn_local(async move {
+            let _ = api::post::<_, serde_json::Value>(
+                &format!("/api/grants/{}/revoke", api::enc(&id)),
+                &serde_json::json!({}),
+            )
+            .await;
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <section class="grants">
+            <h1>{move || c.t("grants")}</h1>
+            {move || shown.get().map(|link| view! { <div class="popup"><QrCode text=link/><button on:click=move |_| shown.set(None)>{c.t("back")}</button></div> })}
+            {move || match data.get() {
+                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table data-testid="grants-table">
+                        <thead><tr><th>{c.t("with_whom")}</th><th>{c.t("why")}</th><th>{c.t("records_count")}</th><th>{c.t("status")}</th><th>{c.t("uses")}</th><th>{c.t("to")}</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|g| {
+                                let id = g.id.clone();
+                                let link = g.link.clone();
+                                let uses = match g.max_uses { Some(m) => format!("{}/{m}", g.uses), None if g.via == "offline" => "offline".into(), None => g.uses.to_string() };
+                                view! {
+                                    <tr data-testid="grant-row" data-grant=g.id.clone()>
+                                        <td>{g.to}</td><td>{g.purpose}</td><td>{g.records}</td>
+                                        <td class=format!("status {}", g.status) data-testid="grant-status">{g.status.clone()}</td>
+                                        <td>{uses}</td><td>{human_time(g.expires)}</td>
+                                        <td>
+                                            <button on:click=move |_| shown.set(Some(link.clone()))>"QR"</button>
+                                            {(g.status == "active").then(|| view! {
+                                                <button class="danger" data-testid="revoke" on:click=move |_| revoke(id.clone())>{c.t("revoke")}</button>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,145 @@
+//! Installed plugins: what they may do, in plain words; run an action; confirm
+//! the records it proposes.
+
+use base64::Engine;
+use leptos::prelude::*;
+use serde_json::json;
+use wasm_bindgen::JsCast;
+
+use crate::api;
+use crate::model::{PluginInfo, RunResult};
+use crate::views::{Banner, ctx};
+
+/// The plugins page.
+#[component]
+pub fn Plugins() -> impl IntoView {
+    let c = ctx();
+    let data = RwSignal::new(None::<Result<Vec<PluginInfo>, String>>);
+    let run = RwSignal::new(None::<Result<RunResult, String>>);
+    let saved = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(async move {
+        data.set(Some(
+            api::get::<Vec<PluginInfo>>("/api/plugins")
+                .await
+                .map_err(|e| e.message),
+        ));
+    });
+    let start = move |plugin: String, action: String, form: web_sys::HtmlFormElement| {
+        saved.set(None);
+        let records: Vec<String> = form
+            .elements()
+            .named_item("records")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|i| i.value())
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .chain(c.chosen.get_untracked())
+            .collect();
+        let file = form
+            .elements()
+            .named_item("file")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
+        leptos::task::spawn_local(async move {
+            let mut body =
+                json!({"action": action, "records": records, "profile": c.profile.get_untracked()});
+            if let Some(file) = file {
+                let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+                    run.set(Some(Err(format!("Could not read the file {}.", file.name()))));
+                    return;
+                };
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                body["file_name"] = json!(file.name());
+                body["file_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+            }
+            let r =
+                api::post::<_, RunResult>(&format!("/api/plugins/{}/run", api::enc(&plugin)), &body).await;
+            run.set(Some(r.map_err(|e| e.message)));
+        });
+    };
+    let save = move |id: String| {
+        leptos::task::spawn_local(async move {
+            match api::post::<_, serde_json::Value>(
+                &format!("/api/plugin-runs/{}", api::enc(&id)),
+                &json!({}),
+            )
+            .await
+            {
+                Ok(v) => saved.set(Some(format!("Saved {} record(s).", v["added"]))),
+                Err(e) => saved.set(Some(e.message)),
+            }
+            run.set(None);
+            c.changed.update(|n| *n += 1);
+        });
+    };
+    // Proposed records wait on the server until saved or discarded; say which.
+    let discard = move |id: String| {
+        leptos::task::spawn_local(async move {
+            if let Err(e) =
+                api::delete::<serde_json::Value>(&format!("/api/plugin-runs/{}", api::enc(&id))).await
+            {
+                saved.set(Some(e.message));
+            }
+            run.set(None);
+        });
+    };
+    view! {
+        <section class="plugins">
+            <h1>{move || c.t("plugins")}</h1>
+            <p class="muted">"Install plugins from the command line: amanat plugin install FILE"</p>
+            {move || saved.get().map(|m| view! { <Banner message=m ok=true/> })}
+            {move || run.get().map(|r| match r {
+                Err(e) => view! { <Banner message=e ok=false/> }.into_any(),
+                Ok(r) => {
+                    let (id, discard_id) = (r.run_id.clone(), r.run_id.clone());
+                    view! {
+                        <div class="run-result" data-testid="plugin-result">
+                            <p>{r.message.clone()}</p>
+                            <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p["type"].as_str().unwrap_or(""), p["title"].as_str().unwrap_or(""))}</li> }).collect_view()}</ul>
+                            {(!r.proposed.is_empty()).then(|| view! {
+                                <button data-testid="plugin-save" on:click=move |_| save(id.clone())>{c.t("save")}</button>
+                                <button on:click=move |_| discard(discard_id.clone())>{c.t("discard")}</button>
+                            })}
+                        </div>
+                    }.into_any()
+                }
+            })}
+            {move || match data.get() {
+                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{c.t("none")}</p> }.into_any(),
+                Some(Ok(list)) => list.into_iter().map(|p| {
+                    let name = p.name.clone();
+                    view! {
+                        <article class="card plugin" data-testid="plugin-card">
+                            <h2>{p.name.clone()} " " <small>{p.version.clone()}</small></h2>
+                            <p>{p.description.clone()}</p>
+                            <p class="muted">{p.publisher.clone()}</p>
+                            <h3>{c.t("allowed_to")}</h3>
+                            <ul>{p.permissions.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}</ul>
+                            {p.actions.into_iter().map(|a| {
+                                let (plugin, action) = (name.clone(), a.name.clone());
+                                view! {
+                                    <form class="action" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                        ev.prevent_default();
+                                        if let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) {
+                                            start(plugin.clone(), action.clone(), form);
+                                        }
+                                    }>
+                                        <strong>{a.name.clone()}</strong> " — " {a.description.clone()}
+                                        {a.takes_file.then(|| view! { <label>{c.t("file")} <input type="file" name="file" data-testid="plugin-file"/></label> })}
+                                        {a.takes_records.then(|| view! { <label>{c.t("record_ids")} <input name="records" placeholder="k3vq8m, 7hx2pd"/></label> })}
+                                        <button type="submit" data-testid="plugin-run">{c.t("run")}</button>
+                                    </form>
+                                }
+                            }).collect_view()}
+                        </article>
+                    }
+                }).collect_view().into_any(),
+            }}
+        </section>
+    }
+}

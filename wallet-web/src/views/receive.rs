@@ -1,0 +1,275 @@
+//! The doctor's view: paste a link, upload a photo of the QR, or use the camera.
+//! Verification and decryption run here, in the browser, with `wallet-core`
+//! compiled to WebAssembly: the decrypted records never pass through any server.
+
+use leptos::prelude::*;
+use wallet_core::grant::{AccessMode, Grantee};
+use wallet_core::link::{Location, ShareLink};
+use wallet_core::share::{self, Received};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api;
+use crate::model::human_time;
+use crate::views::ctx;
+
+/// Verifies and opens a share link (fetching from its relay if it has one).
+pub async fn open_link(text: &str, passcode: Option<String>) -> Result<Received, String> {
+    let link = ShareLink::decode(text).map_err(|e| e.to_string())?;
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    share::precheck(&link, now, None).map_err(|e| e.to_string())?;
+    if link.passcode && passcode.as_deref().unwrap_or("").is_empty() {
+        return Err(share::ShareError::NeedsPasscode.to_string());
+    }
+    let ciphertext = match &link.location {
+        Location::Inline(bytes) => bytes.clone(),
+        Location::Relay(url) => {
+            if !link.detached {
+                share::verify_link(&link, now, None).map_err(|e| e.to_string())?;
+            }
+            api::fetch_relay(url).await?
+        }
+    };
+    let pass = passcode
+        .filter(|p| !p.is_empty())
+        .map(age::secrecy::SecretString::from);
+    share::open(&link, &ciphertext, now, None, pass.as_ref()).map_err(|e| e.to_string())
+}
+
+/// RGBA pixels to the QR reader.
+fn decode_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<String, String> {
+    wallet_core::qr::read_greyscale(width as usize, height as usize, |x, y| {
+        let i = (y * width as usize + x) * 4;
+        let (r, g, b) = (u32::from(rgba[i]), u32::from(rgba[i + 1]), u32::from(rgba[i + 2]));
+        ((r * 299 + g * 587 + b * 114) / 1000) as u8
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn canvas(
+    width: u32,
+    height: u32,
+) -> Result<(web_sys::HtmlCanvasElement, web_sys::CanvasRenderingContext2d), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|e| format!("{e:?}"))?;
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or("no 2d context")?
+        .dyn_into()
+        .map_err(|e| format!("{e:?}"))?;
+    Ok((canvas, context))
+}
+
+/// Reads the QR code in an image file.
+async fn read_image(file: web_sys::File) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window
+        .create_image_bitmap_with_blob(&file)
+        .map_err(|e| format!("{e:?}"))?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise)
+        .await
+        .map_err(|_| "this file is not an image the browser can read".to_string())?
+        .dyn_into()
+        .map_err(|e| format!("{e:?}"))?;
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let (_canvas, context) = canvas(w, h)?;
+    context
+        .draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+        .map_err(|e| format!("{e:?}"))?;
+    let data = context
+        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+        .map_err(|e| format!("{e:?}"))?;
+    decode_rgba(w, h, &data.data())
+}
+
+/// The doctor's view.
+#[component]
+pub fn Receive(
+    /// A link from the address, if any.
+    link: Option<String>,
+) -> impl IntoView {
+    let c = ctx();
+    let text = RwSignal::new(link.clone().unwrap_or_default());
+    let passcode = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<Received, String>>);
+    let busy = RwSignal::new(false);
+    let camera_on = RwSignal::new(false);
+    let video_ref = NodeRef::<leptos::html::Video>::new();
+    let verify = move || {
+        busy.set(true);
+        let t = text.get_untracked();
+        let p = passcode.get_untracked();
+        leptos::task::spawn_local(async move {
+            let r = open_link(&t, Some(p)).await;
+            busy.set(false);
+            outcome.set(Some(r));
+        });
+    };
+    if link.is_some() {
+        verify();
+    }
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match read_image(file).await {
+                Ok(found) => {
+                    text.set(found);
+                    verify();
+                }
+                Err(e) => outcome.set(Some(Err(e))),
+            }
+        });
+    };
+    let start_camera = move |_| {
+        let Some(video) = video_ref.get() else { return };
+        camera_on.set(true);
+        leptos::task::spawn_local(async move {
+            let result: Result<(), String> = async {
+                let devices = web_sys::window()
+                    .ok_or("no window")?
+                    .navigator()
+                    .media_devices()
+                    .map_err(|_| "no camera here")?;
+                let constraints = web_sys::MediaStreamConstraints::new();
+                let video_opts = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(
+                    &video_opts,
+                    &JsValue::from_str("facingMode"),
+                    &JsValue::from_str("environment"),
+                );
+                constraints.set_video(&video_opts);
+                let stream: web_sys::MediaStream = JsFuture::from(
+                    devices
+                        .get_user_media_with_constraints(&constraints)
+                        .map_err(|_| "the camera is not available")?,
+                )
+                .await
+                .map_err(|_| "permission to use the camera was refused")?
+                .dyn_into()
+                .map_err(|e| format!("{e:?}"))?;
+                video.set_src_object(Some(&stream));
+                let _ = video.play();
+                Ok(())
+            }
+            .await;
+            if let Err(e) = result {
+                camera_on.set(false);
+                outcome.set(Some(Err(e)));
+            }
+        });
+    };
+    let scan = set_interval_with_handle(
+        move || {
+            if !camera_on.get_untracked() {
+                return;
+            }
+            let Some(video) = video_ref.get_untracked() else {
+                return;
+            };
+            let (w, h) = (video.video_width(), video.video_height());
+            if w == 0 || h == 0 {
+                return;
+            }
+            let Ok((_c, context)) = canvas(w, h) else { return };
+            if context
+                .draw_image_with_html_video_element(&video, 0.0, 0.0)
+                .is_err()
+            {
+                return;
+            }
+            let Ok(data) = context.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)) else {
+                return;
+            };
+            if let Ok(found) = decode_rgba(w, h, &data.data()) {
+                camera_on.set(false);
+                if let Some(stream) = video
+                    .src_object()
+                    .and_then(|s| s.dyn_into::<web_sys::MediaStream>().ok())
+                {
+                    for track in stream.get_tracks().iter() {
+                        if let Ok(t) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+                            t.stop();
+                        }
+                    }
+                }
+                text.set(found);
+                verify();
+            }
+        },
+        std::time::Duration::from_millis(300),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = scan {
+            h.clear();
+        }
+    });
+    view! {
+        <section class="receive">
+            <h1>{move || c.t("receive")}</h1>
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
+                <label>{move || c.t("paste_link")}
+                    <textarea rows="4" data-testid="receive-link" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                </label>
+                <label>{move || c.t("passphrase")} " (passcode, if the patient gave one)"
+                    <input type="password" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
+                </label>
+                <button type="submit" data-testid="receive-open" disabled=move || busy.get()>{move || c.t("open_share")}</button>
+                <label>{move || c.t("qr_photo")}
+                    <input type="file" accept="image/*" data-testid="receive-image" on:change=on_file/>
+                </label>
+                <button type="button" data-testid="camera" on:click=start_camera>{move || c.t("camera")}</button>
+            </form>
+            <video node_ref=video_ref class:hidden=move || !camera_on.get() playsinline muted></video>
+            {move || outcome.get().map(|r| match r {
+                Err(e) => view! {
+                    <div class="refused" data-testid="refused" role="alert">
+                        <h2>{c.t("refused")}</h2>
+                        <p>{e}</p>
+                    </div>
+                }.into_any(),
+                Ok(got) => {
+                    let g = &got.grant;
+                    let to = match &g.to {
+                        Grantee::Bearer => "whoever holds the code".to_string(),
+                        Grantee::Provider { name, registration, .. } => format!("{name} ({registration})"),
+                    };
+                    view! {
+                        <div class="verified" data-testid="verified">
+                            <h2>{format!("{} · {}", c.t("verified"), g.patient)}</h2>
+                            <p>{format!("Wallet {} · for {} ({}) · {} · {} {}", got.wallet_id, g.purpose.words(), g.purpose.code(),
+                                if g.mode == AccessMode::Store { "may keep a copy" } else { "view only" }, c.t("valid_until"), human_time(g.exp))}</p>
+                            <p class="muted">{format!("To {to}. {} record(s), each matching the patient's signature.", got.records.len())}</p>
+                            <ul class="received">
+                                {got.records.iter().map(|r| view! {
+                                    <li data-testid="received-record">
+                                        <span class="date">{r.description.date.as_ref().map(|d| d.day().to_string()).unwrap_or_else(|| "—".into())}</span>
+                                        <span class="kind">{r.granted.resource_type.clone()}</span>
+                                        <details><summary>{r.description.title.clone()}</summary>
+                                            <pre>{serde_json::to_string_pretty(r.resource.json()).unwrap_or_default()}</pre></details>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </section>
+    }
+}

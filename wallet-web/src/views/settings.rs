@@ -1,0 +1,96 @@
+//! Settings: language, family members, passphrase, backups, lock.
+
+use leptos::prelude::*;
+use serde_json::json;
+
+use crate::api;
+use crate::views::{Banner, ctx};
+
+/// The settings page.
+#[component]
+pub fn Settings() -> impl IntoView {
+    let c = ctx();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let (current, new) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let backup_pass = RwSignal::new(String::new());
+    let (fam_name, fam_birth, fam_rel) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("child".to_string()),
+    );
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, serde_json::Value>(
+                "/api/passphrase",
+                &json!({"current": current.get_untracked(), "new": new.get_untracked()}),
+            )
+            .await;
+            message.set(Some(match r {
+                Ok(_) => (true, "Passphrase changed.".into()),
+                Err(e) => (false, e.message),
+            }));
+        });
+    };
+    let backup = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let r = api::post_for_bytes(
+                "/api/export",
+                &json!({"passphrase": backup_pass.get_untracked(), "profile": c.profile.get_untracked()}),
+            )
+            .await;
+            match r {
+                Ok(bytes) => {
+                    api::download(&bytes, "amanat-backup.age", "application/octet-stream");
+                    message.set(Some((true, "Backup downloaded.".into())));
+                }
+                Err(e) => message.set(Some((false, e.message))),
+            }
+        });
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, serde_json::Value>("/api/profiles", &json!({"name": fam_name.get_untracked(), "birth_date": fam_birth.get_untracked(), "relationship": fam_rel.get_untracked()})).await;
+            match r {
+                Ok(_) => {
+                    message.set(Some((true, format!("Added {}.", fam_name.get_untracked()))));
+                    c.refresh_status();
+                }
+                Err(e) => message.set(Some((false, e.message))),
+            }
+        });
+    };
+    view! {
+        <section class="settings">
+            <h1>{move || c.t("settings")}</h1>
+            {move || message.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
+            <p class="muted">{move || c.t("wallet_id")} ": " <span class="mono" data-testid="wallet-id">{move || c.status.get().and_then(|s| s.wallet_id).unwrap_or_default()}</span></p>
+            <form class="card" on:submit=add>
+                <h2>{move || c.t("add_family")}</h2>
+                <label>{move || c.t("name")}<input required data-testid="family-name" on:input=move |ev| fam_name.set(event_target_value(&ev))/></label>
+                <label>{move || c.t("birth_date")}<input type="date" data-testid="family-birth" on:input=move |ev| fam_birth.set(event_target_value(&ev))/></label>
+                <label>{move || c.t("relationship")}
+                    <select on:change=move |ev| fam_rel.set(event_target_value(&ev))>
+                        <option value="child">"child"</option><option value="parent">"parent"</option>
+                        <option value="spouse">"spouse"</option><option value="other">"other"</option>
+                    </select>
+                </label>
+                <button type="submit" data-testid="family-add">{move || c.t("add")}</button>
+            </form>
+            <form class="card" on:submit=change>
+                <h2>{move || c.t("change_passphrase")}</h2>
+                <label>{move || c.t("current")}<input type="password" autocomplete="current-password" required data-testid="passphrase-current" on:input=move |ev| current.set(event_target_value(&ev))/></label>
+                <label>{move || c.t("new")}<input type="password" autocomplete="new-password" minlength="8" required data-testid="passphrase-new" on:input=move |ev| new.set(event_target_value(&ev))/></label>
+                <button type="submit" data-testid="passphrase-change">{move || c.t("change_passphrase")}</button>
+            </form>
+            <form class="card" on:submit=backup>
+                <h2>{move || c.t("backup")}</h2>
+                <p class="muted">{move || c.t("backup_hint")}</p>
+                <label>{move || c.t("passphrase")}<input type="password" autocomplete="new-password" minlength="8" required data-testid="backup-passphrase" on:input=move |ev| backup_pass.set(event_target_value(&ev))/></label>
+                <button type="submit" data-testid="backup-download">{move || c.t("backup")}</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,214 @@
+//! The share wizard in plain words: what, with whom, why, for how long, how.
+//! It ends with a large QR code, the link, and a countdown to expiry.
+
+use leptos::prelude::*;
+use serde_json::json;
+
+use crate::api;
+use crate::model::Created;
+use crate::views::{Banner, QrCode, ctx};
+
+const DURATIONS: [(i64, &str); 5] = [
+    (3600, "1 hour"),
+    (86_400, "24 hours"),
+    (7 * 86_400, "7 days"),
+    (30 * 86_400, "30 days"),
+    (365 * 86_400, "1 year"),
+];
+const PURPOSES: [(&str, &str); 6] = [
+    ("CAREMGT", "treatment"),
+    ("BTG", "an emergency"),
+    ("HPAYMT", "an insurance claim"),
+    ("PUBHLTH", "public health"),
+    ("DSRCH", "research"),
+    ("PATRQT", "my own copy"),
+];
+const TYPES: [(&str, &str); 5] = [
+    ("DiagnosticReport", "lab_results"),
+    ("Prescription", "prescriptions"),
+    ("ImmunizationRecord", "immunizations"),
+    ("OPConsultation", "problems"),
+    ("HealthDocumentRecord", "documents"),
+];
+
+/// "2 h 05 min", "3 d 4 h", "45 s".
+pub fn remaining(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s >= 86_400 => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 3600 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{} min {:02} s", s / 60, s % 60),
+        s => format!("{s} s"),
+    }
+}
+
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// The wizard.
+#[component]
+pub fn ShareWizard() -> impl IntoView {
+    let c = ctx();
+    let what = RwSignal::new(if c.chosen.get_untracked().is_empty() {
+        "summary".to_string()
+    } else {
+        "chosen".to_string()
+    });
+    let types = RwSignal::new(vec!["DiagnosticReport".to_string()]);
+    let whom = RwSignal::new("anyone".to_string());
+    let card = RwSignal::new(String::new());
+    let purpose = RwSignal::new("CAREMGT".to_string());
+    let seconds = RwSignal::new(86_400i64);
+    let how = RwSignal::new("qr".to_string());
+    let relay = RwSignal::new(String::new());
+    let uses = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<Created, String>>);
+    let busy = RwSignal::new(false);
+    let clock = RwSignal::new(now());
+    let handle = set_interval_with_handle(move || clock.set(now()), std::time::Duration::from_secs(1)).ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    let sentence = move || {
+        let subject = match what.get().as_str() {
+            "summary" => c.t("the_summary").to_string(),
+            "chosen" => format!("{} {}", c.chosen.get().len(), c.t("records_count")),
+            _ => types
+                .get()
+                .iter()
+                .filter_map(|t| TYPES.iter().find(|(k, _)| k == t))
+                .map(|(_, key)| c.t(key))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let person = if whom.get() == "doctor" {
+            "the doctor whose card you gave".to_string()
+        } else {
+            c.t("anyone_with_code").to_lowercase()
+        };
+        let why = PURPOSES
+            .iter()
+            .find(|(code, _)| *code == purpose.get())
+            .map(|(_, w)| *w)
+            .unwrap_or("treatment");
+        let long = DURATIONS
+            .iter()
+            .find(|(s, _)| *s == seconds.get())
+            .map(|(_, w)| *w)
+            .unwrap_or("");
+        format!("Share {subject} with {person}, for {why}, for {long}.")
+    };
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let mut body = json!({
+            "profile": c.profile.get_untracked(),
+            "purpose": purpose.get_untracked(),
+            "seconds": seconds.get_untracked(),
+            "mode": "view",
+        });
+        match what.get_untracked().as_str() {
+            "summary" => body["summary"] = json!(true),
+            "chosen" => body["ids"] = json!(c.chosen.get_untracked()),
+            _ => body["types"] = json!(types.get_untracked()),
+        }
+        if whom.get_untracked() == "doctor" {
+            body["to"] = json!(card.get_untracked());
+        }
+        if how.get_untracked() == "relay" {
+            body["relay"] = json!(relay.get_untracked());
+            if let Ok(n) = uses.get_untracked().parse::<u32>() {
+                body["uses"] = json!(n);
+            }
+        }
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, Created>("/api/shares", &body).await;
+            busy.set(false);
+            if let Err(e) = &r {
+                c.check_locked(e);
+            }
+            result.set(Some(r.map_err(|e| e.message)));
+        });
+    };
+    view! {
+        <section class="share">
+            <h1>{move || c.t("share")}</h1>
+            {move || match result.get() {
+                Some(Ok(created)) => {
+                    let expires = created.grant.expires;
+                    let link = created.link.clone();
+                    view! {
+                        <div class="share-result" data-testid="share-result">
+                            <p class="sentence">{format!("{} record(s) shared.", created.records.len())}</p>
+                            <QrCode text=link.clone()/>
+                            <p class="countdown" data-testid="countdown">
+                                {move || { let left = expires - clock.get(); if left > 0 { format!("{} {}", c.t("expires_in"), remaining(left)) } else { c.t("expired").to_string() } }}
+                            </p>
+                            <textarea readonly class="link" data-testid="share-link" rows="4" aria-label=c.t("share_link")>{link}</textarea>
+                            <p class="muted">"QR version " {created.qr_version} " · " {created.grant.id.clone()}</p>
+                            <button on:click=move |_| result.set(None)>{c.t("back")}</button>
+                        </div>
+                    }.into_any()
+                }
+                other => view! {
+                    <form class="wizard" on:submit=create>
+                        <fieldset>
+                            <legend>{c.t("what_to_share")}</legend>
+                            <label><input type="radio" name="what" value="summary" data-testid="what-summary" prop:checked=move || what.get() == "summary" on:change=move |_| what.set("summary".into())/> {c.t("the_summary")}</label>
+                            <label><input type="radio" name="what" value="chosen" data-testid="what-chosen" disabled=move || c.chosen.get().is_empty() prop:checked=move || what.get() == "chosen" on:change=move |_| what.set("chosen".into())/> {c.t("chosen")} " (" {move || c.chosen.get().len()} ")"</label>
+                            <label><input type="radio" name="what" value="types" data-testid="what-types" prop:checked=move || what.get() == "types" on:change=move |_| what.set("types".into())/> {c.t("type")}</label>
+                            <div class="types" class:hidden=move || what.get() != "types">
+                                {TYPES.into_iter().map(|(code, key)| view! {
+                                    <label><input type="checkbox" prop:checked=move || types.get().iter().any(|t| t == code)
+                                        on:change=move |_| types.update(|list| if let Some(i) = list.iter().position(|t| t == code) { list.remove(i); } else { list.push(code.into()); })/> {c.t(key)}</label>
+                                }).collect_view()}
+                            </div>
+                        </fieldset>
+                        <fieldset>
+                            <legend>{c.t("with_whom")}</legend>
+                            <label><input type="radio" name="whom" prop:checked=move || whom.get() == "anyone" on:change=move |_| whom.set("anyone".into())/> {c.t("anyone_with_code")}</label>
+                            <label><input type="radio" name="whom" data-testid="whom-doctor" prop:checked=move || whom.get() == "doctor" on:change=move |_| whom.set("doctor".into())/> {c.t("a_doctor")}</label>
+                            <textarea class:hidden=move || whom.get() != "doctor" placeholder="AMANAT-CARD:…" data-testid="doctor-card" aria-label=c.t("doctor_card") on:input=move |ev| card.set(event_target_value(&ev))></textarea>
+                        </fieldset>
+                        <fieldset>
+                            <legend>{c.t("why")}</legend>
+                            <select data-testid="purpose" aria-label=c.t("why") on:change=move |ev| purpose.set(event_target_value(&ev))>
+                                {PURPOSES.into_iter().map(|(code, words)| view! { <option value=code>{words}</option> }).collect_view()}
+                            </select>
+                            <legend>{c.t("how_long")}</legend>
+                            <select data-testid="duration" aria-label=c.t("how_long") on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(86_400))>
+                                {DURATIONS.into_iter().map(|(s, words)| view! { <option value=s.to_string() selected=s == 86_400>{words}</option> }).collect_view()}
+                            </select>
+                        </fieldset>
+                        <fieldset>
+                            <legend>{c.t("how")}</legend>
+                            <label><input type="radio" name="how" prop:checked=move || how.get() == "qr" on:change=move |_| how.set("qr".into())/> {c.t("in_qr")}</label>
+                            <label><input type="radio" name="how" data-testid="how-relay" prop:checked=move || how.get() == "relay" on:change=move |_| how.set("relay".into())/> {c.t("via_relay")}</label>
+                            <div class:hidden=move || how.get() != "relay">
+                                <input type="url" placeholder="https://relay.example" data-testid="relay-url" aria-label=c.t("relay_address") on:input=move |ev| relay.set(event_target_value(&ev))/>
+                                <input type="number" min="1" placeholder="uses" data-testid="relay-uses" aria-label=c.t("max_uses") on:input=move |ev| uses.set(event_target_value(&ev))/>
+                            </div>
+                        </fieldset>
+                        <p class="sentence" data-testid="share-sentence">{sentence}</p>
+                        <button type="submit" data-testid="create-share" disabled=move || busy.get()>{c.t("create_share")}</button>
+                        {other.and_then(|r| r.err()).map(|e| view! { <Banner message=e ok=false/> })}
+                    </form>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn countdown_text() {
+        assert_eq!(super::remaining(90_061), "1 d 1 h");
+        assert_eq!(super::remaining(7_260), "2 h 01 min");
+        assert_eq!(super::remaining(61), "1 min 01 s");
+        assert_eq!(super::remaining(-5), "0 s");
+    }
+}

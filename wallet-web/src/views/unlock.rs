@@ -1,0 +1,84 @@
+//! Unlocking the wallet, or creating one.
+
+use leptos::prelude::*;
+use serde_json::json;
+
+use crate::api;
+use crate::model::Status;
+use crate::views::{Banner, ctx};
+
+/// The locked screen: a passphrase to unlock, or a form to create the wallet.
+#[component]
+pub fn Unlock(
+    /// A wallet exists.
+    exists: bool,
+    /// Why the server could not be reached, if so.
+    error: Option<String>,
+) -> impl IntoView {
+    let c = ctx();
+    let pass = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let birth = RwSignal::new(String::new());
+    let cnic = RwSignal::new(String::new());
+    let abha = RwSignal::new(String::new());
+    let message = RwSignal::new(error);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            let result = if exists {
+                api::post::<_, Status>("/api/unlock", &json!({"passphrase": pass.get_untracked()})).await
+            } else {
+                api::post::<_, Status>(
+                    "/api/init",
+                    &json!({"name": name.get_untracked(), "passphrase": pass.get_untracked(),
+                            "birth_date": birth.get_untracked(), "cnic": cnic.get_untracked(),
+                            "abha_number": abha.get_untracked()}),
+                )
+                .await
+            };
+            busy.set(false);
+            match result {
+                Ok(s) => c.status.set(Some(s)),
+                Err(e) => message.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <main class="unlock">
+            <h1>{move || c.t("app")}</h1>
+            <p class="tagline">{move || c.t("tagline")}</p>
+            <super::shell::LanguageSwitch/>
+            <form on:submit=submit>
+                <h2>{move || if exists { c.t("unlock_title") } else { c.t("create_title") }}</h2>
+                {(!exists).then(|| view! {
+                    <label>{move || c.t("name")}
+                        <input data-testid="create-name" required autocomplete="name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                    </label>
+                    <label>{move || c.t("birth_date")}
+                        <input type="date" data-testid="create-birth" prop:value=birth on:input=move |ev| birth.set(event_target_value(&ev))/>
+                    </label>
+                    <label>{move || c.t("cnic")}
+                        <input data-testid="create-cnic" inputmode="numeric" placeholder="35202-1234567-2" prop:value=cnic on:input=move |ev| cnic.set(event_target_value(&ev))/>
+                    </label>
+                    <label>{move || c.t("abha")}
+                        <input data-testid="create-abha" inputmode="numeric" placeholder="91-2345-6789-0123" prop:value=abha on:input=move |ev| abha.set(event_target_value(&ev))/>
+                    </label>
+                })}
+                <label>{move || c.t("passphrase")}
+                    <input type="password" data-testid="passphrase" required minlength=if exists { "1" } else { "8" }
+                        autocomplete=if exists { "current-password" } else { "new-password" }
+                        prop:value=pass on:input=move |ev| pass.set(event_target_value(&ev))/>
+                </label>
+                {(!exists).then(|| view! { <p class="hint">{move || c.t("passphrase_hint")}</p> })}
+                <button type="submit" data-testid="unlock-submit" disabled=move || busy.get()>
+                    {move || if exists { c.t("unlock") } else { c.t("create") }}
+                </button>
+                {move || message.get().map(|m| view! { <Banner message=m ok=false/> })}
+            </form>
+            <p><a href="#/receive" data-testid="to-receive">{move || c.t("receive")}</a></p>
+        </main>
+    }
+}
