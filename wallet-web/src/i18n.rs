@@ -272,6 +272,42 @@ const TEXT: &[(&str, &str, &str, &str)] = &[
     ("relationship", "Relationship", "رشتہ", "रिश्ता"),
     ("record_ids", "Record ids", "ریکارڈ آئی ڈیز", "रिकॉर्ड आईडी"),
     ("file", "File", "فائل", "फ़ाइल"),
+    ("dur_1h", "1 hour", "1 گھنٹہ", "1 घंटा"),
+    ("dur_24h", "24 hours", "24 گھنٹے", "24 घंटे"),
+    ("dur_7d", "7 days", "7 دن", "7 दिन"),
+    ("dur_30d", "30 days", "30 دن", "30 दिन"),
+    ("dur_1y", "1 year", "1 سال", "1 साल"),
+    ("why_CAREMGT", "treatment", "علاج", "इलाज"),
+    ("why_BTG", "an emergency", "ایمرجنسی", "आपातकाल"),
+    ("why_HPAYMT", "an insurance claim", "انشورنس کلیم", "बीमा दावा"),
+    ("why_PUBHLTH", "public health", "صحت عامہ", "जन स्वास्थ्य"),
+    ("why_DSRCH", "research", "تحقیق", "शोध"),
+    ("why_PATRQT", "my own copy", "میری اپنی کاپی", "मेरी अपनी प्रति"),
+    (
+        "whom_anyone",
+        "whoever I show the code to",
+        "جسے بھی میں کوڈ دکھاؤں",
+        "जिसे भी मैं कोड दिखाऊं",
+    ),
+    (
+        "whom_doctor",
+        "the doctor whose card I gave",
+        "وہ ڈاکٹر جن کا کارڈ میں نے دیا",
+        "वह डॉक्टर जिनका कार्ड मैंने दिया",
+    ),
+    // Whole-sentence templates: word order differs between the languages.
+    (
+        "share_sentence",
+        "Share {what} with {whom}, for {why}, for {long}.",
+        "{what} شیئر کریں۔ کس کے ساتھ: {whom}۔ مقصد: {why}۔ مدت: {long}۔",
+        "{what} साझा करें। किसके साथ: {whom}। उद्देश्य: {why}। अवधि: {long}।",
+    ),
+    (
+        "shared_n",
+        "{n} record(s) shared.",
+        "{n} ریکارڈ شیئر ہوئے۔",
+        "{n} रिकॉर्ड साझा हुए।",
+    ),
 ];
 
 /// The text for `key` in `lang`.

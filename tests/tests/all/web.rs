@@ -335,6 +335,19 @@ async fn patient_and_doctor_in_a_real_browser() {
         .wait_text("[data-testid=nav-share]", "ڈاکٹر کو دکھائیں")
         .await;
     chrome.shot("11-audit-urdu").await;
+    // The share wizard's sentence and choices are Urdu too, in Urdu word order.
+    chrome
+        .wait("[data-testid=nav-share]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let sentence = chrome.wait_text("[data-testid=share-sentence]", "علاج").await;
+    assert!(
+        sentence.contains("شیئر کریں") && sentence.contains("24 گھنٹے"),
+        "{sentence}"
+    );
+    chrome.shot("11-share-urdu").await;
     chrome.wait("[data-testid=lang-hi]").await.click().await.unwrap();
     chrome
         .wait_text("[data-testid=nav-share]", "डॉक्टर से साझा करें")

@@ -8,20 +8,22 @@ use crate::api;
 use crate::model::Created;
 use crate::views::{Banner, QrCode, ctx};
 
+/// How long, in seconds, with the text key for it.
 const DURATIONS: [(i64, &str); 5] = [
-    (3600, "1 hour"),
-    (86_400, "24 hours"),
-    (7 * 86_400, "7 days"),
-    (30 * 86_400, "30 days"),
-    (365 * 86_400, "1 year"),
+    (3600, "dur_1h"),
+    (86_400, "dur_24h"),
+    (7 * 86_400, "dur_7d"),
+    (30 * 86_400, "dur_30d"),
+    (365 * 86_400, "dur_1y"),
 ];
+/// ABDM purpose codes, with the text key for each.
 const PURPOSES: [(&str, &str); 6] = [
-    ("CAREMGT", "treatment"),
-    ("BTG", "an emergency"),
-    ("HPAYMT", "an insurance claim"),
-    ("PUBHLTH", "public health"),
-    ("DSRCH", "research"),
-    ("PATRQT", "my own copy"),
+    ("CAREMGT", "why_CAREMGT"),
+    ("BTG", "why_BTG"),
+    ("HPAYMT", "why_HPAYMT"),
+    ("PUBHLTH", "why_PUBHLTH"),
+    ("DSRCH", "why_DSRCH"),
+    ("PATRQT", "why_PATRQT"),
 ];
 const TYPES: [(&str, &str); 5] = [
     ("DiagnosticReport", "lab_results"),
@@ -84,22 +86,24 @@ pub fn ShareWizard() -> impl IntoView {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        let person = if whom.get() == "doctor" {
-            "the doctor whose card you gave".to_string()
+        let person = c.t(if whom.get() == "doctor" {
+            "whom_doctor"
         } else {
-            c.t("anyone_with_code").to_lowercase()
-        };
+            "whom_anyone"
+        });
         let why = PURPOSES
             .iter()
             .find(|(code, _)| *code == purpose.get())
-            .map(|(_, w)| *w)
-            .unwrap_or("treatment");
+            .map_or("", |(_, key)| c.t(key));
         let long = DURATIONS
             .iter()
             .find(|(s, _)| *s == seconds.get())
-            .map(|(_, w)| *w)
-            .unwrap_or("");
-        format!("Share {subject} with {person}, for {why}, for {long}.")
+            .map_or("", |(_, key)| c.t(key));
+        c.t("share_sentence")
+            .replace("{what}", &subject)
+            .replace("{whom}", person)
+            .replace("{why}", why)
+            .replace("{long}", long)
     };
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -142,7 +146,7 @@ pub fn ShareWizard() -> impl IntoView {
                     let link = created.link.clone();
                     view! {
                         <div class="share-result" data-testid="share-result">
-                            <p class="sentence">{format!("{} record(s) shared.", created.records.len())}</p>
+                            <p class="sentence">{c.t("shared_n").replace("{n}", &created.records.len().to_string())}</p>
                             <QrCode text=link.clone()/>
                             <p class="countdown" data-testid="countdown">
                                 {move || { let left = expires - clock.get(); if left > 0 { format!("{} {}", c.t("expires_in"), remaining(left)) } else { c.t("expired").to_string() } }}
@@ -176,11 +180,11 @@ pub fn ShareWizard() -> impl IntoView {
                         <fieldset>
                             <legend>{c.t("why")}</legend>
                             <select data-testid="purpose" aria-label=c.t("why") on:change=move |ev| purpose.set(event_target_value(&ev))>
-                                {PURPOSES.into_iter().map(|(code, words)| view! { <option value=code>{words}</option> }).collect_view()}
+                                {PURPOSES.into_iter().map(|(code, key)| view! { <option value=code>{c.t(key)}</option> }).collect_view()}
                             </select>
                             <legend>{c.t("how_long")}</legend>
                             <select data-testid="duration" aria-label=c.t("how_long") on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(86_400))>
-                                {DURATIONS.into_iter().map(|(s, words)| view! { <option value=s.to_string() selected=s == 86_400>{words}</option> }).collect_view()}
+                                {DURATIONS.into_iter().map(|(s, key)| view! { <option value=s.to_string() selected=s == 86_400>{c.t(key)}</option> }).collect_view()}
                             </select>
                         </fieldset>
                         <fieldset>
