@@ -10,10 +10,17 @@ use std::sync::OnceLock;
 /// The passphrase every test wallet uses.
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
-/// Builds (once per test run) and returns the `amanat` binary, so tests never run a stale one.
+/// The `amanat` binary: `$AMANAT_BIN` when set (scripts/test sets it to the
+/// binary `cargo test --workspace` has just built, so the same dependency build
+/// serves both), else built once per test run, so tests never run a stale one.
 pub fn amanat_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("AMANAT_BIN") {
+            let bin = PathBuf::from(bin);
+            assert!(bin.exists(), "AMANAT_BIN={} does not exist", bin.display());
+            return bin;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--quiet", "-p", "wallet-core", "--bin", "amanat"])
