@@ -204,6 +204,15 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// Waits for an element and clicks it.
+    pub async fn click(&self, css: &str) {
+        self.wait(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("could not click {css}: {e}"));
+    }
+
     /// Waits until an element's text contains `needle`; returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         self.wait_until(css, needle, |t| t.contains(needle)).await

@@ -72,12 +72,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         Vec::<String>::new(),
         "every control has a label"
     );
-    chrome
-        .wait("[data-testid=unlock-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=unlock-submit]").await;
     chrome
         .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
         .await;
@@ -190,12 +185,7 @@ async fn patient_and_doctor_in_a_real_browser() {
 
     // Share the summary through the relay; read the QR code back from the screen.
     c.goto(&format!("{}/#/share", server.base)).await.unwrap();
-    chrome
-        .wait("[data-testid=how-relay]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=how-relay]").await;
     chrome
         .wait("[data-testid=relay-url]")
         .await
@@ -205,12 +195,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     let sentence = chrome.wait_text("[data-testid=share-sentence]", "Share").await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     assert!(sentence.contains("for treatment, for 24 hours"), "{sentence}");
-    chrome
-        .wait("[data-testid=create-share]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=create-share]").await;
     let qr = chrome.wait("[data-testid=share-qr] svg").await;
     chrome
         .wait_text("[data-testid=countdown]", "Expires in 23 h")
@@ -237,12 +222,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         .goto(&format!("{}/#/receive", server.base))
         .await
         .unwrap();
-    doctor_phone
-        .wait("[data-testid=camera]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    doctor_phone.click("[data-testid=camera]").await;
     let verified = doctor_phone.wait_text("[data-testid=verified]", "Verified").await;
     assert!(
         verified.contains("Ayesha Siddiqui") && verified.contains("treatment (CAREMGT)"),
@@ -288,12 +268,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     area.send_keys(&String::from_utf8(tampered).unwrap())
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=receive-open]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=receive-open]").await;
     let refused = chrome.wait_text("[data-testid=refused]", "Refused").await;
     assert!(
         refused.contains("the share link is damaged") && refused.contains("a character was changed"),
@@ -302,7 +277,7 @@ async fn patient_and_doctor_in_a_real_browser() {
 
     // Revoke; the doctor's view now refuses, saying why.
     c.goto(&format!("{}/#/grants", server.base)).await.unwrap();
-    chrome.wait("[data-testid=revoke]").await.click().await.unwrap();
+    chrome.click("[data-testid=revoke]").await;
     chrome.wait_text("[data-testid=grant-status]", "revoked").await;
     chrome.shot("09-grants").await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
@@ -325,7 +300,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         audit.contains("link holder at 127.0.0.1") && audit.contains("opened (use 1)"),
         "the doctor's access is logged: {audit}"
     );
-    chrome.wait("[data-testid=lang-ur]").await.click().await.unwrap();
+    chrome.click("[data-testid=lang-ur]").await;
     let dir = c
         .execute("return document.documentElement.dir", vec![])
         .await
@@ -336,26 +311,21 @@ async fn patient_and_doctor_in_a_real_browser() {
         .await;
     chrome.shot("11-audit-urdu").await;
     // The share wizard's sentence and choices are Urdu too, in Urdu word order.
-    chrome
-        .wait("[data-testid=nav-share]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=nav-share]").await;
     let sentence = chrome.wait_text("[data-testid=share-sentence]", "علاج").await;
     assert!(
         sentence.contains("شیئر کریں") && sentence.contains("24 گھنٹے"),
         "{sentence}"
     );
     chrome.shot("11-share-urdu").await;
-    chrome.wait("[data-testid=lang-hi]").await.click().await.unwrap();
+    chrome.click("[data-testid=lang-hi]").await;
     chrome
         .wait_text("[data-testid=nav-share]", "डॉक्टर से साझा करें")
         .await;
-    chrome.wait("[data-testid=lang-en]").await.click().await.unwrap();
+    chrome.click("[data-testid=lang-en]").await;
 
     // Lock: the unlock screen; the wrong passphrase is refused; the right one opens.
-    chrome.wait("[data-testid=lock]").await.click().await.unwrap();
+    chrome.click("[data-testid=lock]").await;
     // From the keyboard: type, then Enter.
     chrome
         .wait("[data-testid=passphrase]")
@@ -370,12 +340,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     let field = chrome.wait("[data-testid=passphrase]").await;
     field.clear().await.unwrap();
     field.send_keys("a long test passphrase").await.unwrap();
-    chrome
-        .wait("[data-testid=unlock-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=unlock-submit]").await;
     chrome.wait("[data-testid=lock]").await;
     c.goto(&format!("{}/#/", server.base)).await.unwrap();
     chrome
@@ -458,12 +423,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .send_keys(report.to_str().unwrap())
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=plugin-run]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=plugin-run]").await;
     let result = chrome
         .wait_text("[data-testid=plugin-result]", "Read 2 result(s) from CHUGHTAI")
         .await;
@@ -472,12 +432,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         "the proposed records are listed: {result}"
     );
     chrome.shot("20-plugin-proposal").await;
-    chrome
-        .wait("[data-testid=plugin-save]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=plugin-save]").await;
     chrome
         .wait_text("[data-testid=banner-ok]", "Saved 3 record(s)")
         .await;
@@ -499,12 +454,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .send_keys("Zara Siddiqui")
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=family-add]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=family-add]").await;
     chrome
         .wait_text("[data-testid=banner-ok]", "Added Zara Siddiqui")
         .await;
@@ -519,12 +469,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .send_keys("backup passphrase here")
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=backup-download]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=backup-download]").await;
     let backup = chrome.downloaded("amanat-backup.age").await;
     let identity: Box<dyn age::Identity> = Box::new(age::scrypt::Identity::new(
         age::secrecy::SecretString::from("backup passphrase here"),
@@ -546,29 +491,19 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .send_keys("a brand new passphrase")
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=passphrase-change]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=passphrase-change]").await;
     chrome
         .wait_text("[data-testid=banner-error]", "wrong passphrase")
         .await;
     let current = chrome.wait("[data-testid=passphrase-current]").await;
     current.clear().await.unwrap();
     current.send_keys(amanat_tests::PASSPHRASE).await.unwrap();
-    chrome
-        .wait("[data-testid=passphrase-change]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[data-testid=passphrase-change]").await;
     chrome
         .wait_text("[data-testid=banner-ok]", "Passphrase changed")
         .await;
     chrome.shot("21-settings").await;
-    chrome.wait("[data-testid=lock]").await.click().await.unwrap();
+    chrome.click("[data-testid=lock]").await;
     chrome
         .wait("[data-testid=passphrase]")
         .await
