@@ -83,7 +83,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    /// All purposes.
+    /// All purposes. Share links carry a purpose as its index here, so this
+    /// order is part of the link format: only ever append.
     pub const ALL: [Purpose; 6] = [
         Purpose::CareManagement,
         Purpose::BreakTheGlass,
@@ -228,6 +229,19 @@ impl Grant {
             return Err(GrantError::Invalid("it names no records".into()));
         }
         for r in &self.records {
+            // Ids name files a doctor saves (`receive --out`), so no paths.
+            let safe_id = !r.id.is_empty()
+                && r.id.len() <= 64
+                && !r.id.starts_with('.')
+                && r.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if !safe_id {
+                return Err(GrantError::Invalid(format!(
+                    "record id {:?} is not a plain name",
+                    r.id
+                )));
+            }
             let ok = B64URL.decode(&r.sha256).is_ok_and(|h| h.len() == 32);
             if !ok {
                 return Err(GrantError::Invalid(format!(

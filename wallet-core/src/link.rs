@@ -1,19 +1,24 @@
 //! Share links: what a QR code carries from patient to doctor.
 //!
 //! ```text
-//! AMANAT:<base45( zlib-with-dictionary( CBOR(payload) ) )>
+//! AMANAT:<base45( CBOR(payload) ‖ first 4 bytes of SHA-256(CBOR) )>
 //! ```
 //!
-//! The payload holds the signed grant (header, payload and signature as bytes,
-//! not base64), and either the age-encrypted records themselves (an offline
+//! The payload holds the signed grant (key, claims and signature as bytes, not
+//! base64 text), and either the age-encrypted records themselves (an offline
 //! share: no network at all) or the relay URL they can be fetched from, plus the
 //! key that opens them for a bearer share. Everything after the prefix is in the
 //! QR alphanumeric alphabet, so the code is as small as the bytes allow, as EU
-//! digital certificates do with `HC1:`. The DEFLATE dictionary holds common FHIR
-//! and grant JSON, so small bundles compress well; it is part of version 1 and
-//! never changes (see `docs/link-format.md`).
+//! digital certificates do with `HC1:`.
+//!
+//! Every byte counts in a QR code, so the payload is mostly incompressible
+//! bytes: the records are compressed (brotli with a preset dictionary of FHIR
+//! resource skeletons) before they are encrypted, and the age file's header
+//! travels as binary, rebuilt into age's exact text on receipt. The dictionary
+//! is part of version 2 and never changes (see `docs/link-format.md`).
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use base64::Engine;
@@ -22,19 +27,29 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::base45;
 use crate::grant::{AccessMode, GRANT_VERSION, Grant, GrantedRecord, Grantee, Purpose, SignedGrant};
-use crate::ids::WalletId;
+use crate::ids::{RecordId, WalletId};
+
+mod age_file;
 
 /// Every link starts with this (alphanumeric-mode characters only).
 pub const LINK_PREFIX: &str = "AMANAT:";
 
 /// The link format version this code writes and reads.
-pub const LINK_VERSION: u8 = 1;
+pub const LINK_VERSION: u8 = 2;
 
-/// The preset DEFLATE dictionary of version 1.
+/// The preset brotli dictionary of version 2: skeletons of common FHIR resources.
 pub const DICTIONARY: &[u8] = include_bytes!("link/dictionary.txt");
 
-/// Largest decompressed payload accepted (a defence against zip bombs).
+/// Largest decompressed bundle accepted (a defence against compression bombs).
 pub const MAX_INFLATED: usize = 32 * 1024 * 1024;
+
+/// Bytes of checksum after the CBOR payload.
+const CHECKSUM_LEN: usize = 4;
+
+/// Bundles up to this size get brotli's slowest, densest setting (about 20 ms):
+/// only they can hope to fit a QR code. Larger ones go to a relay, where speed
+/// matters more than the last few percent.
+const DENSEST_UP_TO: usize = 64 * 1024;
 
 /// Why a link cannot be read. Each says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,10 +87,10 @@ pub enum Location {
 ///
 /// The link carries the grant's parts, not its JWS text: the patient's public
 /// key, the claims and the signature; [`SignedGrant::assemble`] rebuilds the exact
-/// JWS. In an offline link the grant's record list is left out ("detached") and
-/// rebuilt from the bundle it travels with: each entry's id, resource type and
-/// the SHA-256 of its bytes. The signature covers the rebuilt list, so a changed
-/// record still fails verification; leaving the list out saves 42 bytes a record.
+/// JWS. The grant's record list is usually left out ("detached") and rebuilt
+/// from the bundle: each entry's position, resource type and the SHA-256 of its
+/// bytes. The signature covers the rebuilt list, so a changed record still fails
+/// verification; leaving the list out saves about 40 bytes a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareLink {
     /// The patient's ed25519 public key.
@@ -104,25 +119,33 @@ struct Wire {
     c: Claims,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<serde_bytes::ByteBuf>,
+    /// The age file, its header packed (see `age_file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    b: Option<serde_bytes::ByteBuf>,
+    b: Option<ciborium::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     u: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     f: String,
 }
 
-/// The grant's claims with one-letter names (the wallet ID is the key's).
+/// The grant's claims with one-letter names (the wallet ID is the key's), each
+/// in its shortest exact form.
 #[derive(Serialize, Deserialize)]
 struct Claims {
-    j: String,
+    /// The grant id: its 10 bytes when it is a wallet-made id, else its text.
+    j: ciborium::Value,
     n: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<WireProvider>,
-    p: Purpose,
-    m: AccessMode,
+    /// The purpose's index in [`Purpose::ALL`].
+    p: u8,
+    /// The access mode, when it is not `view`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<AccessMode>,
     i: i64,
-    b: i64,
+    /// Not before, when it differs from `i`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<i64>,
     e: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     u: Option<u32>,
@@ -154,48 +177,68 @@ impl ShareLink {
     }
 }
 
-/// zlib (RFC 1950) with the preset dictionary, best compression.
+/// Brotli (RFC 7932) with the preset dictionary in front of the data.
 pub fn compress(data: &[u8]) -> Vec<u8> {
-    let mut c = flate2::Compress::new(flate2::Compression::best(), true);
-    // Setting a dictionary on a fresh compressor cannot fail.
-    let _ = c.set_dictionary(DICTIONARY);
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
-    loop {
-        out.reserve(4096);
-        let before = c.total_in();
-        let consumed = (before as usize).min(data.len());
-        match c.compress_vec(&data[consumed..], &mut out, flate2::FlushCompress::Finish) {
-            Ok(flate2::Status::StreamEnd) => return out,
-            Ok(_) => continue,
-            Err(_) => return out,
-        }
-    }
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: if data.len() <= DENSEST_UP_TO { 11 } else { 5 },
+        lgwin: 22,
+        size_hint: data.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(data.len() / 4 + 64);
+    // Reading a slice and writing to a Vec cannot fail.
+    let _ = brotli::enc::BrotliCompressCustomIoCustomDict(
+        &mut brotli::enc::IoReaderWrapper(&mut &data[..]),
+        &mut brotli::enc::IoWriterWrapper(&mut out),
+        &mut [0u8; 4096],
+        &mut [0u8; 4096],
+        &params,
+        brotli::enc::StandardAlloc::default(),
+        &mut |_, _, _, _| (),
+        DICTIONARY,
+        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+    );
+    out
 }
 
 /// Inverse of [`compress`], refusing output beyond `limit` bytes.
 pub fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, LinkError> {
-    let mut d = flate2::Decompress::new(true);
-    let mut out = Vec::with_capacity(data.len() * 4);
-    loop {
-        out.reserve(16 * 1024);
-        let consumed = (d.total_in() as usize).min(data.len());
-        let produced_before = d.total_out();
-        match d.decompress_vec(&data[consumed..], &mut out, flate2::FlushDecompress::Finish) {
-            Ok(flate2::Status::StreamEnd) => return Ok(out),
-            Ok(_) => {
-                if out.len() > limit {
-                    return Err(LinkError::Malformed(format!("it expands beyond {limit} bytes")));
-                }
-                if d.total_in() as usize >= data.len() && d.total_out() == produced_before {
-                    return Err(LinkError::Truncated);
-                }
+    /// A writer that refuses to grow past its limit.
+    struct Capped {
+        out: Vec<u8>,
+        limit: usize,
+        over: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.out.len() + buf.len() > self.limit {
+                self.over = true;
+                return Err(std::io::Error::other("over the limit"));
             }
-            Err(e) if e.needs_dictionary().is_some() => {
-                d.set_dictionary(DICTIONARY)
-                    .map_err(|_| LinkError::Damaged("the compression dictionary does not match".into()))?;
-            }
-            Err(e) => return Err(LinkError::Damaged(format!("it does not decompress ({e})"))),
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
         }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = Capped {
+        out: Vec::with_capacity(data.len() * 8),
+        limit,
+        over: false,
+    };
+    let result = brotli_decompressor::BrotliDecompressCustomDict(
+        &mut &data[..],
+        &mut w,
+        &mut [0u8; 4096],
+        &mut [0u8; 4096],
+        DICTIONARY.to_vec(),
+    );
+    match result {
+        Ok(()) => Ok(w.out),
+        Err(_) if w.over => Err(LinkError::Malformed(format!("it expands beyond {limit} bytes"))),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(LinkError::Truncated),
+        Err(e) => Err(LinkError::Damaged(format!("it does not decompress ({e})"))),
     }
 }
 
@@ -203,7 +246,7 @@ impl ShareLink {
     /// Encodes the link text.
     pub fn encode(&self) -> String {
         let (b, u) = match &self.location {
-            Location::Inline(bytes) => (Some(serde_bytes::ByteBuf::from(bytes.clone())), None),
+            Location::Inline(file) => (Some(age_file::pack(file)), None),
             Location::Relay(url) => (None, Some(url.clone())),
         };
         let g = &self.grant;
@@ -241,13 +284,13 @@ impl ShareLink {
             x: self.patient_key.to_vec(),
             s: self.signature.to_vec(),
             c: Claims {
-                j: g.jti.clone(),
+                j: jti_value(&g.jti),
                 n: g.patient.clone(),
                 t,
-                p: g.purpose,
-                m: g.mode,
+                p: Purpose::ALL.iter().position(|p| *p == g.purpose).unwrap_or(0) as u8,
+                m: (g.mode != AccessMode::View).then_some(g.mode),
                 i: g.iat,
-                b: g.nbf,
+                b: (g.nbf != g.iat).then_some(g.nbf),
                 e: g.exp,
                 u: g.uses,
                 r,
@@ -260,8 +303,10 @@ impl ShareLink {
         let mut cbor = Zeroizing::new(Vec::new());
         // Serialising plain data to a Vec cannot fail.
         let _ = ciborium::into_writer(&wire, &mut *cbor);
+        let checksum = Sha256::digest(&*cbor);
+        cbor.extend_from_slice(&checksum[..CHECKSUM_LEN]);
         let mut text = String::from(LINK_PREFIX);
-        text.push_str(&base45::encode(&compress(&cbor)));
+        text.push_str(&base45::encode(&cbor));
         text
     }
 
@@ -284,29 +329,19 @@ impl ShareLink {
         if let Some(c) = body.chars().find(|c| !c.is_ascii()) {
             return Err(LinkError::Damaged(format!("character {c:?} is not base45")));
         }
-        let compressed = base45::decode(body).map_err(|e| match e {
+        let bytes = Zeroizing::new(base45::decode(body).map_err(|e| match e {
             base45::Base45Error::Length(_) => LinkError::Truncated,
             // A bad final partial group is a cut-off link if what comes before it
-            // is the start of a valid stream.
+            // is the start of a valid payload.
             base45::Base45Error::Range if body.len() % 3 == 2 => {
-                match base45::decode(&body[..body.len() - 2]).map(|b| decompress(&b, MAX_INFLATED)) {
+                match base45::decode(&body[..body.len() - 2]).map(|b| parse_payload(&b)) {
                     Ok(Err(LinkError::Truncated)) => LinkError::Truncated,
                     _ => LinkError::Damaged(e.to_string()),
                 }
             }
             other => LinkError::Damaged(other.to_string()),
-        })?;
-        let cbor = Zeroizing::new(decompress(&compressed, MAX_INFLATED)?);
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            v: u8,
-        }
-        let version: VersionOnly = ciborium::from_reader(&cbor[..])
-            .map_err(|e| LinkError::Malformed(format!("no version ({e})")))?;
-        if version.v != LINK_VERSION {
-            return Err(LinkError::Version(version.v));
-        }
-        let wire: Wire = ciborium::from_reader(&cbor[..]).map_err(|e| LinkError::Malformed(e.to_string()))?;
+        })?);
+        let wire = parse_payload(&bytes)?;
         let malformed = |m: &str| LinkError::Malformed(m.to_string());
         let patient_key: [u8; 32] = wire
             .x
@@ -327,7 +362,7 @@ impl ShareLink {
             }
         };
         let location = match (wire.b, wire.u) {
-            (Some(b), None) => Location::Inline(b.into_vec()),
+            (Some(b), None) => Location::Inline(age_file::unpack(&b)?),
             (None, Some(u)) => Location::Relay(u),
             _ => return Err(malformed("it must hold either the records or a relay URL")),
         };
@@ -355,16 +390,29 @@ impl ShareLink {
                 registry: p.g,
             },
         };
+        let jti = match c.j {
+            ciborium::Value::Text(text) => text,
+            ciborium::Value::Bytes(bytes) => RecordId::from_bytes(
+                bytes
+                    .try_into()
+                    .map_err(|_| malformed("the grant id is not 10 bytes"))?,
+            )
+            .to_string(),
+            _ => return Err(malformed("the grant id is neither text nor bytes")),
+        };
+        let purpose = *Purpose::ALL
+            .get(usize::from(c.p))
+            .ok_or_else(|| malformed("unknown purpose"))?;
         let grant = Grant {
             v: GRANT_VERSION,
-            jti: c.j,
+            jti,
             wallet,
             patient: c.n,
             to,
-            purpose: c.p,
-            mode: c.m,
+            purpose,
+            mode: c.m.unwrap_or(AccessMode::View),
             iat: c.i,
-            nbf: c.b,
+            nbf: c.b.unwrap_or(c.i),
             exp: c.e,
             uses: c.u,
             records,
@@ -381,10 +429,52 @@ impl ShareLink {
     }
 }
 
+/// A grant id as bytes when it is the text of a wallet-made id (exactly: the
+/// receiver rebuilds the text the signature covers), else as text.
+fn jti_value(jti: &str) -> ciborium::Value {
+    match jti.parse::<RecordId>() {
+        Ok(id) if id.to_string() == jti => ciborium::Value::Bytes(id.as_bytes().to_vec()),
+        _ => ciborium::Value::Text(jti.to_string()),
+    }
+}
+
+/// The CBOR payload and its checksum, in the order a reader can tell a cut-off
+/// link (the payload ends early) from a changed one (the checksum differs).
+fn parse_payload(bytes: &[u8]) -> Result<Wire, LinkError> {
+    if bytes.first() == Some(&0x78) {
+        // A zlib stream: version 1 links were compressed as a whole.
+        return Err(LinkError::Version(1));
+    }
+    let mut rest = bytes;
+    let value: ciborium::Value = ciborium::from_reader(&mut rest).map_err(|e| match e {
+        ciborium::de::Error::Io(_) => LinkError::Truncated,
+        other => LinkError::Damaged(format!("it does not decode ({other})")),
+    })?;
+    let cbor = &bytes[..bytes.len() - rest.len()];
+    if rest.len() < CHECKSUM_LEN {
+        return Err(LinkError::Truncated);
+    }
+    if rest != &Sha256::digest(cbor)[..CHECKSUM_LEN] {
+        return Err(LinkError::Damaged("its checksum does not match".into()));
+    }
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        v: u8,
+    }
+    let version: VersionOnly = value
+        .deserialized()
+        .map_err(|e| LinkError::Malformed(format!("no version ({e})")))?;
+    if version.v != LINK_VERSION {
+        return Err(LinkError::Version(version.v));
+    }
+    value
+        .deserialized()
+        .map_err(|e| LinkError::Malformed(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::Digest;
 
     fn sample() -> ShareLink {
         let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
@@ -416,6 +506,22 @@ mod tests {
             passcode: false,
             location: Location::Inline(vec![1, 2, 3, 4, 5]),
         }
+    }
+
+    #[test]
+    fn claims_travel_in_short_forms_and_rebuild_exactly() {
+        let mut link = sample();
+        let short = link.encode().len();
+        link.grant.jti = RecordId::random().to_string();
+        link.grant.purpose = Purpose::SelfRequested;
+        link.grant.mode = AccessMode::Store;
+        link.grant.nbf = link.grant.iat + 5;
+        let text = link.encode();
+        // A 16-character wallet id travels as 10 bytes (the sample's is "abc").
+        assert!(text.len() < short + 30, "{} vs {short}", text.len());
+        assert_eq!(ShareLink::decode(&text).unwrap(), link);
+        link.grant.jti = "NOT-A-WALLET-ID".into();
+        assert_eq!(ShareLink::decode(&link.encode()).unwrap(), link);
     }
 
     #[test]
@@ -491,13 +597,39 @@ mod tests {
     }
 
     #[test]
-    fn dictionary_is_frozen_for_version_1() {
-        let digest = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(DICTIONARY));
+    fn dictionary_is_frozen_for_version_2() {
+        let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(DICTIONARY));
         assert_eq!(
             digest, FROZEN_DICTIONARY_SHA256,
-            "the v1 dictionary must never change"
+            "the v2 dictionary must never change"
         );
     }
 
-    const FROZEN_DICTIONARY_SHA256: &str = "b26738edea920e024689d98a0a3bdd8171a8eb5e3d3248a4d8010e545d37993d";
+    const FROZEN_DICTIONARY_SHA256: &str = "ff686d4906ccd3863e409f3dd9c8577a0f50bbdd213143ddaa3d41ff9a3932cc";
+
+    #[test]
+    fn a_version_1_link_is_named_as_such() {
+        // The start of a real version 1 link (zlib-compressed CBOR).
+        assert_eq!(
+            ShareLink::decode("AMANAT:9DF6+74PIK70X/0OJVKEC%70S9F034YRE").unwrap_err(),
+            LinkError::Version(1)
+        );
+    }
+
+    #[test]
+    fn compression_round_trips_and_refuses_bombs() {
+        let bundle = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","id":"c1"}}]}"#;
+        let packed = compress(bundle);
+        assert!(
+            packed.len() < bundle.len() / 2,
+            "the dictionary should do most of the work"
+        );
+        assert_eq!(decompress(&packed, 1 << 20).unwrap(), bundle);
+        let bomb = compress(&vec![b'a'; 1 << 20]);
+        assert!(matches!(decompress(&bomb, 1000), Err(LinkError::Malformed(_))));
+        assert!(matches!(
+            decompress(&packed[..packed.len() / 2], 1 << 20),
+            Err(LinkError::Truncated | LinkError::Damaged(_))
+        ));
+    }
 }

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
-use crate::fhir::date::FhirDateTime;
 use crate::fhir::{Description, Resource};
 use crate::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
 use crate::ids::WalletId;
@@ -31,6 +30,14 @@ pub const PASSCODE_LOG_N: u8 = 15;
 
 /// Largest decrypted bundle accepted.
 pub const MAX_BUNDLE: usize = 64 * 1024 * 1024;
+
+/// Compressed bundles up to this size may travel in a QR code ...
+const QR_SIZED: usize = 4 * 1024;
+/// ... so they are encrypted this many times and the shortest file kept: age
+/// adds a random "grease" stanza of 0 to 99 bytes to every file (to keep
+/// parsers honest), and the shortest of eight usually saves a QR version. Each
+/// try is a fresh, independent age encryption.
+const QR_TRIES: usize = 8;
 
 /// Why a share could not be made or opened. Each message is for the person in
 /// front of the screen.
@@ -109,8 +116,6 @@ pub enum ShareError {
 /// A record to share: the exact stored bytes.
 #[derive(Debug, Clone)]
 pub struct ShareInput {
-    /// The record id.
-    pub id: String,
     /// FHIR resource type.
     pub resource_type: String,
     /// The resource's JSON bytes.
@@ -161,25 +166,32 @@ impl SealedShare {
     }
 }
 
+/// The bundle that is encrypted: entries in the grant's order, each only its
+/// resource. No `fullUrl`, entry ids or timestamp: in a QR code each random id
+/// would cost about 15 incompressible bytes, and the grant already says when.
 #[derive(Serialize)]
-struct OutBundle<'a> {
+struct OutBundle {
     #[serde(rename = "resourceType")]
     resource_type: &'static str,
     #[serde(rename = "type")]
     bundle_type: &'static str,
-    timestamp: &'a str,
     entry: Vec<OutEntry>,
 }
 
-/// Entries carry the wallet's record id as their element id, and no `fullUrl`
-/// (random URNs would cost 16 incompressible bytes each in a QR code).
 #[derive(Serialize)]
 struct OutEntry {
-    id: String,
     resource: Box<RawValue>,
 }
 
-/// Seals records under a grant. `grant.records` is filled in here from `inputs`.
+/// A granted record's id: its position in the share, from 1. The wallet keeps
+/// which of its records each position is (`StoredGrant::record_ids`); its own
+/// record ids never leave it.
+pub fn position_id(index: usize) -> String {
+    (index + 1).to_string()
+}
+
+/// Seals records under a grant. `grant.records` is filled in here from `inputs`,
+/// in their order.
 pub fn seal(
     inputs: &[ShareInput],
     mut grant: Grant,
@@ -191,43 +203,57 @@ pub fn seal(
     }
     grant.records = inputs
         .iter()
-        .map(|r| GrantedRecord {
-            id: r.id.clone(),
+        .enumerate()
+        .map(|(i, r)| GrantedRecord {
+            id: position_id(i),
             resource_type: r.resource_type.clone(),
             sha256: sha256_b64(&r.bytes),
         })
         .collect();
-    let stamp = FhirDateTime::from_unix(grant.iat);
     let mut entry = Vec::with_capacity(inputs.len());
     for r in inputs {
         let text = String::from_utf8(r.bytes.clone())
             .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
         let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-        entry.push(OutEntry {
-            id: r.id.clone(),
-            resource: raw,
-        });
+        entry.push(OutEntry { resource: raw });
     }
     let bundle = OutBundle {
         resource_type: "Bundle",
         bundle_type: "collection",
-        timestamp: stamp.as_str(),
         entry,
     };
     let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
     let compressed = Zeroizing::new(link::compress(&plain));
+    let tries = if compressed.len() <= QR_SIZED { QR_TRIES } else { 1 };
     let (ciphertext, key_bytes, passcode) = match lock {
         Lock::Bearer => {
-            let identity = age::x25519::Identity::generate();
-            let ct = encrypt(&compressed, &identity.to_public())?;
+            let mut best: Option<(Vec<u8>, age::x25519::Identity)> = None;
+            for _ in 0..tries {
+                let identity = age::x25519::Identity::generate();
+                let ct = encrypt(&compressed, &identity.to_public())?;
+                if best.as_ref().is_none_or(|(b, _)| ct.len() < b.len()) {
+                    best = Some((ct, identity));
+                }
+            }
+            let (ct, identity) = best.ok_or(ShareError::Empty)?;
             (ct, Some(identity_bytes(&identity)?), false)
         }
         Lock::Passcode(pass) => {
+            // scrypt stanzas carry no grease, and each try would cost a second.
             let mut r = age::scrypt::Recipient::new(pass);
             r.set_work_factor(PASSCODE_LOG_N);
             (encrypt(&compressed, &r)?, None, true)
         }
-        Lock::Provider(recipient) => (encrypt(&compressed, &recipient)?, None, false),
+        Lock::Provider(recipient) => {
+            let mut best: Option<Vec<u8>> = None;
+            for _ in 0..tries {
+                let ct = encrypt(&compressed, &recipient)?;
+                if best.as_ref().is_none_or(|b| ct.len() < b.len()) {
+                    best = Some(ct);
+                }
+            }
+            (best.ok_or(ShareError::Empty)?, None, false)
+        }
     };
     let signed = SignedGrant::sign(&grant, key);
     grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
@@ -387,12 +413,13 @@ pub fn open(
         // it is what the patient signed.
         let records = entries
             .iter()
-            .map(|(id, bytes)| {
+            .enumerate()
+            .map(|(i, bytes)| {
                 let resource_type = Resource::from_slice(bytes)
                     .map(|r| r.resource_type().to_string())
                     .map_err(|_| ShareError::Altered)?;
                 Ok(GrantedRecord {
-                    id: id.clone(),
+                    id: position_id(i),
                     resource_type,
                     sha256: sha256_b64(bytes),
                 })
@@ -422,8 +449,8 @@ fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<
     Ok(out)
 }
 
-/// The bundle's entries: (record id, exact resource bytes).
-fn bundle_entries(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ShareError> {
+/// The exact bytes of the bundle's resources, in order.
+fn bundle_entries(plain: &[u8]) -> Result<Vec<Vec<u8>>, ShareError> {
     #[derive(Deserialize)]
     struct InBundle<'a> {
         #[serde(borrow, default)]
@@ -431,8 +458,6 @@ fn bundle_entries(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ShareError> {
     }
     #[derive(Deserialize)]
     struct InEntry<'a> {
-        #[serde(default)]
-        id: String,
         #[serde(borrow)]
         resource: &'a RawValue,
     }
@@ -440,11 +465,11 @@ fn bundle_entries(plain: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ShareError> {
     Ok(bundle
         .entry
         .into_iter()
-        .map(|e| (e.id, e.resource.get().as_bytes().to_vec()))
+        .map(|e| e.resource.get().as_bytes().to_vec())
         .collect())
 }
 
-fn check_records(grant: &Grant, entries: &[(String, Vec<u8>)]) -> Result<Vec<ReceivedRecord>, ShareError> {
+fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<ReceivedRecord>, ShareError> {
     if entries.len() != grant.records.len() {
         return Err(ShareError::Count {
             expected: grant.records.len(),
@@ -452,7 +477,7 @@ fn check_records(grant: &Grant, entries: &[(String, Vec<u8>)]) -> Result<Vec<Rec
         });
     }
     let mut out = Vec::with_capacity(grant.records.len());
-    for (granted, (_, bytes)) in grant.records.iter().zip(entries) {
+    for (granted, bytes) in grant.records.iter().zip(entries) {
         if sha256_b64(bytes) != granted.sha256 {
             return Err(ShareError::RecordMismatch {
                 id: granted.id.clone(),
@@ -488,11 +513,9 @@ mod tests {
             .owner
             .into_iter()
             .take(20)
-            .enumerate()
-            .map(|(i, v)| {
+            .map(|v| {
                 let r = Resource::from_value(v).unwrap();
                 ShareInput {
-                    id: format!("r{i}"),
                     resource_type: r.resource_type().into(),
                     bytes: r.to_bytes(),
                 }
@@ -534,6 +557,8 @@ mod tests {
         assert_eq!(got.records.len(), 20);
         assert_eq!(got.wallet_id, WalletId::from_public_key(&key.verifying_key()));
         assert_eq!(got.records[0].resource.to_bytes(), inputs()[0].bytes);
+        let ids: Vec<_> = got.records.iter().map(|r| r.granted.id.as_str()).collect();
+        assert_eq!(ids[..3], ["1", "2", "3"], "records are named by position");
         assert!(matches!(
             open(&link, &ciphertext(&link), 20_000, None, None),
             Err(ShareError::Grant(GrantError::Expired(_)))

@@ -262,7 +262,6 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
     for m in &records {
         let record = vault.get(m.id)?;
         inputs.push(ShareInput {
-            id: m.id.to_string(),
             resource_type: m.resource_type.clone(),
             bytes: record.bytes,
         });
@@ -332,6 +331,7 @@ pub fn finish(
             AccessMode::Store => "store".into(),
         },
         records: prepared.records.len(),
+        record_ids: prepared.records.iter().map(|m| m.id.to_string()).collect(),
         created: now,
         expires: g.exp,
         max_uses: g.uses,

@@ -189,6 +189,10 @@ pub struct StoredGrant {
     pub mode: String,
     /// Number of records.
     pub records: usize,
+    /// Which of the wallet's records were shared, in the grant's order: the
+    /// grant names them by position (`1` is the first), the wallet by id.
+    #[serde(default)]
+    pub record_ids: Vec<String>,
     /// Created (seconds since 1970).
     pub created: i64,
     /// Expiry.

@@ -39,12 +39,12 @@ fn grant() -> Grant {
         uses: Some(1),
         records: vec![
             GrantedRecord {
-                id: "k3vq8m2dx0fa77pz".into(),
+                id: "1".into(),
                 resource_type: "Observation".into(),
                 sha256: sha256_b64(b"{\"resourceType\":\"Observation\"}"),
             },
             GrantedRecord {
-                id: "9xw2abzzqq7mdd01".into(),
+                id: "2".into(),
                 resource_type: "Condition".into(),
                 sha256: sha256_b64(b"{\"resourceType\":\"Condition\"}"),
             },
@@ -170,6 +170,15 @@ fn vectors() -> Vec<(&'static str, &'static str, String, &'static str)> {
         "invalid",
     ));
 
+    let mut path = payload.clone();
+    path["records"][0]["id"] = json!("../../.bashrc");
+    out.push((
+        "fail_path_record_id",
+        "a record id that is a path (a doctor's saved file is named by it)",
+        raw(&header_for(&key()), &path, &key()),
+        "invalid",
+    ));
+
     out.push((
         "fail_malformed",
         "two parts, not three",
@@ -242,5 +251,5 @@ fn grant_vectors() {
         }
         seen += 1;
     }
-    assert!(seen >= 11, "the vectors are missing ({seen} found)");
+    assert!(seen >= 12, "the vectors are missing ({seen} found)");
 }

@@ -26,7 +26,6 @@ fn inputs() -> Vec<ShareInput> {
     .iter()
     .enumerate()
     .map(|(i, json)| ShareInput {
-        id: format!("rec{i}aaaaaaaaaaaa"),
         resource_type: if i == 0 { "Condition".into() } else { "Observation".into() },
         bytes: json.as_bytes().to_vec(),
     })
@@ -57,10 +56,13 @@ fn generate() -> Vec<(&'static str, &'static str, String, &'static str)> {
         .unwrap()
         .link(None, &pk)
         .encode();
-    let relay = share::seal(&inputs(), grant(NOW + 86_400), &key, Lock::Bearer)
+    // A relay link that carries its record list, so the grant verifies before
+    // anything is fetched (wallets detach it; readers accept both).
+    let mut relay = share::seal(&inputs(), grant(NOW + 86_400), &key, Lock::Bearer)
         .unwrap()
-        .link(Some("https://relay.example/v1/shares/linkvectorgrant1"), &pk)
-        .encode();
+        .link(Some("https://relay.example/v1/shares/linkvectorgrant1"), &pk);
+    relay.detached = false;
+    let relay = relay.encode();
     let expired = share::seal(&inputs(), grant(NOW - 1), &key, Lock::Bearer)
         .unwrap()
         .link(None, &pk)

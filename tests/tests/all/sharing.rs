@@ -119,6 +119,14 @@ fn relay_share_receive_revoke_refused_and_the_relay_holds_no_plaintext() {
 
     let grants = v.run(&["grants", "--json"]).json();
     assert_eq!(grants[0]["uses"], 1, "the fetch was counted: {grants}");
+    // The wallet remembers which of its records the grant's positions are.
+    let shared: Vec<_> = out["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(grants[0]["record_ids"].as_array().unwrap(), &shared);
     let grant = out["grant_id"].as_str().unwrap();
     let said = v.run(&["grants", "revoke", &grant[..8]]).ok();
     assert!(said.contains("Revoked"), "{said}");
@@ -174,7 +182,6 @@ fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_me
         let vault = v.open();
         let record = vault.get(id[0].parse().unwrap()).unwrap();
         let input = wallet_core::share::ShareInput {
-            id: id[0].clone(),
             resource_type: "Condition".into(),
             bytes: record.bytes,
         };
@@ -337,7 +344,10 @@ fn a_share_for_one_provider_opens_only_for_them() {
     )
     .ok();
     assert!(ok.contains("to you, Dr. Imran Rao (PMDC-12345-P)"), "{ok}");
-    assert!(out_dir.join(format!("{}.json", id[0])).exists());
+    // Named by position in the share: the wallet's own record ids stay in the wallet.
+    let saved = std::fs::read(out_dir.join("1-Condition.json")).unwrap();
+    let original = v.open().get(id[0].parse().unwrap()).unwrap().bytes;
+    assert_eq!(saved, original, "the stored record is the shared bytes");
     assert!(out_dir.join("grant.jws").exists());
 
     // A view-only share may not be saved.

@@ -552,7 +552,7 @@ async fn create_share(State(state): State<Arc<AppState>>, Json(b): Json<ShareBod
 
 fn grant_json(g: &crate::vault::StoredGrant, now: i64) -> Value {
     json!({"id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose, "mode": g.mode,
-           "records": g.records, "created": g.created, "expires": g.expires, "uses": g.uses,
+           "records": g.records, "record_ids": g.record_ids, "created": g.created, "expires": g.expires, "uses": g.uses,
            "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()), "link": g.link})
 }
 

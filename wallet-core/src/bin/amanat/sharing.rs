@@ -319,7 +319,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for r in &received.records {
-            let path = dir.join(format!("{}.json", r.granted.id));
+            let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
             std::fs::write(&path, r.resource.to_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
@@ -440,7 +440,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                     .map(|g| {
                         json!({
                             "id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose,
-                            "mode": g.mode, "records": g.records, "created": g.created, "expires": g.expires,
+                            "mode": g.mode, "records": g.records, "record_ids": g.record_ids, "created": g.created, "expires": g.expires,
                             "uses": g.uses, "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()),
                         })
                     })
