@@ -108,15 +108,26 @@ impl Qr {
 pub fn read_greyscale(
     width: usize,
     height: usize,
-    pixel: impl FnMut(usize, usize) -> u8,
+    mut pixel: impl FnMut(usize, usize) -> u8,
 ) -> Result<String, QrError> {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, pixel);
-    let grids = img.detect_grids();
+    let mut image = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            image.push(pixel(x, y));
+        }
+    }
+    let mut decoder = quircs::Quirc::default();
     let mut last_error = None;
-    for grid in grids {
-        match grid.decode() {
-            Ok((_, text)) => return Ok(text),
-            Err(e) => last_error = Some(e.to_string()),
+    for code in decoder.identify(width, height, &image) {
+        let decoded = code
+            .map_err(|e| e.to_string())
+            .and_then(|code| code.decode().map_err(|e| e.to_string()));
+        match decoded {
+            Ok(data) => {
+                return String::from_utf8(data.payload)
+                    .map_err(|_| QrError::Unreadable("it does not hold text".into()));
+            }
+            Err(e) => last_error = Some(e),
         }
     }
     Err(last_error.map_or(QrError::NotFound, QrError::Unreadable))
@@ -134,6 +145,19 @@ mod tests {
         assert_eq!(read_greyscale(side, side, |x, y| px[y * side + x]).unwrap(), text);
         assert!(qr.to_svg().contains("<svg"));
         assert!(qr.to_terminal().contains('▀') || qr.to_terminal().contains('▄'));
+    }
+
+    #[test]
+    fn the_largest_codes_read_back() {
+        // A share link as long as version 40 at level M holds.
+        let text: String = "AMANAT:"
+            .chars()
+            .chain("ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".chars().cycle().take(3350))
+            .collect();
+        let qr = Qr::new(&text).unwrap();
+        assert_eq!(qr.version(), 40);
+        let (side, px) = qr.to_pixels(3);
+        assert_eq!(read_greyscale(side, side, |x, y| px[y * side + x]).unwrap(), text);
     }
 
     #[test]
