@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
-use wallet_core::fhir::date::parse_bound;
 use wallet_core::import::{
     FileKind, ImportError, backup_needs_passphrase, records_from_backup, records_from_file,
 };
@@ -179,18 +178,8 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
     let query = Query {
         profile,
         types: args.types,
-        since: args
-            .since
-            .as_deref()
-            .map(|d| parse_bound(d, false))
-            .transpose()
-            .context("--since")?,
-        until: args
-            .until
-            .as_deref()
-            .map(|d| parse_bound(d, true))
-            .transpose()
-            .context("--until")?,
+        since: date_flag(args.since.as_deref(), false, "--since")?,
+        until: date_flag(args.until.as_deref(), true, "--until")?,
         text: args.search,
         limit: (args.limit > 0).then_some(args.limit),
     };
@@ -454,4 +443,13 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<()> {
         output::size(sealed.len() as u64)
     );
     Ok(())
+}
+
+/// A `--since`/`--until` value (a FHIR date or dateTime) as seconds: the start
+/// of the period given, or with `end` its end. The error names the flag.
+pub fn date_flag(value: Option<&str>, end: bool, flag: &str) -> Result<Option<i64>> {
+    value
+        .map(|d| wallet_core::fhir::date::parse_bound(d, end))
+        .transpose()
+        .context(flag.to_string())
 }

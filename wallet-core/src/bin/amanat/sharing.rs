@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wallet_core::audit::Event;
-use wallet_core::fhir::date::parse_bound;
 use wallet_core::grant::{AccessMode, Grantee, Purpose, human_time};
 use wallet_core::link::{Location, ShareLink};
 use wallet_core::provider::{ProviderCard, RegistrySnapshot};
@@ -130,12 +129,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
         selection: sharing::Selection {
             ids: args.ids.clone(),
             types: args.types.clone(),
-            since: args
-                .since
-                .as_deref()
-                .map(|d| parse_bound(d, false))
-                .transpose()
-                .context("--since")?,
+            since: crate::records::date_flag(args.since.as_deref(), false, "--since")?,
             summary: args.summary,
         },
         purpose,
