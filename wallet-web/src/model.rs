@@ -203,8 +203,11 @@ pub struct AuditRow {
     pub time: Option<i64>,
     /// Actor.
     pub actor: Option<Value>,
-    /// What.
+    /// What, in English.
     pub what: Option<String>,
+    /// What, as data: `{"event": kind, ...fields}`.
+    #[serde(default)]
+    pub event: Option<Value>,
     /// Unreadable entry.
     pub error: Option<String>,
 }

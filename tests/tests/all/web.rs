@@ -309,6 +309,16 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome
         .wait_text("[data-testid=nav-share]", "ڈاکٹر کو دکھائیں")
         .await;
+    // The log itself is in Urdu: each entry is said from its event data.
+    let audit = chrome.wait_text("[data-testid=audit-table]", "منسوخ کیا").await;
+    assert!(
+        audit.contains("history.json سے 240 ریکارڈ") && audit.contains("کھولا گیا (استعمال 1)"),
+        "{audit}"
+    );
+    assert!(
+        !audit.contains("revoked share"),
+        "English left in the Urdu log: {audit}"
+    );
     chrome.shot("11-audit-urdu").await;
     // The share wizard's sentence and choices are Urdu too, in Urdu word order.
     chrome.click("[data-testid=nav-share]").await;

@@ -612,7 +612,9 @@ async fn audit(State(state): State<Arc<AppState>>) -> ApiResult {
             .audit_entries()?
             .into_iter()
             .map(|e| match e {
-                Ok(entry) => json!({"seq": entry.seq, "time": entry.time, "actor": entry.actor, "what": entry.describe()}),
+                // `what` in English; `event` for the page to say it in the reader's language.
+                Ok(entry) => json!({"seq": entry.seq, "time": entry.time, "actor": entry.actor,
+                                    "what": entry.describe(), "event": entry.event}),
                 Err(err) => json!({"error": err.to_string()}),
             })
             .collect();

@@ -25,21 +25,20 @@ pub fn Audit() -> impl IntoView {
             verdict.set(Some(match v {
                 Ok(v) if v["intact"] == true => (
                     true,
-                    format!(
-                        "Intact: {} entries, every link of the chain verified.",
-                        v["entries"]
-                    ),
+                    c.t("audit_intact").replace("{n}", &v["entries"].to_string()),
                 ),
                 Ok(v) => (false, v["error"].as_str().unwrap_or("broken").to_string()),
                 Err(e) => (false, e.message),
             }));
         });
     };
-    let who = |actor: &Option<serde_json::Value>| -> String {
+    let who = move |actor: &Option<serde_json::Value>| -> String {
         match actor {
             Some(a) => match a.get("kind").and_then(|k| k.as_str()) {
-                Some("patient") => "you".into(),
-                Some("plugin") => format!("plugin {}", a["name"].as_str().unwrap_or("")),
+                Some("patient") => c.t("actor_you").into(),
+                Some("plugin") => c
+                    .t("actor_plugin")
+                    .replace("{name}", a["name"].as_str().unwrap_or("")),
                 Some("recipient") => a["who"].as_str().unwrap_or("recipient").to_string(),
                 _ => String::new(),
             },
@@ -63,7 +62,7 @@ pub fn Audit() -> impl IntoView {
                                     <td>{r.seq.map(|s| s.to_string()).unwrap_or_default()}</td>
                                     <td>{r.time.map(human_time).unwrap_or_default()}</td>
                                     <td>{who(&r.actor)}</td>
-                                    <td>{r.what.or(r.error).unwrap_or_default()}</td>
+                                    <td>{describe(c, &r)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -72,4 +71,37 @@ pub fn Audit() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// An entry in the reader's language, from its event: the kind's template with
+/// each `{field}` filled in (times as dates, purposes in words). Kinds this page
+/// does not know keep the server's English.
+fn describe(c: crate::Ctx, row: &AuditRow) -> String {
+    let fallback = || row.what.clone().or_else(|| row.error.clone()).unwrap_or_default();
+    let Some(event) = row.event.as_ref().and_then(|e| e.as_object()) else {
+        return fallback();
+    };
+    let Some(kind) = event.get("event").and_then(|k| k.as_str()) else {
+        return fallback();
+    };
+    let template = c.t(&format!("ev_{kind}"));
+    if template == "?" {
+        return fallback();
+    }
+    let mut text = template.to_string();
+    for (field, value) in event {
+        let shown = match (field.as_str(), value) {
+            ("expires" | "at", serde_json::Value::Number(n)) => {
+                n.as_i64().map(human_time).unwrap_or_default()
+            }
+            ("purpose", serde_json::Value::String(code)) => match c.t(&format!("why_{code}")) {
+                "?" => code.clone(),
+                words => words.to_string(),
+            },
+            (_, serde_json::Value::String(s)) => s.clone(),
+            (_, other) => other.to_string(),
+        };
+        text = text.replace(&format!("{{{field}}}"), &shown);
+    }
+    text
 }
