@@ -467,18 +467,23 @@ pub struct Description {
 }
 
 fn typed<T: DeserializeOwned>(resource: &Resource) -> Result<T, FhirError> {
+    // In the browser (the doctor's view), without the error's path: path
+    // tracking would add 50 KB to the bundle, and the records it checks were
+    // validated, with paths, when the patient's wallet imported them.
+    #[cfg(target_family = "wasm")]
+    return T::deserialize(&resource.json).map_err(|e| FhirError::new("$", e.to_string()));
     // Fast path; path tracking costs time and is only needed to report an error.
-    // Not in the browser, where the second instantiation of every model would
-    // cost more bundle size than the time it saves.
     #[cfg(not(target_family = "wasm"))]
-    if let Ok(value) = T::deserialize(&resource.json) {
-        return Ok(value);
+    {
+        if let Ok(value) = T::deserialize(&resource.json) {
+            return Ok(value);
+        }
+        serde_path_to_error::deserialize(&resource.json).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { "$".to_string() } else { path };
+            FhirError::new(path, e.into_inner().to_string())
+        })
     }
-    serde_path_to_error::deserialize(&resource.json).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { "$".to_string() } else { path };
-        FhirError::new(path, e.into_inner().to_string())
-    })
 }
 
 fn require(cond: bool, path: &str, message: &str) -> Result<(), FhirError> {
