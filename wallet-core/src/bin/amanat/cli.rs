@@ -282,7 +282,8 @@ pub struct ReceiveArgs {
     /// or ~/.local/share/amanat/provider.age]
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
-    /// Save the records here (only when the patient allowed storing).
+    /// Save the records here (only when the patient allowed storing): one file
+    /// a record, `1-Condition.json` and so on in the share's order, and `grant.jws`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print {"grant": {...}, "records": [FHIR resources]}.
