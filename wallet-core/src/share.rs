@@ -227,15 +227,10 @@ pub fn seal(
     let tries = if compressed.len() <= QR_SIZED { QR_TRIES } else { 1 };
     let (ciphertext, key_bytes, passcode) = match lock {
         Lock::Bearer => {
-            let mut best: Option<(Vec<u8>, age::x25519::Identity)> = None;
-            for _ in 0..tries {
+            let (ct, identity) = shortest(tries, || {
                 let identity = age::x25519::Identity::generate();
-                let ct = encrypt(&compressed, &identity.to_public())?;
-                if best.as_ref().is_none_or(|(b, _)| ct.len() < b.len()) {
-                    best = Some((ct, identity));
-                }
-            }
-            let (ct, identity) = best.ok_or(ShareError::Empty)?;
+                Ok((encrypt(&compressed, &identity.to_public())?, identity))
+            })?;
             (ct, Some(identity_bytes(&identity)?), false)
         }
         Lock::Passcode(pass) => {
@@ -245,14 +240,8 @@ pub fn seal(
             (encrypt(&compressed, &r)?, None, true)
         }
         Lock::Provider(recipient) => {
-            let mut best: Option<Vec<u8>> = None;
-            for _ in 0..tries {
-                let ct = encrypt(&compressed, &recipient)?;
-                if best.as_ref().is_none_or(|b| ct.len() < b.len()) {
-                    best = Some(ct);
-                }
-            }
-            (best.ok_or(ShareError::Empty)?, None, false)
+            let (ct, ()) = shortest(tries, || Ok((encrypt(&compressed, &recipient)?, ())))?;
+            (ct, None, false)
         }
     };
     let signed = SignedGrant::sign(&grant, key);
@@ -264,6 +253,21 @@ pub fn seal(
         key: key_bytes,
         passcode,
     })
+}
+
+/// The shortest ciphertext (with what made it) of `tries` calls of `encrypt_once`.
+fn shortest<T>(
+    tries: usize,
+    mut encrypt_once: impl FnMut() -> Result<(Vec<u8>, T), ShareError>,
+) -> Result<(Vec<u8>, T), ShareError> {
+    let mut best = encrypt_once()?;
+    for _ in 1..tries {
+        let next = encrypt_once()?;
+        if next.0.len() < best.0.len() {
+            best = next;
+        }
+    }
+    Ok(best)
 }
 
 fn encrypt(plain: &[u8], recipient: &dyn age::Recipient) -> Result<Vec<u8>, ShareError> {
@@ -545,6 +549,18 @@ mod tests {
             Location::Inline(b) => b.clone(),
             Location::Relay(_) => unreachable!(),
         }
+    }
+
+    #[test]
+    fn the_shortest_encryption_is_kept() {
+        let mut lengths = [5usize, 3, 4, 3].into_iter().enumerate();
+        let (ct, which) = shortest(4, || {
+            let (i, n) = lengths.next().unwrap();
+            Ok((vec![0; n], i))
+        })
+        .unwrap();
+        assert_eq!((ct.len(), which), (3, 1), "the first of the shortest");
+        assert!(lengths.next().is_none(), "all four were tried");
     }
 
     #[test]
