@@ -222,6 +222,12 @@ impl Grant {
     }
 
     fn check_fields(&self) -> Result<(), GrantError> {
+        if !valid_grant_id(&self.jti) {
+            return Err(GrantError::Invalid(format!(
+                "its id {:?} is not 1-64 letters, digits, '-' or '_'",
+                self.jti
+            )));
+        }
         if self.exp <= self.nbf {
             return Err(GrantError::Invalid("it expires before it starts".into()));
         }
@@ -252,6 +258,17 @@ impl Grant {
         }
         Ok(())
     }
+}
+
+/// Whether `jti` is a well-formed grant id: 1-64 ASCII letters, digits, `-` or
+/// `_`. The id names the share at a relay (a URL path segment and a store key)
+/// and in the wallet's records, so nothing else is accepted: no NUL, `/`, `..`,
+/// or bytes that a key scheme could confuse with a separator.
+pub fn valid_grant_id(jti: &str) -> bool {
+    (1..=64).contains(&jti.len())
+        && jti
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `YYYY-MM-DD hh:mm UTC`.
@@ -476,6 +493,46 @@ mod tests {
             let text = String::from_utf8(bytes).unwrap();
             let verdict = SignedGrant::parse(&text).and_then(|s| s.verify());
             assert!(verdict.is_err(), "changing character {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn grant_ids_outside_the_strict_charset_are_refused_at_verification() {
+        // A grant id names the share at the relay (a path segment, a store
+        // key, the prefix of its access log's keys): a signed grant must not
+        // smuggle a separator or a path into them.
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let long = "a".repeat(65);
+        for jti in [
+            "",
+            "a\0b",
+            "a/b",
+            "..",
+            "../../x",
+            "ünïcode",
+            "a b",
+            "a:b",
+            "a{b}",
+            long.as_str(),
+        ] {
+            let mut grant = sample(1_000);
+            grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
+            grant.jti = jti.into();
+            let signed = SignedGrant::sign(&grant, &key);
+            let verdict = SignedGrant::parse(&signed.compact()).and_then(|s| s.verify());
+            assert!(
+                matches!(&verdict, Err(GrantError::Invalid(m)) if m.contains("is not 1-64 letters")),
+                "{jti:?}: {verdict:?}"
+            );
+        }
+        for jti in [
+            "g1",
+            "k3vq8m2xk0fa77pz",
+            "NOT-A-WALLET-ID",
+            "expired_grant_01",
+            &"a".repeat(64),
+        ] {
+            assert!(valid_grant_id(jti), "{jti}");
         }
     }
 

@@ -179,6 +179,15 @@ fn vectors() -> Vec<(&'static str, &'static str, String, &'static str)> {
         "invalid",
     ));
 
+    let mut id = payload.clone();
+    id["jti"] = json!("d4gq8m2x/../k0fa\u{0}77pz");
+    out.push((
+        "fail_grant_id_separator",
+        "a grant id with a path and a NUL (it names the share's keys at the relay)",
+        raw(&header_for(&key()), &id, &key()),
+        "invalid",
+    ));
+
     out.push((
         "fail_malformed",
         "two parts, not three",
