@@ -48,6 +48,12 @@ ensure_cargo_tool() {
   fi
 }
 
+# cargo-deb, which builds the Debian package (scripts/package).
+ensure_cargo_deb() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  ensure_cargo_tool cargo-deb 3.8.0 cargo-deb --locked
+}
+
 # The web wallet's build tools, at the versions Trunk.toml names: Trunk itself,
 # wasm-bindgen-cli matching Cargo.lock's wasm-bindgen, and binaryen's wasm-opt
 # from npm (Debian's binaryen 108 miscompiles Leptos apps). Nothing is downloaded

@@ -2,6 +2,7 @@
 //! temporary wallets.
 
 pub mod browser;
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -217,21 +218,27 @@ pub struct TestRelay {
     child: std::process::Child,
     /// Its base URL, e.g. `http://127.0.0.1:40123`.
     pub url: String,
-    /// Its store directory.
+    /// Its store directory (embedded store; unused for Redis).
     pub store: PathBuf,
     _tmp: tempfile::TempDir,
 }
 
 impl TestRelay {
-    /// Starts a relay; waits for the line saying where it listens.
+    /// Starts a relay on a fresh embedded store.
     pub fn start(rate_limit: u32) -> TestRelay {
+        TestRelay::on(None, &["--rate-limit", &rate_limit.to_string()])
+    }
+
+    /// Starts a relay on `store` (a `--store` value; `None`: a fresh embedded
+    /// store) with extra arguments; waits for the line saying where it listens.
+    pub fn on(store: Option<&str>, args: &[&str]) -> TestRelay {
         use std::io::BufRead;
         let tmp = tempfile::tempdir().expect("temp dir");
-        let store = tmp.path().join("relay");
+        let dir = tmp.path().join("relay");
+        let spec = store.map_or_else(|| dir.to_string_lossy().into_owned(), str::to_string);
         let mut child = Command::new(amanat_bin())
-            .args(["relay", "--bind", "127.0.0.1:0", "--store"])
-            .arg(&store)
-            .args(["--rate-limit", &rate_limit.to_string()])
+            .args(["relay", "--bind", "127.0.0.1:0", "--store", &spec])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -249,16 +256,21 @@ impl TestRelay {
         TestRelay {
             child,
             url,
-            store,
+            store: dir,
             _tmp: tmp,
         }
+    }
+
+    /// Kills the relay with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl Drop for TestRelay {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "native")]
 pub mod client;
 #[cfg(feature = "native")]
+pub mod clients;
+#[cfg(feature = "native")]
+pub mod metrics;
+#[cfg(feature = "native")]
 pub mod server;
 #[cfg(feature = "native")]
 pub mod store;
@@ -48,6 +52,15 @@ pub enum RelayError {
     /// The upload's grant was refused.
     #[error("the relay refused the upload: {0}")]
     BadRequest(String),
+    /// This wallet's key has uploaded as much as the relay allows in a day.
+    #[error("the relay's daily limit for this wallet is reached: {0}")]
+    QuotaExceeded(String),
+    /// The relay holds as much as its operator allows; it never evicts a live share.
+    #[error("the relay is full and accepts no new shares until older ones expire")]
+    StoreFull,
+    /// The relay is up but its store (e.g. Redis) is not reachable right now.
+    #[error("the relay's store is unavailable right now; try again in a minute")]
+    Unavailable,
     /// The relay could not be reached.
     #[error("the relay at {0} cannot be reached")]
     Unreachable(String),
@@ -77,6 +90,9 @@ impl RelayError {
             RelayError::TooLarge => "too large",
             RelayError::Unauthorized => "unauthorized",
             RelayError::BadRequest(_) => "bad request",
+            RelayError::QuotaExceeded(_) => "quota exceeded",
+            RelayError::StoreFull => "store full",
+            RelayError::Unavailable => "unavailable",
             RelayError::Unreachable(_) | RelayError::Server(_) => "server error",
         }
     }
@@ -86,7 +102,9 @@ impl RelayError {
         match self {
             RelayError::Revoked | RelayError::Expired | RelayError::UsesExhausted => 410,
             RelayError::NotFound => 404,
-            RelayError::RateLimited => 429,
+            RelayError::RateLimited | RelayError::QuotaExceeded(_) => 429,
+            RelayError::StoreFull => 507,
+            RelayError::Unavailable => 503,
             RelayError::TooLarge => 413,
             RelayError::Unauthorized => 401,
             RelayError::BadRequest(_) => 400,
@@ -105,6 +123,14 @@ impl RelayError {
             "too large" => RelayError::TooLarge,
             "unauthorized" => RelayError::Unauthorized,
             "bad request" => RelayError::BadRequest(body.message.clone()),
+            "quota exceeded" => RelayError::QuotaExceeded(
+                body.message
+                    .rsplit_once(": ")
+                    .map_or(body.message.as_str(), |(_, why)| why)
+                    .to_string(),
+            ),
+            "store full" => RelayError::StoreFull,
+            "unavailable" => RelayError::Unavailable,
             _ => RelayError::Server(body.message.clone()),
         }
     }
@@ -116,6 +142,13 @@ impl RelayError {
             message: self.to_string(),
         }
     }
+}
+
+/// Whether `id` can name a share: a grant id ([`crate::grant::valid_grant_id`]).
+/// The relay checks this before any store sees the id, so no id can reach into
+/// another share's keys (a NUL, `/` or `..`), or make a store key huge.
+pub fn valid_share_id(id: &str) -> bool {
+    crate::grant::valid_grant_id(id)
 }
 
 /// What the patient signs to act on a share: method, path and time, so a

@@ -4,8 +4,10 @@
 mod audit;
 mod crash;
 mod import_export;
+mod package;
 mod plugins;
 mod profiles;
+mod relay;
 mod sharing;
 mod vault_safety;
 mod web;

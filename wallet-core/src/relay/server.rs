@@ -6,24 +6,31 @@
 //! | GET    | `/v1/shares/{id}`       | link holder    | the ciphertext; counts a use          |
 //! | DELETE | `/v1/shares/{id}`       | patient, signed| revoke: the ciphertext is deleted     |
 //! | GET    | `/v1/shares/{id}/log`   | patient, signed| uses, limit, expiry, access log       |
-//! | GET    | `/health`               | anyone         | `ok`                                  |
+//! | GET    | `/health`               | anyone         | `ok`, or 503 when the store is down   |
+//! | GET    | `/metrics`              | anyone         | counters, Prometheus text format      |
+//!
+//! Before any body is read, the client (the peer, or whom a trusted proxy
+//! forwarded for) passes the rate limit kept in the store, and an upload's
+//! declared `Content-Length` is checked against the size limit.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use super::store::{ShareMeta, ShareStore};
+use super::clients::{Cidr, bucket, client_address};
+use super::metrics::Metrics;
+use super::store::{Quotas, ShareMeta, ShareStore};
 use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
 use crate::grant::SignedGrant;
 
@@ -37,6 +44,10 @@ pub struct Config {
     pub max_bytes: usize,
     /// Requests a second per client address (0: no limit); bursts of twice that.
     pub rate_per_second: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Upload quotas per patient key and the store's size limit.
+    pub quotas: Quotas,
 }
 
 impl Default for Config {
@@ -44,16 +55,30 @@ impl Default for Config {
         Config {
             max_bytes: 8 * 1024 * 1024,
             rate_per_second: 20,
+            trusted_proxies: Vec::new(),
+            quotas: Quotas::default(),
         }
     }
 }
 
-/// The relay's shared state.
+impl Config {
+    /// Largest request body: the ciphertext in base64 plus room for the grant.
+    fn body_limit(&self) -> usize {
+        self.max_bytes / 3 * 4 + 64 * 1024
+    }
+}
+
+/// The relay's shared state. Relays hold nothing a second relay on the same
+/// store would need: every count, bucket and quota is in the store.
 pub struct Relay {
     store: Arc<dyn ShareStore>,
     config: Config,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    metrics: Metrics,
 }
+
+/// The client a request came from (see [`client_address`]).
+#[derive(Debug, Clone, Copy)]
+struct Client(IpAddr);
 
 impl IntoResponse for RelayError {
     fn into_response(self) -> Response {
@@ -66,41 +91,62 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Route patterns, as metrics label them.
+const ROUTES: [&str; 5] = [
+    "/health",
+    "/metrics",
+    "/v1/shares",
+    "/v1/shares/{id}",
+    "/v1/shares/{id}/log",
+];
+const FETCH_ROUTE: &str = "/v1/shares/{id}";
+
 impl Relay {
     /// A relay over a store.
     pub fn new(store: Arc<dyn ShareStore>, config: Config) -> Arc<Relay> {
         Arc::new(Relay {
             store,
             config,
-            buckets: Mutex::new(HashMap::new()),
+            metrics: Metrics::default(),
         })
     }
 
-    /// Token bucket per client address.
-    fn admit(&self, ip: IpAddr) -> Result<(), RelayError> {
-        let rate = f64::from(self.config.rate_per_second);
-        if rate == 0.0 {
-            return Ok(());
+    /// What is checked before a request's body is read: the client's rate
+    /// (in the store, so it holds across relays) and the declared size.
+    async fn admit(
+        &self,
+        client: IpAddr,
+        route: &str,
+        declared_length: Option<u64>,
+    ) -> Result<(), RelayError> {
+        if route != "/health" && route != "/metrics" && self.config.rate_per_second > 0 {
+            let ok = self
+                .store
+                .admit(&bucket(client), self.config.rate_per_second, now_ms())
+                .await?;
+            if !ok {
+                return Err(RelayError::RateLimited);
+            }
         }
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > 100_000 {
-            // Forget idle clients rather than grow without bound.
-            buckets.retain(|_, (_, last)| last.elapsed() < Duration::from_secs(60));
+        if declared_length.is_some_and(|n| n > self.config.body_limit() as u64) {
+            return Err(RelayError::TooLarge);
         }
-        let now = Instant::now();
-        let (tokens, last) = buckets.entry(ip).or_insert((2.0 * rate, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(2.0 * rate);
-        *last = now;
-        if *tokens < 1.0 {
-            return Err(RelayError::RateLimited);
-        }
-        *tokens -= 1.0;
         Ok(())
     }
 
     /// Checks `Authorization: Amanat-Signature t=<time>,sig=<base64url>` against the share's owner.
-    fn authorize(&self, id: &str, method: &str, path: &str, headers: &HeaderMap) -> Result<(), RelayError> {
-        let meta = self.store.meta(id)?;
+    async fn authorize(
+        &self,
+        id: &str,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<(), RelayError> {
+        let meta = self.store.meta(id).await?;
         let value = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -129,12 +175,50 @@ impl Relay {
     }
 }
 
-async fn upload(
+/// Finds the client, refuses what must be refused before the body is read,
+/// and counts the answer.
+async fn guard(
     State(relay): State<Arc<Relay>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Json(up): Json<Upload>,
-) -> Result<Response, RelayError> {
-    relay.admit(addr.ip())?;
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let matched = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let route = ROUTES
+        .iter()
+        .copied()
+        .find(|r| Some(*r) == matched)
+        .unwrap_or("other");
+    let is_fetch = route == FETCH_ROUTE && req.method() == Method::GET;
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let client = client_address(peer.ip(), forwarded, &relay.config.trusted_proxies);
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    req.extensions_mut().insert(Client(client));
+    let response = match relay.admit(client, route, declared_length).await {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
+    let status = response.status().as_u16();
+    relay.metrics.request(route, status);
+    if is_fetch {
+        relay.metrics.fetch_took(started.elapsed());
+    }
+    if status == 500 || status == 503 {
+        relay.metrics.store_error();
+    }
+    response
+}
+
+async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Result<Response, RelayError> {
     let signed = SignedGrant::parse(&up.grant).map_err(|e| RelayError::BadRequest(e.to_string()))?;
     let (grant, key) = signed
         .verify()
@@ -163,17 +247,19 @@ async fn upload(
         uses: 0,
         revoked: false,
     };
-    relay.store.put(&grant.jti, meta, &ciphertext)?;
+    relay
+        .store
+        .put(&grant.jti, meta, &ciphertext, now, relay.config.quotas)
+        .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": grant.jti }))).into_response())
 }
 
 async fn fetch(
     State(relay): State<Arc<Relay>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(Client(client)): Extension<Client>,
     Path(id): Path<String>,
 ) -> Result<Response, RelayError> {
-    relay.admit(addr.ip())?;
-    let bytes = relay.store.fetch(&id, now(), &addr.ip().to_string())?;
+    let bytes = relay.store.fetch(&id, now(), &client.to_string()).await?;
     let mut response = Bytes::from(bytes).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -186,36 +272,55 @@ async fn fetch(
 
 async fn revoke(
     State(relay): State<Arc<Relay>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    relay.admit(addr.ip())?;
-    relay.authorize(&id, "DELETE", &format!("/v1/shares/{id}"), &headers)?;
-    relay.store.revoke(&id)?;
+    relay
+        .authorize(&id, "DELETE", &format!("/v1/shares/{id}"), &headers)
+        .await?;
+    relay.store.revoke(&id, now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn log(
     State(relay): State<Arc<Relay>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    relay.admit(addr.ip())?;
-    relay.authorize(&id, "GET", &format!("/v1/shares/{id}/log"), &headers)?;
-    Ok(Json(relay.store.status(&id)?).into_response())
+    relay
+        .authorize(&id, "GET", &format!("/v1/shares/{id}/log"), &headers)
+        .await?;
+    Ok(Json(relay.store.status(&id).await?).into_response())
+}
+
+/// `ok` while the store answers; 503 with the reason when it does not, so a
+/// load balancer takes this relay out until its store is back.
+async fn health(State(relay): State<Arc<Relay>>) -> Result<&'static str, RelayError> {
+    relay.store.ping().await?;
+    Ok("ok")
+}
+
+async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
+    let usage = relay.store.usage(now()).await.ok();
+    let mut response = relay.metrics.render(usage).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }
 
 /// The relay's routes. Fetches carry CORS headers so a doctor's browser on any
 /// origin can read the (encrypted) share.
 pub fn router(relay: Arc<Relay>) -> Router {
-    let limit = relay.config.max_bytes / 3 * 4 + 64 * 1024;
+    let limit = relay.config.body_limit();
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/shares", axum::routing::post(upload))
         .route("/v1/shares/{id}", get(fetch).delete(revoke))
         .route("/v1/shares/{id}/log", get(log))
+        .route_layer(axum::middleware::from_fn_with_state(relay.clone(), guard))
         .layer(axum::middleware::map_response(|mut r: Response| async move {
             r.headers_mut()
                 .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -236,8 +341,9 @@ pub async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let store = store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.purge(now())).await;
+            if let Err(e) = store.purge(now()).await {
+                eprintln!("relay: purging expired shares failed: {e}");
+            }
         }
     });
     let app = router(relay).into_make_service_with_connect_info::<SocketAddr>();

@@ -1,16 +1,34 @@
-//! Where the relay keeps shares: behind a trait, embedded sled by default.
+//! Where the relay keeps shares: behind one trait, embedded sled by default or
+//! Redis (single or Cluster) for many relays.
 //!
 //! The relay needs little: put a share, fetch it while counting the use
-//! atomically, revoke, report status, purge what expired. A national deployment
-//! would put the same trait over a distributed store (Redis with key expiry and
-//! `INCR` for uses, or an S3-compatible bucket with a small metadata table); the
-//! server does not change.
+//! atomically, revoke, report status, purge what expired, and the state that
+//! must be shared by every relay in front of one store: upload quotas, the
+//! store's size, rate-limit buckets. Every method takes the caller's clock, so
+//! a test can set it and relays never disagree about whose clock counts.
+//!
+//! Accounting model (both stores): bytes and shares are counted per UTC day of
+//! a share's *expiry*. A share adds to its day at upload and gives back at
+//! revoke; a day's count is dropped once the day has passed (every share in it
+//! has expired, so its ciphertext is gone). The stored total is the sum over
+//! today and later days: never less than what is stored, at most one day's
+//! expired shares more, so a full store refuses uploads slightly early and
+//! never evicts a live share.
 
-use std::path::Path;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Access, RelayError, Status};
+use super::{RelayError, Status, valid_share_id};
+
+mod redis_store;
+mod sled_store;
+
+pub use redis_store::RedisStore;
+pub use sled_store::SledStore;
 
 /// A share as the relay holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,196 +54,207 @@ pub const TOMBSTONE_SECONDS: i64 = 30 * 24 * 3600;
 /// Fetches of one share kept in its access log.
 pub const MAX_LOGGED: u32 = 10_000;
 
-/// A relay's storage.
+/// Seconds in a day: quotas and usage are counted per UTC day.
+pub const DAY: i64 = 24 * 3600;
+
+/// Limits on what may be uploaded, held across every relay on one store.
+/// Zero means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Uploads one patient key may make in a UTC day.
+    pub uploads_per_key_per_day: u32,
+    /// Ciphertext bytes one patient key may upload in a UTC day.
+    pub bytes_per_key_per_day: u64,
+    /// Ciphertext bytes the whole store may hold (see the accounting model).
+    pub max_store_bytes: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            uploads_per_key_per_day: 500,
+            bytes_per_key_per_day: 256 * 1024 * 1024,
+            max_store_bytes: 16 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl Quotas {
+    /// Whether an upload of `len` bytes fits a key that has made `uploads`
+    /// uploads of `bytes` bytes today; the refusal says which limit.
+    pub fn check_key(&self, uploads: u64, bytes: u64, len: u64) -> Result<(), RelayError> {
+        let limit = u64::from(self.uploads_per_key_per_day);
+        if limit > 0 && uploads >= limit {
+            return Err(RelayError::QuotaExceeded(format!(
+                "{limit} shares a day; try again tomorrow (UTC)"
+            )));
+        }
+        if self.bytes_per_key_per_day > 0 && bytes + len > self.bytes_per_key_per_day {
+            return Err(RelayError::QuotaExceeded(format!(
+                "{} bytes a day; try again tomorrow (UTC)",
+                self.bytes_per_key_per_day
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `len` more bytes fit a store holding `stored`.
+    pub fn check_store(&self, stored: u64, len: u64) -> Result<(), RelayError> {
+        if self.max_store_bytes > 0 && stored + len > self.max_store_bytes {
+            return Err(RelayError::StoreFull);
+        }
+        Ok(())
+    }
+}
+
+/// What a store holds, by the accounting model above.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Shares not yet expired (or expired today).
+    pub shares: u64,
+    /// Their ciphertext bytes.
+    pub bytes: u64,
+}
+
+/// What a store's methods return: a boxed future, so the relay can hold any
+/// store behind `dyn ShareStore`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RelayError>> + Send + 'a>>;
+
+/// A relay's storage. Every method that takes a share id refuses an id that
+/// [`valid_share_id`] refuses, before touching storage.
 pub trait ShareStore: Send + Sync + 'static {
-    /// Stores a new share; refuses an id that exists.
-    fn put(&self, id: &str, meta: ShareMeta, ciphertext: &[u8]) -> Result<(), RelayError>;
-    /// Returns the ciphertext and counts the use, unless revoked, expired or exhausted.
-    fn fetch(&self, id: &str, now: i64, from: &str) -> Result<Vec<u8>, RelayError>;
+    /// Stores a new share; refuses an id that exists, a key over its daily
+    /// quota, and a full store. Durable when it returns.
+    fn put<'a>(
+        &'a self,
+        id: &'a str,
+        meta: ShareMeta,
+        ciphertext: &'a [u8],
+        now: i64,
+        quotas: Quotas,
+    ) -> StoreFuture<'a, ()>;
+    /// Returns the ciphertext and counts the use, unless revoked, expired or
+    /// exhausted. The use is counted durably before the ciphertext is returned,
+    /// so a crash can never hand out more uses than the limit.
+    fn fetch<'a>(&'a self, id: &'a str, now: i64, from: &'a str) -> StoreFuture<'a, Vec<u8>>;
     /// The share's metadata.
-    fn meta(&self, id: &str) -> Result<ShareMeta, RelayError>;
-    /// Revokes: deletes the ciphertext, keeps the record.
-    fn revoke(&self, id: &str) -> Result<(), RelayError>;
+    fn meta<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ShareMeta>;
+    /// Revokes: deletes the ciphertext, keeps the record, gives the bytes back.
+    fn revoke<'a>(&'a self, id: &'a str, now: i64) -> StoreFuture<'a, ()>;
     /// Uses, limits and the access log.
-    fn status(&self, id: &str) -> Result<Status, RelayError>;
-    /// Deletes ciphertext of expired shares, and records long expired; returns how many shares changed.
-    fn purge(&self, now: i64) -> Result<usize, RelayError>;
+    fn status<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Status>;
+    /// Deletes what expired (ciphertext at expiry, records and logs after the
+    /// tombstone, counts of past days); returns how many shares changed. A
+    /// store with key expiry (Redis) has nothing to do.
+    fn purge(&self, now: i64) -> StoreFuture<'_, usize>;
+    /// Token bucket for a client (an address, or an IPv6 /64): `rate` requests
+    /// a second, bursts of twice that. `now_ms` is the caller's clock.
+    fn admit<'a>(&'a self, client: &'a str, rate: u32, now_ms: i64) -> StoreFuture<'a, bool>;
+    /// Shares and bytes held, by the accounting model.
+    fn usage(&self, now: i64) -> StoreFuture<'_, Usage>;
+    /// Whether the store answers.
+    fn ping(&self) -> StoreFuture<'_, ()>;
 }
 
-/// The embedded store: one sled database with trees for metadata, ciphertext and logs.
-pub struct SledStore {
-    db: sled::Db,
-    meta: sled::Tree,
-    blobs: sled::Tree,
-    log: sled::Tree,
-}
-
-fn storage(e: impl std::fmt::Display) -> RelayError {
-    RelayError::Server(format!("storage: {e}"))
-}
-
-impl SledStore {
-    /// Opens or creates the store at `dir`.
-    pub fn open(dir: &Path) -> Result<SledStore, RelayError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(storage)?;
-        Ok(SledStore {
-            meta: db.open_tree("meta").map_err(storage)?,
-            blobs: db.open_tree("blobs").map_err(storage)?,
-            log: db.open_tree("log").map_err(storage)?,
-            db,
-        })
-    }
-
-    /// Writes everything to disk.
-    pub fn flush(&self) -> Result<(), RelayError> {
-        self.db.flush().map(|_| ()).map_err(storage)
-    }
-
-    fn decode(bytes: &[u8]) -> Result<ShareMeta, RelayError> {
-        postcard::from_bytes(bytes).map_err(storage)
-    }
-
-    fn log_key(id: &str, n: u32) -> Vec<u8> {
-        let mut k = id.as_bytes().to_vec();
-        k.push(0);
-        k.extend_from_slice(&n.to_be_bytes());
-        k
+/// Refuses an id that cannot name a share.
+pub(crate) fn checked(id: &str) -> Result<&str, RelayError> {
+    if valid_share_id(id) {
+        Ok(id)
+    } else {
+        Err(RelayError::BadRequest(
+            "that is not a share id (1-64 letters, digits, '-' or '_')".into(),
+        ))
     }
 }
 
-impl ShareStore for SledStore {
-    fn put(&self, id: &str, meta: ShareMeta, ciphertext: &[u8]) -> Result<(), RelayError> {
-        let bytes = postcard::to_allocvec(&meta).map_err(storage)?;
-        let fresh = self
-            .meta
-            .compare_and_swap(id, None as Option<&[u8]>, Some(bytes))
-            .map_err(storage)?;
-        if fresh.is_err() {
-            return Err(RelayError::BadRequest(
-                "a share with this grant id exists already".into(),
+/// The UTC day a time falls in.
+pub(crate) fn day(t: i64) -> i64 {
+    t.div_euclid(DAY)
+}
+
+/// Where a relay keeps its shares, as `--store` names it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreSpec {
+    /// A directory for the embedded sled store.
+    Sled(PathBuf),
+    /// One Redis server: `redis://[:PASSWORD@]HOST:PORT[/DB]`.
+    Redis(String),
+    /// A Redis Cluster: `redis+cluster://HOST:PORT,HOST:PORT,…` (any of its nodes).
+    RedisCluster(Vec<String>),
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(nodes) = s.strip_prefix("redis+cluster://") {
+            let (auth, nodes) = match nodes.rsplit_once('@') {
+                Some((auth, nodes)) => (format!("{auth}@"), nodes),
+                None => (String::new(), nodes),
+            };
+            let urls: Vec<String> = nodes
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| format!("redis://{auth}{n}"))
+                .collect();
+            if urls.is_empty() {
+                return Err("redis+cluster:// needs at least one HOST:PORT".into());
+            }
+            return Ok(StoreSpec::RedisCluster(urls));
+        }
+        if s.starts_with("redis://") || s.starts_with("rediss://") {
+            return Ok(StoreSpec::Redis(s.to_string()));
+        }
+        if s.contains("://") {
+            return Err(format!(
+                "'{s}' is neither a directory nor redis://HOST:PORT[/DB] nor redis+cluster://HOST:PORT,…"
             ));
         }
-        self.blobs.insert(id, ciphertext).map_err(storage)?;
-        self.flush()
+        Ok(StoreSpec::Sled(PathBuf::from(s)))
     }
+}
 
-    fn fetch(&self, id: &str, now: i64, from: &str) -> Result<Vec<u8>, RelayError> {
-        let mut verdict: Result<u32, RelayError> = Err(RelayError::NotFound);
-        // Count the use atomically: two fetches of a one-use share cannot both win.
-        self.meta
-            .fetch_and_update(id, |old| {
-                let old = old?;
-                let mut meta = match Self::decode(old) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        verdict = Err(e);
-                        return Some(old.to_vec());
-                    }
-                };
-                verdict = if meta.revoked {
-                    Err(RelayError::Revoked)
-                } else if now >= meta.exp {
-                    Err(RelayError::Expired)
-                } else if now < meta.nbf - crate::grant::CLOCK_SKEW {
-                    Err(RelayError::NotFound)
-                } else if meta.max_uses.is_some_and(|m| meta.uses >= m) {
-                    Err(RelayError::UsesExhausted)
-                } else {
-                    meta.uses += 1;
-                    Ok(meta.uses)
-                };
-                Some(postcard::to_allocvec(&meta).unwrap_or_else(|_| old.to_vec()))
-            })
-            .map_err(storage)?;
-        let n = verdict?;
-        let blob = self.blobs.get(id).map_err(storage)?.ok_or(RelayError::Revoked)?;
-        // The use count is exact; the log keeps the first MAX_LOGGED fetches so an
-        // unlimited share fetched in a loop cannot fill the disk.
-        if n <= MAX_LOGGED {
-            let access = Access {
-                time: now,
-                from: from.to_string(),
-                n,
-            };
-            self.log
-                .insert(
-                    Self::log_key(id, n),
-                    serde_json::to_vec(&access).map_err(storage)?,
-                )
-                .map_err(storage)?;
+/// Hides a password in a Redis URL.
+fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://…@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Shown in logs: never a password.
+impl std::fmt::Display for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreSpec::Sled(dir) => write!(f, "{}", dir.display()),
+            StoreSpec::Redis(url) => f.write_str(&redacted(url)),
+            StoreSpec::RedisCluster(urls) => {
+                let nodes: Vec<String> = urls.iter().map(|u| redacted(u)).collect();
+                write!(f, "Redis Cluster {}", nodes.join(","))
+            }
         }
-        Ok(blob.to_vec())
     }
+}
 
-    fn meta(&self, id: &str) -> Result<ShareMeta, RelayError> {
-        let bytes = self.meta.get(id).map_err(storage)?.ok_or(RelayError::NotFound)?;
-        Self::decode(&bytes)
+impl std::fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
+}
 
-    fn revoke(&self, id: &str) -> Result<(), RelayError> {
-        let mut found = false;
-        self.meta
-            .fetch_and_update(id, |old| {
-                let old = old?;
-                found = true;
-                let mut meta = Self::decode(old).ok()?;
-                meta.revoked = true;
-                postcard::to_allocvec(&meta).ok()
-            })
-            .map_err(storage)?;
-        if !found {
-            return Err(RelayError::NotFound);
-        }
-        self.blobs.remove(id).map_err(storage)?;
-        self.flush()
-    }
-
-    fn status(&self, id: &str) -> Result<Status, RelayError> {
-        let meta = self.meta(id)?;
-        let mut prefix = id.as_bytes().to_vec();
-        prefix.push(0);
-        let accesses = self
-            .log
-            .scan_prefix(prefix)
-            .values()
-            .map(|v| {
-                v.map_err(storage)
-                    .and_then(|b| serde_json::from_slice(&b).map_err(storage))
-            })
-            .collect::<Result<Vec<Access>, _>>()?;
-        Ok(Status {
-            uses: meta.uses,
-            max_uses: meta.max_uses,
-            exp: meta.exp,
-            revoked: meta.revoked,
-            accesses,
+impl StoreSpec {
+    /// Opens the store. Redis connects lazily: a relay starts while Redis is
+    /// down and answers 503 until it is back.
+    pub fn open(&self) -> Result<Arc<dyn ShareStore>, RelayError> {
+        Ok(match self {
+            StoreSpec::Sled(dir) => Arc::new(SledStore::open(dir)?),
+            StoreSpec::Redis(url) => Arc::new(RedisStore::single(url)?),
+            StoreSpec::RedisCluster(urls) => Arc::new(RedisStore::cluster(urls)?),
         })
-    }
-
-    fn purge(&self, now: i64) -> Result<usize, RelayError> {
-        let mut changed = 0;
-        for item in self.meta.iter() {
-            let (id, bytes) = item.map_err(storage)?;
-            let meta = Self::decode(&bytes)?;
-            if now >= meta.exp && self.blobs.remove(&id).map_err(storage)?.is_some() {
-                changed += 1;
-            }
-            if now >= meta.exp + TOMBSTONE_SECONDS {
-                self.meta.remove(&id).map_err(storage)?;
-                let mut prefix = id.to_vec();
-                prefix.push(0);
-                for key in self.log.scan_prefix(prefix).keys() {
-                    self.log.remove(key.map_err(storage)?).map_err(storage)?;
-                }
-                changed += 1;
-            }
-        }
-        self.flush()?;
-        Ok(changed)
     }
 }
 
@@ -233,70 +262,62 @@ impl ShareStore for SledStore {
 mod tests {
     use super::*;
 
-    fn meta(max_uses: Option<u32>) -> ShareMeta {
-        ShareMeta {
-            owner: [1; 32],
-            nbf: 0,
-            exp: 1_000,
-            max_uses,
-            uses: 0,
-            revoked: false,
-        }
-    }
-
     #[test]
-    fn uses_are_counted_and_limited() {
-        let tmp = tempfile::tempdir().unwrap();
-        let s = SledStore::open(tmp.path()).unwrap();
-        s.put("a", meta(Some(2)), b"ct").unwrap();
-        assert!(s.put("a", meta(None), b"x").is_err(), "ids cannot be reused");
-        assert_eq!(s.fetch("a", 10, "1.2.3.4").unwrap(), b"ct");
-        assert_eq!(s.fetch("a", 11, "1.2.3.4").unwrap(), b"ct");
+    fn store_specs_parse_and_never_print_a_password() {
+        let spec: StoreSpec = "redis://:s3cret@10.0.0.5:6379/2".parse().unwrap();
+        assert_eq!(spec, StoreSpec::Redis("redis://:s3cret@10.0.0.5:6379/2".into()));
+        assert_eq!(spec.to_string(), "redis://…@10.0.0.5:6379/2");
+        let spec: StoreSpec = "redis+cluster://:pw@a:7000, b:7001".parse().unwrap();
         assert_eq!(
-            s.fetch("a", 12, "1.2.3.4").unwrap_err(),
-            RelayError::UsesExhausted
+            spec,
+            StoreSpec::RedisCluster(vec!["redis://:pw@a:7000".into(), "redis://:pw@b:7001".into()])
         );
-        let st = s.status("a").unwrap();
-        assert_eq!((st.uses, st.accesses.len()), (2, 2));
-        assert_eq!(s.fetch("b", 10, "x").unwrap_err(), RelayError::NotFound);
+        assert!(!spec.to_string().contains("pw"));
+        assert_eq!(
+            "/var/lib/relay".parse::<StoreSpec>().unwrap(),
+            StoreSpec::Sled("/var/lib/relay".into())
+        );
+        assert!("s3://bucket".parse::<StoreSpec>().is_err());
+        assert!("redis+cluster://".parse::<StoreSpec>().is_err());
     }
 
     #[test]
-    fn revoke_expire_and_purge() {
-        let tmp = tempfile::tempdir().unwrap();
-        let s = SledStore::open(tmp.path()).unwrap();
-        s.put("a", meta(None), b"ct").unwrap();
-        s.put("b", meta(None), b"ct").unwrap();
-        s.revoke("a").unwrap();
-        assert_eq!(s.fetch("a", 10, "x").unwrap_err(), RelayError::Revoked);
-        assert_eq!(s.fetch("b", 1_000, "x").unwrap_err(), RelayError::Expired);
-        assert_eq!(s.purge(1_001).unwrap(), 1);
+    fn quotas_name_the_limit_that_refused() {
+        let q = Quotas {
+            uploads_per_key_per_day: 2,
+            bytes_per_key_per_day: 100,
+            max_store_bytes: 1000,
+        };
+        assert!(q.check_key(1, 50, 50).is_ok());
+        assert!(matches!(q.check_key(2, 0, 1), Err(RelayError::QuotaExceeded(m)) if m.contains("2 shares")));
         assert!(
-            s.blobs.get("b").unwrap().is_none(),
-            "expired ciphertext is deleted"
+            matches!(q.check_key(0, 60, 50), Err(RelayError::QuotaExceeded(m)) if m.contains("100 bytes"))
         );
-        assert_eq!(s.fetch("b", 1_002, "x").unwrap_err(), RelayError::Expired);
-        s.purge(1_000 + TOMBSTONE_SECONDS).unwrap();
-        assert_eq!(
-            s.fetch("b", 1_000 + TOMBSTONE_SECONDS, "x").unwrap_err(),
-            RelayError::NotFound
-        );
+        assert_eq!(q.check_store(990, 20), Err(RelayError::StoreFull));
+        let none = Quotas {
+            uploads_per_key_per_day: 0,
+            bytes_per_key_per_day: 0,
+            max_store_bytes: 0,
+        };
+        assert!(none.check_key(u64::MAX / 2, u64::MAX / 2, 1).is_ok());
+        assert!(none.check_store(u64::MAX / 2, 1).is_ok());
     }
 
     #[test]
-    fn concurrent_fetches_never_exceed_the_limit() {
-        let tmp = tempfile::tempdir().unwrap();
-        let s = std::sync::Arc::new(SledStore::open(tmp.path()).unwrap());
-        s.put("a", meta(Some(10)), b"ct").unwrap();
-        let wins: usize = (0..8)
-            .map(|_| {
-                let s = s.clone();
-                std::thread::spawn(move || (0..10).filter(|_| s.fetch("a", 5, "x").is_ok()).count())
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .sum();
-        assert_eq!(wins, 10);
+    fn bad_ids_are_refused_before_any_store() {
+        for id in [
+            "",
+            "a\0b",
+            "a/b",
+            "..",
+            "../x",
+            &"x".repeat(10_000),
+            "ümlaut",
+            "a b",
+            "a:b",
+        ] {
+            assert!(checked(id).is_err(), "{id:?}");
+        }
+        assert!(checked("k3vq8m2xk0fa77pz").is_ok());
     }
 }

@@ -319,19 +319,39 @@ pub enum GrantsCommand {
 
 /// `relay`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  amanat relay --store /var/lib/amanat-relay                      one relay, embedded store
+  amanat relay --store redis://127.0.0.1:6379/0 --bind 0.0.0.0:8480 many relays, one Redis
+  amanat relay --store redis+cluster://10.0.0.1:7000,10.0.0.2:7000 --trusted-proxy 10.0.0.0/8
+
+Every count (uses, quotas, rate limits) lives in the store, so any number of relays can
+serve one Redis behind a load balancer. GET /health says whether the store answers;
+GET /metrics gives Prometheus counters. See docs/relay.md.")]
 pub struct RelayArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8480")]
     pub bind: std::net::SocketAddr,
-    /// Where to keep the (encrypted) shares.
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
-    /// Requests per second allowed per client address (0: unlimited).
+    /// Where to keep the (encrypted) shares: a directory (embedded store), redis://[:PASSWORD@]HOST:PORT[/DB], or redis+cluster://HOST:PORT,HOST:PORT,…
+    #[arg(long, value_name = "DIR|URL")]
+    pub store: wallet_core::relay::store::StoreSpec,
+    /// Requests per second allowed per client address, IPv6 per /64 (0: unlimited); bursts of twice that.
     #[arg(long, default_value_t = 20)]
     pub rate_limit: u32,
     /// Largest share accepted, bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     pub max_bytes: usize,
+    /// Shares one patient key may upload per UTC day (0: unlimited).
+    #[arg(long, default_value_t = 500)]
+    pub uploads_per_key: u32,
+    /// Bytes one patient key may upload per UTC day (0: unlimited).
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub bytes_per_key: u64,
+    /// Most bytes of ciphertext the store may hold; past it uploads get 507 and no live share is evicted (0: unlimited).
+    #[arg(long, default_value_t = 16 * 1024 * 1024 * 1024)]
+    pub max_store_bytes: u64,
+    /// A proxy or load balancer (address or CIDR block) whose X-Forwarded-For names the client; repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<wallet_core::relay::clients::Cidr>,
 }
 
 /// `provider …`.
