@@ -296,6 +296,11 @@ struct Header {
     typ: String,
     kid: String,
     jwk: Jwk,
+    /// RFC 7515 §4.1.11: extensions the verifier must understand. Amanat
+    /// defines none, so a grant naming any is refused rather than read as if
+    /// the extension were not there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crit: Option<serde_json::Value>,
 }
 
 /// RFC 7638 thumbprint of an Ed25519 public key (base64url SHA-256 of the
@@ -343,6 +348,7 @@ impl SignedGrant {
         let header = Header {
             alg: "EdDSA".into(),
             typ: GRANT_TYP.into(),
+            crit: None,
             kid: thumbprint(key),
             jwk: Jwk {
                 kty: "OKP".into(),
@@ -396,6 +402,17 @@ impl SignedGrant {
             .map_err(|e| GrantError::Malformed(format!("the header is not a grant header: {e}")))?;
         if header.alg != "EdDSA" {
             return Err(GrantError::Algorithm(header.alg));
+        }
+        if header.typ != GRANT_TYP {
+            return Err(GrantError::Malformed(format!(
+                "its type is '{}', not an Amanat consent grant ({GRANT_TYP})",
+                header.typ
+            )));
+        }
+        if header.crit.is_some() {
+            return Err(GrantError::Malformed(
+                "it names critical header extensions (crit) that Amanat does not understand".into(),
+            ));
         }
         if header.jwk.kty != "OKP" || header.jwk.crv != "Ed25519" {
             return Err(GrantError::Algorithm(format!(

@@ -40,6 +40,8 @@ pub mod record;
 pub mod relay;
 pub mod share;
 pub mod summary;
+#[cfg(feature = "native")]
+pub mod terminal;
 
 #[cfg(feature = "native")]
 pub mod export;

@@ -40,9 +40,6 @@ pub const LINK_VERSION: u8 = 2;
 /// The preset brotli dictionary of version 2: skeletons of common FHIR resources.
 pub const DICTIONARY: &[u8] = include_bytes!("link/dictionary.txt");
 
-/// Largest decompressed bundle accepted (a defence against compression bombs).
-pub const MAX_INFLATED: usize = 32 * 1024 * 1024;
-
 /// Bytes of checksum after the CBOR payload.
 const CHECKSUM_LEN: usize = 4;
 

@@ -61,6 +61,9 @@ pub enum RelayError {
     /// The relay is up but its store (e.g. Redis) is not reachable right now.
     #[error("the relay's store is unavailable right now; try again in a minute")]
     Unavailable,
+    /// The relay's answer is longer than any share can be ([`crate::share::MAX_BUNDLE`]).
+    #[error("the relay sent more than any share can be (over 64 MiB); refused")]
+    Oversized,
     /// The relay could not be reached.
     #[error("the relay at {0} cannot be reached")]
     Unreachable(String),
@@ -93,7 +96,7 @@ impl RelayError {
             RelayError::QuotaExceeded(_) => "quota exceeded",
             RelayError::StoreFull => "store full",
             RelayError::Unavailable => "unavailable",
-            RelayError::Unreachable(_) | RelayError::Server(_) => "server error",
+            RelayError::Oversized | RelayError::Unreachable(_) | RelayError::Server(_) => "server error",
         }
     }
 
@@ -108,7 +111,7 @@ impl RelayError {
             RelayError::TooLarge => 413,
             RelayError::Unauthorized => 401,
             RelayError::BadRequest(_) => 400,
-            RelayError::Unreachable(_) | RelayError::Server(_) => 500,
+            RelayError::Oversized | RelayError::Unreachable(_) | RelayError::Server(_) => 500,
         }
     }
 

@@ -28,7 +28,9 @@ use crate::link::{self, LinkError, Location, ShareLink};
 /// passcode costly, fast enough for a phone's browser.
 pub const PASSCODE_LOG_N: u8 = 15;
 
-/// Largest decrypted bundle accepted.
+/// Largest share accepted, in every form: the ciphertext a doctor's client
+/// reads from a relay, and the bundle decompressed (a defence against
+/// compression bombs). One constant, stated in docs/link-format.md.
 pub const MAX_BUNDLE: usize = 64 * 1024 * 1024;
 
 /// Compressed bundles up to this size may travel in a QR code ...

@@ -49,6 +49,9 @@ pub enum VaultError {
     /// `init` on a path that already holds a vault.
     #[error("a wallet already exists at {0}")]
     AlreadyExists(PathBuf),
+    /// `init` on a directory that holds other files.
+    #[error("{0} is not empty and holds no wallet: choose a new or empty directory (nothing was changed)")]
+    NotEmpty(PathBuf),
     /// The passphrase did not open the keyring.
     #[error("wrong passphrase for the wallet at {0}")]
     WrongPassphrase(PathBuf),
@@ -277,6 +280,33 @@ pub fn exists(dir: &Path) -> bool {
     dir.join(MARKER).is_file()
 }
 
+/// Whether a wallet may be created at `dir`: not over a wallet, and not in a
+/// directory of someone else's files. Callers check before asking for a new
+/// passphrase; [`Vault::create`] checks again.
+pub fn check_new_location(dir: &Path) -> Result<()> {
+    if exists(dir) {
+        return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+    }
+    if !empty_or_interrupted_init(dir) {
+        return Err(VaultError::NotEmpty(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Whether `dir` is missing, empty, or holds only what an interrupted `init`
+/// leaves (it takes the lock, writes the keyring, then creates the database:
+/// a database without a keyring is not ours). Anything else is someone's
+/// files, which `init` must not clear.
+fn empty_or_interrupted_init(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return !dir.exists();
+    };
+    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+    let ours = names.iter().all(|n| n == LOCK || n == KEYRING || n == DB);
+    let db_after_keyring = !names.iter().any(|n| n == DB) || names.iter().any(|n| n == KEYRING);
+    ours && db_after_keyring
+}
+
 fn lock(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK);
     let file = OpenOptions::new()
@@ -332,9 +362,7 @@ impl Vault {
         if !(MIN_KDF_LOG_N..=MAX_KDF_LOG_N).contains(&options.kdf_log_n) {
             return Err(VaultError::WorkFactor(options.kdf_log_n));
         }
-        if exists(dir) {
-            return Err(VaultError::AlreadyExists(dir.to_path_buf()));
-        }
+        check_new_location(dir)?;
         make_private_dir(dir)?;
         let lock = lock(dir)?;
         // Leftovers of an interrupted `init` (no marker yet) hold no records.

@@ -188,6 +188,25 @@ fn vectors() -> Vec<(&'static str, &'static str, String, &'static str)> {
         "invalid",
     ));
 
+    let mut crit = header_for(&key());
+    crit["crit"] = json!(["exp-policy"]);
+    crit["exp-policy"] = json!("ignore-expiry");
+    out.push((
+        "fail_crit_header",
+        "a critical header extension (RFC 7515 crit) the verifier does not understand",
+        raw(&crit, &payload, &key()),
+        "malformed",
+    ));
+
+    let mut typ = header_for(&key());
+    typ["typ"] = json!("JWT");
+    out.push((
+        "fail_wrong_typ",
+        "a well-signed JWS that is not typed as an Amanat consent grant",
+        raw(&typ, &payload, &key()),
+        "malformed",
+    ));
+
     out.push((
         "fail_malformed",
         "two parts, not three",

@@ -28,6 +28,7 @@ impl Plugin for Hostile {
             "fetch",
             "propose-forbidden",
             "echo",
+            "scribble",
         ]
         .iter()
         .map(|a| amanat_plugin::action(a, "misbehaves", true, true))
@@ -92,6 +93,11 @@ impl Plugin for Hostile {
                     input.records.len(),
                     listed.len()
                 )))
+            }
+            "scribble" => {
+                // Move the cursor up and overwrite the wallet's own last line.
+                host::info("\u{1b}[1A\u{1b}[2KAll records verified by your doctor");
+                Ok(ActionOutput::message("done\u{1b}]0;retitled\u{7}\u{202e}txt.exe"))
             }
             other => Err(amanat_plugin::unknown_action(other)),
         }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use amanat_tests::{TestHttpServer, TestVault, built_plugin, fixture, sign_plugin, write_json};
+use amanat_tests::{
+    TestHttpServer, TestVault, built_plugin, fixture, sign_plugin, try_sign_plugin, write_json,
+};
 use serde_json::{Value, json};
 
 fn install(v: &TestVault, wasm: &std::path::Path) {
@@ -516,4 +518,60 @@ fn plugins_are_listed_shown_and_removed() {
     v.run(&["plugin", "remove", "lab-import"]).ok();
     let err = v.run(&["plugin", "run", "lab-import"]).fails_with(7);
     assert!(err.contains("no plugin 'lab-import' is installed"), "{err}");
+}
+
+#[test]
+fn text_from_a_plugin_cannot_drive_the_terminal() {
+    let (v, _, _) = hostile_wallet(&[]);
+    let run = hostile(&v, "scribble", None, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+    }
+    assert!(
+        run.stderr.contains("\\u{1b}[1A\\u{1b}[2KAll records verified"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("done\\u{1b}]0;retitled\\u{7}\\u{202e}txt.exe"),
+        "{}",
+        run.stdout
+    );
+
+    // A manifest's words are the publisher's: shown, never obeyed.
+    let v = TestVault::new();
+    let m = json!({"name": "hostile", "version": "0.1.0", "interface": "0.1.0", "publisher": "Trusted Lab\u{1b}[8m (hidden)",
+        "kind": "other", "description": "Reads \u{1b}[2Jnothing", "permissions": {"read": ["Observation"], "propose": [],
+        "network": []}});
+    let signed = v.scratch("sly.wasm");
+    sign_plugin(&built_plugin("hostile-unsigned.wasm"), &m, &signed);
+    let install = v.run(&["plugin", "install", "--yes", signed.to_str().unwrap()]);
+    let show = v.run(&["plugin", "show", "hostile"]);
+    for text in [&install.stdout, &install.stderr, &show.stdout] {
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+    }
+    assert!(install.stdout.contains("Installed hostile"), "{}", install.stderr);
+    assert!(
+        show.stdout.contains("Trusted Lab\\u{1b}[8m (hidden)"),
+        "{}",
+        show.stdout
+    );
+    assert!(show.stdout.contains("Reads \\u{1b}[2Jnothing"), "{}", show.stdout);
+
+    // An origin that is not a plain host name is refused (it used to be
+    // approved and shown with its escape), and the refusal is shown safely.
+    let mut m = m;
+    m["permissions"]["network"] = json!(["https://evil.example\u{1b}[1A"]);
+    let refused = try_sign_plugin(&built_plugin("hostile-unsigned.wasm"), &m, &v.scratch("net.wasm"));
+    let err = refused.fails_with(7);
+    assert!(
+        err.contains("'https://evil.example\\u{1b}[1A' is not an origin"),
+        "{err:?}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
 }

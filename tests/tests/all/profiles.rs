@@ -23,6 +23,37 @@ fn init_twice_is_refused() {
 }
 
 #[test]
+fn init_refuses_a_directory_of_someone_elses_files_and_deletes_nothing() {
+    // Regression: init used to clear any `db/` in a directory that was not
+    // yet a wallet, whatever it held.
+    let v = TestVault::empty();
+    std::fs::create_dir_all(v.dir.join("db")).unwrap();
+    std::fs::write(v.dir.join("db/thesis.tex"), "four years of work").unwrap();
+    let err = v.run(&["init", "--name", "Someone"]).fails_with(1);
+    assert!(err.contains("is not empty and holds no wallet"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(v.dir.join("db/thesis.tex")).unwrap(),
+        "four years of work"
+    );
+    assert!(!v.dir.join("vault.json").exists());
+
+    let other = TestVault::empty();
+    std::fs::create_dir_all(&other.dir).unwrap();
+    std::fs::write(other.dir.join("notes.txt"), "mine").unwrap();
+    let err = other.run(&["init"]).fails_with(1);
+    assert!(err.contains("is not empty"), "{err}");
+    assert_eq!(std::fs::read_dir(&other.dir).unwrap().count(), 1);
+
+    // What an interrupted init leaves (lock, keyring, database) is taken over.
+    let interrupted = TestVault::empty();
+    std::fs::create_dir_all(interrupted.dir.join("db")).unwrap();
+    std::fs::write(interrupted.dir.join("lock"), "").unwrap();
+    std::fs::write(interrupted.dir.join("keyring.age"), "half written").unwrap();
+    interrupted.run(&["init", "--name", "Someone"]).ok();
+    interrupted.run(&["whoami"]).ok();
+}
+
+#[test]
 fn short_passphrase_is_refused_at_init() {
     let v = TestVault::empty();
     let err = v

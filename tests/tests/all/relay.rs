@@ -554,3 +554,69 @@ fn the_rate_limit_comes_before_the_body_and_believes_only_trusted_proxies() {
         .collect();
     assert_eq!(statuses, [404, 404, 429]);
 }
+
+/// A hostile "relay" on a free port: answers one request with 200 and up to
+/// 1 GiB of zeros (with a `Content-Length` saying so, or none and the
+/// connection closed at the end); returns its URL and, when the client hangs
+/// up, how many body bytes it managed to send.
+fn hostile_relay(declare_length: bool) -> (String, std::thread::JoinHandle<usize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        const GIB: usize = 1 << 30;
+        let length = if declare_length {
+            format!("Content-Length: {GIB}\r\n")
+        } else {
+            "Connection: close\r\n".into()
+        };
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{length}\r\n");
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return 0;
+        }
+        let chunk = vec![0u8; 64 * 1024];
+        let mut sent = 0;
+        while sent < GIB && stream.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        sent
+    });
+    (url, server)
+}
+
+#[test]
+fn a_hostile_relay_streaming_a_gigabyte_is_refused_and_read_no_further_than_the_cap() {
+    let relay = Backend::Sled.relay(&["--rate-limit", "0"]);
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]);
+    let link = share(&v, &[&id[0], "--relay", &relay.url])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for declare_length in [true, false] {
+        let (hostile, server) = hostile_relay(declare_length);
+        // The relay's address is not signed: anyone can point a link elsewhere.
+        let mut redirected = wallet_core::link::ShareLink::decode(&link).unwrap();
+        let wallet_core::link::Location::Relay(url) = &redirected.location else {
+            panic!("a relay link")
+        };
+        redirected.location = wallet_core::link::Location::Relay(url.replace(&relay.url, &hostile));
+        let err = receive(&redirected.encode()).fails_with(6);
+        assert!(err.contains("the relay sent more than any share can be"), "{err}");
+        let sent = server.join().unwrap();
+        // Refused from the header at once, or as soon as the body passed
+        // 64 MiB (plus what the sockets buffer): never the whole gigabyte.
+        assert!(sent < 80 * 1024 * 1024, "the client read {sent} bytes");
+        if declare_length {
+            assert!(
+                sent < 16 * 1024 * 1024,
+                "the client read {sent} bytes past a declared 1 GiB"
+            );
+        }
+    }
+}

@@ -72,6 +72,39 @@ fn offline_share_is_received_with_no_network_and_no_wallet() {
     );
 }
 
+/// A bearer share of one Condition made with the library, as a wallet (or an
+/// attacker's own code) could: `patient` as the grant names them, valid for an
+/// hour from `from`.
+fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) -> String {
+    let vault = v.open();
+    let grant = wallet_core::grant::Grant {
+        v: 1,
+        jti: "craftedgrant0001".into(),
+        wallet: String::new(),
+        patient: patient.into(),
+        to: wallet_core::grant::Grantee::Bearer,
+        purpose: wallet_core::grant::Purpose::CareManagement,
+        mode: wallet_core::grant::AccessMode::View,
+        iat: from,
+        nbf: from,
+        exp: from + 3600,
+        uses: None,
+        records: vec![],
+    };
+    let input = wallet_core::share::ShareInput {
+        resource_type: "Condition".into(),
+        bytes: condition,
+    };
+    let sealed = wallet_core::share::seal(
+        &[input],
+        grant,
+        vault.signing_key(),
+        wallet_core::share::Lock::Bearer,
+    )
+    .unwrap();
+    sealed.link(None, &vault.verifying_key()).encode()
+}
+
 #[test]
 fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_message() {
     let v = wallet_with_records();
@@ -83,37 +116,11 @@ fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_me
 
     // Expired: a grant signed with this wallet's key but already past its expiry.
     let expired = {
-        let vault = v.open();
-        let record = vault.get(id[0].parse().unwrap()).unwrap();
-        let input = wallet_core::share::ShareInput {
-            resource_type: "Condition".into(),
-            bytes: record.bytes,
-        };
-        let now = wallet_core::fhir::date::FhirDateTime::parse("2020-01-01")
+        let record = v.open().get(id[0].parse().unwrap()).unwrap();
+        let then = wallet_core::fhir::date::FhirDateTime::parse("2020-01-01")
             .unwrap()
             .start();
-        let grant = wallet_core::grant::Grant {
-            v: 1,
-            jti: "expiredgrant0001".into(),
-            wallet: String::new(),
-            patient: "Ayesha Siddiqui".into(),
-            to: wallet_core::grant::Grantee::Bearer,
-            purpose: wallet_core::grant::Purpose::CareManagement,
-            mode: wallet_core::grant::AccessMode::View,
-            iat: now,
-            nbf: now,
-            exp: now + 3600,
-            uses: None,
-            records: vec![],
-        };
-        let sealed = wallet_core::share::seal(
-            &[input],
-            grant,
-            vault.signing_key(),
-            wallet_core::share::Lock::Bearer,
-        )
-        .unwrap();
-        sealed.link(None, &vault.verifying_key()).encode()
+        crafted_share(&v, "Ayesha Siddiqui", then, record.bytes)
     };
     let err = receive(&expired).fails_with(6);
     assert!(
@@ -253,6 +260,13 @@ fn a_share_for_one_provider_opens_only_for_them() {
     let original = v.open().get(id[0].parse().unwrap()).unwrap().bytes;
     assert_eq!(saved, original, "the stored record is the shared bytes");
     assert!(out_dir.join("grant.jws").exists());
+    // Health data on the doctor's disk is theirs alone, whatever the umask.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out_dir), 0o700);
+    for file in std::fs::read_dir(&out_dir).unwrap().flatten() {
+        assert_eq!(mode(&file.path()), 0o600, "{}", file.path().display());
+    }
 
     // A view-only share may not be saved.
     let view = share(&v, &[&id[0], "--offline"])["link"]
@@ -428,4 +442,32 @@ fn an_independent_jose_library_verifies_the_grant() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "jose accepted an altered grant");
+}
+
+#[test]
+fn a_share_cannot_hide_text_from_the_doctor_with_terminal_escapes() {
+    // A share made with the library (as an attacker's own code would), whose
+    // patient name hides what follows and whose record title moves the cursor.
+    let v = wallet_with_records();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let condition = br#"{"resourceType":"Condition","subject":{"reference":"Patient/p"},"code":{"text":"Hypertension\u001b[1A\u001b[2KNo known conditions"}}"#;
+    let patient = "Ayesha Siddiqui\u{1b}[8m (not the patient you think)\u{202e}";
+    let link = crafted_share(&v, patient, now, condition.to_vec());
+    let run = amanat_bare(&["receive", &link], &[]);
+    let shown = run.ok();
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("VERIFIED share from Ayesha Siddiqui\\u{1b}[8m (not the patient you think)\\u{202e}"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Hypertension\\u{1b}[1A\\u{1b}[2KNo known conditions"),
+        "{shown}"
+    );
 }

@@ -148,7 +148,16 @@ pub fn normalize_origin(text: &str) -> Option<String> {
         Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, p.parse::<u16>().ok()?),
         _ => (authority, default_port),
     };
-    if host.is_empty() {
+    // A DNS name (internationalised names in their xn-- form) or an IPv4
+    // address, or a bracketed IPv6 address: nothing else, so an origin the
+    // patient approves is exactly what they were shown (no control
+    // characters, spaces or look-alike Unicode).
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    let valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => !v6.is_empty() && v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'),
+        None => !host.is_empty() && host.chars().all(plain),
+    };
+    if !valid {
         return None;
     }
     Some(format!("{scheme}://{}:{port}", host.to_ascii_lowercase()))
@@ -286,6 +295,22 @@ mod tests {
         );
         assert_eq!(normalize_origin("https://user@evil.com"), None);
         assert_eq!(normalize_origin("file:///etc/passwd"), None);
+        assert_eq!(
+            normalize_origin("https://[::1]:8443/").as_deref(),
+            Some("https://[::1]:8443")
+        );
+        // Regression: a host with a terminal escape or other non-name
+        // characters used to be approved and shown as given.
+        for bad in [
+            "https://evil.example\u{1b}[1A",
+            "https://evil example",
+            "https://еxample.com",
+            "https://a\u{202e}b.com",
+            "https://[zz]:1",
+            "https://[]",
+        ] {
+            assert_eq!(normalize_origin(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,12 @@ use super::{ErrorBody, RelayError, Status, Upload, signing_message};
 /// Longest a relay request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Largest refusal (or upload receipt) read from a relay.
+const ERROR_BODY_CAP: usize = 64 * 1024;
+
+/// Largest status read from a relay: 10,000 logged accesses fit with room.
+const STATUS_CAP: usize = 4 * 1024 * 1024;
+
 /// A relay client.
 pub struct Client {
     http: reqwest::Client,
@@ -51,10 +57,44 @@ impl Client {
             return Ok(response);
         }
         let status = response.status();
-        match response.json::<ErrorBody>().await {
-            Ok(body) => Err(RelayError::from_body(&body)),
+        // A refusal is a small JSON body; a relay that sends more is not believed.
+        match Self::read_capped(response, ERROR_BODY_CAP).await {
+            Ok(body) => match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(body) => Err(RelayError::from_body(&body)),
+                Err(_) => Err(RelayError::Server(format!("HTTP {status} from {url}"))),
+            },
             Err(_) => Err(RelayError::Server(format!("HTTP {status} from {url}"))),
         }
+    }
+
+    /// Parses a JSON body of at most `cap` bytes.
+    async fn json_capped<T: serde::de::DeserializeOwned>(
+        response: reqwest::Response,
+        cap: usize,
+    ) -> Result<T, RelayError> {
+        let body = Self::read_capped(response, cap).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| RelayError::Server(format!("the relay's answer is not what it should be: {e}")))
+    }
+
+    /// Reads a body of at most `cap` bytes, refusing a longer one as soon as
+    /// it is known to be longer: from `Content-Length`, or while streaming.
+    async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, RelayError> {
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(RelayError::Oversized);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| RelayError::Server(e.to_string()))?
+        {
+            if body.len() + chunk.len() > cap {
+                return Err(RelayError::Oversized);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// Uploads a share; returns its URL.
@@ -69,21 +109,15 @@ impl Client {
         struct Created {
             id: String,
         }
-        let created: Created = response
-            .json()
-            .await
-            .map_err(|e| RelayError::Server(e.to_string()))?;
+        let created: Created = Self::json_capped(response, ERROR_BODY_CAP).await?;
         Ok(share_url(base, &created.id))
     }
 
-    /// Fetches a share's ciphertext (counts a use).
+    /// Fetches a share's ciphertext (counts a use), at most
+    /// [`MAX_BUNDLE`](crate::share::MAX_BUNDLE) bytes.
     pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, RelayError> {
         let response = Self::check(self.http.get(url).send().await, url).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| RelayError::Server(e.to_string()))?;
-        Ok(bytes.to_vec())
+        Self::read_capped(response, crate::share::MAX_BUNDLE).await
     }
 
     fn authorization(key: &SigningKey, method: &str, url: &str) -> Result<String, RelayError> {
@@ -119,9 +153,6 @@ impl Client {
             &log,
         )
         .await?;
-        response
-            .json()
-            .await
-            .map_err(|e| RelayError::Server(e.to_string()))
+        Self::json_capped(response, STATUS_CAP).await
     }
 }

@@ -74,6 +74,7 @@ impl From<VaultError> for ApiError {
             VaultError::InUse(_) => (StatusCode::CONFLICT, "in use"),
             VaultError::NotFound(_) => (StatusCode::NOT_FOUND, "no wallet"),
             VaultError::AlreadyExists(_) => (StatusCode::CONFLICT, "exists"),
+            VaultError::NotEmpty(_) => (StatusCode::CONFLICT, "not empty"),
             VaultError::RecordNotFound(_) | VaultError::ProfileNotFound(_) | VaultError::GrantNotFound(_) => {
                 (StatusCode::NOT_FOUND, "not found")
             }

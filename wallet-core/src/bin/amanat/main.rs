@@ -245,7 +245,7 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", output::safe_lines(&format!("{err:#}")));
             ExitCode::from(exit_code(&err))
         }
     }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
+pub use wallet_core::terminal::{safe, safe_lines};
 
 /// Prints a value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
@@ -14,12 +15,13 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 }
 
 /// Prints rows with every column but the last padded to its widest cell.
+/// Cells may come from outside: control characters are shown escaped.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let cols = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(cols.saturating_sub(1)) {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(safe(cell).chars().count());
         }
     }
     let mut out = std::io::stdout().lock();
@@ -37,17 +39,19 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     };
     writeln!(out, "{}", line(header.to_vec()))?;
     for row in rows {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+        let cells: Vec<_> = row.iter().map(|c| safe(c)).collect();
+        writeln!(out, "{}", line(cells.iter().map(|c| c.as_ref()).collect()))?;
     }
     Ok(())
 }
 
-/// Prints `label: value` lines aligned on the colon.
+/// Prints `label: value` lines aligned on the colon. Values may come from
+/// outside (a plugin's publisher): control characters are shown escaped.
 pub fn fields(pairs: &[(&str, String)]) -> Result<()> {
     let width = pairs.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for (k, v) in pairs {
-        writeln!(out, "  {k}:{} {v}", " ".repeat(width - k.chars().count()))?;
+        writeln!(out, "  {k}:{} {}", " ".repeat(width - k.chars().count()), safe(v))?;
     }
     Ok(())
 }
@@ -66,4 +70,33 @@ pub fn time(seconds: i64) -> String {
     let t = wallet_core::fhir::date::FhirDateTime::from_unix(seconds);
     let s = t.as_str();
     format!("{} {} UTC", &s[..10], &s[11..16])
+}
+
+/// Creates a directory for health data saved outside the wallet: mode 0700
+/// when it is new (an existing directory is the user's, and keeps its mode).
+pub fn private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))
+}
+
+/// Writes health data outside the wallet readable by its owner only (0600,
+/// whatever the umask), replacing the file if it exists.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let write = || -> std::io::Result<()> {
+        let mut file = options.open(path)?;
+        // An existing file keeps its old mode through open(): narrow it too.
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        file.write_all(bytes)
+    };
+    write().map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             output::fields(&describe(i))?;
             println!("It will be allowed to:");
             for line in i.approved.describe() {
-                println!("  - {line}");
+                println!("  - {}", output::safe(&line));
             }
             println!("It cannot read your files, other profiles, or anything not listed here.");
             if !yes && !prompt::confirm("Approve these permissions and install?")? {
@@ -176,11 +176,11 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             output::fields(&describe(&i))?;
             println!("Allowed to:");
             for line in i.effective().describe() {
-                println!("  - {line}");
+                println!("  - {}", output::safe(&line));
             }
             println!("Actions:");
             for a in &i.actions {
-                println!("  {:<12} {}", a.name, a.description);
+                println!("  {:<12} {}", output::safe(&a.name), output::safe(&a.description));
             }
             Ok(())
         }
@@ -249,7 +249,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             let loaded = runtime.load(&vault, &installed)?;
             let outcome = runtime.run(&loaded, vault.clone(), profile, &action, file, &ids)?;
             for (level, line) in &outcome.logs {
-                eprintln!("[{name}] {level}: {line}");
+                eprintln!("[{name}] {level}: {}", output::safe(line));
             }
             if let (Some(path), Some((_, _, bytes))) = (&save_document, &outcome.document) {
                 std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
@@ -260,16 +260,19 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                 .map(|(r, d)| format!("{}: {}", r.resource_type(), d.title))
                 .collect();
             if !json {
-                println!("{}", outcome.message);
+                println!("{}", output::safe_lines(&outcome.message));
                 if let Some((doc_name, _, _)) = &outcome.document
                     && save_document.is_none()
                 {
-                    println!("(The plugin produced {doc_name}; save it with --save-document FILE.)");
+                    println!(
+                        "(The plugin produced {}; save it with --save-document FILE.)",
+                        output::safe(doc_name)
+                    );
                 }
                 if !titles.is_empty() {
                     println!("{name} proposes {} new record(s):", titles.len());
                     for t in &titles {
-                        println!("  + {t}");
+                        println!("  + {}", output::safe(t));
                     }
                 }
             }

@@ -311,15 +311,16 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
                 "this share is view-only: the patient did not allow storing it (--out)",
             ));
         }
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        output::private_dir(dir)?;
         for r in &received.records {
             let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
-            std::fs::write(&path, r.resource.to_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            output::write_private(&path, &r.resource.to_bytes())?;
         }
-        std::fs::write(
-            dir.join("grant.jws"),
-            link.signed_grant(Some(grant.records.clone()))?.compact(),
+        output::write_private(
+            &dir.join("grant.jws"),
+            link.signed_grant(Some(grant.records.clone()))?
+                .compact()
+                .as_bytes(),
         )?;
     }
     if args.json {
@@ -339,7 +340,8 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
     writeln!(
         out,
         "VERIFIED share from {} (wallet {})",
-        grant.patient, received.wallet_id
+        output::safe(&grant.patient),
+        received.wallet_id
     )?;
     writeln!(
         out,
@@ -365,7 +367,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
             None => format!("you, {name} ({registration})"),
         },
     };
-    writeln!(out, "  to {to}")?;
+    writeln!(out, "  to {}", output::safe(&to))?;
     writeln!(
         out,
         "  {} record(s), each matching the patient's signature:\n",
@@ -381,7 +383,8 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         writeln!(
             out,
             "  {date:<10}  {:<20} {}",
-            r.granted.resource_type, r.description.title
+            output::safe(&r.granted.resource_type),
+            output::safe(&r.description.title)
         )?;
     }
     if args.out.is_some() {

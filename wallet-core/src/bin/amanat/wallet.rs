@@ -38,9 +38,7 @@ fn draft(fields: ProfileFields, default_name: &str, relationship: Option<String>
 
 fn create(ctx: &Ctx, owner: Profile, kdf: Option<u8>) -> Result<Vault> {
     let dir = ctx.vault_dir()?;
-    if wallet_core::vault::exists(&dir) {
-        return Err(wallet_core::vault::VaultError::AlreadyExists(dir).into());
-    }
+    wallet_core::vault::check_new_location(&dir)?;
     let pass = prompt::new("AMANAT_PASSPHRASE", "your new wallet")?;
     let vault = Vault::create(
         &dir,
