@@ -29,6 +29,7 @@ impl Plugin for Hostile {
             "propose-forbidden",
             "echo",
             "scribble",
+            "flood",
         ]
         .iter()
         .map(|a| amanat_plugin::action(a, "misbehaves", true, true))
@@ -93,6 +94,15 @@ impl Plugin for Hostile {
                     input.records.len(),
                     listed.len()
                 )))
+            }
+            "flood" => {
+                // Host calls in a loop until the time limit: 64 KiB type names
+                // and refused lists, each an audit entry if the host let it be.
+                let huge = "Observation".repeat(6_000);
+                loop {
+                    let _ = host::list_records(Some(&huge));
+                    let _ = host::list_records(Some("Condition"));
+                }
             }
             "scribble" => {
                 // Move the cursor up and overwrite the wallet's own last line.

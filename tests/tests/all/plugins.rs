@@ -575,3 +575,47 @@ fn text_from_a_plugin_cannot_drive_the_terminal() {
     );
     assert!(!err.contains('\u{1b}'), "{err:?}");
 }
+
+#[test]
+fn a_plugin_flooding_host_calls_leaves_the_audit_log_bounded() {
+    let (v, _, _) = hostile_wallet(&[]);
+    let entries = |v: &TestVault| v.run(&["audit", "--json"]).json().as_array().unwrap().len();
+    let before = entries(&v);
+    let err = hostile(&v, "flood", None, &[]).fails_with(7);
+    assert!(err.contains("time limit"), "{err}");
+    // At most MAX_CALL_EVENTS (500) entries for the call, one summing up the
+    // rest, and the run itself; no entry holds the plugin's 64 KiB strings.
+    let added = entries(&v) - before;
+    assert!(added <= 502, "{added} audit entries for one call");
+    let audit = v.run(&["audit"]).ok();
+    assert!(
+        audit.contains("more host calls than are logged one by one"),
+        "{audit}"
+    );
+    let longest = audit.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 1_000, "an audit line of {longest} bytes");
+    v.run(&["audit", "--verify"]).ok();
+}
+
+#[test]
+fn a_server_that_never_answers_cannot_hold_a_plugin_past_its_time_limit() {
+    // Accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(16).collect();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(held);
+    });
+    let (v, _, _) = hostile_wallet(std::slice::from_ref(&origin));
+    let started = std::time::Instant::now();
+    let err = hostile(&v, "fetch", Some(&format!("{origin}/never")), &[]).fails_with(7);
+    let took = started.elapsed();
+    assert!(err.contains("time limit"), "{err}");
+    // The call's limit is 2 s; one request's own timeout is 15 s, and a
+    // redirect chain could chain six of them.
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "the plugin ran {took:?}"
+    );
+}

@@ -1,7 +1,7 @@
 //! HTTP for plugins, through the wallet: only approved origins, redirects
 //! re-checked at every hop, a timeout and a response size limit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::manifest::normalize_origin;
 
@@ -85,6 +85,7 @@ impl Client {
         &self,
         req: Request,
         allowed: &[String],
+        deadline: Instant,
         mut on_hop: impl FnMut(&str, bool),
     ) -> Result<Response, HttpError> {
         let mut method = match req.method.to_ascii_uppercase().as_str() {
@@ -113,27 +114,41 @@ impl Client {
             if let Some(b) = &body {
                 builder = builder.body(b.clone());
             }
+            // The plugin's call has a time limit; waiting on a server that never
+            // answers must not outlast it (each hop's own TIMEOUT would).
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(HttpError::Failed("the plugin's time limit has run out".into()));
+            }
             let response = self.runtime.block_on(async {
-                let mut r = builder
-                    .send()
-                    .await
-                    .map_err(|e| HttpError::Failed(e.to_string()))?;
-                let status = r.status();
-                let headers: Vec<(String, String)> = r
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
-                    .collect();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = r.chunk().await.map_err(|e| HttpError::Failed(e.to_string()))? {
-                    if bytes.len() + chunk.len() > MAX_BODY {
-                        return Err(HttpError::Failed(format!(
-                            "the response is larger than {MAX_BODY} bytes"
-                        )));
+                tokio::time::timeout(remaining, async {
+                    let mut r = builder
+                        .send()
+                        .await
+                        .map_err(|e| HttpError::Failed(e.to_string()))?;
+                    let status = r.status();
+                    let headers: Vec<(String, String)> = r
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+                        .collect();
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = r.chunk().await.map_err(|e| HttpError::Failed(e.to_string()))? {
+                        if bytes.len() + chunk.len() > MAX_BODY {
+                            return Err(HttpError::Failed(format!(
+                                "the response is larger than {MAX_BODY} bytes"
+                            )));
+                        }
+                        bytes.extend_from_slice(&chunk);
                     }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok::<_, HttpError>((status, headers, bytes))
+                    Ok::<_, HttpError>((status, headers, bytes))
+                })
+                .await
+                .unwrap_or_else(|_| {
+                    Err(HttpError::Failed(
+                        "no answer before the plugin's time limit ran out".into(),
+                    ))
+                })
             })?;
             let (status, headers, bytes) = response;
             if status.is_redirection() {

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
@@ -120,6 +120,66 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// Audit entries one call records one by one, and the text they may hold;
+/// past either bound further host calls are only counted, and one entry sums
+/// them up. A plugin calling the host in a loop for its whole time limit thus
+/// adds at most this much to the wallet's memory and audit log.
+pub const MAX_CALL_EVENTS: usize = 500;
+/// See [`MAX_CALL_EVENTS`].
+pub const MAX_CALL_EVENT_BYTES: usize = 128 * 1024;
+/// Longest text a plugin chose (a type, an id, a URL) kept in one entry.
+const MAX_ARG_CHARS: usize = 200;
+/// Most bytes of proposed records one call may hold for the patient.
+const MAX_PROPOSAL_BYTES: usize = 64 * 1024 * 1024;
+
+/// Text a plugin chose, cut to [`MAX_ARG_CHARS`] for the audit log.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_ARG_CHARS) {
+        Some((at, _)) => format!("{}… ({} bytes)", &text[..at], text.len()),
+        None => text.to_string(),
+    }
+}
+
+/// The audit entries of one call, bounded (see [`MAX_CALL_EVENTS`]).
+#[derive(Default)]
+struct CallEvents {
+    kept: Vec<Event>,
+    bytes: usize,
+    unlogged: u64,
+    unlogged_refused: u64,
+}
+
+impl CallEvents {
+    fn push(&mut self, event: Event) {
+        let size = match &event {
+            Event::Denied { what, reason } => what.len() + reason.len(),
+            Event::Note { text } => text.len(),
+            Event::Read { record } => record.len(),
+            _ => 64,
+        };
+        if self.kept.len() < MAX_CALL_EVENTS && self.bytes + size <= MAX_CALL_EVENT_BYTES {
+            self.bytes += size;
+            self.kept.push(event);
+        } else {
+            self.unlogged += 1;
+            self.unlogged_refused += u64::from(matches!(event, Event::Denied { .. }));
+        }
+    }
+
+    /// The entries, and one more for what was only counted.
+    fn into_entries(mut self, plugin: &str) -> Vec<Event> {
+        if self.unlogged > 0 {
+            self.kept.push(Event::Note {
+                text: format!(
+                    "plugin {plugin} made {} more host calls than are logged one by one ({} of them refused)",
+                    self.unlogged, self.unlogged_refused
+                ),
+            });
+        }
+        self.kept
+    }
+}
+
 /// What a plugin call can reach: everything through here, checked.
 struct State {
     allowed: Permissions,
@@ -127,10 +187,13 @@ struct State {
     vault: Arc<Mutex<Vault>>,
     profile: ProfileId,
     limiter: Limiter,
-    events: Vec<Event>,
+    events: CallEvents,
     proposals: Vec<(Resource, Description)>,
+    proposal_bytes: usize,
     logs: Vec<(String, String)>,
     http: Option<http::Client>,
+    /// When the call's time runs out: host calls that wait (HTTP) stop then too.
+    deadline: Instant,
 }
 
 /// What a run produced. Proposed records are not saved yet.
@@ -159,6 +222,7 @@ fn random_bytes(len: u64) -> Vec<u8> {
 
 impl State {
     fn deny(&mut self, what: String, reason: &str) -> String {
+        let what = clip(&what);
         self.events.push(Event::Denied {
             what: what.clone(),
             reason: reason.to_string(),
@@ -272,9 +336,10 @@ impl bindings::amanat::plugin::host::Host for State {
                     "this plugin may not propose that type",
                 )));
             }
-            if self.proposals.len() >= 10_000 {
+            if self.proposals.len() >= 10_000 || self.proposal_bytes + json.len() > MAX_PROPOSAL_BYTES {
                 return Ok(Err("too many proposed records".into()));
             }
+            self.proposal_bytes += json.len();
             self.proposals.push((resource, description));
         }
         Ok(Ok(()))
@@ -303,7 +368,7 @@ impl bindings::amanat::plugin::host::Host for State {
         let mut hops = Vec::new();
         let allowed = self.allowed.network.clone();
         let result = match &self.http {
-            Some(client) => client.fetch(req, &allowed, |url, ok| hops.push((url.to_string(), ok))),
+            Some(client) => client.fetch(req, &allowed, self.deadline, |url, ok| hops.push((clip(url), ok))),
             None => Err(HttpError::Failed("no HTTP client".into())),
         };
         for (url, ok) in hops {
@@ -558,10 +623,12 @@ impl Runtime {
                 memory: self.limits.memory,
                 hit: false,
             },
-            events: Vec::new(),
+            events: CallEvents::default(),
             proposals: Vec::new(),
+            proposal_bytes: 0,
             logs: Vec::new(),
             http: None,
+            deadline: Instant::now() + self.limits.deadline,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -738,6 +805,7 @@ impl Runtime {
         };
         let mut events: Vec<(Actor, Event)> = state
             .events
+            .into_entries(&name)
             .into_iter()
             .map(|e| (Actor::Plugin { name: name.clone() }, e))
             .collect();

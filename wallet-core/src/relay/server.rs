@@ -9,9 +9,9 @@
 //! | GET    | `/health`               | anyone         | `ok`, or 503 when the store is down   |
 //! | GET    | `/metrics`              | anyone         | counters, Prometheus text format      |
 //!
-//! Before any body is read, the client (the peer, or whom a trusted proxy
-//! forwarded for) passes the rate limit kept in the store, and an upload's
-//! declared `Content-Length` is checked against the size limit.
+//! Before any body is read, an upload's declared `Content-Length` is checked
+//! against the size limit, and the client (the peer, or whom a trusted proxy
+//! forwarded for) passes the rate limit kept in the store.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -115,14 +115,17 @@ impl Relay {
         })
     }
 
-    /// What is checked before a request's body is read: the client's rate
-    /// (in the store, so it holds across relays) and the declared size.
+    /// What is checked before a request's body is read: the declared size
+    /// (free), then the client's rate (in the store, so it holds across relays).
     async fn admit(
         &self,
         client: IpAddr,
         route: &str,
         declared_length: Option<u64>,
     ) -> Result<(), RelayError> {
+        if declared_length.is_some_and(|n| n > self.config.body_limit() as u64) {
+            return Err(RelayError::TooLarge);
+        }
         if route != "/health" && route != "/metrics" && self.config.rate_per_second > 0 {
             let ok = self
                 .store
@@ -131,9 +134,6 @@ impl Relay {
             if !ok {
                 return Err(RelayError::RateLimited);
             }
-        }
-        if declared_length.is_some_and(|n| n > self.config.body_limit() as u64) {
-            return Err(RelayError::TooLarge);
         }
         Ok(())
     }
