@@ -89,25 +89,50 @@ impl Drop for Runtime {
     }
 }
 
-/// Caps memory and tables, and remembers that the cap was hit (so the error can
-/// say "memory" rather than a generic trap).
+/// Core instances, linear memories and tables one plugin call may create. A
+/// Rust plugin uses 2-4 instances, 1-2 memories and 1-2 tables; bigger
+/// runtimes a few more. wasmtime's defaults (10,000 each) would let one call
+/// multiply the memory it is given.
+const MAX_INSTANCES: usize = 64;
+const MAX_MEMORIES: usize = 8;
+const MAX_TABLES: usize = 16;
+
+/// Caps the memory of a whole call (every linear memory of every core
+/// instance together, not each one) and its tables, and remembers that the
+/// cap was hit (so the error can say "memory" rather than a generic trap).
 struct Limiter {
     memory: usize,
+    /// Bytes of linear memory the Store holds now, over all its memories.
+    used: usize,
     hit: bool,
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory {
+        let total = self.used.saturating_sub(current).saturating_add(desired);
+        if total > self.memory {
             self.hit = true;
             return Err(wasmtime::Error::msg("memory limit reached"));
         }
+        self.used = total;
         Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 
     fn table_growing(
@@ -621,6 +646,7 @@ impl Runtime {
             profile,
             limiter: Limiter {
                 memory: self.limits.memory,
+                used: 0,
                 hit: false,
             },
             events: CallEvents::default(),
@@ -828,5 +854,89 @@ impl Runtime {
             proposals: state.proposals,
             logs: state.logs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{ProfileDraft, Relationship};
+    use crate::vault::{CreateOptions, MIN_KDF_LOG_N};
+
+    fn vault(dir: &std::path::Path) -> (Arc<Mutex<Vault>>, ProfileId) {
+        let owner = ProfileDraft {
+            name: "Ayesha Siddiqui".into(),
+            ..Default::default()
+        }
+        .build("2026-01-01", Relationship::Owner)
+        .unwrap();
+        let profile = owner.id;
+        let options = CreateOptions {
+            kdf_log_n: MIN_KDF_LOG_N,
+            owner,
+        };
+        let v = Vault::create(dir, &secrecy::SecretString::from("pw".to_string()), options).unwrap();
+        (Arc::new(Mutex::new(v)), profile)
+    }
+
+    /// Instantiates a component in a plugin call's Store (the real limiter).
+    fn instantiate(wat: &str, limits: Limits) -> Result<(), String> {
+        let tmp = tempfile::tempdir().unwrap();
+        let (vault, profile) = vault(&tmp.path().join("v"));
+        let runtime = Runtime::new(limits).unwrap();
+        let component = Component::new(&runtime.engine, wat::parse_str(wat).unwrap()).unwrap();
+        let mut store = runtime
+            .store(Permissions::default(), Default::default(), vault, profile)
+            .unwrap();
+        let linker: Linker<State> = Linker::new(&runtime.engine);
+        let verdict = linker.instantiate(&mut store, &component).map(|_| ());
+        verdict.map_err(|e| {
+            if store.data().limiter.hit {
+                "memory limit".to_string()
+            } else {
+                format!("{e:#}")
+            }
+        })
+    }
+
+    const MIB_PAGES: usize = 16; // 64 KiB pages in a MiB
+
+    fn with_memories(count: usize, mib_each: usize) -> String {
+        let instances: String = (0..count)
+            .map(|i| format!("(core instance $i{i} (instantiate $m))"))
+            .collect();
+        format!(
+            "(component (core module $m (memory {})) {instances})",
+            mib_each * MIB_PAGES
+        )
+    }
+
+    #[test]
+    fn the_memory_cap_is_for_all_memories_of_a_call_together() {
+        let limits = Limits {
+            memory: 64 * 1024 * 1024,
+            ..Limits::default()
+        };
+        // One memory under the cap is fine; four of 40 MiB each (160 MiB in
+        // all) used to pass, each on its own under 64 MiB.
+        assert_eq!(instantiate(&with_memories(1, 40), limits), Ok(()));
+        assert_eq!(
+            instantiate(&with_memories(4, 40), limits),
+            Err("memory limit".into())
+        );
+        assert_eq!(instantiate(&with_memories(6, 10), limits), Ok(()));
+    }
+
+    #[test]
+    fn instances_memories_and_tables_are_few() {
+        let limits = Limits::default();
+        let many = with_memories(MAX_MEMORIES + 1, 0);
+        let err = instantiate(&many, limits).unwrap_err();
+        assert!(err.contains("memory count") || err.contains("memories"), "{err}");
+        let instances: String = (0..=MAX_INSTANCES)
+            .map(|i| format!("(core instance $i{i} (instantiate $m))"))
+            .collect();
+        let err = instantiate(&format!("(component (core module $m) {instances})"), limits).unwrap_err();
+        assert!(err.contains("instance"), "{err}");
     }
 }
