@@ -71,7 +71,10 @@ fn the_debian_package_installs_and_its_relay_runs() {
         "{unit}"
     );
     let defaults = std::fs::read_to_string(scratch.path().join("etc/default/amanat-relay")).unwrap();
-    assert!(defaults.contains("--store /var/lib/amanat-relay"), "{defaults}");
+    assert!(
+        defaults.contains("\nAMANAT_RELAY_STORE=/var/lib/amanat-relay\n"),
+        "{defaults}"
+    );
     let status = std::fs::read_to_string(admin.join("status")).unwrap();
     assert!(
         status.contains("Package: amanat\nStatus: install ok installed"),

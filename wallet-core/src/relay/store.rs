@@ -201,9 +201,11 @@ impl std::str::FromStr for StoreSpec {
             if urls.is_empty() {
                 return Err("redis+cluster:// needs at least one HOST:PORT".into());
             }
+            urls.iter().try_for_each(|u| check_redis_url(u))?;
             return Ok(StoreSpec::RedisCluster(urls));
         }
         if s.starts_with("redis://") || s.starts_with("rediss://") {
+            check_redis_url(s)?;
             return Ok(StoreSpec::Redis(s.to_string()));
         }
         if s.contains("://") {
@@ -213,6 +215,17 @@ impl std::str::FromStr for StoreSpec {
         }
         Ok(StoreSpec::Sled(PathBuf::from(s)))
     }
+}
+
+/// Refuses a Redis URL the client cannot use, at argument time (without a
+/// connection), naming it without its password.
+fn check_redis_url(url: &str) -> Result<(), String> {
+    redis::Client::open(url).map(|_| ()).map_err(|e| {
+        format!(
+            "'{}' is not a Redis URL like redis://HOST:PORT/DB ({e})",
+            redacted(url)
+        )
+    })
 }
 
 /// Hides a password in a Redis URL.
@@ -279,6 +292,15 @@ mod tests {
         );
         assert!("s3://bucket".parse::<StoreSpec>().is_err());
         assert!("redis+cluster://".parse::<StoreSpec>().is_err());
+        let bad = "redis://:hunter2@127.0.0.1:notaport"
+            .parse::<StoreSpec>()
+            .unwrap_err();
+        assert!(
+            bad.contains("is not a Redis URL") && !bad.contains("hunter2"),
+            "{bad}"
+        );
+        let bad = "redis+cluster://a:7000,b:x".parse::<StoreSpec>().unwrap_err();
+        assert!(bad.contains("'redis://b:x' is not a Redis URL"), "{bad}");
     }
 
     #[test]

@@ -331,8 +331,13 @@ pub struct RelayArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8480")]
     pub bind: std::net::SocketAddr,
-    /// Where to keep the (encrypted) shares: a directory (embedded store), redis://[:PASSWORD@]HOST:PORT[/DB], or redis+cluster://HOST:PORT,HOST:PORT,…
-    #[arg(long, value_name = "DIR|URL")]
+    /// Where to keep the (encrypted) shares: a directory (embedded store), redis://[:PASSWORD@]HOST:PORT[/DB], or redis+cluster://HOST:PORT,HOST:PORT,… (a URL with a password belongs in $AMANAT_RELAY_STORE, not on the command line, which other local users can read)
+    #[arg(
+        long,
+        value_name = "DIR|URL",
+        env = "AMANAT_RELAY_STORE",
+        hide_env_values = true
+    )]
     pub store: wallet_core::relay::store::StoreSpec,
     /// Requests per second allowed per client address, IPv6 per /64 (0: unlimited); bursts of twice that.
     #[arg(long, default_value_t = 20)]

@@ -201,7 +201,7 @@ impl RedisStore {
     /// lazily and reconnects by itself.
     pub fn single(url: &str) -> Result<RedisStore, RelayError> {
         let client =
-            redis::Client::open(url).map_err(|e| RelayError::BadRequest(format!("not a Redis URL: {e}")))?;
+            redis::Client::open(url).map_err(|e| RelayError::Server(format!("not a Redis URL: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
             .set_response_timeout(Some(TIMEOUT))
@@ -218,7 +218,7 @@ impl RedisStore {
             .response_timeout(TIMEOUT)
             .retries(2)
             .build()
-            .map_err(|e| RelayError::BadRequest(format!("not a Redis Cluster: {e}")))?;
+            .map_err(|e| RelayError::Server(format!("not a Redis Cluster: {e}")))?;
         Ok(Self::new(Conn::Cluster(Box::new(client), OnceCell::new())))
     }
 
