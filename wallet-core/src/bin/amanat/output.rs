@@ -18,10 +18,14 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 /// Cells may come from outside: control characters are shown escaped.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let cols = header.len();
+    let rows: Vec<Vec<_>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| safe(c)).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate().take(cols.saturating_sub(1)) {
-            widths[i] = widths[i].max(safe(cell).chars().count());
+            widths[i] = widths[i].max(cell.chars().count());
         }
     }
     let mut out = std::io::stdout().lock();
@@ -38,9 +42,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
         s.trim_end().to_string()
     };
     writeln!(out, "{}", line(header.to_vec()))?;
-    for row in rows {
-        let cells: Vec<_> = row.iter().map(|c| safe(c)).collect();
-        writeln!(out, "{}", line(cells.iter().map(|c| c.as_ref()).collect()))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.iter().map(|c| c.as_ref()).collect()))?;
     }
     Ok(())
 }

@@ -223,6 +223,17 @@ impl RedisStore {
     }
 
     /// Runs a script on the node that holds its keys.
+    /// The Cluster connection, made on first use.
+    async fn cluster_connection(
+        client: &redis::cluster::ClusterClient,
+        cell: &OnceCell<ClusterConnection>,
+    ) -> Result<ClusterConnection, RelayError> {
+        cell.get_or_try_init(|| client.get_async_connection())
+            .await
+            .cloned()
+            .map_err(failed)
+    }
+
     async fn run<T: redis::FromRedisValue>(
         &self,
         call: &redis::ScriptInvocation<'_>,
@@ -230,11 +241,8 @@ impl RedisStore {
         match &self.conn {
             Conn::Single(manager) => call.invoke_async(&mut manager.clone()).await,
             Conn::Cluster(client, cell) => {
-                let conn = cell
-                    .get_or_try_init(|| client.get_async_connection())
+                call.invoke_async(&mut Self::cluster_connection(client, cell).await?)
                     .await
-                    .map_err(failed)?;
-                call.invoke_async(&mut conn.clone()).await
             }
         }
         .map_err(failed)
@@ -250,13 +258,7 @@ impl RedisStore {
         }
         match &self.conn {
             Conn::Single(manager) => on(manager.clone(), cmd).await,
-            Conn::Cluster(client, cell) => {
-                let conn = cell
-                    .get_or_try_init(|| client.get_async_connection())
-                    .await
-                    .map_err(failed)?;
-                on(conn.clone(), cmd).await
-            }
+            Conn::Cluster(client, cell) => on(Self::cluster_connection(client, cell).await?, cmd).await,
         }
         .map_err(failed)
     }
@@ -390,9 +392,9 @@ impl RedisStore {
                     .arg(&["owner", "nbf", "exp", "max", "uses", "revoked"]),
             )
             .await?;
-        let [owner, nbf, exp, max, uses, revoked] = <[Option<String>; 6]>::try_from(fields)
-            .map_err(|_| RelayError::Server("store: a malformed share record".into()))?;
         let bad = || RelayError::Server("store: a malformed share record".into());
+        let [owner, nbf, exp, max, uses, revoked] =
+            <[Option<String>; 6]>::try_from(fields).map_err(|_| bad())?;
         let owner = owner.ok_or(RelayError::NotFound)?;
         let int = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok()).ok_or_else(bad);
         let max = int(max)?;
