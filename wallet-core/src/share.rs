@@ -22,7 +22,10 @@ use zeroize::Zeroizing;
 use crate::fhir::{Description, Resource};
 use crate::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
 use crate::ids::WalletId;
+
+mod passcode;
 use crate::link::{self, LinkError, Location, ShareLink};
+pub use passcode::{MIN_CHOSEN_CHARS, Passcode, WeakPasscode, key_text};
 
 /// scrypt work factor for passcode-locked shares: slow enough to make guessing a
 /// passcode costly, fast enough for a phone's browser.
@@ -106,6 +109,14 @@ pub enum ShareError {
         id: String,
         /// What is wrong.
         message: String,
+    },
+    /// The link's relay address is not where a relay keeps this share.
+    #[error(
+        "the link's relay address is not a relay's address for this share (…/v1/shares/{id} over http or https): refused before fetching anything"
+    )]
+    RelayAddress {
+        /// The grant id the address should end with.
+        id: String,
     },
     /// Nothing selected.
     #[error("no records were selected to share")]
@@ -237,7 +248,7 @@ pub fn seal(
         }
         Lock::Passcode(pass) => {
             // scrypt stanzas carry no grease, and each try would cost a second.
-            let mut r = age::scrypt::Recipient::new(pass);
+            let mut r = age::scrypt::Recipient::new(passcode::key_text(&pass));
             r.set_work_factor(PASSCODE_LOG_N);
             (encrypt(&compressed, &r)?, None, true)
         }
@@ -335,6 +346,9 @@ pub struct Received {
 /// recipient). The signature is verified by [`verify_link`] or [`open`].
 pub fn precheck(link: &ShareLink, now: i64, provider_age: Option<&str>) -> Result<(), ShareError> {
     link.grant.check_time(now)?;
+    if let Location::Relay(url) = &link.location {
+        check_relay_url(url, &link.grant.jti)?;
+    }
     if let Grantee::Provider {
         name,
         registration,
@@ -357,6 +371,30 @@ pub fn precheck(link: &ShareLink, now: i64, provider_age: Option<&str>) -> Resul
             }
             Some(_) => {}
         }
+    }
+    Ok(())
+}
+
+/// The relay address is not covered by the signature (the relay makes it after
+/// the grant is signed), and a wallet-made link's signature can only be checked
+/// with its records, after the fetch. So before anything is fetched the address
+/// must have the one shape a relay gives a share, `http(s)://HOST/…/v1/shares/ID`
+/// with this grant's id, no credentials, query or fragment: a forged code can
+/// then make a doctor's device ask only for a share at some relay, never send
+/// any other request (an SSRF to a router's admin page, say).
+fn check_relay_url(url: &str, jti: &str) -> Result<(), ShareError> {
+    let refused = || ShareError::RelayAddress { id: jti.to_string() };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(refused)?;
+    let (authority, path) = rest.split_once('/').ok_or_else(refused)?;
+    let clean = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && !b"@?#\\%".contains(&b));
+    let share_path = path
+        .strip_suffix(jti)
+        .is_some_and(|p| p == "v1/shares/" || p.ends_with("/v1/shares/"));
+    if !clean(authority) || !clean(path) || !share_path || !crate::grant::valid_grant_id(jti) {
+        return Err(refused());
     }
     Ok(())
 }
@@ -398,7 +436,7 @@ pub fn open(
         }
         Grantee::Bearer if link.passcode => {
             let pass = passcode.ok_or(ShareError::NeedsPasscode)?;
-            let mut identity = age::scrypt::Identity::new(pass.clone());
+            let mut identity = age::scrypt::Identity::new(passcode::key_text(pass));
             identity.set_max_work_factor(PASSCODE_LOG_N + 2);
             decrypt(ciphertext, &identity).map_err(|e| match e {
                 age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
@@ -417,16 +455,21 @@ pub fn open(
     let (grant, patient_key) = if link.detached {
         // The record list is rebuilt from what arrived; the signature then proves
         // it is what the patient signed.
+        // Only each entry's `resourceType` is read before the signature is
+        // checked; the whole resource is parsed after, in `check_records`.
+        #[derive(Deserialize)]
+        struct TypeOnly<'a> {
+            #[serde(rename = "resourceType", borrow)]
+            resource_type: std::borrow::Cow<'a, str>,
+        }
         let records = entries
             .iter()
             .enumerate()
             .map(|(i, bytes)| {
-                let resource_type = Resource::from_slice(bytes)
-                    .map(|r| r.resource_type().to_string())
-                    .map_err(|_| ShareError::Altered)?;
+                let typed: TypeOnly<'_> = serde_json::from_slice(bytes).map_err(|_| ShareError::Altered)?;
                 Ok(GrantedRecord {
                     id: position_id(i),
-                    resource_type,
+                    resource_type: typed.resource_type.into_owned(),
                     sha256: sha256_b64(bytes),
                 })
             })
@@ -677,7 +720,7 @@ mod tests {
             ShareError::SignatureMismatch
         );
         // A link that carries its record list catches a swapped bundle record by record.
-        let mut relay = other.link(Some("https://relay.example/s/1"), &key.verifying_key());
+        let mut relay = other.link(Some("https://relay.example/v1/shares/g"), &key.verifying_key());
         relay.grant = sealed.grant.clone();
         relay.signature = sealed.signed.signature;
         relay.detached = false;
@@ -685,5 +728,53 @@ mod tests {
             open(&relay, &other.ciphertext, 2_000, None, None),
             Err(ShareError::RecordMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn only_the_resource_type_is_read_before_the_signature_is_checked() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let signed = seal(&inputs()[..1], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        // A forger's bundle: an entry the full FHIR parser refuses (its id is
+        // invalid), under a signature of other records. It used to be parsed
+        // in full and refused as "altered" before the signature was looked at.
+        let forged = ShareInput {
+            resource_type: "Observation".into(),
+            bytes: br#"{"resourceType":"Observation","id":"not a FHIR id!"}"#.to_vec(),
+        };
+        let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let mut link = sealed.link(None, &key.verifying_key());
+        link.signature = signed.signed.signature;
+        assert_eq!(
+            open(&link, &sealed.ciphertext, 2_000, None, None).unwrap_err(),
+            ShareError::SignatureMismatch
+        );
+    }
+
+    #[test]
+    fn a_relay_address_must_be_this_shares_address_at_a_relay() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let sealed = seal(&inputs()[..1], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let at = |url: &str| precheck(&sealed.link(Some(url), &key.verifying_key()), 2_000, None);
+        for good in [
+            "https://relay.example/v1/shares/g",
+            "http://127.0.0.1:8080/v1/shares/g",
+            "https://clinic.example/amanat/v1/shares/g",
+        ] {
+            assert_eq!(at(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "http://192.168.1.1/admin/reboot",
+            "https://relay.example/v1/shares/other",
+            "https://relay.example/v1/shares/g?then=1",
+            "https://relay.example/v1/shares/g#x",
+            "https://user:pw@relay.example/v1/shares/g",
+            "https://relay.example/v1/shares/../g",
+            "https://relay.example/x%2f/v1/shares/g",
+            "file:///v1/shares/g",
+            "ftp://relay.example/v1/shares/g",
+            "https:///v1/shares/g",
+        ] {
+            assert_eq!(at(bad), Err(ShareError::RelayAddress { id: "g".into() }), "{bad}");
+        }
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 
-use age::secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::audit::{Actor, Event};
@@ -17,7 +16,7 @@ use crate::provider::{CARD_PREFIX, ProviderCard, RegistrySnapshot};
 use crate::qr::Qr;
 use crate::record::RecordMeta;
 use crate::relay::{RelayError, Status};
-use crate::share::{self, Lock, SealedShare, ShareInput};
+use crate::share::{self, Lock, Passcode, SealedShare, ShareInput};
 use crate::summary::Summary;
 use crate::vault::{Query, StoredGrant, Vault};
 
@@ -75,7 +74,7 @@ pub struct ShareRequest {
     /// Relay use limit.
     pub uses: Option<u32>,
     /// A passcode for a bearer share.
-    pub passcode: Option<SecretString>,
+    pub passcode: Option<Passcode>,
     /// Through this relay; `None` for an offline share.
     pub relay: Option<String>,
 }
@@ -234,12 +233,8 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         }
         None => match request.passcode {
             Some(pass) => {
-                if pass.expose_secret().chars().count() < 4 {
-                    return Err(SharingError::Invalid(
-                        "a passcode needs at least 4 characters".into(),
-                    ));
-                }
-                (Grantee::Bearer, Lock::Passcode(pass), None)
+                pass.check().map_err(|e| SharingError::Invalid(e.to_string()))?;
+                (Grantee::Bearer, Lock::Passcode(pass.secret().clone()), None)
             }
             None => (Grantee::Bearer, Lock::Bearer, None),
         },

@@ -14,11 +14,20 @@ fn text(input: &ActionInput) -> String {
         .unwrap_or_default()
 }
 
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
 impl Plugin for Hostile {
     const NAME: &'static str = "hostile";
     const VERSION: &'static str = "0.1.0";
 
     fn actions() -> Vec<ActionInfo> {
+        #[cfg(feature = "spin-at-install")]
+        spin();
         [
             "spin",
             "bomb",
@@ -38,12 +47,7 @@ impl Plugin for Hostile {
 
     fn run(action: &str, input: ActionInput) -> Result<ActionOutput, PluginError> {
         match action {
-            "spin" => {
-                let mut n: u64 = 0;
-                loop {
-                    n = std::hint::black_box(n.wrapping_add(1));
-                }
-            }
+            "spin" => spin(),
             "bomb" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {

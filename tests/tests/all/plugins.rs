@@ -619,3 +619,29 @@ fn a_server_that_never_answers_cannot_hold_a_plugin_past_its_time_limit() {
         "the plugin ran {took:?}"
     );
 }
+
+#[test]
+fn a_plugin_spinning_while_it_describes_itself_gets_only_the_small_install_budget() {
+    let v = TestVault::new();
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    let before = records(&v);
+    let m = json!({"name": "hostile", "version": "0.1.0", "interface": "0.1.0", "publisher": "Tests", "kind": "other",
+        "description": "Spins at install", "permissions": {"read": [], "propose": [], "network": []}});
+    let signed = v.scratch("spinner.wasm");
+    sign_plugin(&built_plugin("hostile-spin-at-install.wasm"), &m, &signed);
+    // The full limits of an approved call (10 s, 5,000,000,000 fuel) used to
+    // apply here, before the patient had approved anything.
+    let err = v
+        .run(&["plugin", "install", "--yes", signed.to_str().unwrap()])
+        .fails_with(7);
+    assert!(
+        err.contains("plugin hostile was stopped: it used up its computation budget (50000000 units of fuel) while describing itself"),
+        "{err}"
+    );
+    assert!(
+        v.run(&["plugin", "list"]).ok().contains("No plugins"),
+        "installed anyway"
+    );
+    assert_eq!(records(&v), before);
+}

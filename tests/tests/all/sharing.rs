@@ -376,24 +376,53 @@ fn qr_png_is_read_back_from_the_image() {
 fn passcode_locked_share() {
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Condition"]);
-    let out = v.run_env(
-        &[
-            "share",
-            "--json",
-            &id[0],
-            "--purpose",
-            "emergency",
-            "--expires",
-            "30m",
-            "--offline",
-            "--passcode",
-        ],
-        &[("AMANAT_SHARE_PASSCODE", "4417")],
+    let share_args = [
+        "share",
+        "--json",
+        &id[0],
+        "--purpose",
+        "emergency",
+        "--expires",
+        "30m",
+        "--offline",
+        "--passcode",
+    ];
+
+    // A short passcode is refused: the QR code carries the ciphertext, so it
+    // could be guessed offline (it used to be accepted).
+    let err = v
+        .run_env(&share_args, &[("AMANAT_SHARE_PASSCODE", "4417")])
+        .fails_with(1);
+    assert!(
+        err.contains("a passcode of 4 characters is too easy to guess")
+            && err.contains("about 100,000 a second"),
+        "{err}"
     );
-    let link = out.json()["link"].as_str().unwrap().to_string();
+    assert_eq!(v.run(&["grants", "--json"]).json().as_array().unwrap().len(), 0);
+
+    // The wallet makes one: 60 random bits, shown once.
+    let out = v.run(&share_args).json();
+    let link = out["link"].as_str().unwrap().to_string();
+    let code = out["passcode"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 14, "{code}");
     let err = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "1111")]).fails_with(6);
     assert!(err.contains("passcode is wrong"), "{err}");
-    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "4417")]).ok();
+    // As a doctor's phone keyboard may type it: a capital, no dashes.
+    let typed = format!("{}{}", code[..1].to_uppercase(), code[1..].replace('-', ""));
+    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", &typed)]).ok();
+    assert!(ok.contains("an emergency (BTG)"), "{ok}");
+
+    // A long passphrase of the patient's own is used exactly as given.
+    let phrase = "zara's doctor at the lahore clinic";
+    let out = v
+        .run_env(&share_args, &[("AMANAT_SHARE_PASSCODE", phrase)])
+        .json();
+    assert!(
+        out["passcode"].is_null(),
+        "a chosen passphrase is not printed back"
+    );
+    let link = out["link"].as_str().unwrap().to_string();
+    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", phrase)]).ok();
     assert!(ok.contains("an emergency (BTG)"), "{ok}");
 }
 

@@ -59,6 +59,16 @@ impl Default for Limits {
     }
 }
 
+/// What `metadata()` may use. It runs at install, before the patient has
+/// approved anything, and only returns a few strings, so it gets a small fixed
+/// budget whatever the runtime's limits are: a plugin cannot make installing
+/// it cost the full limits of an approved call.
+pub const METADATA_LIMITS: Limits = Limits {
+    fuel: 50_000_000,
+    deadline: Duration::from_secs(1),
+    memory: 64 * 1024 * 1024,
+};
+
 /// How often the epoch advances; the deadline is counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
 
@@ -634,6 +644,7 @@ impl Runtime {
 
     fn store(
         &self,
+        limits: &Limits,
         allowed: Permissions,
         settings: std::collections::BTreeMap<String, String>,
         vault: Arc<Mutex<Vault>>,
@@ -645,7 +656,7 @@ impl Runtime {
             vault,
             profile,
             limiter: Limiter {
-                memory: self.limits.memory,
+                memory: limits.memory,
                 used: 0,
                 hit: false,
             },
@@ -654,35 +665,35 @@ impl Runtime {
             proposal_bytes: 0,
             logs: Vec::new(),
             http: None,
-            deadline: Instant::now() + self.limits.deadline,
+            deadline: Instant::now() + limits.deadline,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store
-            .set_fuel(self.limits.fuel)
+            .set_fuel(limits.fuel)
             .map_err(|e| PluginError::Load(e.to_string()))?;
-        store.set_epoch_deadline((self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64);
+        store.set_epoch_deadline((limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64);
         store.epoch_deadline_trap();
         Ok(store)
     }
 
     /// Turns a trap into a plugin error naming the cause.
-    fn trap(&self, plugin: &str, store: &Store<State>, err: wasmtime::Error) -> PluginError {
+    fn trap(&self, limits: &Limits, plugin: &str, store: &Store<State>, err: wasmtime::Error) -> PluginError {
         let plugin = plugin.to_string();
         if store.data().limiter.hit {
             return PluginError::Memory {
                 plugin,
-                mib: self.limits.memory / (1024 * 1024),
+                mib: limits.memory / (1024 * 1024),
             };
         }
         match err.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => PluginError::Fuel {
                 plugin,
-                fuel: self.limits.fuel,
+                fuel: limits.fuel,
             },
             Some(Trap::Interrupt) => PluginError::TimeLimit {
                 plugin,
-                seconds: self.limits.deadline.as_secs().max(1),
+                seconds: limits.deadline.as_secs().max(1),
             },
             Some(trap) => {
                 let panic = store
@@ -737,11 +748,18 @@ impl Runtime {
         vault: Arc<Mutex<Vault>>,
         profile: ProfileId,
     ) -> Result<(String, String, Vec<ActionInfo>), PluginError> {
-        let mut store = self.store(Permissions::default(), Default::default(), vault, profile)?;
+        let mut store = self.store(
+            &METADATA_LIMITS,
+            Permissions::default(),
+            Default::default(),
+            vault,
+            profile,
+        )?;
         let result = pre
             .instantiate(&mut store)
             .and_then(|bindings| bindings.call_metadata(&mut store));
-        let meta = result.map_err(|e| self.trap(name, &store, e))?;
+        let meta = result
+            .map_err(|e| PluginError::Describe(Box::new(self.trap(&METADATA_LIMITS, name, &store, e))))?;
         let actions = meta
             .actions
             .into_iter()
@@ -771,6 +789,7 @@ impl Runtime {
         let name = installed.manifest.name.clone();
         let allowed = installed.effective();
         let mut store = self.store(
+            &self.limits,
             allowed,
             installed.manifest.settings.clone(),
             vault.clone(),
@@ -808,7 +827,7 @@ impl Runtime {
                     .instantiate(&mut store)
                     .and_then(|bindings| bindings.call_run(&mut store, action, &input));
                 match call {
-                    Err(e) => Err(self.trap(&name, &store, e)),
+                    Err(e) => Err(self.trap(&self.limits, &name, &store, e)),
                     Ok(Err(e)) => {
                         let message = match e {
                             wit::PluginError::InvalidInput(m) => format!("invalid input: {m}"),
@@ -886,7 +905,13 @@ mod tests {
         let runtime = Runtime::new(limits).unwrap();
         let component = Component::new(&runtime.engine, wat::parse_str(wat).unwrap()).unwrap();
         let mut store = runtime
-            .store(Permissions::default(), Default::default(), vault, profile)
+            .store(
+                &limits,
+                Permissions::default(),
+                Default::default(),
+                vault,
+                profile,
+            )
             .unwrap();
         let linker: Linker<State> = Linker::new(&runtime.engine);
         let verdict = linker.instantiate(&mut store, &component).map(|_| ());

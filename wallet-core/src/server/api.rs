@@ -20,6 +20,7 @@ use crate::grant::{AccessMode, Purpose};
 use crate::ids::ProfileId;
 use crate::profile::{ProfileDraft, Relationship};
 use crate::record::{NewRecord, Source};
+use crate::share::Passcode;
 use crate::sharing;
 use crate::vault::{CreateOptions, Query, Vault, VaultError};
 
@@ -540,7 +541,7 @@ async fn create_share(State(state): State<Arc<AppState>>, Json(b): Json<ShareBod
             seconds: b.seconds,
             to: optional(b.to),
             uses: b.uses,
-            passcode: optional(b.passcode).map(SecretString::from),
+            passcode: optional(b.passcode).map(|p| Passcode::Chosen(SecretString::from(p))),
             relay: optional(b.relay),
         };
         Ok(sharing::prepare(v, request, now)?)

@@ -249,7 +249,8 @@ pub struct ShareArgs {
     /// view (look only) or store (the doctor may keep a copy).
     #[arg(long, default_value = "view")]
     pub mode: String,
-    /// Lock a bearer share with a passcode you tell the doctor ($AMANAT_SHARE_PASSCODE or asked).
+    /// Lock a bearer share with a passcode you tell the doctor: the wallet makes one (60 random
+    /// bits), or give your own passphrase of 20+ characters in $AMANAT_SHARE_PASSCODE.
     #[arg(long)]
     pub passcode: bool,
     /// Put the records inside the QR code itself (no network needed).

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wallet_core::audit::Event;
@@ -13,7 +14,7 @@ use wallet_core::qr::Qr;
 use wallet_core::relay::RelayError;
 use wallet_core::relay::client::Client;
 use wallet_core::secret_file::{KeyPurpose, NamedKey, ProviderIdentity};
-use wallet_core::share::{self, ShareError};
+use wallet_core::share::{self, Passcode, ShareError};
 use wallet_core::sharing::{self, MAX_SHARE_SECONDS};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, StoredGrant, Vault};
 
@@ -116,13 +117,17 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     }
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
-    let passcode = if args.passcode {
-        Some(prompt::existing(
-            "AMANAT_SHARE_PASSCODE",
-            "Passcode to tell the doctor: ",
-        )?)
-    } else {
-        None
+    // The wallet makes the passcode unless the patient set a passphrase of
+    // their own in the environment (checked in sharing::prepare).
+    let passcode = args
+        .passcode
+        .then(|| match std::env::var("AMANAT_SHARE_PASSCODE") {
+            Ok(chosen) if !chosen.is_empty() => Passcode::Chosen(SecretString::from(chosen)),
+            _ => Passcode::generate(),
+        });
+    let generated = match &passcode {
+        Some(p @ Passcode::Generated(_)) => Some(p.secret().clone()),
+        _ => None,
     };
     let request = sharing::ShareRequest {
         profile: profile.id,
@@ -166,6 +171,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
             "qr_version": created.qr_version,
             "records": created.records,
             "relay_url": g.relay_url,
+            "passcode": generated.as_ref().map(|c| c.expose_secret()),
         }));
     }
     show_qr(&qr);
@@ -197,8 +203,15 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
             "This offline code works without a network and cannot be recalled: it stays valid until it expires."
         ),
     }
-    if args.passcode {
-        println!("Tell the doctor the passcode separately; the code alone does not open the records.");
+    match &generated {
+        Some(code) => println!(
+            "Passcode: {}\nTell it to the doctor separately (not in a message with the code); the code alone does not open the records.",
+            code.expose_secret()
+        ),
+        None if args.passcode => {
+            println!("Tell the doctor the passcode separately; the code alone does not open the records.")
+        }
+        None => {}
     }
     println!("\n{}", created.link);
     Ok(())
