@@ -433,3 +433,65 @@ pub fn try_sign_plugin(wasm: &Path, manifest: &serde_json::Value, out: &Path) ->
         .expect("amanat runs")
         .into()
 }
+
+/// A provider identity made with `amanat provider init` in `v`'s scratch
+/// directory (passphrase "doctor passphrase"): its file and its card text.
+pub fn provider(v: &TestVault, name: &str, registration: &str) -> (PathBuf, String) {
+    let env = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
+    let identity = v.scratch(&format!("{registration}.age"));
+    let path = identity.to_str().expect("utf-8 path");
+    amanat_bare(
+        &[
+            "provider",
+            "init",
+            "--name",
+            name,
+            "--registration",
+            registration,
+            "--identity",
+            path,
+        ],
+        &env,
+    )
+    .ok();
+    let card = amanat_bare(&["provider", "card", "--identity", path], &env).ok();
+    let text = card
+        .lines()
+        .find(|l| l.starts_with("AMANAT-CARD:"))
+        .expect("a card")
+        .to_string();
+    (identity, text)
+}
+
+/// A registry ("Pakistan Medical & Dental Council", key in `v`'s scratch
+/// directory) and its signed snapshot listing `cards`: (thumbprint, snapshot file).
+pub fn signed_registry(v: &TestVault, cards: &[&str]) -> (String, PathBuf) {
+    let env = [("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")];
+    let key = v.scratch("pmdc.key");
+    let key = key.to_str().expect("utf-8 path");
+    let created = amanat_bare(
+        &[
+            "registry",
+            "create",
+            "--name",
+            "Pakistan Medical & Dental Council",
+            "--key",
+            key,
+        ],
+        &env,
+    )
+    .ok();
+    let thumbprint = created.lines().last().expect("a thumbprint").trim().to_string();
+    let snapshot = v.scratch("pmdc.json");
+    let mut args = vec![
+        "registry",
+        "sign",
+        "--key",
+        key,
+        "--out",
+        snapshot.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(cards);
+    amanat_bare(&args, &env).ok();
+    (thumbprint, snapshot)
+}

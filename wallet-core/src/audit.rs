@@ -40,6 +40,11 @@ pub enum Event {
     },
     /// The passphrase was changed.
     PassphraseChanged,
+    /// Every value was sealed again under a new data key (and passphrase).
+    KeysRotated {
+        /// How many values.
+        values: u64,
+    },
     /// A profile was added.
     ProfileAdded {
         /// Its handle.
@@ -226,6 +231,9 @@ impl AuditEntry {
         match &self.event {
             Event::VaultCreated { wallet_id } => format!("created wallet {wallet_id}"),
             Event::PassphraseChanged => "changed the passphrase".into(),
+            Event::KeysRotated { values } => {
+                format!("changed the passphrase and sealed all {values} stored values under a new key")
+            }
             Event::ProfileAdded { handle } => format!("added profile '{handle}'"),
             Event::ProfileRemoved { handle } => format!("removed profile '{handle}'"),
             Event::Imported {
@@ -322,6 +330,19 @@ pub enum ChainError {
         /// Where the log should end.
         head: u64,
     },
+    /// Entries follow the head: the head was put back to an older one.
+    #[error(
+        "the audit log goes on past its head (#{head}, entries up to #{last}): the wallet's state was rolled back to an older copy"
+    )]
+    PastHead {
+        /// Where the head says the log ends.
+        head: u64,
+        /// The last entry present.
+        last: u64,
+    },
+    /// The catalog does not match the state sealed with the audit head.
+    #[error("the wallet's state was rolled back to an older copy: {0}")]
+    RolledBack(String),
     /// An entry could not be decrypted or decoded.
     #[error("audit entry #{seq} is unreadable (its bytes were changed)")]
     Unreadable {
@@ -362,6 +383,9 @@ pub fn verify_chain<'a>(
     if let Some((head_seq, head_hash)) = head {
         if last < head_seq {
             return Err(ChainError::Truncated { last, head: head_seq });
+        }
+        if last > head_seq {
+            return Err(ChainError::PastHead { head: head_seq, last });
         }
         if last == head_seq && prev.map(|p| p.hash) != Some(head_hash) {
             return Err(ChainError::Altered { seq: last });

@@ -16,6 +16,8 @@
 
 mod catalog;
 mod keyring;
+mod migrate;
+mod rebuild;
 mod seal;
 
 use std::collections::HashMap;
@@ -116,8 +118,9 @@ type Result<T, E = VaultError> = std::result::Result<T, E>;
 /// Records per atomic commit in [`Vault::import_records`].
 pub const IMPORT_CHUNK: usize = 2000;
 
-/// The vault format version this code writes and reads.
-pub const VAULT_VERSION: u32 = 1;
+/// The vault format version this code writes. Version 1 wallets are upgraded
+/// when they are first opened (`vault/migrate.rs`).
+pub const VAULT_VERSION: u32 = 2;
 
 const MARKER: &str = "vault.json";
 const KEYRING: &str = "keyring.age";
@@ -125,8 +128,8 @@ const LOCK: &str = "lock";
 const DB: &str = "db";
 
 const K_INFO: &[u8] = b"m/info";
-const K_DIRECTORY: &[u8] = b"m/directory";
-const K_AUDIT_HEAD: &[u8] = b"m/audit-head";
+/// The catalog directory and the audit head, sealed together (version 2).
+const K_STATE: &[u8] = b"m/state";
 const P_RECORD: &[u8] = b"r/";
 const P_PAGE: &[u8] = b"c/";
 const P_DEDUP: &[u8] = b"h/";
@@ -155,12 +158,33 @@ struct Marker {
 struct Info {
     created: i64,
     owner: ProfileId,
+    /// The layout of `db/`: 2 once the wallet has `m/state` and keyed names.
+    /// Sealed, so an old marker cannot talk a version 2 wallet into a
+    /// "migration" that would accept a deleted state.
+    #[serde(default)]
+    layout: u32,
 }
 
+/// The catalog directory and the audit head in one sealed value, so neither
+/// can be rolled back or deleted alone: an older head brings its older
+/// directory with it, which no longer matches the catalog pages written since.
 #[derive(Serialize, Deserialize)]
+struct State {
+    directory: Directory,
+    head: AuditHead,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct AuditHead {
     seq: u64,
     hash: [u8; 32],
+}
+
+/// A trusted registry as stored.
+#[derive(Serialize, Deserialize)]
+struct TrustedRegistry {
+    thumbprint: String,
+    snapshot: String,
 }
 
 /// A record as stored: its catalog entry, the resource bytes, its dedup key.
@@ -257,6 +281,7 @@ pub struct Vault {
     records: Sealer,
     meta: Sealer,
     dedup_key: zeroize::Zeroizing<[u8; 32]>,
+    names_key: zeroize::Zeroizing<[u8; 32]>,
     info: Info,
     profiles: Vec<Profile>,
     directory: Directory,
@@ -381,6 +406,7 @@ impl Vault {
             Info {
                 created: now(),
                 owner: options.owner.id,
+                layout: VAULT_VERSION,
             },
         );
         let mut batch = sled::Batch::default();
@@ -390,14 +416,7 @@ impl Vault {
         let wallet_id = vault.wallet_id().to_string();
         vault.append_audit(&mut batch, Actor::Patient, Event::VaultCreated { wallet_id });
         vault.commit(batch)?;
-        let marker = Marker {
-            format: "amanat-vault".into(),
-            version: VAULT_VERSION,
-        };
-        write_atomic(
-            &dir.join(MARKER),
-            &serde_json::to_vec(&marker).unwrap_or_default(),
-        )?;
+        vault.write_marker()?;
         Ok(vault)
     }
 
@@ -416,13 +435,14 @@ impl Vault {
         };
         let marker: Marker = serde_json::from_slice(&marker)
             .map_err(|_| VaultError::Integrity(format!("{}", marker_path.display())))?;
-        if marker.format != "amanat-vault" || marker.version != VAULT_VERSION {
+        if marker.format != "amanat-vault" || !(1..=VAULT_VERSION).contains(&marker.version) {
             return Err(VaultError::Version {
                 path: dir.to_path_buf(),
                 found: marker.version,
             });
         }
         let lock = lock(dir)?;
+        rebuild::recover(dir)?;
         let keyring_path = dir.join(KEYRING);
         let sealed = fs::read(&keyring_path).map_err(io_err("cannot read", &keyring_path))?;
         let keys = keyring::open(&sealed, passphrase).map_err(|e| match e {
@@ -441,9 +461,26 @@ impl Vault {
             Info {
                 created: 0,
                 owner: ProfileId::from_bytes([0; 5]),
+                layout: 0,
             },
         );
-        vault.info = vault.open_json(K_INFO, &info_bytes, "the wallet's information block")?;
+        vault.info = match vault.open_json(K_INFO, &info_bytes, "the wallet's information block") {
+            Ok(info) => info,
+            // Neither of the two values every wallet has opens: the keyring
+            // is not this database's (one damaged value is an integrity error).
+            Err(_) if !vault.state_opens() => {
+                return Err(VaultError::Keyring(
+                    "keyring.age does not open this wallet's database: it is an old copy (from before `amanat passphrase --rotate-keys`) or another wallet's".into(),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        if vault.info.layout < 2 {
+            vault.migrate_v1()?;
+        }
+        if marker.version != VAULT_VERSION {
+            vault.write_marker()?;
+        }
         vault.load_state()?;
         Ok(vault)
     }
@@ -455,7 +492,8 @@ impl Vault {
             db: Some(db),
             records: Sealer::derive(&keys.data_key, "records"),
             meta: Sealer::derive(&keys.data_key, "metadata"),
-            dedup_key: seal::derive_key(&keys.data_key, "dedup"),
+            dedup_key: seal::derive_key(&keys.index_key, "dedup"),
+            names_key: seal::derive_key(&keys.index_key, "names"),
             keys,
             info,
             profiles: Vec::new(),
@@ -464,15 +502,36 @@ impl Vault {
         }
     }
 
+    /// Whether the sealed state (or, in a version 1 wallet, the audit head)
+    /// opens with these keys.
+    fn state_opens(&self) -> bool {
+        [K_STATE, b"m/audit-head".as_slice()]
+            .iter()
+            .any(|k| matches!(self.db().get(k), Ok(Some(v)) if self.meta.open(k, &v).is_ok()))
+    }
+
+    /// `vault.json` last, after the database it describes.
+    fn write_marker(&self) -> Result<()> {
+        let marker = Marker {
+            format: "amanat-vault".into(),
+            version: VAULT_VERSION,
+        };
+        write_atomic(
+            &self.dir.join(MARKER),
+            &serde_json::to_vec(&marker).unwrap_or_default(),
+        )
+    }
+
     fn load_state(&mut self) -> Result<()> {
-        self.directory = match self.read(K_DIRECTORY, || "the record catalog's directory".into())? {
-            Some(bytes) => self.open_postcard(K_DIRECTORY, &bytes, "the record catalog's directory")?,
-            None => Directory::default(),
-        };
-        self.audit_head = match self.read(K_AUDIT_HEAD, || "the audit log's head".into())? {
-            Some(bytes) => Some(self.open_postcard(K_AUDIT_HEAD, &bytes, "the audit log's head")?),
-            None => None,
-        };
+        const WHAT: &str = "the wallet's state (its catalog directory and audit head)";
+        // Every wallet has one from its first audit entry on: a missing state
+        // is a deleted one (the audit log wiped), not an empty wallet.
+        let bytes = self
+            .read(K_STATE, || WHAT.into())?
+            .ok_or_else(|| VaultError::Integrity(format!("{WHAT}: it is missing")))?;
+        let state: State = self.open_postcard(K_STATE, &bytes, WHAT)?;
+        self.directory = state.directory;
+        self.audit_head = Some(state.head);
         let mut profiles = Vec::new();
         for item in self.db().scan_prefix(P_PROFILE) {
             let (k, v) = item?;
@@ -561,9 +620,35 @@ impl Vault {
             seq: entry.seq,
             hash: entry.hash,
         };
-        batch.insert(K_AUDIT_HEAD, self.seal_postcard(K_AUDIT_HEAD, &head));
         self.audit_head = Some(head);
+        self.put_state(batch, &self.directory);
         entry
+    }
+
+    /// Writes the state (catalog directory and the current audit head) into a
+    /// batch; a later write in the same batch replaces an earlier one.
+    fn put_state(&self, batch: &mut sled::Batch, directory: &Directory) {
+        if let Some(head) = self.audit_head {
+            let state = State {
+                directory: directory.clone(),
+                head,
+            };
+            batch.insert(K_STATE, self.seal_postcard(K_STATE, &state));
+        }
+    }
+
+    /// A storage name that says nothing without the wallet's keys: `prefix`
+    /// then HMAC-SHA256 of what it names (a share id, a plugin name…), so a
+    /// reader of the disk cannot learn which plugins are installed or use a
+    /// share's id at its relay.
+    fn name(&self, prefix: &[u8], kind: &str, plain: &[u8]) -> Vec<u8> {
+        #[allow(clippy::expect_used)]
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.names_key.as_ref())
+            .expect("HMAC takes keys of any length");
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(plain);
+        key(prefix, &mac.finalize().into_bytes())
     }
 
     /// Applies a batch atomically and waits until it is on disk.
@@ -837,7 +922,6 @@ impl Vault {
             let k = key(P_PAGE, &page.to_be_bytes());
             batch.insert(k.clone(), self.seal_postcard(&k, metas));
         }
-        batch.insert(K_DIRECTORY, self.seal_postcard(K_DIRECTORY, &directory));
         let event = Event::Imported {
             source: label.to_string(),
             profile: handle,
@@ -849,6 +933,7 @@ impl Vault {
             hash: h.hash,
         });
         self.append_audit(&mut batch, actor, event);
+        self.put_state(&mut batch, &directory);
         if let Err(e) = self.commit(batch) {
             self.audit_head = head_before;
             return Err(e);
@@ -1016,7 +1101,6 @@ impl Vault {
             }
         }
         let removed = removed.ok_or_else(|| VaultError::RecordNotFound(id.to_string()))?;
-        batch.insert(K_DIRECTORY, self.seal_postcard(K_DIRECTORY, &directory));
         self.append_audit(
             &mut batch,
             Actor::Patient,
@@ -1025,6 +1109,7 @@ impl Vault {
                 title: removed.title.clone(),
             },
         );
+        self.put_state(&mut batch, &directory);
         self.commit(batch)?;
         self.directory = directory;
         Ok(removed)
@@ -1035,7 +1120,7 @@ impl Vault {
     /// Records a new share and its audit entry in one step.
     pub fn add_grant(&mut self, grant: &StoredGrant, event: Event) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = key(P_GRANT, grant.id.as_bytes());
+        let k = self.grant_key(&grant.id);
         batch.insert(k.clone(), self.seal_json(&k, grant));
         self.append_audit(&mut batch, Actor::Patient, event);
         self.commit(batch)
@@ -1044,12 +1129,16 @@ impl Vault {
     /// Updates a share (revoked, accesses seen) with its audit entries, in one step.
     pub fn update_grant(&mut self, grant: &StoredGrant, events: Vec<(Actor, Event)>) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = key(P_GRANT, grant.id.as_bytes());
+        let k = self.grant_key(&grant.id);
         batch.insert(k.clone(), self.seal_json(&k, grant));
         for (actor, event) in events {
             self.append_audit(&mut batch, actor, event);
         }
         self.commit(batch)
+    }
+
+    fn grant_key(&self, id: &str) -> Vec<u8> {
+        self.name(P_GRANT, "grant", id.as_bytes())
     }
 
     /// Every share made from this wallet, newest first.
@@ -1081,8 +1170,12 @@ impl Vault {
     /// Trusts a registry's signed provider list (already verified by the caller).
     pub fn trust_registry(&mut self, thumbprint: &str, signed_snapshot: &str, event: Event) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = key(P_REGISTRY, thumbprint.as_bytes());
-        batch.insert(k.clone(), self.meta.seal(&k, signed_snapshot.as_bytes()));
+        let k = self.name(P_REGISTRY, "registry", thumbprint.as_bytes());
+        let value = TrustedRegistry {
+            thumbprint: thumbprint.to_string(),
+            snapshot: signed_snapshot.to_string(),
+        };
+        batch.insert(k.clone(), self.seal_json(&k, &value));
         self.append_audit(&mut batch, Actor::Patient, event);
         self.commit(batch)
     }
@@ -1092,9 +1185,8 @@ impl Vault {
         let mut out = Vec::new();
         for item in self.db().scan_prefix(P_REGISTRY) {
             let (k, v) = item?;
-            let plain = self.open_meta(&k, &v, "a trusted registry")?;
-            let thumb = String::from_utf8_lossy(&k[P_REGISTRY.len()..]).into_owned();
-            out.push((thumb, String::from_utf8_lossy(&plain).into_owned()));
+            let r: TrustedRegistry = self.open_json(&k, &v, "a trusted registry")?;
+            out.push((r.thumbprint, r.snapshot));
         }
         Ok(out)
     }
@@ -1111,16 +1203,28 @@ impl Vault {
         event: Event,
     ) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = key(P_PLUGIN, installed.manifest.name.as_bytes());
+        let k = self.plugin_key(&installed.manifest.name);
         batch.insert(k.clone(), self.seal_json(&k, installed));
-        let bk = key(P_PLUGIN_BYTES, installed.sha256.as_bytes());
+        let bk = self.name(P_PLUGIN_BYTES, "component", installed.sha256.as_bytes());
         batch.insert(bk.clone(), self.meta.seal(&bk, component));
         if let Some((cache_key, bytes)) = code {
-            let ck = key(P_PLUGIN_CODE, cache_key.as_bytes());
+            let ck = self.code_key(&installed.sha256, cache_key);
             batch.insert(ck.clone(), self.meta.seal(&ck, bytes));
         }
         self.append_audit(&mut batch, Actor::Patient, event);
         self.commit(batch)
+    }
+
+    fn plugin_key(&self, name: &str) -> Vec<u8> {
+        self.name(P_PLUGIN, "plugin", name.as_bytes())
+    }
+
+    /// Compiled code of a component for one engine: under the component's
+    /// name, so removing the plugin finds every cached compilation of it.
+    fn code_key(&self, sha256: &str, cache_key: &str) -> Vec<u8> {
+        let mut k = self.name(P_PLUGIN_CODE, "component", sha256.as_bytes());
+        k.extend_from_slice(&self.name(b"", "code", cache_key.as_bytes()));
+        k
     }
 
     /// Installed plugins.
@@ -1135,7 +1239,7 @@ impl Vault {
 
     /// One installed plugin.
     pub fn plugin(&self, name: &str) -> Result<Option<crate::plugin::Installed>> {
-        let k = key(P_PLUGIN, name.as_bytes());
+        let k = self.plugin_key(name);
         match self.read(&k, || format!("plugin {name}"))? {
             Some(v) => Ok(Some(self.open_json(&k, &v, "an installed plugin")?)),
             None => Ok(None),
@@ -1144,25 +1248,25 @@ impl Vault {
 
     /// A plugin's component bytes, by SHA-256 (hex).
     pub fn plugin_component(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        let k = key(P_PLUGIN_BYTES, sha256.as_bytes());
+        let k = self.name(P_PLUGIN_BYTES, "component", sha256.as_bytes());
         match self.read(&k, || format!("plugin component {sha256}"))? {
             Some(v) => Ok(Some(self.open_meta(&k, &v, "a plugin component")?.to_vec())),
             None => Ok(None),
         }
     }
 
-    /// Cached compiled code for a plugin.
-    pub fn plugin_code(&self, cache_key: &str) -> Result<Option<Vec<u8>>> {
-        let k = key(P_PLUGIN_CODE, cache_key.as_bytes());
+    /// Cached compiled code for a plugin's component (by SHA-256, hex).
+    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<Vec<u8>>> {
+        let k = self.code_key(sha256, cache_key);
         match self.read(&k, || "cached plugin code".to_string())? {
             Some(v) => Ok(Some(self.open_meta(&k, &v, "cached plugin code")?.to_vec())),
             None => Ok(None),
         }
     }
 
-    /// Caches compiled code for a plugin.
-    pub fn put_plugin_code(&mut self, cache_key: &str, bytes: &[u8]) -> Result<()> {
-        let k = key(P_PLUGIN_CODE, cache_key.as_bytes());
+    /// Caches compiled code for a plugin's component.
+    pub fn put_plugin_code(&mut self, sha256: &str, cache_key: &str, bytes: &[u8]) -> Result<()> {
+        let k = self.code_key(sha256, cache_key);
         let mut batch = sled::Batch::default();
         batch.insert(k.clone(), self.meta.seal(&k, bytes));
         self.commit(batch)
@@ -1174,11 +1278,11 @@ impl Vault {
             return Ok(false);
         };
         let mut batch = sled::Batch::default();
-        batch.remove(key(P_PLUGIN, name.as_bytes()));
-        batch.remove(key(P_PLUGIN_BYTES, installed.sha256.as_bytes()));
+        batch.remove(self.plugin_key(name));
+        batch.remove(self.name(P_PLUGIN_BYTES, "component", installed.sha256.as_bytes()));
         for item in self
             .db()
-            .scan_prefix(key(P_PLUGIN_CODE, installed.sha256.as_bytes()))
+            .scan_prefix(self.name(P_PLUGIN_CODE, "component", installed.sha256.as_bytes()))
         {
             let (k, _) = item?;
             batch.remove(k);
@@ -1242,7 +1346,42 @@ impl Vault {
             }
         }
         let head = self.audit_head.as_ref().map(|h| (h.seq, h.hash));
-        Ok(crate::audit::verify_chain(&entries, head))
+        let count = match crate::audit::verify_chain(&entries, head) {
+            Ok(count) => count,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(self
+            .catalog_mismatch()?
+            .map_or(Ok(count), |m| Err(ChainError::RolledBack(m))))
+    }
+
+    /// Whether the catalog pages on disk differ from the directory sealed with
+    /// the audit head: pages written after the state that was put back.
+    fn catalog_mismatch(&self) -> Result<Option<String>> {
+        let mut on_disk = Vec::new();
+        for item in self.db().scan_prefix(P_PAGE) {
+            let (k, _) = item?;
+            let id = <[u8; 8]>::try_from(&k[P_PAGE.len()..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| VaultError::Integrity("a catalog page's key".into()))?;
+            on_disk.push(id);
+        }
+        for id in &on_disk {
+            let Some(info) = self.directory.pages.iter().find(|p| p.id == *id) else {
+                return Ok(Some(format!("catalog page {id} is not in its directory")));
+            };
+            let held = self.load_page(*id)?.len();
+            if held != info.count as usize {
+                return Ok(Some(format!(
+                    "catalog page {id} holds {held} record(s), its directory says {}",
+                    info.count
+                )));
+            }
+        }
+        if let Some(gone) = self.directory.pages.iter().find(|p| !on_disk.contains(&p.id)) {
+            return Ok(Some(format!("catalog page {} is missing", gone.id)));
+        }
+        Ok(None)
     }
 
     /// Raw access for tests that tamper with stored bytes, as an attacker with

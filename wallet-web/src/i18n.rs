@@ -324,6 +324,12 @@ const TEXT: &[(&str, &str, &str, &str)] = &[
         "पासफ़्रेज़ बदला",
     ),
     (
+        "ev_keys_rotated",
+        "changed the passphrase and sealed all {values} stored values under a new key",
+        "پاس فریز تبدیل کیا اور تمام {values} محفوظ اقدار نئی کلید سے دوبارہ مہر بند کیں",
+        "पासफ़्रेज़ बदला और सभी {values} संग्रहीत मान नई कुंजी से फिर से सील किए",
+    ),
+    (
         "ev_profile_added",
         "added profile '{handle}'",
         "پروفائل '{handle}' شامل کیا",

@@ -84,3 +84,63 @@ fn entries_cut_from_the_end_are_detected() {
     let err = v.run(&["audit", "--verify"]).fails_with(4);
     assert!(err.contains("after #2 were removed"), "{err}");
 }
+
+#[test]
+fn a_wiped_audit_log_is_an_integrity_failure_not_an_empty_log() {
+    // The attacker deletes every entry and the head (which version 1 read as
+    // "no head": "intact: 0 entries"). The head is sealed with the catalog
+    // directory now, so the wallet refuses to open rather than pretend.
+    let v = tampered(|db| {
+        for item in db.scan_prefix(b"a/") {
+            db.remove(item.unwrap().0).unwrap();
+        }
+        db.remove(b"m/state").unwrap();
+    });
+    for args in [&["audit", "--verify"][..], &["list"]] {
+        let err = v.run(args).fails_with(4);
+        assert!(
+            err.contains("the wallet's state (its catalog directory and audit head)")
+                && err.contains("it is missing"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_head_put_back_to_an_older_one_is_detected() {
+    let v = TestVault::new();
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    let (old_state, old_seq) = {
+        let vault = v.open();
+        let state = vault.raw_db().get(b"m/state").unwrap().unwrap();
+        (state, vault.audit_entries().unwrap().len() as u64)
+    };
+    v.run(&["import", fixture("observation.json").to_str().unwrap()])
+        .ok();
+    v.run(&["audit", "--verify"]).ok();
+
+    // The older sealed state alone: the entries after it remain.
+    {
+        let vault = v.open();
+        vault.raw_db().insert(b"m/state", old_state.clone()).unwrap();
+        vault.raw_db().flush().unwrap();
+    }
+    let err = v.run(&["audit", "--verify"]).fails_with(4);
+    assert!(err.contains("goes on past its head"), "{err}");
+
+    // ... and with the entries after it deleted too, so the chain itself is
+    // whole: the catalog written since no longer matches the older directory.
+    {
+        let vault = v.open();
+        for seq in old_seq + 1..=old_seq + 5 {
+            vault.raw_db().remove(audit_key(seq)).unwrap();
+        }
+        vault.raw_db().flush().unwrap();
+    }
+    let err = v.run(&["audit", "--verify"]).fails_with(4);
+    assert!(
+        err.contains("the wallet's state was rolled back to an older copy: catalog page"),
+        "{err}"
+    );
+}

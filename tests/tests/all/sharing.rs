@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use amanat_tests::{TestVault, amanat_bare, fixture};
+use amanat_tests::{TestVault, amanat_bare, fixture, provider, signed_registry};
 use serde_json::Value;
 
 pub fn wallet_with_records() -> TestVault {
@@ -183,35 +183,6 @@ fn every_single_character_change_is_caught() {
     }
 }
 
-fn provider(v: &TestVault, name: &str, registration: &str) -> (std::path::PathBuf, String) {
-    let identity = v.scratch(&format!("{registration}.age"));
-    amanat_bare(
-        &[
-            "provider",
-            "init",
-            "--name",
-            name,
-            "--registration",
-            registration,
-            "--identity",
-            identity.to_str().unwrap(),
-        ],
-        &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
-    )
-    .ok();
-    let card = amanat_bare(
-        &["provider", "card", "--identity", identity.to_str().unwrap()],
-        &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
-    )
-    .ok();
-    let text = card
-        .lines()
-        .find(|l| l.starts_with("AMANAT-CARD:"))
-        .unwrap()
-        .to_string();
-    (identity, text)
-}
-
 #[test]
 fn a_share_for_one_provider_opens_only_for_them() {
     let v = wallet_with_records();
@@ -285,34 +256,7 @@ fn a_share_for_one_provider_opens_only_for_them() {
 fn registries_let_a_patient_name_a_provider_by_registration() {
     let v = wallet_with_records();
     let (rao, rao_card) = provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
-    let key = v.scratch("pmdc.key");
-    let created = amanat_bare(
-        &[
-            "registry",
-            "create",
-            "--name",
-            "Pakistan Medical & Dental Council",
-            "--key",
-            key.to_str().unwrap(),
-        ],
-        &[("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")],
-    )
-    .ok();
-    let thumbprint = created.lines().last().unwrap().trim().to_string();
-    let snapshot = v.scratch("pmdc.json");
-    amanat_bare(
-        &[
-            "registry",
-            "sign",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            snapshot.to_str().unwrap(),
-            &rao_card,
-        ],
-        &[("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")],
-    )
-    .ok();
+    let (thumbprint, snapshot) = signed_registry(&v, &[&rao_card]);
     let err = v
         .run(&[
             "registry",

@@ -1,6 +1,6 @@
 //! The vault at rest: encryption, wrong passphrases, tampering, concurrent use.
 
-use amanat_tests::{TestVault, contains, fixture};
+use amanat_tests::{TestVault, built_plugin, contains, fixture, provider, signed_registry};
 
 fn import_demo(v: &TestVault) {
     v.run(&["demo", "--records", "300"]).ok();
@@ -8,10 +8,54 @@ fn import_demo(v: &TestVault) {
         .ok();
 }
 
+/// Trusts a registry that lists one provider; its thumbprint.
+fn trust_a_registry(v: &TestVault) -> String {
+    let (_, card) = provider(v, "Dr. Imran Rao", "PMDC-12345-P");
+    let (thumbprint, snapshot) = signed_registry(v, &[&card]);
+    v.run(&[
+        "registry",
+        "trust",
+        snapshot.to_str().unwrap(),
+        "--key",
+        &thumbprint,
+    ])
+    .ok();
+    thumbprint
+}
+
 #[test]
 fn raw_vault_files_hold_no_plaintext() {
     let v = TestVault::empty();
     import_demo(&v);
+    // Names that used to be storage keys in plain text: a plugin (which can
+    // reveal a condition), a share's id (which lets a disk reader use up its
+    // relay uses), a trusted registry's thumbprint, a component's SHA-256.
+    let signed = built_plugin("lab-import.wasm");
+    v.run(&["plugin", "install", "--yes", signed.to_str().unwrap()])
+        .ok();
+    let plugin = v.run(&["plugin", "list", "--json"]).json()[0].clone();
+    let sha256 = plugin["sha256"].as_str().unwrap().to_string();
+    let thumbprint = trust_a_registry(&v);
+    let id = v.run(&["list", "--json", "--type", "Condition"]).json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let grant = v
+        .run(&[
+            "share",
+            "--json",
+            &id,
+            "--purpose",
+            "CAREMGT",
+            "--expires",
+            "1d",
+            "--offline",
+        ])
+        .json()["grant_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drop(v.open());
     let files = v.raw_files();
     assert!(
         files.iter().map(|(_, b)| b.len()).sum::<usize>() > 300 * 1000,
@@ -44,6 +88,11 @@ fn raw_vault_files_hold_no_plaintext() {
         "resourceType",
         "glucometer",
         "2026-05-10",
+        "lab-import",
+        "lab_import",
+        &sha256[..16],
+        &thumbprint,
+        &grant,
     ];
     for (path, bytes) in &files {
         for needle in needles {
@@ -216,4 +265,139 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+#[test]
+fn a_version_1_wallet_is_upgraded_when_first_opened_and_keeps_everything() {
+    // Made by amanat before version 2 (commit 493d4f5): Ayesha's wallet with the
+    // 7 records of lab-bundle.json, a trusted registry and a share to
+    // PMDC-12345-P, under the test passphrase.
+    let v = TestVault::empty();
+    std::fs::create_dir_all(&v.dir).unwrap();
+    let untar = std::process::Command::new("tar")
+        .args([
+            "xzf",
+            fixture("vault-v1.tar.gz").to_str().unwrap(),
+            "-C",
+            v.dir.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let grant = "gtz6jnbwykh0t91c";
+    let thumbprint = "4tOeL_tuuDigSGQcZvJgBO4ezfx3xDbwqt0faGQCE-0";
+    let stored = v.raw_files();
+    assert!(
+        stored.iter().any(|(_, b)| contains(b, grant.as_bytes())),
+        "version 1 kept share ids in plain text"
+    );
+
+    assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 7);
+    let marker = std::fs::read_to_string(v.dir.join("vault.json")).unwrap();
+    assert!(marker.contains(r#""version":2"#), "{marker}");
+    let grants = v.run(&["grants", "--json"]).json();
+    assert_eq!(grants[0]["id"], grant, "{grants}");
+    assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
+    let verified = v.run(&["audit", "--verify"]).ok();
+    assert!(verified.contains("intact: 4 entries"), "{verified}");
+    // The duplicate index survives: the same file adds nothing.
+    let again = v
+        .run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    assert!(again.contains("0 added, 7 already"), "{again}");
+    for (path, bytes) in v.raw_files() {
+        for needle in [grant, thumbprint] {
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "'{needle}' in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn rotating_the_keys_leaves_an_old_keyring_opening_nothing() {
+    let v = TestVault::new();
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    let signed = built_plugin("lab-import.wasm");
+    v.run(&["plugin", "install", "--yes", signed.to_str().unwrap()])
+        .ok();
+    let listed = v.run(&["list", "--json"]).json();
+    let before = v.scratch("before");
+    copy_dir(&v.dir, &before);
+
+    let new_pass = "a new passphrase after the laptop was stolen";
+    let out = v
+        .run_env(
+            &["passphrase", "--rotate-keys"],
+            &[("AMANAT_NEW_PASSPHRASE", new_pass)],
+        )
+        .ok();
+    assert!(out.contains("stored values sealed under a new key"), "{out}");
+    let with_new = |args: &[&str]| v.run_env(args, &[("AMANAT_PASSPHRASE", new_pass)]);
+    assert_eq!(with_new(&["list", "--json"]).json(), listed);
+    let first = listed[0]["id"].as_str().unwrap();
+    with_new(&["show", first, "--json"]).ok();
+    assert!(with_new(&["plugin", "list"]).ok().contains("lab-import"));
+    let audit = with_new(&["audit", "--verify"]).ok();
+    assert!(audit.contains("intact"), "{audit}");
+    assert!(
+        with_new(&["audit"]).ok().contains("sealed all"),
+        "the rotation is in the audit log"
+    );
+    let after = v.scratch("after");
+    copy_dir(&v.dir, &after);
+
+    // The old keyring with the old passphrase (what a thief with an old copy
+    // of keyring.age holds) used to open the vault forever.
+    std::fs::copy(before.join("keyring.age"), v.dir.join("keyring.age")).unwrap();
+    let err = v.run(&["list"]).fails_with(1);
+    assert!(
+        err.contains("keyring.age does not open this wallet's database"),
+        "{err}"
+    );
+
+    // A rotation cut short at each step leaves the wallet wholly old or wholly
+    // new; the states are built from the real files before and after.
+    let state = |db: bool, db_new: bool, db_old: bool, keyring_new: bool| {
+        let _ = std::fs::remove_dir_all(&v.dir);
+        std::fs::create_dir_all(&v.dir).unwrap();
+        for f in ["vault.json", "keyring.age"] {
+            std::fs::copy(before.join(f), v.dir.join(f)).unwrap();
+        }
+        if db {
+            copy_dir(&before.join("db"), &v.dir.join("db"));
+        }
+        if db_old {
+            copy_dir(&before.join("db"), &v.dir.join("db.old"));
+            if !db_new {
+                copy_dir(&after.join("db"), &v.dir.join("db"));
+            }
+        }
+        if db_new {
+            copy_dir(&after.join("db"), &v.dir.join("db.new"));
+        }
+        if keyring_new {
+            std::fs::copy(after.join("keyring.age"), v.dir.join("keyring.new")).unwrap();
+        }
+    };
+    let leftovers = || {
+        ["db.old", "db.new", "keyring.new"]
+            .iter()
+            .any(|f| v.dir.join(f).exists())
+    };
+    // Stopped while writing db.new and keyring.new: undone, the old passphrase opens it.
+    state(true, true, false, true);
+    assert_eq!(v.run(&["list", "--json"]).json(), listed);
+    assert!(!leftovers());
+    // Stopped between the two renames (db.old and db.new, no db): finished.
+    state(false, true, true, true);
+    assert_eq!(with_new(&["list", "--json"]).json(), listed);
+    assert!(!leftovers());
+    // Stopped after the database was swapped, before the keyring: finished.
+    state(false, false, true, true);
+    assert_eq!(with_new(&["list", "--json"]).json(), listed);
+    assert!(!leftovers());
 }

@@ -608,7 +608,7 @@ impl Runtime {
         let cached = vault
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .plugin_code(&key)?;
+            .plugin_code(&installed.sha256, &key)?;
         let component = match cached {
             Some(bytes) => self.deserialize(&bytes)?,
             None => {
@@ -619,10 +619,11 @@ impl Runtime {
                     .ok_or_else(|| PluginError::NotInstalled(name.clone()))?;
                 let component = self.compile(&bytes)?;
                 let code = self.serialize(&component)?;
-                vault
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .put_plugin_code(&key, &code)?;
+                vault.lock().unwrap_or_else(|p| p.into_inner()).put_plugin_code(
+                    &installed.sha256,
+                    &key,
+                    &code,
+                )?;
                 component
             }
         };

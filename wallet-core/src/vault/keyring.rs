@@ -33,6 +33,11 @@ pub struct Keys {
     pub(crate) age: age::x25519::Identity,
     pub(crate) signing: ed25519_dalek::SigningKey,
     pub(crate) data_key: Zeroizing<[u8; 32]>,
+    /// What the storage names (dedup index, share, plugin and registry keys)
+    /// are keyed with. Rotating the data key keeps it, so names stay put and
+    /// need no content to recompute; a wallet made before it existed uses its
+    /// first data key, which is what its names were made with.
+    pub(crate) index_key: Zeroizing<[u8; 32]>,
     pub(crate) kdf_log_n: u8,
 }
 
@@ -43,6 +48,7 @@ impl Keys {
             age: age::x25519::Identity::generate(),
             signing: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
             data_key: Zeroizing::new(rand::random()),
+            index_key: Zeroizing::new(rand::random()),
             kdf_log_n,
         }
     }
@@ -55,6 +61,9 @@ struct KeyringFile {
     age_identity: String,
     signing_key: String,
     data_key: String,
+    /// Absent in keyrings written before key rotation existed: then the data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index_key: Option<String>,
     kdf_log_n: u8,
 }
 
@@ -83,6 +92,7 @@ pub(crate) fn seal(keys: &Keys, passphrase: &SecretString) -> Vec<u8> {
         age_identity: keys.age.to_string().expose_secret().to_string(),
         signing_key: B64.encode(keys.signing.to_bytes()),
         data_key: B64.encode(&keys.data_key[..]),
+        index_key: Some(B64.encode(&keys.index_key[..])),
         kdf_log_n: keys.kdf_log_n,
     };
     let plaintext = Zeroizing::new(serde_json::to_vec(&file).unwrap_or_default());
@@ -135,10 +145,15 @@ pub(crate) fn open(sealed: &[u8], passphrase: &SecretString) -> Result<Keys, Key
         .map_err(|_| KeyringError::Corrupt("age identity".into()))?;
     let signing = decode32(&file.signing_key)?;
     let data_key = decode32(&file.data_key)?;
+    let index_key = match &file.index_key {
+        Some(text) => decode32(text)?,
+        None => data_key.clone(),
+    };
     Ok(Keys {
         age,
         signing: ed25519_dalek::SigningKey::from_bytes(&signing),
         data_key,
+        index_key,
         kdf_log_n: file.kdf_log_n,
     })
 }

@@ -57,7 +57,7 @@ pub struct Cli {
 pub enum Command {
     /// Create a new wallet (you choose a passphrase; it cannot be recovered).
     Init(InitArgs),
-    /// Change the wallet's passphrase (records are not re-encrypted; this is quick).
+    /// Change the wallet's passphrase (quick), or with --rotate-keys also seal every record again.
     Passphrase(PassphraseArgs),
     /// Show the wallet ID and the owner's profile.
     Whoami(JsonArg),
@@ -492,6 +492,12 @@ pub struct PassphraseArgs {
     /// Passphrase strength for the new passphrase.
     #[command(flatten)]
     pub kdf: KdfArg,
+    /// Also seal every stored value again under a new key, so that an old copy of
+    /// keyring.age with the old passphrase opens nothing. Use it when the old
+    /// passphrase, or a backup of the wallet directory, may be known to someone.
+    /// Takes about as long as exporting the wallet; safe to interrupt.
+    #[arg(long)]
+    pub rotate_keys: bool,
 }
 
 /// `profile …`.

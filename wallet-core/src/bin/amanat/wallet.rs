@@ -77,8 +77,16 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
 pub fn passphrase(ctx: &Ctx, args: PassphraseArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     let new = prompt::new("AMANAT_NEW_PASSPHRASE", "the wallet")?;
-    vault.change_passphrase(&new, args.kdf.kdf_work_factor)?;
-    println!("Passphrase changed. Use the new one from now on.");
+    if !args.rotate_keys {
+        vault.change_passphrase(&new, args.kdf.kdf_work_factor)?;
+        println!("Passphrase changed. Use the new one from now on.");
+        return Ok(());
+    }
+    eprintln!("Sealing every stored value again under a new key…");
+    let values = vault.rotate_keys(&new, args.kdf.kdf_work_factor)?;
+    println!(
+        "Passphrase changed and all {values} stored values sealed under a new key: an old copy of keyring.age opens nothing now."
+    );
     Ok(())
 }
 
