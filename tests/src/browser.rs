@@ -13,12 +13,16 @@ use crate::{amanat_bin, workspace_root};
 /// `amanat serve` on a free loopback port, stopped when dropped.
 pub struct WalletServer {
     child: Child,
-    /// The address it printed, with the session token.
+    /// The address it printed, with its one-time login code (for a browser).
     pub url: String,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The session token.
+    /// The session token, traded for a second login code (for API calls).
     pub token: String,
+    /// Its standard input: a line asks for a new login link.
+    input: std::process::ChildStdin,
+    /// Its standard output, after the lines read so far.
+    output: std::io::BufReader<std::process::ChildStdout>,
     /// The wallet directory.
     pub vault: PathBuf,
     _tmp: tempfile::TempDir,
@@ -64,31 +68,71 @@ impl WalletServer {
             .env("AMANAT_VAULT", vault)
             .env("AMANAT_WEB_DIR", &web)
             .env("AMANAT_KDF_WORK_FACTOR", "10")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("amanat serve starts");
+        let input = child.stdin.take().expect("stdin");
+        let mut output = std::io::BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("serve prints its address");
+        output.read_line(&mut line).expect("serve prints its address");
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .expect("an address")
             .to_string();
         let base = url.split("/?").next().unwrap_or(&url).to_string();
-        let token = url.split("token=").nth(1).unwrap_or_default().to_string();
-        WalletServer {
+        let mut server = WalletServer {
             child,
             url,
             base,
-            token,
+            token: String::new(),
+            input,
+            output,
             vault: vault.to_path_buf(),
             _tmp: tmp,
+        };
+        let code = server.new_login_code();
+        let (status, body) = server.sign_in(&code);
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        server.token = answer["token"].as_str().expect("a token").to_string();
+        server
+    }
+
+    /// Asks the server for a new login link (a line on its input, as the
+    /// patient presses Enter) and returns its code.
+    pub fn new_login_code(&mut self) -> String {
+        use std::io::Write;
+        writeln!(self.input).expect("serve reads its input");
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                self.output.read_line(&mut line).expect("read") > 0,
+                "serve closed its output"
+            );
+            if let Some(url) = line.trim().strip_prefix("Sign in at ") {
+                return url.split("login=").nth(1).expect("a code").to_string();
+            }
         }
+    }
+
+    /// A fresh sign-in address for a new page load (a reload forgets the session).
+    pub fn login_url(&mut self) -> String {
+        let code = self.new_login_code();
+        format!("{}/?login={code}", self.base)
+    }
+
+    /// `POST /api/session` with a login code: (status, body).
+    pub fn sign_in(&self, code: &str) -> (u16, String) {
+        let host = self.base.trim_start_matches("http://");
+        let body = serde_json::json!({ "code": code }).to_string();
+        let (status, _, body) = request(&self.base, "POST", "/api/session", host, None, Some(&body));
+        (status, body)
     }
 }
 
@@ -324,14 +368,32 @@ pub fn raw_request(
     host: &str,
     token: Option<&str>,
 ) -> (u16, String, String) {
+    request(base, method, path, host, token, None)
+}
+
+fn request(
+    base: &str,
+    method: &str,
+    path: &str,
+    host: &str,
+    token: Option<&str>,
+    json: Option<&str>,
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    let body = json.unwrap_or_default();
+    let kind = if json.is_some() {
+        "Content-Type: application/json\r\n"
+    } else {
+        ""
+    };
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}{kind}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).expect("write");
     let mut response = String::new();

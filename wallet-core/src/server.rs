@@ -6,14 +6,16 @@
 //! - it listens on 127.0.0.1 only;
 //! - every request, page or API, must carry a `Host` header naming the loopback
 //!   address and port it serves, which defeats DNS rebinding;
-//! - every API request must carry the session token printed at start
-//!   (`Authorization: Bearer …`), so other local users' processes and web pages
-//!   cannot use the wallet;
+//! - every API request must carry the session token (`Authorization: Bearer
+//!   …`), which a page gets only by trading a one-time login code
+//!   ([`session`]), so other local users' processes and web pages cannot use
+//!   the wallet;
 //! - a strict Content-Security-Policy, no CORS, `no-store` on the API;
 //! - the wallet starts locked (unless `$AMANAT_PASSPHRASE` is set) and locks
 //!   again after a period without requests.
 
 mod api;
+pub mod session;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,19 +41,14 @@ pub struct Options {
     pub vault_dir: PathBuf,
     /// Where the built web wallet is (Trunk's output); `None` serves a notice.
     pub web_dir: Option<PathBuf>,
-    /// The session token for the API.
-    pub token: String,
+    /// The session token and its login codes.
+    pub sessions: Arc<session::Sessions>,
     /// Lock after this long without requests.
     pub idle_lock: Duration,
     /// Unlock at start with this passphrase.
     pub passphrase: Option<SecretString>,
     /// scrypt work factor for wallets created from the web.
     pub kdf_log_n: u8,
-}
-
-/// A random session token (128 bits, base64url).
-pub fn new_token() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
 /// The web wallet's files and the policy that goes with them.
@@ -190,15 +187,11 @@ async fn check_token(State(state): State<Arc<AppState>>, req: Request, next: Nex
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    // Constant-time comparison: the token is the only secret guarding the API.
-    let expected = state.opts.token.as_bytes();
-    let ok = given.len() == expected.len()
-        && given.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !ok {
+    if !state.opts.sessions.is_token(given) {
         return api::ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a valid session token is required",
+            "this page is not signed in to the wallet: open the address `amanat serve` printed (press Enter where it runs for a new one)",
         )
         .into_response();
     }
@@ -243,7 +236,8 @@ async fn static_file(State(state): State<Arc<AppState>>, req: Request) -> Respon
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let api = api::routes()
         .layer(axum::middleware::from_fn_with_state(state.clone(), check_token))
-        .layer(axum::extract::DefaultBodyLimit::max(96 * 1024 * 1024));
+        .layer(axum::extract::DefaultBodyLimit::max(96 * 1024 * 1024))
+        .merge(api::session_routes());
     Router::new()
         .nest("/api", api)
         .fallback(static_file)

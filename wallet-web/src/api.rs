@@ -1,8 +1,13 @@
 //! Talking to `amanat serve`: JSON over fetch, with the session token.
 //!
-//! The token comes from the address the server printed (`?token=…`); it is moved
-//! out of the visible URL at start and kept in this tab's session storage only.
-//! No health data is ever written to browser storage.
+//! The page is opened with a one-time login code (`?login=…`), which it moves
+//! out of the address bar at once and trades for the session token
+//! (`POST /api/session`). The token lives in this page's memory only: nothing
+//! in browser storage opens the wallet, and a reload signs the tab out (the
+//! terminal running `amanat serve` gives a new link). No health data is ever
+//! written to browser storage.
+
+use std::cell::RefCell;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +16,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-const TOKEN_KEY: &str = "amanat-session-token";
+thread_local! {
+    /// The login code from the address, until it is traded.
+    static LOGIN_CODE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The session token, in memory only.
+    static TOKEN: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 /// A failed call: HTTP status (0 for network errors), code and message.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,35 +48,42 @@ fn js_error(e: JsValue) -> ApiError {
     }
 }
 
-/// Reads the token from `?token=` (then removes it from the address bar) or from
-/// this tab's session storage.
-pub fn init_token() -> Option<String> {
-    let window = web_sys::window()?;
-    let storage = window.session_storage().ok().flatten();
+/// Takes the login code from `?login=` and removes it from the address bar
+/// (and so from the history), before anything else runs.
+pub fn take_login_code() {
+    let Some(window) = web_sys::window() else { return };
     let search = window.location().search().unwrap_or_default();
-    let from_url = search
+    let code = search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
+        .find_map(|kv| kv.strip_prefix("login="))
         .map(str::to_string);
-    if let Some(token) = from_url {
-        if let Some(s) = &storage {
-            let _ = s.set_item(TOKEN_KEY, &token);
-        }
+    if let Some(code) = code {
+        LOGIN_CODE.with(|c| *c.borrow_mut() = Some(code));
         let hash = window.location().hash().unwrap_or_default();
         if let Ok(history) = window.history() {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("/{hash}")));
         }
-        return Some(token);
     }
-    storage.and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+}
+
+/// Trades the login code (once) for the session token. Without a code, or
+/// with a used or late one, the page stays signed out and the API says why.
+pub async fn sign_in() -> Result<(), ApiError> {
+    let Some(code) = LOGIN_CODE.with(|c| c.borrow_mut().take()) else {
+        return Ok(());
+    };
+    #[derive(serde::Deserialize)]
+    struct Session {
+        token: String,
+    }
+    let session: Session = post("/api/session", &serde_json::json!({ "code": code })).await?;
+    TOKEN.with(|t| *t.borrow_mut() = session.token);
+    Ok(())
 }
 
 fn token() -> String {
-    web_sys::window()
-        .and_then(|w| w.session_storage().ok().flatten())
-        .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
-        .unwrap_or_default()
+    TOKEN.with(|t| t.borrow().clone())
 }
 
 async fn send(

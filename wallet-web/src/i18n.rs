@@ -133,6 +133,12 @@ const TEXT: &[(&str, &str, &str, &str)] = &[
     ("date", "Date", "تاریخ", "तारीख"),
     ("title", "What", "کیا", "क्या"),
     ("delete", "Delete", "حذف کریں", "हटाएं"),
+    (
+        "download_attachment",
+        "Download the attached file (it is not opened here)",
+        "منسلک فائل ڈاؤن لوڈ کریں (یہ یہاں نہیں کھلتی)",
+        "संलग्न फ़ाइल डाउनलोड करें (यह यहाँ नहीं खुलती)",
+    ),
     ("back", "Back", "واپس", "वापस"),
     (
         "drop_here",

@@ -143,6 +143,10 @@ impl Ctx {
     pub fn refresh_status(&self) {
         let status = self.status;
         leptos::task::spawn_local(async move {
+            if let Err(e) = api::sign_in().await {
+                status.set(Some(Status::unreachable(e.message)));
+                return;
+            }
             match api::get::<Status>("/api/status").await {
                 Ok(s) => status.set(Some(s)),
                 Err(e) => status.set(Some(Status::unreachable(e.message))),
@@ -182,7 +186,7 @@ fn apply_language(lang: Lang) {
 /// The app.
 #[component]
 pub fn App() -> impl IntoView {
-    api::init_token();
+    api::take_login_code();
     let window = web_sys::window();
     let hash = window
         .as_ref()

@@ -130,14 +130,15 @@ async fn main() {
         .status()
         .expect("amanat demo");
     assert!(status.success(), "amanat demo failed");
-    let server = WalletServer::with_binary(&o.amanat, &vault, &[("AMANAT_PASSPHRASE", PASSPHRASE)]);
+    let mut server = WalletServer::with_binary(&o.amanat, &vault, &[("AMANAT_PASSPHRASE", PASSPHRASE)]);
     let chrome = Chrome::start().await;
 
     // Dashboard: a fresh page load each run (no HTTP cache: the server says no-store).
     let mut dashboard = Vec::new();
     for _ in 0..o.runs {
         chrome.client.goto("about:blank").await.expect("blank");
-        chrome.client.goto(&server.url).await.expect("load");
+        let url = server.login_url();
+        chrome.client.goto(&url).await.expect("load");
         dashboard.push(time_to_mark(&chrome, "amanat:dashboard-ready").await);
     }
     println!(
@@ -152,11 +153,8 @@ async fn main() {
     let mut timeline = Vec::new();
     for _ in 0..o.runs {
         chrome.client.goto("about:blank").await.expect("blank");
-        chrome
-            .client
-            .goto(&format!("{}/#/records", server.base))
-            .await
-            .expect("load");
+        let url = format!("{}#/records", server.login_url());
+        chrome.client.goto(&url).await.expect("load");
         timeline.push(time_to_mark(&chrome, "amanat:timeline-ready").await);
     }
     println!(

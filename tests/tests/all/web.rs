@@ -77,9 +77,27 @@ async fn patient_and_doctor_in_a_real_browser() {
         .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
         .await;
     assert!(
-        !c.current_url().await.unwrap().as_str().contains("token="),
-        "the token is moved out of the address bar"
+        !c.current_url().await.unwrap().as_str().contains("login="),
+        "the login code is moved out of the address bar"
     );
+    // The session token lives in the page's memory only (it used to be kept
+    // in sessionStorage, where any script or a disk reader could find it).
+    let storage = c
+        .execute(
+            "const all = [];
+             for (const s of [sessionStorage, localStorage])
+               for (let i = 0; i < s.length; i++) all.push(s.key(i) + '=' + s.getItem(s.key(i)));
+             return all.join('\\n');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let storage = storage.as_str().unwrap_or_default().to_string();
+    assert!(
+        !storage.contains(&server.token),
+        "the token is in web storage: {storage}"
+    );
+    assert!(!storage.contains("token"), "{storage}");
 
     // Import a FHIR bundle.
     c.goto(&format!("{}/#/import", server.base)).await.unwrap();
@@ -410,6 +428,35 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     assert!(out.contains("Installed"), "{out}");
     let report = v.scratch("report.hl7");
     std::fs::write(&report, crate::plugins::ORU).unwrap();
+    // Two attachments: a page whose script reaches into the wallet's page (as
+    // an unsandboxed frame of the wallet's origin let it), and a PDF.
+    let attached = |title: &str, mime: &str, bytes: &[u8]| {
+        use base64::Engine;
+        let file = v.scratch(&format!("{title}.json"));
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        write_json(
+            &file,
+            &serde_json::json!({"resourceType": "DocumentReference", "status": "current", "date": "2026-01-05T10:00:00Z",
+                "description": title, "content": [{"attachment": {"contentType": mime, "title": title, "data": data}}]}),
+        );
+        v.run(&["import", file.to_str().unwrap()]).ok();
+        let listed = v.run(&["list", "--json", "--type", "DocumentReference"]).json();
+        let found = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["title"].as_str().unwrap_or("").contains(title));
+        found.expect("the document is listed")["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let page = attached(
+        "Discharge note",
+        "text/html",
+        b"<script>parent.document.title = 'taken over'; parent.document.body.dataset.taken = '1'</script>",
+    );
+    let pdf = attached("Lab report", "application/pdf", b"%PDF-1.4\n%%EOF\n");
     let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
     let chrome = Chrome::start().await;
     let c = &chrome.client;
@@ -417,6 +464,26 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     chrome
         .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
         .await;
+
+    // The page is offered as a download, never framed; the PDF is framed in a
+    // sandbox that gives it an origin of its own.
+    c.goto(&format!("{}/#/record/{page}", server.base)).await.unwrap();
+    chrome.wait("[data-testid=attachment-download]").await;
+    assert!(c.find_all(Locator::Css("iframe")).await.unwrap().is_empty());
+    let taken = c
+        .execute(
+            "return document.title + '|' + (document.body.dataset.taken || '')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(!taken.as_str().unwrap_or_default().contains("taken"), "{taken}");
+    c.goto(&format!("{}/#/record/{pdf}", server.base)).await.unwrap();
+    let frame = chrome.wait("iframe[data-testid=attachment]").await;
+    assert_eq!(
+        frame.attr("sandbox").await.unwrap().as_deref(),
+        Some("allow-scripts")
+    );
 
     // A lab's plugin: its permissions in plain words; run it; confirm what it proposes.
     c.goto(&format!("{}/#/plugins", server.base)).await.unwrap();
@@ -447,7 +514,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .wait_text("[data-testid=banner-ok]", "Saved 3 record(s)")
         .await;
     c.goto(&format!("{}/#/records", server.base)).await.unwrap();
-    chrome.wait_text("[data-testid=record-count]", "3 ").await;
+    chrome.wait_text("[data-testid=record-count]", "5 ").await;
     chrome
         .wait_text(
             "[data-testid=timeline]",
@@ -486,7 +553,11 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     ));
     let restored = wallet_core::import::records_from_backup("amanat-backup.age", &backup, &[identity], 0)
         .expect("the backup opens");
-    assert_eq!(restored.len(), 3, "the plugin's three records");
+    assert_eq!(
+        restored.len(),
+        5,
+        "the plugin's three records and the two documents"
+    );
 
     // The passphrase: the wrong current one is refused; then changed, and the new one unlocks.
     chrome
@@ -596,36 +667,42 @@ fn the_api_wants_the_token_and_the_host_must_be_loopback() {
 #[test]
 fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
     let v = amanat_tests::TestVault::new();
-    let web = amanat_tests::workspace_root().join("target/web");
-    let mut child = std::process::Command::new(amanat_tests::amanat_bin())
-        .args(["serve", "--port", "0", "--no-open"])
-        .env("AMANAT_VAULT", &v.dir)
-        .env("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)
-        .env("AMANAT_WEB_DIR", web)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_string();
-    let base = url.split("/?").next().unwrap().to_string();
-    let token = url.split("token=").nth(1).unwrap().to_string();
-    let host = base.trim_start_matches("http://").to_string();
-    let (status, _, body) = raw_request(&base, "GET", "/api/status", &host, Some(&token));
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let (status, _, body) = raw_request(&server.base, "GET", "/api/status", &host, Some(&server.token));
     assert_eq!(status, 200);
     assert!(
         body.contains("\"locked\":false") && body.contains("Ayesha Siddiqui"),
         "{body}"
     );
-    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
-    let _ = child.kill();
-    let _ = child.wait();
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "loopback only: {}",
+        server.url
+    );
+}
+
+#[test]
+fn a_login_code_works_once_and_the_address_never_holds_the_session_token() {
+    let mut server = WalletServer::start(&[]);
+    // The address `serve` prints (and hands to xdg-open, whose command line
+    // other local users can read) holds a one-time code, not the token.
+    assert!(server.url.contains("/?login="), "{}", server.url);
+    assert!(!server.url.contains(&server.token), "{}", server.url);
+    let printed = server.url.split("login=").nth(1).unwrap().to_string();
+    let (status, body) = server.sign_in(&printed);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&server.token), "{body}");
+    let (status, body) = server.sign_in(&printed);
+    assert_eq!(status, 401, "a used code is refused: {body}");
+    assert!(
+        body.contains("used already or is more than a minute old"),
+        "{body}"
+    );
+    let (status, _) = server.sign_in("made-up-code");
+    assert_eq!(status, 401);
+    // Pressing Enter where serve runs gives a fresh link.
+    let fresh = server.new_login_code();
+    assert_ne!(fresh, printed);
+    assert_eq!(server.sign_in(&fresh).0, 200);
 }

@@ -146,6 +146,29 @@ fn profile_id(v: &Vault, handle: Option<&str>) -> Result<ProfileId, ApiError> {
     Ok(v.profile(handle.filter(|h| !h.is_empty()))?.id)
 }
 
+/// The one route open without the session token: trading a login code for it.
+pub(super) fn session_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/session", post(sign_in))
+        .layer(axum::extract::DefaultBodyLimit::max(1024))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    code: String,
+}
+
+async fn sign_in(State(state): State<Arc<AppState>>, Json(b): Json<SignIn>) -> ApiResult {
+    match state.opts.sessions.redeem(&b.code) {
+        Some(token) => Ok(Json(json!({ "token": token }))),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this sign-in link was used already or is more than a minute old: press Enter where `amanat serve` runs for a new one",
+        )),
+    }
+}
+
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/status", get(status))

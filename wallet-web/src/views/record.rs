@@ -50,12 +50,27 @@ pub fn RecordPage(
         Some(Ok(r)) => {
             let attachment = r.attachment.clone().and_then(|a| {
                 let bytes = base64::engine::general_purpose::STANDARD.decode(a.data.as_bytes()).ok()?;
-                let mime = a.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-                let url = api::object_url(&bytes, &mime)?;
-                Some(if mime.starts_with("image/") {
-                    view! { <img class="attachment" src=url alt=a.title.unwrap_or_default() data-testid="attachment"/> }.into_any()
-                } else {
-                    view! { <iframe class="attachment" src=url title=a.title.unwrap_or_default() data-testid="attachment"></iframe> }.into_any()
+                let title = a.title.unwrap_or_default();
+                Some(match Shown::of(a.content_type.as_deref(), &bytes) {
+                    Shown::Image(mime) => {
+                        let url = api::object_url(&bytes, mime)?;
+                        view! { <img class="attachment" src=url alt=title data-testid="attachment"/> }.into_any()
+                    }
+                    Shown::Pdf => {
+                        let url = api::object_url(&bytes, "application/pdf")?;
+                        view! {
+                            <iframe class="attachment" src=url title=title sandbox="allow-scripts" data-testid="attachment"></iframe>
+                        }
+                        .into_any()
+                    }
+                    Shown::Download => {
+                        let url = api::object_url(&bytes, "application/octet-stream")?;
+                        let name = if title.is_empty() { "attachment".to_string() } else { title };
+                        view! {
+                            <p><a href=url download=name data-testid="attachment-download">{c.t("download_attachment")}</a></p>
+                        }
+                        .into_any()
+                    }
                 })
             });
             let mut shown = r.resource.clone();
@@ -83,6 +98,39 @@ pub fn RecordPage(
                 </article>
             }
             .into_any()
+        }
+    }
+}
+
+/// How an attachment is shown. A record's `contentType` is whatever the file
+/// that brought it said, so it is not trusted: a `text/html` "attachment" in a
+/// frame of the wallet's own origin would run its scripts with the wallet's
+/// rights. Images (raster formats only) are shown as images; a PDF (its bytes
+/// say so too) in a frame whose sandbox gives it an origin of its own (so
+/// nothing in it can reach the wallet's page or API; the browser's PDF viewer
+/// needs scripts); anything else is offered as a download, typed as plain bytes.
+enum Shown {
+    Image(&'static str),
+    Pdf,
+    Download,
+}
+
+impl Shown {
+    fn of(content_type: Option<&str>, bytes: &[u8]) -> Shown {
+        let mime = content_type
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match mime.as_str() {
+            "image/png" => Shown::Image("image/png"),
+            "image/jpeg" => Shown::Image("image/jpeg"),
+            "image/gif" => Shown::Image("image/gif"),
+            "image/webp" => Shown::Image("image/webp"),
+            "application/pdf" if bytes.starts_with(b"%PDF-") => Shown::Pdf,
+            _ => Shown::Download,
         }
     }
 }

@@ -80,7 +80,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show the audit log of everything that touched the wallet, or verify its chain.
     Audit(AuditArgs),
-    /// Open the web wallet: serves it on 127.0.0.1 with a session token and opens your browser.
+    /// Open the web wallet: serves it on 127.0.0.1 and opens your browser with a one-time sign-in link.
     Serve(ServeArgs),
     /// Share records with a doctor through a QR code: a signed consent grant plus the
     /// records encrypted with age, inside the QR (--offline) or at a relay (--relay URL).

@@ -149,11 +149,11 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
         .ok()
         .filter(|p| !p.is_empty())
         .map(SecretString::from);
-    let token = wallet_core::server::new_token();
+    let sessions = std::sync::Arc::new(wallet_core::server::session::Sessions::new());
     let options = wallet_core::server::Options {
         vault_dir: vault_dir.clone(),
         web_dir: web_dir.clone(),
-        token: token.clone(),
+        sessions: sessions.clone(),
         idle_lock: std::time::Duration::from_secs(args.idle_lock * 60),
         passphrase,
         kdf_log_n: args
@@ -172,7 +172,8 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let url = format!("http://127.0.0.1:{port}/?token={token}");
+        let login = move || format!("http://127.0.0.1:{port}/?login={}", sessions.login_code());
+        let url = login();
         // A closed stdout (a supervisor that stopped reading) must not stop the server.
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -184,12 +185,27 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
         if web_dir.is_none() {
             say("  (the web wallet is not built: run scripts/start; the API works meanwhile)".into());
         }
-        say("Keep this address private: the token in it opens the wallet's API. Ctrl-C to stop.".into());
+        say(format!(
+            "The link signs in one browser tab, once, within {} s. Press Enter here for a new one; Ctrl-C to stop.",
+            wallet_core::server::session::CODE_LIFETIME.as_secs()
+        ));
         let _ = out.flush();
         drop(out);
         if !args.no_open {
             open_browser(&url);
         }
+        // Each line on standard input asks for a fresh sign-in link (a
+        // reloaded tab has forgotten its session); a closed input asks nothing.
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                if line.is_err() {
+                    break;
+                }
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "Sign in at {}", login());
+                let _ = out.flush();
+            }
+        });
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
