@@ -49,6 +49,11 @@ pub enum RelayError {
     /// The request's signature did not verify.
     #[error("the relay refused the request's signature (only the patient who shared can do this)")]
     Unauthorized,
+    /// A share for a named provider, fetched without their signature.
+    #[error(
+        "this share is for a named provider: the relay opens it only for a request signed with their key (receive it with their identity)"
+    )]
+    ProviderOnly,
     /// The upload's grant was refused.
     #[error("the relay refused the upload: {0}")]
     BadRequest(String),
@@ -92,6 +97,7 @@ impl RelayError {
             RelayError::RateLimited => "rate limited",
             RelayError::TooLarge => "too large",
             RelayError::Unauthorized => "unauthorized",
+            RelayError::ProviderOnly => "provider only",
             RelayError::BadRequest(_) => "bad request",
             RelayError::QuotaExceeded(_) => "quota exceeded",
             RelayError::StoreFull => "store full",
@@ -109,7 +115,7 @@ impl RelayError {
             RelayError::StoreFull => 507,
             RelayError::Unavailable => 503,
             RelayError::TooLarge => 413,
-            RelayError::Unauthorized => 401,
+            RelayError::Unauthorized | RelayError::ProviderOnly => 401,
             RelayError::BadRequest(_) => 400,
             RelayError::Oversized | RelayError::Unreachable(_) | RelayError::Server(_) => 500,
         }
@@ -125,6 +131,7 @@ impl RelayError {
             "rate limited" => RelayError::RateLimited,
             "too large" => RelayError::TooLarge,
             "unauthorized" => RelayError::Unauthorized,
+            "provider only" => RelayError::ProviderOnly,
             "bad request" => RelayError::BadRequest(body.message.clone()),
             "quota exceeded" => RelayError::QuotaExceeded(
                 body.message

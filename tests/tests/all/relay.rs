@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use amanat_tests::redis::{RedisServer, files_under, shared_cluster, shared_redis, wait_for};
-use amanat_tests::{TestRelay, contains};
+use amanat_tests::{TestRelay, amanat_bare, contains};
 
 use crate::sharing::{ids, receive, share, wallet_with_records};
 
@@ -207,6 +207,60 @@ fn the_relay_suite(backend: Backend) {
         .and_then(|n| n.parse().ok())
         .expect("stored shares");
     assert!(stored >= 1, "{metrics}");
+
+    // A one-use share for a named provider. A bystander who photographed the
+    // code used to be able to burn its use with a plain GET; now an unsigned
+    // fetch, or one signed by another key, is refused before it counts.
+    let (rao, card) = amanat_tests::provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
+    let theirs = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "1", "--to", &card]);
+    let url = theirs["relay_url"].as_str().unwrap();
+    for _ in 0..3 {
+        let (status, body) = get(url);
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("provider only"), "{body}");
+    }
+    let (status, body) = signed_get(url, &ed25519_dalek::SigningKey::from_bytes(&[9; 32]));
+    assert_eq!(
+        (status, body.contains("provider only")),
+        (401, true),
+        "another key: {body}"
+    );
+    let pass = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
+    let link = theirs["link"].as_str().unwrap();
+    let opened = amanat_bare(
+        &["receive", "--json", link, "--identity", rao.to_str().unwrap()],
+        &pass,
+    );
+    assert_eq!(opened.json()["records"].as_array().unwrap().len(), 1);
+    let err = amanat_bare(&["receive", link, "--identity", rao.to_str().unwrap()], &pass).fails_with(6);
+    assert!(
+        err.contains("uses exhausted"),
+        "its one use went to the provider: {err}"
+    );
+}
+
+/// A GET signed as a provider would sign it, with `key`.
+fn signed_get(url: &str, key: &ed25519_dalek::SigningKey) -> (u16, String) {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let path = reqwest::Url::parse(url).unwrap().path().to_string();
+    let t = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sig = key.sign(wallet_core::relay::signing_message("GET", &path, t).as_bytes());
+    let header = format!(
+        "Amanat-Signature t={t},sig={},key={}",
+        b64(&sig.to_bytes()),
+        b64(key.verifying_key().as_bytes())
+    );
+    runtime().block_on(async {
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("authorization", header)
+            .send()
+            .await
+            .expect("the relay answers");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    })
 }
 
 #[test]

@@ -114,9 +114,15 @@ impl Client {
     }
 
     /// Fetches a share's ciphertext (counts a use), at most
-    /// [`MAX_BUNDLE`](crate::share::MAX_BUNDLE) bytes.
-    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, RelayError> {
-        let response = Self::check(self.http.get(url).send().await, url).await?;
+    /// [`MAX_BUNDLE`](crate::share::MAX_BUNDLE) bytes. A share made for a
+    /// provider is fetched `as` them: the request is signed with their key,
+    /// and the relay answers no one else.
+    pub async fn fetch(&self, url: &str, signer: Option<&SigningKey>) -> Result<Vec<u8>, RelayError> {
+        let mut request = self.http.get(url);
+        if let Some(key) = signer {
+            request = request.header("authorization", Self::authorization(key, "GET", url)?);
+        }
+        let response = Self::check(request.send().await, url).await?;
         Self::read_capped(response, crate::share::MAX_BUNDLE).await
     }
 
@@ -127,9 +133,11 @@ impl Client {
             .to_string();
         let t = now();
         let sig = key.sign(signing_message(method, &path, t).as_bytes());
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
         Ok(format!(
-            "Amanat-Signature t={t},sig={}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.to_bytes())
+            "Amanat-Signature t={t},sig={},key={}",
+            b64(&sig.to_bytes()),
+            b64(key.verifying_key().as_bytes())
         ))
     }
 

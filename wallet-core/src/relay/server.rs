@@ -32,7 +32,7 @@ use super::clients::{Cidr, bucket, client_address};
 use super::metrics::Metrics;
 use super::store::{Quotas, ShareMeta, ShareStore};
 use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
-use crate::grant::SignedGrant;
+use crate::grant::{Grantee, SignedGrant};
 
 /// Longest a share may live at the relay.
 pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
@@ -147,31 +147,69 @@ impl Relay {
         headers: &HeaderMap,
     ) -> Result<(), RelayError> {
         let meta = self.store.meta(id).await?;
-        let value = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let signed = Signed::parse(headers)?.ok_or(RelayError::Unauthorized)?;
+        signed.verify(&meta.owner, method, path)
+    }
+}
+
+/// `Authorization: Amanat-Signature t=<time>,sig=<base64url>[,key=<base64url>]`:
+/// an ed25519 signature of [`signing_message`]. `key` names the signer where
+/// the relay cannot know it (a provider fetching a share made for them).
+struct Signed {
+    time: i64,
+    sig: [u8; 64],
+    key: Option<[u8; 32]>,
+}
+
+impl Signed {
+    /// The header's signature, if the request has one; a malformed one is refused.
+    fn parse(headers: &HeaderMap) -> Result<Option<Signed>, RelayError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let value = value
+            .to_str()
+            .ok()
             .and_then(|v| v.strip_prefix("Amanat-Signature "))
             .ok_or(RelayError::Unauthorized)?;
-        let mut time = None;
-        let mut sig = None;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok();
+        let (mut time, mut sig, mut key) = (None, None, None);
         for part in value.split(',') {
             match part.trim().split_once('=') {
                 Some(("t", t)) => time = t.parse::<i64>().ok(),
-                Some(("sig", s)) => sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok(),
+                Some(("sig", s)) => sig = b64(s).and_then(|s| <[u8; 64]>::try_from(s).ok()),
+                Some(("key", k)) => {
+                    key = Some(
+                        b64(k)
+                            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                            .ok_or(RelayError::Unauthorized)?,
+                    )
+                }
                 _ => {}
             }
         }
         let (time, sig) = time.zip(sig).ok_or(RelayError::Unauthorized)?;
-        if (now() - time).abs() > SIGNATURE_WINDOW {
+        Ok(Some(Signed { time, sig, key }))
+    }
+
+    /// Checks the signature against `key`, for this method and path, now.
+    fn verify(&self, key: &[u8; 32], method: &str, path: &str) -> Result<(), RelayError> {
+        if (now() - self.time).abs() > SIGNATURE_WINDOW {
             return Err(RelayError::Unauthorized);
         }
-        let sig: [u8; 64] = sig.try_into().map_err(|_| RelayError::Unauthorized)?;
-        let key = VerifyingKey::from_bytes(&meta.owner).map_err(|_| RelayError::Unauthorized)?;
+        let key = VerifyingKey::from_bytes(key).map_err(|_| RelayError::Unauthorized)?;
         key.verify_strict(
-            signing_message(method, path, time).as_bytes(),
-            &Signature::from_bytes(&sig),
+            signing_message(method, path, self.time).as_bytes(),
+            &Signature::from_bytes(&self.sig),
         )
         .map_err(|_| RelayError::Unauthorized)
+    }
+
+    /// The key that signed this request, verified.
+    fn signer(&self, method: &str, path: &str) -> Result<[u8; 32], RelayError> {
+        let key = self.key.ok_or(RelayError::Unauthorized)?;
+        self.verify(&key, method, path)?;
+        Ok(key)
     }
 }
 
@@ -239,6 +277,18 @@ async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Resu
     if !ciphertext.starts_with(b"age-encryption.org/v1\n") {
         return Err(RelayError::BadRequest("the ciphertext is not an age file".into()));
     }
+    let reader = match &grant.to {
+        Grantee::Provider { key, .. } => Some(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(key)
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .ok_or_else(|| {
+                    RelayError::BadRequest("the provider's key in the grant is not an ed25519 key".into())
+                })?,
+        ),
+        Grantee::Bearer => None,
+    };
     let meta = ShareMeta {
         owner: key.to_bytes(),
         nbf: grant.nbf,
@@ -246,6 +296,7 @@ async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Resu
         max_uses: grant.uses,
         uses: 0,
         revoked: false,
+        reader,
     };
     relay
         .store
@@ -258,8 +309,15 @@ async fn fetch(
     State(relay): State<Arc<Relay>>,
     Extension(Client(client)): Extension<Client>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    let bytes = relay.store.fetch(&id, now(), &client.to_string()).await?;
+    // A signed fetch names its signer; the store answers a provider's share
+    // only to that provider, before it counts a use.
+    let signer = match Signed::parse(&headers)? {
+        Some(signed) => Some(signed.signer("GET", &format!("/v1/shares/{id}"))?),
+        None => None,
+    };
+    let bytes = relay.store.fetch(&id, now(), &client.to_string(), signer).await?;
     let mut response = Bytes::from(bytes).into_response();
     let h = response.headers_mut();
     h.insert(

@@ -45,6 +45,10 @@ pub struct ShareMeta {
     pub uses: u32,
     /// Revoked by the patient.
     pub revoked: bool,
+    /// For a share to a named provider, their ed25519 key (from the grant):
+    /// a fetch counts, and is answered, only when signed with it, so whoever
+    /// photographs the QR code cannot use up the provider's uses.
+    pub reader: Option<[u8; 32]>,
 }
 
 /// How long after expiry a share's record is kept, so fetchers hear "expired"
@@ -136,7 +140,14 @@ pub trait ShareStore: Send + Sync + 'static {
     /// Returns the ciphertext and counts the use, unless revoked, expired or
     /// exhausted. The use is counted durably before the ciphertext is returned,
     /// so a crash can never hand out more uses than the limit.
-    fn fetch<'a>(&'a self, id: &'a str, now: i64, from: &'a str) -> StoreFuture<'a, Vec<u8>>;
+    /// `signer` is the key that signed the request (already verified), if any.
+    fn fetch<'a>(
+        &'a self,
+        id: &'a str,
+        now: i64,
+        from: &'a str,
+        signer: Option<[u8; 32]>,
+    ) -> StoreFuture<'a, Vec<u8>>;
     /// The share's metadata.
     fn meta<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ShareMeta>;
     /// Revokes: deletes the ciphertext, keeps the record, gives the bytes back.

@@ -305,7 +305,11 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
                 share::verify_link(&link, now, provider_age.as_deref()).map_err(refused)?;
             }
             runtime()?
-                .block_on(async { Client::new()?.fetch(url).await })
+                .block_on(async {
+                    Client::new()?
+                        .fetch(url, identity.as_ref().map(|i| &i.signing))
+                        .await
+                })
                 .map_err(|e: RelayError| refused(e))?
         }
     };

@@ -9,7 +9,7 @@
 //!
 //! | key | type | what | expires |
 //! |---|---|---|---|
-//! | `amanat:s:{ID}:m` | hash | owner, nbf, exp, max, uses, revoked | exp + 30 days |
+//! | `amanat:s:{ID}:m` | hash | owner, nbf, exp, max, uses, revoked, reader | exp + 30 days |
 //! | `amanat:s:{ID}:b` | string | the ciphertext | exp |
 //! | `amanat:s:{ID}:l` | list | `time n from` per fetch (first 10,000) | exp + 30 days |
 //! | `amanat:q:{OWNER}:DAY` | hash | uploads and bytes of a key that day | 2 days |
@@ -57,9 +57,10 @@ struct Scripts {
 /// Returns `{n, ciphertext}` for a counted use, or `{code, ""}`: -1 not
 /// found (or not yet valid), -2 revoked, -3 expired, -4 uses exhausted.
 const FETCH: &str = r"
-local m = redis.call('HMGET', KEYS[1], 'nbf', 'exp', 'max', 'uses', 'revoked')
+local m = redis.call('HMGET', KEYS[1], 'nbf', 'exp', 'max', 'uses', 'revoked', 'reader')
 if not m[2] then return {-1, ''} end
 if m[5] == '1' then return {-2, ''} end
+if m[6] and m[6] ~= '' and m[6] ~= ARGV[6] then return {-5, ''} end
 local now = tonumber(ARGV[1])
 if now >= tonumber(m[2]) then return {-3, ''} end
 if now < tonumber(m[1]) - tonumber(ARGV[3]) then return {-1, ''} end
@@ -78,7 +79,7 @@ return {n, blob}
 /// Stores a share unless its id exists: 1 stored, 0 exists.
 const PUT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'nbf', ARGV[2], 'exp', ARGV[3], 'max', ARGV[4], 'uses', 0, 'revoked', 0)
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'nbf', ARGV[2], 'exp', ARGV[3], 'max', ARGV[4], 'uses', 0, 'revoked', 0, 'reader', ARGV[7])
 redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], ARGV[6])
 redis.call('EXPIREAT', KEYS[2], tonumber(ARGV[3]))
@@ -345,7 +346,8 @@ impl RedisStore {
                     .arg(meta.exp)
                     .arg(meta.max_uses.map_or(-1, i64::from))
                     .arg(TOMBSTONE_SECONDS)
-                    .arg(ciphertext),
+                    .arg(ciphertext)
+                    .arg(meta.reader.map(|k| hex(&k)).unwrap_or_default()),
             )
             .await?;
         if stored == 1 {
@@ -358,7 +360,13 @@ impl RedisStore {
         ))
     }
 
-    async fn fetch_share(&self, id: &str, now: i64, from: &str) -> Result<Vec<u8>, RelayError> {
+    async fn fetch_share(
+        &self,
+        id: &str,
+        now: i64,
+        from: &str,
+        signer: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, RelayError> {
         let [m, b, l] = share_keys(id);
         let (n, blob): (i64, Vec<u8>) = self
             .run(
@@ -371,7 +379,8 @@ impl RedisStore {
                     .arg(from)
                     .arg(crate::grant::CLOCK_SKEW)
                     .arg(MAX_LOGGED)
-                    .arg(TOMBSTONE_SECONDS),
+                    .arg(TOMBSTONE_SECONDS)
+                    .arg(signer.map(|k| hex(&k)).unwrap_or_default()),
             )
             .await?;
         match n {
@@ -379,6 +388,7 @@ impl RedisStore {
             -2 => Err(RelayError::Revoked),
             -3 => Err(RelayError::Expired),
             -4 => Err(RelayError::UsesExhausted),
+            -5 => Err(RelayError::ProviderOnly),
             _ => Ok(blob),
         }
     }
@@ -389,12 +399,12 @@ impl RedisStore {
             .query(
                 redis::cmd("HMGET")
                     .arg(m)
-                    .arg(&["owner", "nbf", "exp", "max", "uses", "revoked"]),
+                    .arg(&["owner", "nbf", "exp", "max", "uses", "revoked", "reader"]),
             )
             .await?;
         let bad = || RelayError::Server("store: a malformed share record".into());
-        let [owner, nbf, exp, max, uses, revoked] =
-            <[Option<String>; 6]>::try_from(fields).map_err(|_| bad())?;
+        let [owner, nbf, exp, max, uses, revoked, reader] =
+            <[Option<String>; 7]>::try_from(fields).map_err(|_| bad())?;
         let owner = owner.ok_or(RelayError::NotFound)?;
         let int = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok()).ok_or_else(bad);
         let max = int(max)?;
@@ -405,6 +415,10 @@ impl RedisStore {
             max_uses: u32::try_from(max).ok(),
             uses: u32::try_from(int(uses)?).map_err(|_| bad())?,
             revoked: int(revoked)? == 1,
+            reader: match reader.as_deref() {
+                None | Some("") => None,
+                Some(h) => Some(unhex(h).ok_or_else(bad)?),
+            },
         })
     }
 
@@ -490,8 +504,14 @@ impl ShareStore for RedisStore {
         Box::pin(async move { self.put_share(checked(id)?, meta, ciphertext, now, quotas).await })
     }
 
-    fn fetch<'a>(&'a self, id: &'a str, now: i64, from: &'a str) -> StoreFuture<'a, Vec<u8>> {
-        Box::pin(async move { self.fetch_share(checked(id)?, now, from).await })
+    fn fetch<'a>(
+        &'a self,
+        id: &'a str,
+        now: i64,
+        from: &'a str,
+        signer: Option<[u8; 32]>,
+    ) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move { self.fetch_share(checked(id)?, now, from, signer).await })
     }
 
     fn meta<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ShareMeta> {
@@ -548,11 +568,11 @@ mod tests {
         rt.block_on(async {
             let store = RedisStore::single("redis://127.0.0.1:1").unwrap();
             for id in ["a\0b", "a/b", "..", &"x".repeat(10_240), "ünïcode", "a}b"] {
-                let err = store.fetch(id, 0, "x").await.unwrap_err();
+                let err = store.fetch(id, 0, "x", None).await.unwrap_err();
                 assert!(matches!(err, RelayError::BadRequest(_)), "{id:?}: {err}");
             }
             assert_eq!(
-                store.fetch("wellformed", 0, "x").await.unwrap_err(),
+                store.fetch("wellformed", 0, "x", None).await.unwrap_err(),
                 RelayError::Unavailable
             );
         });

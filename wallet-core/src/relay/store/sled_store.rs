@@ -94,7 +94,28 @@ impl SledStore {
     }
 
     fn decode(bytes: &[u8]) -> Result<ShareMeta, RelayError> {
-        postcard::from_bytes(bytes).map_err(storage)
+        /// A share stored before provider-only fetches existed.
+        #[derive(serde::Deserialize)]
+        struct Before {
+            owner: [u8; 32],
+            nbf: i64,
+            exp: i64,
+            max_uses: Option<u32>,
+            uses: u32,
+            revoked: bool,
+        }
+        postcard::from_bytes(bytes).or_else(|_| {
+            let b: Before = postcard::from_bytes(bytes).map_err(storage)?;
+            Ok(ShareMeta {
+                owner: b.owner,
+                nbf: b.nbf,
+                exp: b.exp,
+                max_uses: b.max_uses,
+                uses: b.uses,
+                revoked: b.revoked,
+                reader: None,
+            })
+        })
     }
 
     fn log_key(id: &str, n: u32) -> Vec<u8> {
@@ -153,7 +174,13 @@ impl SledStore {
         self.add_usage(day(meta.exp), 1, len as i64)
     }
 
-    fn fetch_now(&self, id: &str, now: i64, from: &str) -> Result<Vec<u8>, RelayError> {
+    fn fetch_now(
+        &self,
+        id: &str,
+        now: i64,
+        from: &str,
+        signer: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, RelayError> {
         let mut verdict: Result<u32, RelayError> = Err(RelayError::NotFound);
         // Count the use atomically: two fetches of a one-use share cannot both win.
         self.meta
@@ -168,6 +195,8 @@ impl SledStore {
                 };
                 verdict = if meta.revoked {
                     Err(RelayError::Revoked)
+                } else if meta.reader.is_some() && meta.reader != signer {
+                    Err(RelayError::ProviderOnly)
                 } else if now >= meta.exp {
                     Err(RelayError::Expired)
                 } else if now < meta.nbf - crate::grant::CLOCK_SKEW {
@@ -332,9 +361,15 @@ impl ShareStore for SledStore {
         })
     }
 
-    fn fetch<'a>(&'a self, id: &'a str, now: i64, from: &'a str) -> StoreFuture<'a, Vec<u8>> {
+    fn fetch<'a>(
+        &'a self,
+        id: &'a str,
+        now: i64,
+        from: &'a str,
+        signer: Option<[u8; 32]>,
+    ) -> StoreFuture<'a, Vec<u8>> {
         Box::pin(async move {
-            let blob = self.fetch_now(checked(id)?, now, from)?;
+            let blob = self.fetch_now(checked(id)?, now, from, signer)?;
             self.durable().await?;
             Ok(blob)
         })
@@ -389,6 +424,7 @@ mod tests {
             max_uses,
             uses: 0,
             revoked: false,
+            reader: None,
         }
     }
 
@@ -415,15 +451,18 @@ mod tests {
             block(s.put("a", meta(None), b"x", 0, OPEN)).is_err(),
             "ids cannot be reused"
         );
-        assert_eq!(block(s.fetch("a", 10, "1.2.3.4")).unwrap(), b"ct");
-        assert_eq!(block(s.fetch("a", 11, "1.2.3.4")).unwrap(), b"ct");
+        assert_eq!(block(s.fetch("a", 10, "1.2.3.4", None)).unwrap(), b"ct");
+        assert_eq!(block(s.fetch("a", 11, "1.2.3.4", None)).unwrap(), b"ct");
         assert_eq!(
-            block(s.fetch("a", 12, "1.2.3.4")).unwrap_err(),
+            block(s.fetch("a", 12, "1.2.3.4", None)).unwrap_err(),
             RelayError::UsesExhausted
         );
         let st = block(s.status("a")).unwrap();
         assert_eq!((st.uses, st.accesses.len()), (2, 2));
-        assert_eq!(block(s.fetch("b", 10, "x")).unwrap_err(), RelayError::NotFound);
+        assert_eq!(
+            block(s.fetch("b", 10, "x", None)).unwrap_err(),
+            RelayError::NotFound
+        );
     }
 
     #[test]
@@ -433,17 +472,26 @@ mod tests {
         block(s.put("a", meta(None), b"ct", 0, OPEN)).unwrap();
         block(s.put("b", meta(None), b"ct", 0, OPEN)).unwrap();
         block(s.revoke("a", 0)).unwrap();
-        assert_eq!(block(s.fetch("a", 10, "x")).unwrap_err(), RelayError::Revoked);
-        assert_eq!(block(s.fetch("b", 1_000, "x")).unwrap_err(), RelayError::Expired);
+        assert_eq!(
+            block(s.fetch("a", 10, "x", None)).unwrap_err(),
+            RelayError::Revoked
+        );
+        assert_eq!(
+            block(s.fetch("b", 1_000, "x", None)).unwrap_err(),
+            RelayError::Expired
+        );
         assert_eq!(block(s.purge(1_001)).unwrap(), 1);
         assert!(
             s.blobs.get("b").unwrap().is_none(),
             "expired ciphertext is deleted"
         );
-        assert_eq!(block(s.fetch("b", 1_002, "x")).unwrap_err(), RelayError::Expired);
+        assert_eq!(
+            block(s.fetch("b", 1_002, "x", None)).unwrap_err(),
+            RelayError::Expired
+        );
         block(s.purge(1_000 + TOMBSTONE_SECONDS)).unwrap();
         assert_eq!(
-            block(s.fetch("b", 1_000 + TOMBSTONE_SECONDS, "x")).unwrap_err(),
+            block(s.fetch("b", 1_000 + TOMBSTONE_SECONDS, "x", None)).unwrap_err(),
             RelayError::NotFound
         );
     }
@@ -486,7 +534,11 @@ mod tests {
         let wins: usize = (0..8)
             .map(|_| {
                 let s = s.clone();
-                std::thread::spawn(move || (0..10).filter(|_| block(s.fetch("a", 5, "x")).is_ok()).count())
+                std::thread::spawn(move || {
+                    (0..10)
+                        .filter(|_| block(s.fetch("a", 5, "x", None)).is_ok())
+                        .count()
+                })
             })
             .collect::<Vec<_>>()
             .into_iter()
@@ -504,5 +556,21 @@ mod tests {
         assert!(s.admit_now("5.6.7.8", 2, 0), "buckets are per client");
         assert!(!s.admit_now("1.2.3.4", 2, 100));
         assert!(s.admit_now("1.2.3.4", 2, 600), "refilled at the rate");
+    }
+
+    #[test]
+    fn a_share_stored_before_readers_existed_still_reads() {
+        let before = postcard::to_allocvec(&([1u8; 32], 0i64, 1_000i64, Some(3u32), 2u32, false)).unwrap();
+        let meta = SledStore::decode(&before).unwrap();
+        assert_eq!(
+            (meta.exp, meta.max_uses, meta.uses, meta.reader),
+            (1_000, Some(3), 2, None)
+        );
+        let now = postcard::to_allocvec(&ShareMeta {
+            reader: Some([2; 32]),
+            ..meta
+        })
+        .unwrap();
+        assert_eq!(SledStore::decode(&now).unwrap().reader, Some([2; 32]));
     }
 }
