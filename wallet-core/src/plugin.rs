@@ -14,6 +14,7 @@ pub mod http;
 pub mod manifest;
 pub mod runtime;
 pub mod signature;
+pub mod trust;
 
 use std::sync::{Arc, Mutex};
 

@@ -133,6 +133,19 @@ pub struct RegistrySnapshot {
     pub issued: i64,
     /// The providers it vouches for.
     pub providers: Vec<ProviderCard>,
+    /// The plugin publishers it vouches for (a lab association or a national
+    /// plugin directory signs these); absent in provider-only snapshots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<Publisher>,
+}
+
+/// A plugin publisher a registry vouches for: the key its plugins are signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publisher {
+    /// The publisher's name as the registry knows it.
+    pub name: String,
+    /// Its ed25519 key, base64url (a plugin manifest's `publisher_key`).
+    pub key: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -192,6 +205,11 @@ impl RegistrySnapshot {
         Ok((snapshot, key))
     }
 
+    /// The publisher whose plugins are signed with `key` (base64url), if listed.
+    pub fn publisher(&self, key: &str) -> Option<&Publisher> {
+        self.publishers.iter().find(|p| p.key == key)
+    }
+
     /// The card with this registration number (case-insensitive).
     pub fn find(&self, registration: &str) -> Option<&ProviderCard> {
         self.providers
@@ -242,6 +260,7 @@ mod tests {
             registry: "PMDC".into(),
             issued: 0,
             providers: vec![card(1), card(2)],
+            publishers: Vec::new(),
         };
         let text = snap.sign(&registry);
         let thumb = thumbprint(&registry.verifying_key());

@@ -219,8 +219,12 @@ pub struct PluginInfo {
     pub name: String,
     /// Version.
     pub version: String,
-    /// Publisher.
+    /// Publisher, as the plugin names itself.
     pub publisher: String,
+    /// Who vouches for the publisher (or that nobody does), in words.
+    pub publisher_words: String,
+    /// Whether a registry the patient trusts lists the publisher's key.
+    pub publisher_vouched: bool,
     /// Description.
     pub description: String,
     /// Permissions in words.

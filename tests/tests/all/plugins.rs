@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use amanat_tests::{
-    TestHttpServer, TestVault, built_plugin, fixture, sign_plugin, try_sign_plugin, write_json,
+    TestHttpServer, TestVault, amanat_bare, built_plugin, fixture, sign_plugin, try_sign_plugin, write_json,
 };
 use serde_json::{Value, json};
 
@@ -644,4 +644,151 @@ fn a_plugin_spinning_while_it_describes_itself_gets_only_the_small_install_budge
         "installed anyway"
     );
     assert_eq!(records(&v), before);
+}
+
+/// Signs `wasm` with a publisher key of its own (not the development key).
+fn sign_with_own_key(v: &TestVault, wasm: &std::path::Path, manifest: &Value, out: &std::path::Path) {
+    let env = [("AMANAT_PUBLISHER_PASSPHRASE", "impostor passphrase")];
+    let key = v.scratch("impostor.key");
+    if !key.exists() {
+        amanat_bare(
+            &[
+                "plugin",
+                "keygen",
+                "--publisher",
+                "Amanat sample plugins",
+                "--key",
+                key.to_str().unwrap(),
+                "--kdf-work-factor",
+                "10",
+            ],
+            &env,
+        )
+        .ok();
+    }
+    let manifest_path = out.with_extension("manifest.json");
+    write_json(&manifest_path, manifest);
+    amanat_bare(
+        &[
+            "plugin",
+            "sign",
+            wasm.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--manifest",
+            manifest_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .ok();
+}
+
+#[test]
+fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
+    let v = TestVault::new();
+    let lab = built_plugin("lab-import.wasm");
+    // Signed, but nobody the patient trusts vouches for the key: it used to be
+    // shown as "Amanat sample plugins (key …)", as if the name were checked.
+    let install = v.run(&["plugin", "install", "--yes", lab.to_str().unwrap()]);
+    let shown = install.ok();
+    assert!(
+        shown.contains("UNKNOWN PUBLISHER: it calls itself 'Amanat sample plugins', but its key"),
+        "{shown}"
+    );
+    let trust = |name: &str| v.run(&["plugin", "show", name, "--json"]).json()["publisher_trust"].clone();
+    let fingerprint = trust("lab-import")["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 43, "a SHA-256 thumbprint: {fingerprint}");
+    assert!(shown.contains(&fingerprint), "the fingerprint is shown: {shown}");
+
+    // Someone else's key calling itself the same publisher.
+    let raw = amanat_tests::workspace_root().join("target/wasm32-wasip2/release/lab_import.wasm");
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(amanat_tests::workspace_root().join("plugins/lab-import/amanat-plugin.json")).unwrap(),
+    )
+    .unwrap();
+    let impostor = v.scratch("impostor.wasm");
+    sign_with_own_key(&v, &raw, &manifest, &impostor);
+    // An update signed by another key is refused.
+    let err = v
+        .run(&["plugin", "install", "--yes", impostor.to_str().unwrap()])
+        .fails_with(7);
+    assert!(
+        err.contains("a plugin 'lab-import' from another publisher is installed"),
+        "{err}"
+    );
+    let mut renamed = manifest.clone();
+    renamed["name"] = "hostile".into();
+    renamed["version"] = "0.1.0".into();
+    let other = v.scratch("other.wasm");
+    sign_with_own_key(&v, &built_plugin("hostile-unsigned.wasm"), &renamed, &other);
+    v.run(&["plugin", "install", "--yes", other.to_str().unwrap()])
+        .ok();
+
+    // A registry vouches for the key that signed the sample plugins.
+    let env = [("AMANAT_REGISTRY_PASSPHRASE", "registry passphrase")];
+    let key = v.scratch("directory.key");
+    let created = amanat_bare(
+        &[
+            "registry",
+            "create",
+            "--name",
+            "Lab Plugin Directory",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .ok();
+    let thumbprint = created.lines().last().unwrap().trim().to_string();
+    let list = v.scratch("publishers.json");
+    let signed = amanat_bare(
+        &[
+            "registry",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            list.to_str().unwrap(),
+            "--publisher",
+            lab.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .ok();
+    assert!(signed.contains("1 plugin publisher(s)"), "{signed}");
+    let err = v
+        .run(&[
+            "plugin",
+            "trust",
+            list.to_str().unwrap(),
+            "--key",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ])
+        .fails_with(1);
+    assert!(err.contains("not the registry's key you gave"), "{err}");
+    let trusted = v
+        .run(&["plugin", "trust", list.to_str().unwrap(), "--key", &thumbprint])
+        .ok();
+    assert!(
+        trusted.contains("for 1 plugin publisher(s): Amanat sample plugins"),
+        "{trusted}"
+    );
+
+    let show = v.run(&["plugin", "show", "lab-import"]).ok();
+    assert!(
+        show.contains(&format!(
+            "Amanat sample plugins, vouched for by Lab Plugin Directory (key {fingerprint})"
+        )),
+        "{show}"
+    );
+    assert_eq!(trust("lab-import")["status"], "vouched");
+    assert_eq!(
+        trust("hostile")["status"],
+        "unknown",
+        "the same name under another key stays unknown"
+    );
+    let listed = v.run(&["plugin", "list"]).ok();
+    assert!(listed.contains("unknown ('Amanat sample plugins')"), "{listed}");
 }

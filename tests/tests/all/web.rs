@@ -493,6 +493,10 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         "{card}"
     );
     assert!(card.contains("no internet access"), "{card}");
+    assert!(
+        card.contains("UNKNOWN PUBLISHER: it calls itself 'Amanat sample plugins'"),
+        "no trusted registry lists the development key: {card}"
+    );
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     chrome
         .wait("[data-testid=plugin-file]")

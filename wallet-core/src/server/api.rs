@@ -660,11 +660,15 @@ async fn verify(State(state): State<Arc<AppState>>) -> ApiResult {
 
 async fn plugins(State(state): State<Arc<AppState>>) -> ApiResult {
     with_vault(&state, |v| {
+        let registries = v.registries()?;
         let list: Vec<Value> = v
             .plugins()?
             .into_iter()
             .map(|i| {
+                let trust = crate::plugin::trust::PublisherTrust::of(&i, &registries);
                 json!({"name": i.manifest.name, "version": i.manifest.version, "publisher": i.manifest.publisher,
+                       "publisher_words": trust.words(&i.manifest.publisher),
+                       "publisher_vouched": matches!(trust, crate::plugin::trust::PublisherTrust::Vouched { .. }),
                        "description": i.manifest.description, "signed": i.signed, "kind": i.manifest.kind,
                        "permissions": i.effective().describe(), "actions": i.actions})
             })

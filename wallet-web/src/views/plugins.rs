@@ -117,7 +117,9 @@ pub fn Plugins() -> impl IntoView {
                         <article class="card plugin" data-testid="plugin-card">
                             <h2>{p.name.clone()} " " <small>{p.version.clone()}</small></h2>
                             <p>{p.description.clone()}</p>
-                            <p class="muted">{p.publisher.clone()}</p>
+                            <p class=if p.publisher_vouched { "muted" } else { "warning" } data-testid="plugin-publisher">
+                                {p.publisher_words.clone()}
+                            </p>
                             <h3>{c.t("allowed_to")}</h3>
                             <ul>{p.permissions.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}</ul>
                             {p.actions.into_iter().map(|a| {

@@ -177,6 +177,17 @@ pub enum PluginCommand {
         #[command(flatten)]
         kdf: KdfArg,
     },
+    /// Trust a registry's list of plugin publishers (a snapshot signed with
+    /// `amanat registry sign --publisher`), checking it is signed by the key you expect.
+    /// Plugins signed by a listed key then show the registry's name for their
+    /// publisher; any other is shown as an unknown publisher.
+    Trust {
+        /// The snapshot file.
+        file: PathBuf,
+        /// The registry key's thumbprint, as the registry publishes it.
+        #[arg(long, value_name = "THUMBPRINT")]
+        key: String,
+    },
     /// For publishers: embed the manifest in a component and sign it.
     Sign {
         /// The component (.wasm) built for wasm32-wasip2.
@@ -407,7 +418,7 @@ pub enum RegistryCommand {
         #[command(flatten)]
         kdf: KdfArg,
     },
-    /// Sign a snapshot: the given provider cards, as one file patients can trust.
+    /// Sign a snapshot: the given provider cards and plugin publishers, as one file patients can trust.
     Sign {
         /// The registry key.
         #[arg(long, value_name = "FILE")]
@@ -415,8 +426,12 @@ pub enum RegistryCommand {
         /// Output file.
         #[arg(long, short = 'o', value_name = "FILE")]
         out: PathBuf,
+        /// Vouch for the publisher of this signed plugin: the key that signed it,
+        /// under the publisher name in its manifest (repeatable).
+        #[arg(long = "publisher", value_name = "PLUGIN.wasm")]
+        publishers: Vec<PathBuf>,
         /// Provider card files (or card text).
-        #[arg(required = true, value_name = "CARD")]
+        #[arg(value_name = "CARD", required_unless_present = "publishers")]
         cards: Vec<String>,
     },
     /// Trust a registry snapshot in your wallet, checking it is signed by the key you expect.

@@ -7,6 +7,7 @@ use serde_json::json;
 use wallet_core::audit::Actor;
 use wallet_core::plugin::manifest::Manifest;
 use wallet_core::plugin::runtime::{Limits, Runtime};
+use wallet_core::plugin::trust::PublisherTrust;
 use wallet_core::plugin::{self, Installed, PluginError};
 use wallet_core::record::{NewRecord, Source};
 use wallet_core::secret_file::{KeyPurpose, NamedKey};
@@ -24,35 +25,29 @@ fn lock(v: &Arc<Mutex<Vault>>) -> std::sync::MutexGuard<'_, Vault> {
     v.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn describe(i: &Installed) -> Vec<(&'static str, String)> {
+fn describe(i: &Installed, trust: &PublisherTrust) -> Vec<(&'static str, String)> {
     let m = &i.manifest;
-    let publisher = match ed25519_from(&m.publisher_key) {
-        Some(key) if i.signed => format!(
-            "{} (key {})",
-            m.publisher,
-            &wallet_core::grant::thumbprint(&key)[..16]
-        ),
-        _ => format!("{} (UNSIGNED)", m.publisher),
-    };
     vec![
+        ("publisher", trust.words(&m.publisher)),
         (
             "plugin",
             format!("{} {} ({:?})", m.name, m.version, m.kind).to_lowercase(),
         ),
-        ("publisher", publisher),
         ("what it does", m.description.clone()),
         ("sha-256", i.sha256.clone()),
     ]
 }
 
-fn ed25519_from(b64: &str) -> Option<ed25519_dalek::VerifyingKey> {
-    use base64::Engine;
-    let bytes: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(b64)
-        .ok()?
-        .try_into()
-        .ok()?;
-    ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+/// Who vouches for each plugin's publisher, by the registries this wallet trusts.
+fn trust_of(vault: &Arc<Mutex<Vault>>, i: &Installed) -> Result<PublisherTrust> {
+    Ok(PublisherTrust::of(i, &lock(vault).registries()?))
+}
+
+/// A plugin's stored record with who vouches for its publisher, for `--json`.
+fn with_trust(i: &Installed, trust: &PublisherTrust) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(i)?;
+    value["publisher_trust"] = serde_json::to_value(trust)?;
+    Ok(value)
 }
 
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
@@ -67,6 +62,31 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                 kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N),
             )?;
             println!("Created the publisher key of {} at {}", k.name, key.display());
+            return Ok(());
+        }
+        PluginCommand::Trust { file, key } => {
+            let snapshot = crate::sharing::trust_snapshot(ctx, &file, &key)?;
+            if snapshot.publishers.is_empty() {
+                println!(
+                    "Trusted '{}', which lists no plugin publishers (only {} provider(s)).",
+                    output::safe(&snapshot.registry),
+                    snapshot.providers.len()
+                );
+            } else {
+                println!(
+                    "Trusted '{}' for {} plugin publisher(s): {}",
+                    output::safe(&snapshot.registry),
+                    snapshot.publishers.len(),
+                    output::safe(
+                        &snapshot
+                            .publishers
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                );
+            }
             return Ok(());
         }
         PluginCommand::Sign {
@@ -123,13 +143,19 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let candidate = plugin::prepare(&runtime, &vault, bytes, allow_unsigned, now())?;
             let i = &candidate.installed;
-            if !i.signed {
-                eprintln!(
+            let trust = trust_of(&vault, i)?;
+            match &trust {
+                PublisherTrust::Unsigned => eprintln!(
                     "WARNING: this plugin is NOT signed. Nobody vouches for it. Install only plugins you are developing."
-                );
+                ),
+                PublisherTrust::Unknown { fingerprint } => eprintln!(
+                    "WARNING: unknown publisher. The plugin is signed, but by key {fingerprint}, which no registry you trust lists; its name '{}' is only what the file says. Check the key with the publisher, or trust a registry that lists it (amanat plugin trust).",
+                    output::safe(&i.manifest.publisher)
+                ),
+                PublisherTrust::Vouched { .. } => {}
             }
             println!("Install this plugin?");
-            output::fields(&describe(i))?;
+            output::fields(&describe(i, &trust))?;
             println!("It will be allowed to:");
             for line in i.approved.describe() {
                 println!("  - {}", output::safe(&line));
@@ -145,8 +171,17 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
         }
         PluginCommand::List(a) => {
             let list = lock(&vault).plugins()?;
+            let trusts = list
+                .iter()
+                .map(|i| trust_of(&vault, i))
+                .collect::<Result<Vec<_>>>()?;
             if a.json {
-                return output::json(&list);
+                let all = list
+                    .iter()
+                    .zip(&trusts)
+                    .map(|(i, t)| with_trust(i, t))
+                    .collect::<Result<Vec<_>>>()?;
+                return output::json(&all);
             }
             if list.is_empty() {
                 println!("No plugins installed.");
@@ -154,12 +189,18 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             }
             let rows: Vec<Vec<String>> = list
                 .iter()
-                .map(|i| {
+                .zip(&trusts)
+                .map(|(i, trust)| {
                     let actions: Vec<&str> = i.actions.iter().map(|a| a.name.as_str()).collect();
+                    let publisher = match trust {
+                        PublisherTrust::Vouched { listed_as, .. } => listed_as.clone(),
+                        PublisherTrust::Unknown { .. } => format!("unknown ('{}')", i.manifest.publisher),
+                        PublisherTrust::Unsigned => format!("unsigned ('{}')", i.manifest.publisher),
+                    };
                     vec![
                         i.manifest.name.clone(),
                         i.manifest.version.clone(),
-                        i.manifest.publisher.clone(),
+                        publisher,
                         actions.join(", "),
                     ]
                 })
@@ -170,10 +211,11 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             let i = lock(&vault)
                 .plugin(&name)?
                 .ok_or(PluginError::NotInstalled(name))?;
+            let trust = trust_of(&vault, &i)?;
             if json {
-                return output::json(&i);
+                return output::json(&with_trust(&i, &trust)?);
             }
-            output::fields(&describe(&i))?;
+            output::fields(&describe(&i, &trust))?;
             println!("Allowed to:");
             for line in i.effective().describe() {
                 println!("  - {}", output::safe(&line));
@@ -312,6 +354,8 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             }
             Ok(())
         }
-        PluginCommand::Keygen { .. } | PluginCommand::Sign { .. } => unreachable!("handled above"),
+        PluginCommand::Keygen { .. } | PluginCommand::Sign { .. } | PluginCommand::Trust { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use wallet_core::audit::Event;
 use wallet_core::grant::{AccessMode, Grantee, Purpose, human_time};
 use wallet_core::link::{Location, ShareLink};
-use wallet_core::provider::{ProviderCard, RegistrySnapshot};
+use wallet_core::provider::{ProviderCard, Publisher, RegistrySnapshot};
 use wallet_core::qr::Qr;
 use wallet_core::relay::RelayError;
 use wallet_core::relay::client::Client;
@@ -626,6 +626,37 @@ fn read_card(text: &str) -> Result<ProviderCard> {
     Ok(ProviderCard::parse(&content)?)
 }
 
+/// The publisher of a signed plugin file, as a registry lists it.
+fn publisher_of(path: &Path) -> Result<Publisher> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inspected = wallet_core::plugin::signature::inspect(&bytes)?;
+    match inspected.manifest {
+        Some(m) if inspected.signed => Ok(Publisher {
+            name: m.publisher,
+            key: m.publisher_key,
+        }),
+        _ => bail!(
+            "{} is not a signed plugin: only a publisher's signature names its key",
+            path.display()
+        ),
+    }
+}
+
+/// Verifies a registry snapshot against the thumbprint the patient was given
+/// and trusts it (providers and plugin publishers alike).
+pub fn trust_snapshot(ctx: &Ctx, file: &Path, key: &str) -> Result<RegistrySnapshot> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (snapshot, signer) = RegistrySnapshot::verify(&text, Some(key.trim()))?;
+    let mut vault = ctx.open()?;
+    let thumb = wallet_core::grant::thumbprint(&signer);
+    let event = Event::RegistryTrusted {
+        registry: snapshot.registry.clone(),
+        providers: snapshot.providers.len() as u64,
+    };
+    vault.trust_registry(&thumb, &text, event)?;
+    Ok(snapshot)
+}
+
 pub fn registry(ctx: &Ctx, cmd: RegistryCommand) -> Result<()> {
     match cmd {
         RegistryCommand::Create { name, key, kdf } => {
@@ -642,39 +673,41 @@ pub fn registry(ctx: &Ctx, cmd: RegistryCommand) -> Result<()> {
             println!("{}", wallet_core::grant::thumbprint(&reg.signing.verifying_key()));
             Ok(())
         }
-        RegistryCommand::Sign { key, out, cards } => {
+        RegistryCommand::Sign {
+            key,
+            out,
+            publishers,
+            cards,
+        } => {
             let pass = prompt::existing(
                 "AMANAT_REGISTRY_PASSPHRASE",
                 &format!("Passphrase for {}: ", key.display()),
             )?;
             let reg = NamedKey::load(&key, KeyPurpose::Registry, &pass)?;
             let providers = cards.iter().map(|c| read_card(c)).collect::<Result<Vec<_>>>()?;
+            let publishers = publishers
+                .iter()
+                .map(|p| publisher_of(p))
+                .collect::<Result<Vec<_>>>()?;
             let snapshot = RegistrySnapshot {
                 v: 1,
                 registry: reg.name.clone(),
                 issued: now(),
                 providers,
+                publishers,
             };
             std::fs::write(&out, snapshot.sign(&reg.signing))
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
-                "Signed {} provider(s) into {}",
+                "Signed {} provider(s) and {} plugin publisher(s) into {}",
                 snapshot.providers.len(),
+                snapshot.publishers.len(),
                 out.display()
             );
             Ok(())
         }
         RegistryCommand::Trust { file, key } => {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let (snapshot, signer) = RegistrySnapshot::verify(&text, Some(key.trim()))?;
-            let mut vault = ctx.open()?;
-            let thumb = wallet_core::grant::thumbprint(&signer);
-            let event = Event::RegistryTrusted {
-                registry: snapshot.registry.clone(),
-                providers: snapshot.providers.len() as u64,
-            };
-            vault.trust_registry(&thumb, &text, event)?;
+            let snapshot = trust_snapshot(ctx, &file, &key)?;
             println!(
                 "Trusted '{}': {} provider(s). Share with one by registration: --to REGISTRATION",
                 snapshot.registry,
