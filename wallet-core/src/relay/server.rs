@@ -194,7 +194,11 @@ impl Signed {
 
     /// Checks the signature against `key`, for this method and path, now.
     fn verify(&self, key: &[u8; 32], method: &str, path: &str) -> Result<(), RelayError> {
-        if (now() - self.time).abs() > SIGNATURE_WINDOW {
+        // The time is the requester's: no arithmetic on it may overflow.
+        if now()
+            .checked_sub(self.time)
+            .is_none_or(|d| d.unsigned_abs() > SIGNATURE_WINDOW.unsigned_abs())
+        {
             return Err(RelayError::Unauthorized);
         }
         let key = VerifyingKey::from_bytes(key).map_err(|_| RelayError::Unauthorized)?;
@@ -408,4 +412,25 @@ pub async fn serve(
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     purger.abort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_time_in_a_signature_is_refused_or_checked_without_overflow() {
+        for time in [i64::MIN, i64::MIN + 1, -1, i64::MAX] {
+            let signed = Signed {
+                time,
+                sig: [0; 64],
+                key: None,
+            };
+            assert_eq!(
+                signed.verify(&[0; 32], "GET", "/v1/shares/a"),
+                Err(RelayError::Unauthorized),
+                "{time}"
+            );
+        }
+    }
 }

@@ -199,7 +199,7 @@ impl SledStore {
                     Err(RelayError::ProviderOnly)
                 } else if now >= meta.exp {
                     Err(RelayError::Expired)
-                } else if now < meta.nbf - crate::grant::CLOCK_SKEW {
+                } else if now.saturating_add(crate::grant::CLOCK_SKEW) < meta.nbf {
                     Err(RelayError::NotFound)
                 } else if meta.max_uses.is_some_and(|m| meta.uses >= m) {
                     Err(RelayError::UsesExhausted)
@@ -572,5 +572,27 @@ mod tests {
         })
         .unwrap();
         assert_eq!(SledStore::decode(&now).unwrap().reader, Some([2; 32]));
+    }
+
+    #[test]
+    fn any_not_before_in_a_grant_is_compared_without_overflow() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = SledStore::open(tmp.path()).unwrap();
+        let early = ShareMeta {
+            nbf: i64::MIN,
+            ..meta(None)
+        };
+        let late = ShareMeta {
+            nbf: i64::MAX,
+            exp: i64::MAX,
+            ..meta(None)
+        };
+        block(s.put("early", early, b"ct", 0, OPEN)).unwrap();
+        block(s.put("late", late, b"ct", 0, OPEN)).unwrap();
+        assert_eq!(block(s.fetch("early", 10, "x", None)).unwrap(), b"ct");
+        assert_eq!(
+            block(s.fetch("late", 10, "x", None)).unwrap_err(),
+            RelayError::NotFound
+        );
     }
 }
