@@ -160,6 +160,13 @@ pub enum Event {
         /// Providers listed.
         providers: u64,
     },
+    /// A registry's list of plugin publishers was trusted.
+    PublishersTrusted {
+        /// Registry name.
+        registry: String,
+        /// Publishers listed.
+        publishers: u64,
+    },
 }
 
 /// One entry of the log.
@@ -291,6 +298,9 @@ impl AuditEntry {
             } => format!("ran {plugin} {action}: {outcome}"),
             Event::RegistryTrusted { registry, providers } => {
                 format!("trusted registry '{registry}' ({providers} providers)")
+            }
+            Event::PublishersTrusted { registry, publishers } => {
+                format!("trusted registry '{registry}' for its {publishers} plugin publisher(s)")
             }
         }
     }

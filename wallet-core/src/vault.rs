@@ -1168,7 +1168,12 @@ impl Vault {
     }
 
     /// Trusts a registry's signed provider list (already verified by the caller).
-    pub fn trust_registry(&mut self, thumbprint: &str, signed_snapshot: &str, event: Event) -> Result<()> {
+    pub fn trust_registry(
+        &mut self,
+        thumbprint: &str,
+        signed_snapshot: &str,
+        events: Vec<Event>,
+    ) -> Result<()> {
         let mut batch = sled::Batch::default();
         let k = self.name(P_REGISTRY, "registry", thumbprint.as_bytes());
         let value = TrustedRegistry {
@@ -1176,7 +1181,9 @@ impl Vault {
             snapshot: signed_snapshot.to_string(),
         };
         batch.insert(k.clone(), self.seal_json(&k, &value));
-        self.append_audit(&mut batch, Actor::Patient, event);
+        for event in events {
+            self.append_audit(&mut batch, Actor::Patient, event);
+        }
         self.commit(batch)
     }
 

@@ -416,6 +416,12 @@ const TEXT: &[(&str, &str, &str, &str)] = &[
         "रजिस्ट्री '{registry}' पर भरोसा किया ({providers} प्रदाता)",
     ),
     (
+        "ev_publishers_trusted",
+        "trusted registry '{registry}' for its {publishers} plugin publisher(s)",
+        "رجسٹری '{registry}' پر اس کے {publishers} پلگ ان ناشرین کے لیے اعتماد کیا",
+        "रजिस्ट्री '{registry}' पर उसके {publishers} प्लगइन प्रकाशकों के लिए भरोसा किया",
+    ),
+    (
         "shared_n",
         "{n} record(s) shared.",
         "{n} ریکارڈ شیئر ہوئے۔",

@@ -791,4 +791,10 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
     );
     let listed = v.run(&["plugin", "list"]).ok();
     assert!(listed.contains("unknown ('Amanat sample plugins')"), "{listed}");
+    let audit = v.run(&["audit"]).ok();
+    assert!(
+        audit.contains("trusted registry 'Lab Plugin Directory' for its 1 plugin publisher(s)"),
+        "{audit}"
+    );
+    assert!(!audit.contains("(0 providers)"), "{audit}");
 }

@@ -649,11 +649,21 @@ pub fn trust_snapshot(ctx: &Ctx, file: &Path, key: &str) -> Result<RegistrySnaps
     let (snapshot, signer) = RegistrySnapshot::verify(&text, Some(key.trim()))?;
     let mut vault = ctx.open()?;
     let thumb = wallet_core::grant::thumbprint(&signer);
-    let event = Event::RegistryTrusted {
-        registry: snapshot.registry.clone(),
-        providers: snapshot.providers.len() as u64,
-    };
-    vault.trust_registry(&thumb, &text, event)?;
+    // A snapshot may list providers, plugin publishers or both: one entry each.
+    let mut events = Vec::new();
+    if !snapshot.providers.is_empty() || snapshot.publishers.is_empty() {
+        events.push(Event::RegistryTrusted {
+            registry: snapshot.registry.clone(),
+            providers: snapshot.providers.len() as u64,
+        });
+    }
+    if !snapshot.publishers.is_empty() {
+        events.push(Event::PublishersTrusted {
+            registry: snapshot.registry.clone(),
+            publishers: snapshot.publishers.len() as u64,
+        });
+    }
+    vault.trust_registry(&thumb, &text, events)?;
     Ok(snapshot)
 }
 
