@@ -92,7 +92,7 @@ pub enum PluginError {
     /// Failed while describing itself (its `metadata` export), which runs with
     /// the small fixed budget of `runtime::METADATA_LIMITS`.
     #[error(
-        "{0} while describing itself (a plugin gets 1 s and 50,000,000 units of fuel for that, before anything is approved); refused"
+        "{0} while describing itself, which a plugin does on a small fixed budget before anything is approved; refused"
     )]
     Describe(Box<PluginError>),
     /// Trapped or panicked.

@@ -621,20 +621,7 @@ impl Vault {
             hash: entry.hash,
         };
         self.audit_head = Some(head);
-        self.put_state(batch, &self.directory);
         entry
-    }
-
-    /// Writes the state (catalog directory and the current audit head) into a
-    /// batch; a later write in the same batch replaces an earlier one.
-    fn put_state(&self, batch: &mut sled::Batch, directory: &Directory) {
-        if let Some(head) = self.audit_head {
-            let state = State {
-                directory: directory.clone(),
-                head,
-            };
-            batch.insert(K_STATE, self.seal_postcard(K_STATE, &state));
-        }
     }
 
     /// A storage name that says nothing without the wallet's keys: `prefix`
@@ -651,8 +638,22 @@ impl Vault {
         key(prefix, &mac.finalize().into_bytes())
     }
 
-    /// Applies a batch atomically and waits until it is on disk.
+    /// Applies a batch atomically, with the state (the catalog directory and
+    /// the audit head the batch's entries advanced), and waits until it is on disk.
     fn commit(&self, batch: sled::Batch) -> Result<()> {
+        self.commit_with(batch, &self.directory)
+    }
+
+    /// [`Vault::commit`] for a batch that also changes the catalog: `directory`
+    /// is the one it leaves (the caller adopts it once the batch is on disk).
+    fn commit_with(&self, mut batch: sled::Batch, directory: &Directory) -> Result<()> {
+        if let Some(head) = self.audit_head {
+            let state = State {
+                directory: directory.clone(),
+                head,
+            };
+            batch.insert(K_STATE, self.seal_postcard(K_STATE, &state));
+        }
         self.db().apply_batch(batch)?;
         self.db().flush()?;
         Ok(())
@@ -928,13 +929,9 @@ impl Vault {
             added: outcome.added.len() as u64,
             duplicates: outcome.duplicates.len() as u64,
         };
-        let head_before = self.audit_head.as_ref().map(|h| AuditHead {
-            seq: h.seq,
-            hash: h.hash,
-        });
+        let head_before = self.audit_head;
         self.append_audit(&mut batch, actor, event);
-        self.put_state(&mut batch, &directory);
-        if let Err(e) = self.commit(batch) {
+        if let Err(e) = self.commit_with(batch, &directory) {
             self.audit_head = head_before;
             return Err(e);
         }
@@ -1109,8 +1106,7 @@ impl Vault {
                 title: removed.title.clone(),
             },
         );
-        self.put_state(&mut batch, &directory);
-        self.commit(batch)?;
+        self.commit_with(batch, &directory)?;
         self.directory = directory;
         Ok(removed)
     }
@@ -1175,7 +1171,7 @@ impl Vault {
         events: Vec<Event>,
     ) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = self.name(P_REGISTRY, "registry", thumbprint.as_bytes());
+        let k = self.registry_key(thumbprint);
         let value = TrustedRegistry {
             thumbprint: thumbprint.to_string(),
             snapshot: signed_snapshot.to_string(),
@@ -1212,7 +1208,7 @@ impl Vault {
         let mut batch = sled::Batch::default();
         let k = self.plugin_key(&installed.manifest.name);
         batch.insert(k.clone(), self.seal_json(&k, installed));
-        let bk = self.name(P_PLUGIN_BYTES, "component", installed.sha256.as_bytes());
+        let bk = self.component_key(&installed.sha256);
         batch.insert(bk.clone(), self.meta.seal(&bk, component));
         if let Some((cache_key, bytes)) = code {
             let ck = self.code_key(&installed.sha256, cache_key);
@@ -1226,12 +1222,26 @@ impl Vault {
         self.name(P_PLUGIN, "plugin", name.as_bytes())
     }
 
+    /// A component's bytes, by its SHA-256 (hex).
+    fn component_key(&self, sha256: &str) -> Vec<u8> {
+        self.name(P_PLUGIN_BYTES, "component", sha256.as_bytes())
+    }
+
+    fn registry_key(&self, thumbprint: &str) -> Vec<u8> {
+        self.name(P_REGISTRY, "registry", thumbprint.as_bytes())
+    }
+
     /// Compiled code of a component for one engine: under the component's
     /// name, so removing the plugin finds every cached compilation of it.
     fn code_key(&self, sha256: &str, cache_key: &str) -> Vec<u8> {
-        let mut k = self.name(P_PLUGIN_CODE, "component", sha256.as_bytes());
+        let mut k = self.code_prefix(sha256);
         k.extend_from_slice(&self.name(b"", "code", cache_key.as_bytes()));
         k
+    }
+
+    /// Where every compiled code of one component is kept.
+    fn code_prefix(&self, sha256: &str) -> Vec<u8> {
+        self.name(P_PLUGIN_CODE, "component", sha256.as_bytes())
     }
 
     /// Installed plugins.
@@ -1255,7 +1265,7 @@ impl Vault {
 
     /// A plugin's component bytes, by SHA-256 (hex).
     pub fn plugin_component(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        let k = self.name(P_PLUGIN_BYTES, "component", sha256.as_bytes());
+        let k = self.component_key(sha256);
         match self.read(&k, || format!("plugin component {sha256}"))? {
             Some(v) => Ok(Some(self.open_meta(&k, &v, "a plugin component")?.to_vec())),
             None => Ok(None),
@@ -1286,11 +1296,8 @@ impl Vault {
         };
         let mut batch = sled::Batch::default();
         batch.remove(self.plugin_key(name));
-        batch.remove(self.name(P_PLUGIN_BYTES, "component", installed.sha256.as_bytes()));
-        for item in self
-            .db()
-            .scan_prefix(self.name(P_PLUGIN_CODE, "component", installed.sha256.as_bytes()))
-        {
+        batch.remove(self.component_key(&installed.sha256));
+        for item in self.db().scan_prefix(self.code_prefix(&installed.sha256)) {
             let (k, _) = item?;
             batch.remove(k);
         }

@@ -59,7 +59,7 @@ impl Vault {
         if k.starts_with(P_REGISTRY) {
             let snapshot = self.open_meta(k, v, "a trusted registry")?;
             let thumbprint = String::from_utf8_lossy(&k[P_REGISTRY.len()..]).into_owned();
-            let new = self.name(P_REGISTRY, "registry", thumbprint.as_bytes());
+            let new = self.registry_key(&thumbprint);
             let value = TrustedRegistry {
                 thumbprint,
                 snapshot: String::from_utf8_lossy(&snapshot).into_owned(),
@@ -73,7 +73,8 @@ impl Vault {
         }
         if k.starts_with(P_PLUGIN_BYTES) {
             let component = self.open_meta(k, v, "a plugin component")?;
-            let new = self.name(P_PLUGIN_BYTES, "component", &k[P_PLUGIN_BYTES.len()..]);
+            let sha256 = String::from_utf8_lossy(&k[P_PLUGIN_BYTES.len()..]);
+            let new = self.component_key(&sha256);
             return renamed(new.clone(), self.meta.seal(&new, &component));
         }
         Ok(vec![(k.to_vec(), v.to_vec())])
