@@ -71,6 +71,32 @@ ensure_web_tools() {
   fi
 }
 
+# The Python and JavaScript plugin toolchains, pinned, into target/tools:
+# componentize-py (PyPI, in a venv) and jco with componentize-js (npm).
+COMPONENTIZE_PY_VERSION=0.25.1
+JCO_VERSION=1.15.4
+COMPONENTIZE_JS_VERSION=0.19.3
+ensure_plugin_tools() {
+  ensure_apt python3:python3 node:nodejs npm:npm
+  python3 -c 'import ensurepip, venv' 2>/dev/null || ensure_apt -:python3-venv
+  local py=target/tools/py/bin/componentize-py
+  if ! "$py" --version 2>/dev/null | grep -qF " $COMPONENTIZE_PY_VERSION"; then
+    echo "installing componentize-py $COMPONENTIZE_PY_VERSION (PyPI, into target/tools/py)"
+    python3 -m venv target/tools/py
+    target/tools/py/bin/pip install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION"
+  fi
+  export COMPONENTIZE_PY="$PWD/$py"
+  local have
+  have=$(node -p 'require("./target/tools/node_modules/@bytecodealliance/componentize-js/package.json").version' 2>/dev/null || true)
+  if [ "$have" != "$COMPONENTIZE_JS_VERSION" ]; then
+    echo "installing jco $JCO_VERSION and componentize-js $COMPONENTIZE_JS_VERSION (npm, into target/tools)"
+    mkdir -p target/tools
+    npm install --prefix target/tools --no-audit --no-fund --silent \
+      "@bytecodealliance/jco@$JCO_VERSION" "@bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION"
+  fi
+  export JCO="$PWD/target/tools/node_modules/.bin/jco"
+}
+
 # Builds the web wallet into target/web (served by `amanat serve`).
 build_web() {
   TRUNK_SKIP_VERSION_CHECK=true trunk build --locked

@@ -405,6 +405,20 @@ pub fn built_plugin(name: &str) -> PathBuf {
     path
 }
 
+/// `amanat plugin run PLUGIN ACTION --yes`, with `input` (if any) as its
+/// input file and `extra` arguments.
+pub fn run_action(v: &TestVault, plugin: &str, action: &str, input: Option<&str>, extra: &[&str]) -> Run {
+    let mut args = vec!["plugin", "run", plugin, action, "--yes"];
+    let file = v.scratch(&format!("{plugin}-{action}.txt"));
+    if let Some(text) = input {
+        std::fs::write(&file, text).expect("input file");
+        args.push("--input");
+        args.push(file.to_str().expect("utf-8 path"));
+    }
+    args.extend_from_slice(extra);
+    v.run(&args)
+}
+
 /// Signs a plugin build with the development publisher key and a manifest.
 pub fn sign_plugin(wasm: &Path, manifest: &serde_json::Value, out: &Path) {
     try_sign_plugin(wasm, manifest, out).ok();

@@ -835,9 +835,17 @@ fn describe(resource: &Resource) -> Result<Description, FhirError> {
             (hi, Some(c.date), c.title)
         }
         other => {
-            let title = match resource.id() {
-                Some(id) => format!("{other} {id}"),
-                None => other.to_string(),
+            // A resource the wallet has no model for is named by its own
+            // title or code text (a CarePlan, a RiskAssessment), else its id.
+            let named = ["/title", "/code/text"]
+                .iter()
+                .find_map(|p| resource.json.pointer(p).and_then(Value::as_str))
+                .map(|t| t.chars().take(120).collect::<String>())
+                .filter(|t| !t.trim().is_empty());
+            let title = match (named, resource.id()) {
+                (Some(named), _) => named,
+                (None, Some(id)) => format!("{other} {id}"),
+                (None, None) => other.to_string(),
             };
             (HiType::HealthDocumentRecord, None, title)
         }

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod runtime;
 pub mod signature;
 pub mod trust;
+pub mod wasi;
 
 use std::sync::{Arc, Mutex};
 

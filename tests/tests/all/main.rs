@@ -5,6 +5,7 @@ mod audit;
 mod crash;
 mod import_export;
 mod package;
+mod plugin_languages;
 mod plugins;
 mod profiles;
 mod relay;

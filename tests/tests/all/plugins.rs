@@ -300,15 +300,8 @@ fn hostile_wallet(network: &[String]) -> (TestVault, String, String) {
 }
 
 fn hostile(v: &TestVault, action: &str, input: Option<&str>, extra: &[&str]) -> amanat_tests::Run {
-    let mut args = vec!["plugin", "run", "hostile", action, "--yes", "--time-limit", "2"];
-    let file = v.scratch(&format!("{action}.txt"));
-    if let Some(text) = input {
-        std::fs::write(&file, text).unwrap();
-        args.push("--input");
-        args.push(file.to_str().unwrap());
-    }
-    args.extend_from_slice(extra);
-    v.run(&args)
+    let extra: Vec<&str> = ["--time-limit", "2"].iter().chain(extra).copied().collect();
+    amanat_tests::run_action(v, "hostile", action, input, &extra)
 }
 
 #[test]

@@ -28,6 +28,13 @@ pub enum Kind {
     Other,
 }
 
+/// Memory a plugin call gets unless its manifest asks for more, MiB: enough
+/// for Rust plugins and for the Python and JavaScript runtimes' start.
+pub const DEFAULT_MEMORY_MIB: u32 = 64;
+/// The most memory a manifest may ask for, MiB. The patient sees the ask at
+/// install, beside the other permissions.
+pub const MAX_MEMORY_MIB: u32 = 512;
+
 /// What a plugin may do.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
@@ -40,6 +47,10 @@ pub struct Permissions {
     /// Exact origins it may reach over HTTP, e.g. `https://claims.example.com:443`.
     #[serde(default)]
     pub network: Vec<String>,
+    /// Memory a call may use, MiB, when more than [`DEFAULT_MEMORY_MIB`] is
+    /// needed (at most [`MAX_MEMORY_MIB`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u32>,
 }
 
 impl Permissions {
@@ -50,7 +61,16 @@ impl Permissions {
             read: both(&self.read, &other.read),
             propose: both(&self.propose, &other.propose),
             network: both(&self.network, &other.network),
+            memory_mib: match (self.memory_mib, other.memory_mib) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            },
         }
+    }
+
+    /// Memory a call gets, bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_mib.unwrap_or(DEFAULT_MEMORY_MIB) as usize * 1024 * 1024
     }
 
     /// The permissions in plain words, one line each.
@@ -69,6 +89,11 @@ impl Permissions {
             out.push("no internet access".into());
         } else {
             out.push(format!("connect to {} and nowhere else", self.network.join(", ")));
+        }
+        if let Some(mib) = self.memory_mib {
+            out.push(format!(
+                "use up to {mib} MiB of memory while it runs (plugins get {DEFAULT_MEMORY_MIB} MiB unless they ask)"
+            ));
         }
         out
     }
@@ -202,6 +227,13 @@ impl Manifest {
         if self.version.is_empty() || self.publisher.trim().is_empty() || self.description.trim().is_empty() {
             return bad("version, publisher and description are required".into());
         }
+        if let Some(mib) = self.permissions.memory_mib
+            && !(1..=MAX_MEMORY_MIB).contains(&mib)
+        {
+            return bad(format!(
+                "memory_mib {mib} is outside 1-{MAX_MEMORY_MIB}: a plugin may ask for at most {MAX_MEMORY_MIB} MiB"
+            ));
+        }
         for t in self.permissions.read.iter().chain(&self.permissions.propose) {
             if !is_type_name(t) {
                 return bad(format!("'{t}' is not a FHIR resource type"));
@@ -275,6 +307,12 @@ mod tests {
                 .to_string()
                 .contains("not an origin")
         );
+        let mut greedy = manifest();
+        greedy["permissions"]["memory_mib"] = 4096.into();
+        let err = Manifest::parse(greedy.to_string().as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 512 MiB"), "{err}");
         let mut old = Manifest::parse(manifest().to_string().as_bytes()).unwrap();
         old.interface = "0.2.0".into();
         assert!(matches!(
@@ -319,18 +357,21 @@ mod tests {
             read: vec!["A".into(), "B".into()],
             propose: vec![],
             network: vec!["x".into()],
+            memory_mib: Some(256),
         };
         let b = Permissions {
             read: vec!["B".into()],
             propose: vec!["C".into()],
             network: vec![],
+            memory_mib: Some(128),
         };
         assert_eq!(
             a.intersect(&b),
             Permissions {
                 read: vec!["B".into()],
                 propose: vec![],
-                network: vec![]
+                network: vec![],
+                memory_mib: Some(128),
             }
         );
     }

@@ -1,8 +1,8 @@
 //! The plugin host: wasmtime with the component model, and nothing else.
 //!
-//! No WASI is linked: the imports a `wasm32-wasip2` component carries but never
-//! needs (environment, stdio, clocks, filesystem, sockets) are defined as traps,
-//! so a plugin that reaches for any of them stops instead of getting access.
+//! WASI 0.2 is linked with nothing behind it (see [`super::wasi`]): runtimes
+//! that call it at start-up work, and a plugin that reaches for files, sockets
+//! or the environment gets WASI's own error. Any other import is a trap.
 //! Every call gets a fresh `Store` with a fuel budget, an epoch (wall-clock)
 //! deadline driven by a ticker thread, and a memory cap; a trap becomes a
 //! [`PluginError`] naming the plugin and the cause. Compiled code is cached in the
@@ -19,6 +19,7 @@ use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 
 use super::http::{self, HttpError};
 use super::manifest::Permissions;
+use super::wasi;
 use super::{ActionInfo, Installed, PluginError};
 use crate::audit::{Actor, Event};
 use crate::fhir::{Description, Resource};
@@ -54,7 +55,7 @@ impl Default for Limits {
         Limits {
             fuel: 5_000_000_000,
             deadline: Duration::from_secs(10),
-            memory: 64 * 1024 * 1024,
+            memory: super::manifest::DEFAULT_MEMORY_MIB as usize * 1024 * 1024,
         }
     }
 }
@@ -89,6 +90,9 @@ impl Loaded {
 pub struct Runtime {
     engine: Engine,
     limits: Limits,
+    /// Whether `limits.memory` was chosen for this run (`--memory-limit`) and
+    /// so overrides what each plugin's manifest asked for.
+    fixed_memory: bool,
     stop: Arc<AtomicBool>,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
 }
@@ -185,6 +189,10 @@ struct CallEvents {
 }
 
 impl CallEvents {
+    fn take(&mut self) -> CallEvents {
+        std::mem::take(self)
+    }
+
     fn push(&mut self, event: Event) {
         let size = match &event {
             Event::Denied { what, reason } => what.len() + reason.len(),
@@ -229,6 +237,20 @@ struct State {
     http: Option<http::Client>,
     /// When the call's time runs out: host calls that wait (HTTP) stop then too.
     deadline: Instant,
+    /// The capability-less WASI context, and its resources (streams, pollables).
+    wasi: wasmtime_wasi::WasiCtx,
+    table: wasmtime_wasi::ResourceTable,
+    stdout: wasi::Captured,
+    stderr: wasi::Captured,
+}
+
+impl wasmtime_wasi::WasiView for State {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
 }
 
 /// What a run produced. Proposed records are not saved yet.
@@ -247,14 +269,6 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Random bytes for a plugin, at most 64 KiB a call.
-fn random_bytes(len: u64) -> Vec<u8> {
-    let len = len.min(64 * 1024) as usize;
-    let mut out = vec![0u8; len];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut out);
-    out
-}
-
 impl State {
     fn deny(&mut self, what: String, reason: &str) -> String {
         let what = clip(&what);
@@ -267,6 +281,15 @@ impl State {
 
     fn vault(&self) -> std::sync::MutexGuard<'_, Vault> {
         self.vault.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The log, with what the plugin printed to stdout (info) and stderr (warn).
+    fn into_logs(self) -> Vec<(String, String)> {
+        let mut logs = self.logs;
+        for (level, stream) in [("info", &self.stdout), ("warn", &self.stderr)] {
+            logs.extend(stream.lines().into_iter().map(|l| (level.to_string(), l)));
+        }
+        logs
     }
 }
 
@@ -462,14 +485,35 @@ impl Runtime {
         Ok(Runtime {
             engine,
             limits,
+            fixed_memory: false,
             stop,
             loaded: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The limits each call gets.
+    /// A runtime whose memory cap applies to every plugin, whatever its
+    /// manifest asked for (the patient chose it for this run).
+    pub fn with_fixed_memory(limits: Limits) -> Result<Runtime, PluginError> {
+        let mut runtime = Runtime::new(limits)?;
+        runtime.fixed_memory = true;
+        Ok(runtime)
+    }
+
+    /// The limits each call gets (memory: unless the plugin was approved more).
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The limits of one plugin's calls: the runtime's, with the memory the
+    /// patient approved for it at install.
+    fn limits_for(&self, installed: &Installed) -> Limits {
+        match installed.effective().memory_mib {
+            Some(_) if !self.fixed_memory => Limits {
+                memory: installed.effective().memory_bytes(),
+                ..self.limits
+            },
+            _ => self.limits,
+        }
     }
 
     /// Compiles a component and checks it implements this interface version.
@@ -499,11 +543,8 @@ impl Runtime {
         let mut linker: Linker<State> = Linker::new(&self.engine);
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| PluginError::Load(e.to_string()))?;
-        self.link_randomness(&mut linker, component)?;
-        // Every other WASI import the toolchain adds (environment, stdio, clocks,
-        // files, sockets) is defined as a trap: nothing is granted.
-        linker
-            .define_unknown_imports_as_traps(component)
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
+        self.stub_unoffered(&mut linker, component)
             .map_err(|e| PluginError::Load(e.to_string()))?;
         let pre = linker
             .instantiate_pre(component)
@@ -514,53 +555,55 @@ impl Runtime {
         })
     }
 
-    /// Randomness is not authority, and Rust's standard library asks for it
-    /// (hash map seeds), so `wasi:random` is the one WASI interface provided, at
-    /// whatever 0.2 version the component imports.
-    fn link_randomness(&self, linker: &mut Linker<State>, component: &Component) -> Result<(), PluginError> {
-        let load = |e: wasmtime::Error| PluginError::Load(e.to_string());
-        let names: Vec<String> = component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_string())
-            .collect();
-        for name in names {
-            let Some((interface, version)) = name.split_once('@') else {
+    /// Defines every import that neither the plugin interface nor WASI 0.2
+    /// provides (JavaScript runtimes import `wasi:http` for `fetch`) as a
+    /// function that fails when called, naming it: such a plugin installs, and
+    /// learns at the call that the network is the host's `http-fetch`.
+    ///
+    /// Not `Linker::define_unknown_imports_as_traps`: it defines the exact
+    /// versioned name, so a component importing `wasi:cli/environment@0.2.9`
+    /// would get the trap instead of WASI 0.2.12, which semver lookup finds.
+    fn stub_unoffered(&self, linker: &mut Linker<State>, component: &Component) -> wasmtime::Result<()> {
+        use wasmtime::component::types::ComponentItem;
+        for (name, item) in component.component_type().imports(&self.engine) {
+            let offered = name.starts_with("amanat:plugin/")
+                || name.split_once('@').is_some_and(|(interface, version)| {
+                    version.starts_with("0.2.")
+                        && ["cli", "clocks", "filesystem", "io", "random", "sockets"]
+                            .iter()
+                            .any(|p| interface.starts_with(&format!("wasi:{p}/")))
+                });
+            let ComponentItem::ComponentInstance(instance) = item.ty else {
                 continue;
             };
-            if !version.starts_with("0.2.") {
+            if offered {
                 continue;
             }
-            let mut instance = linker.instance(&name).map_err(load)?;
-            match interface {
-                "wasi:random/random" => {
-                    instance
-                        .func_wrap("get-random-bytes", |_, (len,): (u64,)| Ok((random_bytes(len),)))
-                        .map_err(load)?;
-                    instance
-                        .func_wrap("get-random-u64", |_, (): ()| Ok((rand::random::<u64>(),)))
-                        .map_err(load)?;
+            let mut stubs = linker.instance(name)?;
+            for (export, item) in instance.exports(&self.engine) {
+                match item.ty {
+                    ComponentItem::ComponentFunc(_) => {
+                        let what = format!("{name}#{export}");
+                        stubs.func_new(export, move |_, _, _, _| {
+                            wasmtime::bail!("the plugin called {what}, which Amanat does not offer")
+                        })?;
+                    }
+                    ComponentItem::Resource(_) => {
+                        use wasmtime::component::ResourceType;
+                        use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable};
+                        // Resources such interfaces `use` from `wasi:io` must be
+                        // WASI's own; their own resources are never made.
+                        let ty = match export {
+                            "input-stream" => ResourceType::host::<DynInputStream>(),
+                            "output-stream" => ResourceType::host::<DynOutputStream>(),
+                            "pollable" => ResourceType::host::<DynPollable>(),
+                            "io-error" | "error" => ResourceType::host::<wasmtime_wasi::p2::IoError>(),
+                            _ => ResourceType::host::<()>(),
+                        };
+                        stubs.resource(export, ty, |_, _| Ok(()))?;
+                    }
+                    _ => {}
                 }
-                "wasi:random/insecure" => {
-                    instance
-                        .func_wrap("get-insecure-random-bytes", |_, (len,): (u64,)| {
-                            Ok((random_bytes(len),))
-                        })
-                        .map_err(load)?;
-                    instance
-                        .func_wrap("get-insecure-random-u64", |_, (): ()| {
-                            Ok((rand::random::<u64>(),))
-                        })
-                        .map_err(load)?;
-                }
-                "wasi:random/insecure-seed" => {
-                    instance
-                        .func_wrap("insecure-seed", |_, (): ()| {
-                            Ok(((rand::random::<u64>(), rand::random::<u64>()),))
-                        })
-                        .map_err(load)?;
-                }
-                _ => {}
             }
         }
         Ok(())
@@ -651,6 +694,7 @@ impl Runtime {
         vault: Arc<Mutex<Vault>>,
         profile: ProfileId,
     ) -> Result<Store<State>, PluginError> {
+        let (wasi, stdout, stderr) = wasi::context();
         let state = State {
             allowed,
             settings,
@@ -667,6 +711,10 @@ impl Runtime {
             logs: Vec::new(),
             http: None,
             deadline: Instant::now() + limits.deadline,
+            wasi,
+            table: wasmtime_wasi::ResourceTable::new(),
+            stdout,
+            stderr,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -704,6 +752,8 @@ impl Runtime {
                     .rev()
                     .find(|(l, m)| l == "error" && m.starts_with("panic"))
                     .map(|(_, m)| m.clone());
+                // A Python or JavaScript runtime reports an uncaught error on stderr.
+                let panic = panic.or_else(|| store.data().stderr.last_error());
                 let detail = match (trap, panic) {
                     (_, Some(p)) => p,
                     (Trap::UnreachableCodeReached, None) => {
@@ -789,8 +839,9 @@ impl Runtime {
         let installed = &loaded.installed;
         let name = installed.manifest.name.clone();
         let allowed = installed.effective();
+        let limits = self.limits_for(installed);
         let mut store = self.store(
-            &self.limits,
+            &limits,
             allowed,
             installed.manifest.settings.clone(),
             vault.clone(),
@@ -828,7 +879,7 @@ impl Runtime {
                     .instantiate(&mut store)
                     .and_then(|bindings| bindings.call_run(&mut store, action, &input));
                 match call {
-                    Err(e) => Err(self.trap(&self.limits, &name, &store, e)),
+                    Err(e) => Err(self.trap(&limits, &name, &store, e)),
                     Ok(Err(e)) => {
                         let message = match e {
                             wit::PluginError::InvalidInput(m) => format!("invalid input: {m}"),
@@ -844,13 +895,14 @@ impl Runtime {
                 }
             }
         };
-        let state = store.into_data();
+        let mut state = store.into_data();
         let outcome = match &result {
             Ok(_) => "completed".to_string(),
             Err(e) => e.to_string(),
         };
         let mut events: Vec<(Actor, Event)> = state
             .events
+            .take()
             .into_entries(&name)
             .into_iter()
             .map(|e| (Actor::Plugin { name: name.clone() }, e))
@@ -871,8 +923,8 @@ impl Runtime {
         Ok(RunOutcome {
             message: output.message,
             document: output.document.map(|d| (d.name, d.media_type, d.bytes)),
-            proposals: state.proposals,
-            logs: state.logs,
+            proposals: std::mem::take(&mut state.proposals),
+            logs: state.into_logs(),
         })
     }
 }

@@ -122,9 +122,10 @@ fn message(signed: &[u8]) -> Vec<u8> {
     m
 }
 
-/// Signs a component: removes any earlier manifest and signature, appends the
-/// manifest (with the publisher key filled in) and the signature.
-pub fn sign(component: &[u8], manifest: &Manifest, key: &SigningKey) -> Result<Vec<u8>, PluginError> {
+/// Embeds a manifest without signing: removes any earlier manifest and
+/// signature and appends the manifest. Such a plugin installs only with
+/// `--allow-unsigned` (a plugin author's own builds).
+pub fn embed(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PluginError> {
     let mut out = component[..COMPONENT_HEADER.len().min(component.len())].to_vec();
     for s in sections(component)? {
         let ours = matches!(&s.custom, Some((n, _)) if n == MANIFEST_SECTION || n == SIGNATURE_SECTION);
@@ -132,9 +133,16 @@ pub fn sign(component: &[u8], manifest: &Manifest, key: &SigningKey) -> Result<V
             out.extend_from_slice(&component[s.start..s.end]);
         }
     }
+    out.extend_from_slice(&custom_section(MANIFEST_SECTION, &manifest.to_json()));
+    Ok(out)
+}
+
+/// Signs a component: embeds the manifest (with the publisher key filled in)
+/// and appends the signature.
+pub fn sign(component: &[u8], manifest: &Manifest, key: &SigningKey) -> Result<Vec<u8>, PluginError> {
     let mut manifest = manifest.clone();
     manifest.publisher_key = B64URL.encode(key.verifying_key().as_bytes());
-    out.extend_from_slice(&custom_section(MANIFEST_SECTION, &manifest.to_json()));
+    let mut out = embed(component, &manifest)?;
     let body = SignatureBody {
         v: 1,
         alg: "Ed25519".into(),

@@ -153,9 +153,10 @@ pub enum PluginCommand {
         /// Wall-clock limit for the action, seconds.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
         time_limit: u64,
-        /// Memory limit, MiB.
-        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
-        memory_limit: u64,
+        /// Memory limit for this run, MiB [default: what the plugin was approved
+        /// at install: 64 unless its manifest asked for more]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        memory_limit: Option<u64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -189,6 +190,36 @@ pub enum PluginCommand {
         key: String,
     },
     /// For publishers: embed the manifest in a component and sign it.
+    /// For plugin authors: start a plugin project (manifest, code, build script)
+    /// in Rust, Python or JavaScript.
+    ///
+    /// `amanat plugin new my-lab --lang python` writes my-lab/ with the plugin
+    /// interface (wit/), an amanat-plugin.json manifest, the code and a
+    /// `build` script; `./build` then writes my-lab.wasm, which `amanat plugin
+    /// install --allow-unsigned my-lab.wasm` installs while you develop. Sign
+    /// it with `amanat plugin sign` to ship it.
+    New {
+        /// The plugin's name (lowercase letters, digits, `-`); also the folder.
+        name: String,
+        /// The language of the project.
+        #[arg(long, value_enum)]
+        lang: crate::templates::Lang,
+        /// Where to create the folder [default: the current directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// For plugin authors: embed the manifest in a component without signing,
+    /// for `amanat plugin install --allow-unsigned` while developing.
+    Pack {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// The manifest (JSON), as for `sign`.
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+        /// Output [default: replace FILE].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     Sign {
         /// The component (.wasm) built for wasm32-wasip2.
         file: PathBuf,

@@ -11,6 +11,7 @@ mod plugins;
 mod prompt;
 mod records;
 mod sharing;
+mod templates;
 mod wallet;
 
 use std::path::PathBuf;

@@ -50,6 +50,25 @@ fn with_trust(i: &Installed, trust: &PublisherTrust) -> Result<serde_json::Value
     Ok(value)
 }
 
+/// Reads a component and a manifest, embeds the manifest with `pack` (and
+/// signs, for `sign`), and writes the result to `out` (default: in place).
+fn write_packed(
+    file: &std::path::Path,
+    manifest: &std::path::Path,
+    out: Option<std::path::PathBuf>,
+    pack: impl FnOnce(&[u8], &Manifest) -> Result<Vec<u8>>,
+) -> Result<(Manifest, std::path::PathBuf)> {
+    let m = Manifest::parse(
+        &std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?,
+    )?;
+    m.check_interface()?;
+    let component = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let packed = pack(&component, &m)?;
+    let out = out.unwrap_or_else(|| file.to_path_buf());
+    std::fs::write(&out, &packed).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok((m, out))
+}
+
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
     match cmd {
         PluginCommand::Keygen { publisher, key, kdf } => {
@@ -89,6 +108,28 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             }
             return Ok(());
         }
+        PluginCommand::New { name, lang, dir } => {
+            let dir = dir.unwrap_or_else(|| ".".into()).join(&name);
+            crate::templates::write(&dir, &name, lang)?;
+            println!("Created {} ({lang} plugin {name}). Next:", dir.display());
+            println!("  cd {} && ./build", dir.display());
+            println!("  amanat plugin install --allow-unsigned {name}.wasm");
+            println!("  amanat plugin run {name} hello");
+            println!("The build needs: {}", lang.toolchain());
+            return Ok(());
+        }
+        PluginCommand::Pack { file, manifest, out } => {
+            let (m, out) = write_packed(&file, &manifest, out, |component, m| {
+                Ok(plugin::signature::embed(component, m)?)
+            })?;
+            println!(
+                "Packed {} {} (unsigned: installs only with --allow-unsigned) into {}",
+                m.name,
+                m.version,
+                out.display()
+            );
+            return Ok(());
+        }
         PluginCommand::Sign {
             file,
             key,
@@ -100,15 +141,9 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                 &format!("Passphrase for {}: ", key.display()),
             )?;
             let k = NamedKey::load(&key, KeyPurpose::Publisher, &pass)?;
-            let m = Manifest::parse(
-                &std::fs::read(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?,
-            )?;
-            m.check_interface()?;
-            let component =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let signed = plugin::signature::sign(&component, &m, &k.signing)?;
-            let out = out.unwrap_or(file);
-            std::fs::write(&out, &signed).with_context(|| format!("cannot write {}", out.display()))?;
+            let (m, out) = write_packed(&file, &manifest, out, |component, m| {
+                Ok(plugin::signature::sign(component, m, &k.signing)?)
+            })?;
             println!(
                 "Signed {} {} as {} into {}",
                 m.name,
@@ -120,20 +155,27 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
         }
         _ => {}
     }
-    let limits = match &cmd {
+    let runtime = match &cmd {
         PluginCommand::Run {
             time_limit,
             memory_limit,
             ..
-        } => Limits {
-            deadline: std::time::Duration::from_secs(*time_limit),
-            memory: (*memory_limit as usize) * 1024 * 1024,
-            ..Limits::default()
-        },
-        _ => Limits::default(),
+        } => {
+            let mut limits = Limits {
+                deadline: std::time::Duration::from_secs(*time_limit),
+                ..Limits::default()
+            };
+            match memory_limit {
+                Some(mib) => {
+                    limits.memory = (*mib as usize) * 1024 * 1024;
+                    Runtime::with_fixed_memory(limits)?
+                }
+                None => Runtime::new(limits)?,
+            }
+        }
+        _ => Runtime::new(Limits::default())?,
     };
     let vault = shared(ctx.open()?);
-    let runtime = Runtime::new(limits)?;
     match cmd {
         PluginCommand::Install {
             file,
@@ -141,7 +183,22 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             allow_unsigned,
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let candidate = plugin::prepare(&runtime, &vault, bytes, allow_unsigned, now())?;
+            // Compiling happens once, here; runs load the compiled code from the
+            // wallet. A Python or JavaScript runtime (10-40 MB) takes a while.
+            let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
+                "Checking and compiling {} ({:.1} MB; once, at install)",
+                file.display(),
+                bytes.len() as f64 / 1e6
+            ));
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+            let started = std::time::Instant::now();
+            let prepared = plugin::prepare(&runtime, &vault, bytes, allow_unsigned, now());
+            spinner.finish_and_clear();
+            let candidate = prepared?;
+            eprintln!(
+                "Checked and compiled in {:.1} s; runs use the compiled code kept in your wallet.",
+                started.elapsed().as_secs_f64()
+            );
             let i = &candidate.installed;
             let trust = trust_of(&vault, i)?;
             match &trust {
@@ -354,7 +411,11 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             }
             Ok(())
         }
-        PluginCommand::Keygen { .. } | PluginCommand::Sign { .. } | PluginCommand::Trust { .. } => {
+        PluginCommand::Keygen { .. }
+        | PluginCommand::Sign { .. }
+        | PluginCommand::New { .. }
+        | PluginCommand::Pack { .. }
+        | PluginCommand::Trust { .. } => {
             unreachable!("handled above")
         }
     }
