@@ -155,7 +155,7 @@ pub enum PluginCommand {
         time_limit: u64,
         /// Memory limit for this run, MiB [default: what the plugin was approved
         /// at install: 64 unless its manifest asked for more]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=512))]
         memory_limit: Option<u64>,
         /// Print JSON.
         #[arg(long)]
