@@ -1273,15 +1273,25 @@ impl Vault {
     }
 
     /// Cached compiled code for a plugin's component (by SHA-256, hex).
-    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<Vec<u8>>> {
+    ///
+    /// Opened in place: compiled code is tens of megabytes for a Python or
+    /// JavaScript runtime, and not secret (it is derived from the component),
+    /// so it gets neither a second buffer nor a zeroizing pass.
+    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<PluginCode>> {
         let k = self.code_key(sha256, cache_key);
-        match self.read(&k, || "cached plugin code".to_string())? {
-            Some(v) => Ok(Some(self.open_meta(&k, &v, "cached plugin code")?.to_vec())),
-            None => Ok(None),
-        }
+        let Some(sealed) = self.read(&k, || "cached plugin code".to_string())? else {
+            return Ok(None);
+        };
+        let mut sealed = sealed.to_vec();
+        let len = self
+            .meta
+            .open_in_place(&k, &mut sealed)
+            .map_err(|_| VaultError::Integrity("cached plugin code".into()))?
+            .len();
+        Ok(Some(PluginCode { sealed, len }))
     }
 
-    /// Caches compiled code for a plugin's component.
+    /// Caches compiled code for a plugin's component (see [`PluginCode`]).
     pub fn put_plugin_code(&mut self, sha256: &str, cache_key: &str, bytes: &[u8]) -> Result<()> {
         let k = self.code_key(sha256, cache_key);
         let mut batch = sled::Batch::default();
@@ -1456,3 +1466,18 @@ fn is_lock_error(io: &std::io::Error) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Compiled plugin code, opened (authenticated and decrypted) where it was
+/// read; see [`Vault::plugin_code`].
+pub struct PluginCode {
+    sealed: Vec<u8>,
+    len: usize,
+}
+
+impl PluginCode {
+    /// The code, exactly as `Runtime::serialize` produced it.
+    pub fn bytes(&self) -> &[u8] {
+        // The plaintext sits after the version byte and the nonce.
+        &self.sealed[seal::PLAINTEXT_OFFSET..seal::PLAINTEXT_OFFSET + self.len]
+    }
+}

@@ -698,7 +698,7 @@ impl Runtime {
             .unwrap_or_else(|p| p.into_inner())
             .plugin_code(&installed.sha256, &key)?;
         let component = match cached {
-            Some(bytes) => self.deserialize(&bytes)?,
+            Some(code) => self.deserialize(code.bytes())?,
             None => {
                 let bytes = vault
                     .lock()
