@@ -247,6 +247,42 @@ fn a_hostile_python_plugin_is_stopped_by_every_limit_and_reaches_nothing() {
 }
 
 #[test]
+fn a_hostile_javascript_plugin_is_stopped_like_a_rust_one() {
+    let v = wallet_with_records();
+    install(&v, &built_plugin("hostile-js.wasm"), &[]);
+    let before = records(&v);
+    let run = |action: &str| amanat_tests::run_action(&v, "hostile-js", action, None, &["--time-limit", "1"]);
+    let err = run("spin").fails_with(7);
+    assert!(
+        err.contains("plugin hostile-js was stopped: it ran past its time limit of 1 s")
+            || err.contains("plugin hostile-js was stopped: it used up its computation budget"),
+        "{err}"
+    );
+    let err = run("grow").fails_with(7);
+    assert!(
+        err.contains("plugin hostile-js was stopped: it tried to use more than its 64 MiB of memory"),
+        "{err}"
+    );
+    // fetch() reaches for wasi:http, which is not offered: named, and nothing sent.
+    let err = run("fetch").fails_with(7);
+    assert!(
+        err.contains("plugin hostile-js crashed: the plugin called wasi:http/types@0.2.3#[constructor]fields, which Amanat does not offer"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("wasm function"),
+        "no wasm backtrace for the patient: {err}"
+    );
+    let err = run("crash").fails_with(7);
+    assert!(
+        err.contains("plugin hostile-js crashed: TypeError: can't access property \"boom\" of null"),
+        "{err}"
+    );
+    assert_eq!(records(&v), before, "no record changed");
+    v.run(&["audit", "--verify"]).ok();
+}
+
+#[test]
 fn a_plugin_asks_for_more_memory_in_its_manifest_and_the_patient_sees_it() {
     let v = wallet_with_records();
     let mut manifest: Value = serde_json::from_slice(

@@ -808,9 +808,11 @@ impl Runtime {
                 };
                 PluginError::Crashed { plugin, detail }
             }
+            // The cause, without the wasm backtrace wasmtime attaches (function
+            // numbers mean nothing to a patient).
             None => PluginError::Crashed {
                 plugin,
-                detail: format!("{err:#}"),
+                detail: err.root_cause().to_string(),
             },
         }
     }
