@@ -1283,12 +1283,11 @@ impl Vault {
             return Ok(None);
         };
         let mut sealed = sealed.to_vec();
-        let len = self
+        let text = self
             .meta
             .open_in_place(&k, &mut sealed)
-            .map_err(|_| VaultError::Integrity("cached plugin code".into()))?
-            .len();
-        Ok(Some(PluginCode { sealed, len }))
+            .map_err(|_| VaultError::Integrity("cached plugin code".into()))?;
+        Ok(Some(PluginCode { sealed, text }))
     }
 
     /// Caches compiled code for a plugin's component (see [`PluginCode`]).
@@ -1471,13 +1470,13 @@ mod tests;
 /// read; see [`Vault::plugin_code`].
 pub struct PluginCode {
     sealed: Vec<u8>,
-    len: usize,
+    /// Where in `sealed` the opened code is.
+    text: std::ops::Range<usize>,
 }
 
 impl PluginCode {
     /// The code, exactly as `Runtime::serialize` produced it.
     pub fn bytes(&self) -> &[u8] {
-        // The plaintext sits after the version byte and the nonce.
-        &self.sealed[seal::PLAINTEXT_OFFSET..seal::PLAINTEXT_OFFSET + self.len]
+        &self.sealed[self.text.clone()]
     }
 }

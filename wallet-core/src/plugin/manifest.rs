@@ -188,6 +188,14 @@ pub fn normalize_origin(text: &str) -> Option<String> {
     Some(format!("{scheme}://{}:{port}", host.to_ascii_lowercase()))
 }
 
+/// A plugin name: 1-40 lowercase letters, digits or `-`.
+pub fn is_plugin_name(name: &str) -> bool {
+    (1..=40).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 fn is_type_name(t: &str) -> bool {
     t.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && t.chars().all(|c| c.is_ascii_alphanumeric())
 }
@@ -213,12 +221,7 @@ impl Manifest {
 
     fn validate(&self) -> Result<(), PluginError> {
         let bad = |m: String| Err(PluginError::Manifest(m));
-        let name_ok = (1..=40).contains(&self.name.len())
-            && self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !name_ok {
+        if !is_plugin_name(&self.name) {
             return bad(format!(
                 "name '{}' must be 1-40 lowercase letters, digits or '-'",
                 self.name

@@ -228,10 +228,6 @@ struct CallEvents {
 }
 
 impl CallEvents {
-    fn take(&mut self) -> CallEvents {
-        std::mem::take(self)
-    }
-
     fn push(&mut self, event: Event) {
         let size = match &event {
             Event::Denied { what, reason } => what.len() + reason.len(),
@@ -550,11 +546,11 @@ impl Runtime {
     }
 
     /// The limits of one plugin's calls: the runtime's, with the memory the
-    /// patient approved for it at install.
-    fn limits_for(&self, installed: &Installed) -> Limits {
-        match installed.effective().memory_mib {
+    /// patient approved for it at install (`allowed`: its effective permissions).
+    fn limits_for(&self, allowed: &Permissions) -> Limits {
+        match allowed.memory_mib {
             Some(_) if !self.fixed_memory => Limits {
-                memory: installed.effective().memory_bytes(),
+                memory: allowed.memory_bytes(),
                 ..self.limits
             },
             _ => self.limits,
@@ -886,7 +882,7 @@ impl Runtime {
         let installed = &loaded.installed;
         let name = installed.manifest.name.clone();
         let allowed = installed.effective();
-        let limits = self.limits_for(installed);
+        let limits = self.limits_for(&allowed);
         let mut store = self.store(
             &limits,
             allowed,
@@ -947,9 +943,7 @@ impl Runtime {
             Ok(_) => "completed".to_string(),
             Err(e) => e.to_string(),
         };
-        let mut events: Vec<(Actor, Event)> = state
-            .events
-            .take()
+        let mut events: Vec<(Actor, Event)> = std::mem::take(&mut state.events)
             .into_entries(&name)
             .into_iter()
             .map(|e| (Actor::Plugin { name: name.clone() }, e))

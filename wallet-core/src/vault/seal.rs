@@ -15,8 +15,12 @@ use zeroize::Zeroizing;
 /// Format byte in front of every sealed value, so the scheme can change later.
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
-/// Where the plaintext of a value opened in place starts.
-pub(crate) const PLAINTEXT_OFFSET: usize = 1 + NONCE_LEN;
+const TAG_LEN: usize = 16;
+
+/// Whether `sealed` can be a value of this format (version byte, nonce, tag).
+fn well_formed(sealed: &[u8]) -> bool {
+    sealed.len() >= 1 + NONCE_LEN + TAG_LEN && sealed[0] == VERSION
+}
 
 /// Seals and opens values under one derived key.
 pub(crate) struct Sealer {
@@ -53,14 +57,18 @@ impl Sealer {
 
     /// Opens a value where it lies, for large values that are not secret
     /// (compiled plugin code): no second buffer, no zeroizing pass. Returns
-    /// the plaintext, a part of `sealed`.
-    pub(crate) fn open_in_place<'a>(&self, aad: &[u8], sealed: &'a mut [u8]) -> Result<&'a [u8], Tampered> {
+    /// where in `sealed` the plaintext now is.
+    pub(crate) fn open_in_place(
+        &self,
+        aad: &[u8],
+        sealed: &mut [u8],
+    ) -> Result<std::ops::Range<usize>, Tampered> {
         use chacha20poly1305::aead::AeadInPlace;
-        if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != VERSION {
+        if !well_formed(sealed) {
             return Err(Tampered);
         }
         let (head, body) = sealed.split_at_mut(1 + NONCE_LEN);
-        let (text, tag) = body.split_at_mut(body.len() - 16);
+        let (text, tag) = body.split_at_mut(body.len() - TAG_LEN);
         self.cipher
             .decrypt_in_place_detached(
                 XNonce::from_slice(&head[1..]),
@@ -69,11 +77,11 @@ impl Sealer {
                 chacha20poly1305::Tag::from_slice(tag),
             )
             .map_err(|_| Tampered)?;
-        Ok(text)
+        Ok(1 + NONCE_LEN..1 + NONCE_LEN + text.len())
     }
 
     pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Tampered> {
-        if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != VERSION {
+        if !well_formed(sealed) {
             return Err(Tampered);
         }
         let (nonce, body) = sealed[1..].split_at(NONCE_LEN);
@@ -101,7 +109,9 @@ mod tests {
         let s = Sealer::derive(&[1; 32], "records");
         let sealed = s.seal(b"r/1", b"hello");
         assert_eq!(&s.open(b"r/1", &sealed).unwrap()[..], b"hello");
-        assert_eq!(s.open_in_place(b"r/1", &mut sealed.clone()).unwrap(), b"hello");
+        let mut opened = sealed.clone();
+        let text = s.open_in_place(b"r/1", &mut opened).unwrap();
+        assert_eq!(&opened[text], b"hello");
         assert!(s.open_in_place(b"r/2", &mut sealed.clone()).is_err());
         assert!(s.open(b"r/2", &sealed).is_err(), "moved value must fail");
         for i in 0..sealed.len() {

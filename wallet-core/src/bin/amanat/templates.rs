@@ -48,11 +48,9 @@ const MANIFEST: &str = include_str!("templates/manifest.json");
 
 /// Writes the project into `dir`, which must not exist yet.
 pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<()> {
-    let valid = (1..=40).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    // A manifest's name, starting with a letter (it is also the crate's name).
+    let valid = wallet_core::plugin::manifest::is_plugin_name(name)
+        && name.starts_with(|c: char| c.is_ascii_lowercase());
     if !valid {
         bail!(
             "'{name}' is not a plugin name: use 1-40 lowercase letters, digits or '-', starting with a letter"
