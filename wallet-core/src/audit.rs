@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod words;
+
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -233,76 +235,9 @@ impl AuditEntry {
         h.finalize().into()
     }
 
-    /// One line for people.
+    /// One line for people, in English (the CLI's words; [`words`] has the others).
     pub fn describe(&self) -> String {
-        match &self.event {
-            Event::VaultCreated { wallet_id } => format!("created wallet {wallet_id}"),
-            Event::PassphraseChanged => "changed the passphrase".into(),
-            Event::KeysRotated { values } => {
-                format!("changed the passphrase and sealed all {values} stored values under a new key")
-            }
-            Event::ProfileAdded { handle } => format!("added profile '{handle}'"),
-            Event::ProfileRemoved { handle } => format!("removed profile '{handle}'"),
-            Event::Imported {
-                source,
-                profile,
-                added,
-                duplicates,
-            } => {
-                format!(
-                    "imported {added} record(s) from {source} into '{profile}' ({duplicates} already present)"
-                )
-            }
-            Event::Deleted { record, title } => format!("deleted {record} ({title})"),
-            Event::Exported { profile, records, to } => {
-                format!("exported {records} record(s) of '{profile}' to {to}")
-            }
-            Event::Read { record } => format!("read {record}"),
-            Event::Denied { what, reason } => format!("denied {what}: {reason}"),
-            Event::Note { text } => text.clone(),
-            Event::ShareCreated {
-                grant,
-                to,
-                purpose,
-                records,
-                expires,
-                via,
-            } => format!(
-                "shared {records} record(s) with {to} for {purpose} until {} ({via}), grant {grant}",
-                crate::grant::human_time(*expires)
-            ),
-            Event::ShareFetched {
-                grant,
-                at,
-                use_number,
-            } => {
-                format!(
-                    "share {grant} opened (use {use_number}) at {}",
-                    crate::grant::human_time(*at)
-                )
-            }
-            Event::ShareRevoked { grant } => format!("revoked share {grant}"),
-            Event::PluginInstalled {
-                plugin,
-                version,
-                permissions,
-                ..
-            } => {
-                format!("installed plugin {plugin} {version}, allowed to: {permissions}")
-            }
-            Event::PluginRemoved { plugin } => format!("removed plugin {plugin}"),
-            Event::PluginRan {
-                plugin,
-                action,
-                outcome,
-            } => format!("ran {plugin} {action}: {outcome}"),
-            Event::RegistryTrusted { registry, providers } => {
-                format!("trusted registry '{registry}' ({providers} providers)")
-            }
-            Event::PublishersTrusted { registry, publishers } => {
-                format!("trusted registry '{registry}' for its {publishers} plugin publisher(s)")
-            }
-        }
+        words::describe(&self.event, crate::lang::Lang::En)
     }
 }
 

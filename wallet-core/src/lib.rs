@@ -25,11 +25,13 @@
 
 pub mod audit;
 pub mod base45;
+pub mod contract;
 pub mod demo;
 pub mod fhir;
 pub mod grant;
 pub mod ids;
 pub mod import;
+pub mod lang;
 pub mod link;
 pub mod national_id;
 pub mod par;

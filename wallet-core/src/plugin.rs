@@ -153,20 +153,28 @@ impl Installed {
     pub fn effective(&self) -> Permissions {
         self.manifest.permissions.intersect(&self.approved)
     }
+
+    /// The plugin as the edges list it, its publisher judged against the
+    /// `registries` the patient trusts.
+    pub fn row(&self, registries: &[(String, String)]) -> crate::contract::PluginRow {
+        let trust = trust::PublisherTrust::of(self, registries);
+        let m = &self.manifest;
+        crate::contract::PluginRow {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            publisher: m.publisher.clone(),
+            publisher_words: trust.words(&m.publisher),
+            publisher_vouched: matches!(trust, trust::PublisherTrust::Vouched { .. }),
+            description: m.description.clone(),
+            signed: self.signed,
+            kind: m.kind.as_str().into(),
+            permissions: self.effective().describe(),
+            actions: self.actions.clone(),
+        }
+    }
 }
 
-/// An action, as the plugin describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionInfo {
-    /// Its name.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// Whether it takes a file.
-    pub takes_file: bool,
-    /// Whether it takes records.
-    pub takes_records: bool,
-}
+pub use crate::contract::ActionInfo;
 
 /// A plugin checked and compiled, waiting for the patient's approval.
 pub struct Candidate {

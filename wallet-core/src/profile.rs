@@ -139,8 +139,11 @@ pub struct Profile {
     pub cnic: Option<Cnic>,
 }
 
-/// Details for a new profile, as typed by the user (validated by [`ProfileDraft::build`]).
-#[derive(Debug, Clone, Default)]
+/// Details for a new profile, as typed by the user (validated by
+/// [`ProfileDraft::build`]; a blank field counts as not given). It is also the
+/// body of `POST /api/profiles` ([`crate::contract::NewProfile`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProfileDraft {
     /// Full name.
     pub name: String,
@@ -163,15 +166,33 @@ pub struct ProfileDraft {
 impl ProfileDraft {
     /// Validates every field; `today` (`YYYY-MM-DD`) bounds the birth date.
     pub fn build(self, today: &str, default_relationship: Relationship) -> Result<Profile, ProfileError> {
-        let name = self.name.trim().to_string();
+        let given = |field: Option<String>| field.filter(|v| !v.trim().is_empty());
+        let ProfileDraft {
+            name,
+            handle,
+            birth_date,
+            gender,
+            relationship,
+            abha_number,
+            abha_address,
+            cnic,
+        } = self;
+        let (handle, birth_date, gender, relationship) = (
+            given(handle),
+            given(birth_date),
+            given(gender),
+            given(relationship),
+        );
+        let (abha_number, abha_address, cnic) = (given(abha_number), given(abha_address), given(cnic));
+        let name = name.trim().to_string();
         if name.is_empty() {
             return Err(ProfileError::EmptyName);
         }
-        let handle = match self.handle {
+        let handle = match handle {
             Some(h) => validate_handle(&h)?,
             None => handle_from_name(&name),
         };
-        let birth_date = match self.birth_date {
+        let birth_date = match birth_date {
             Some(d) => Some(validate_birth_date(&d, today)?),
             None => None,
         };
@@ -180,14 +201,14 @@ impl ProfileDraft {
             handle,
             name,
             birth_date,
-            gender: self.gender.as_deref().map(str::parse).transpose()?,
-            relationship: match self.relationship {
+            gender: gender.as_deref().map(str::parse).transpose()?,
+            relationship: match relationship {
                 Some(r) => r.parse()?,
                 None => default_relationship,
             },
-            abha_number: self.abha_number.as_deref().map(str::parse).transpose()?,
-            abha_address: self.abha_address.as_deref().map(str::parse).transpose()?,
-            cnic: self.cnic.as_deref().map(str::parse).transpose()?,
+            abha_number: abha_number.as_deref().map(str::parse).transpose()?,
+            abha_address: abha_address.as_deref().map(str::parse).transpose()?,
+            cnic: cnic.as_deref().map(str::parse).transpose()?,
         })
     }
 }

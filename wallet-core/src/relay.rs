@@ -77,14 +77,7 @@ pub enum RelayError {
     Server(String),
 }
 
-/// The JSON body of every refusal: `{"error": code, "message": words}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Machine-readable code: `revoked`, `expired`, `uses exhausted`, `not found`, …
-    pub error: String,
-    /// For people.
-    pub message: String,
-}
+pub use crate::contract::ErrorBody;
 
 impl RelayError {
     /// The error code on the wire.

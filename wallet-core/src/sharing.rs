@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::audit::{Actor, Event};
+use crate::contract::{CreatedShare, ShareRow};
 use crate::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose};
 use crate::ids::{ProfileId, RecordId};
 use crate::provider::{CARD_PREFIX, ProviderCard, RegistrySnapshot};
@@ -112,16 +113,18 @@ pub struct Created {
     pub records: Vec<SharedRecord>,
 }
 
-/// A line about a shared record.
-#[derive(Debug, Clone, Serialize)]
-pub struct SharedRecord {
-    /// Id.
-    pub id: String,
-    /// FHIR type.
-    #[serde(rename = "type")]
-    pub resource_type: String,
-    /// Title.
-    pub title: String,
+pub use crate::contract::SharedRecord;
+
+impl Created {
+    /// What the local API answers: the share as [`row`] lists it, with its link.
+    pub fn answer(self, now: i64) -> CreatedShare {
+        CreatedShare {
+            grant: row(&self.grant, now, true),
+            link: self.link,
+            qr_version: self.qr_version,
+            records: self.records,
+        }
+    }
 }
 
 /// The records a selection names, in a stable order, all of `profile`.
@@ -358,6 +361,26 @@ pub fn finish(
         qr_version: qr.version(),
         records,
     })
+}
+
+/// A share as the edges list it (`amanat grants --json`, `/api/grants`);
+/// `with_link` adds the link itself, for the web wallet's QR code.
+pub fn row(g: &StoredGrant, now: i64, with_link: bool) -> ShareRow {
+    ShareRow {
+        id: g.id.clone(),
+        status: status_word(g, now).into(),
+        to: g.to.clone(),
+        purpose: g.purpose.clone(),
+        mode: g.mode.clone(),
+        records: g.records,
+        record_ids: g.record_ids.clone(),
+        created: g.created,
+        expires: g.expires,
+        uses: g.uses,
+        max_uses: g.max_uses,
+        via: g.relay_url.clone().unwrap_or_else(|| "offline".into()),
+        link: with_link.then(|| g.link.clone()),
+    }
 }
 
 /// `active`, `expired` or `revoked`.

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use wallet_core::contract::{ErrorBody, Session, SignIn};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -73,11 +73,7 @@ pub async fn sign_in() -> Result<(), ApiError> {
     let Some(code) = LOGIN_CODE.with(|c| c.borrow_mut().take()) else {
         return Ok(());
     };
-    #[derive(serde::Deserialize)]
-    struct Session {
-        token: String,
-    }
-    let session: Session = post("/api/session", &serde_json::json!({ "code": code })).await?;
+    let session: Session = post("/api/session", &SignIn { code }).await?;
     TOKEN.with(|t| *t.borrow_mut() = session.token);
     Ok(())
 }
@@ -124,18 +120,17 @@ async fn send(
         .map_err(js_error)?
         .as_string()
         .unwrap_or_default();
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
-    let field = |k: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    Err(ApiError {
-        status,
-        code: field("error").unwrap_or_else(|| "error".into()),
-        message: field("message").unwrap_or_else(|| format!("HTTP {status}")),
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => ApiError {
+            status,
+            code: body.error,
+            message: body.message,
+        },
+        Err(_) => ApiError {
+            status,
+            code: "error".into(),
+            message: format!("HTTP {status}"),
+        },
     })
 }
 

@@ -3,50 +3,7 @@
 //! Plain words throughout: "Share with a doctor", not "create a grant". A key
 //! missing in a language falls back to English.
 
-/// A language of the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Urdu (written right to left).
-    Ur,
-    /// Hindi.
-    Hi,
-}
-
-impl Lang {
-    /// BCP 47 code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ur => "ur",
-            Lang::Hi => "hi",
-        }
-    }
-
-    /// Whether text runs right to left.
-    pub fn rtl(self) -> bool {
-        self == Lang::Ur
-    }
-
-    /// The language's own name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Ur => "اردو",
-            Lang::Hi => "हिन्दी",
-        }
-    }
-
-    /// From a code.
-    pub fn from_code(code: &str) -> Lang {
-        match code {
-            "ur" => Lang::Ur,
-            "hi" => Lang::Hi,
-            _ => Lang::En,
-        }
-    }
-}
+pub use wallet_core::lang::Lang;
 
 /// (key, English, Urdu, Hindi)
 const TEXT: &[(&str, &str, &str, &str)] = &[
@@ -308,118 +265,11 @@ const TEXT: &[(&str, &str, &str, &str)] = &[
         "{what} شیئر کریں۔ کس کے ساتھ: {whom}۔ مقصد: {why}۔ مدت: {long}۔",
         "{what} साझा करें। किसके साथ: {whom}। उद्देश्य: {why}। अवधि: {long}।",
     ),
-    // The audit log: one template per kind of event, `{field}` from the event.
-    ("actor_you", "you", "آپ", "आप"),
-    ("actor_plugin", "plugin {name}", "پلگ ان {name}", "प्लगइन {name}"),
     (
         "audit_intact",
         "Intact: {n} entries, every link of the chain verified.",
         "محفوظ: {n} اندراجات، زنجیر کی ہر کڑی کی تصدیق ہو گئی۔",
         "सुरक्षित: {n} प्रविष्टियाँ, श्रृंखला की हर कड़ी सत्यापित।",
-    ),
-    (
-        "ev_vault_created",
-        "created wallet {wallet_id}",
-        "والٹ {wallet_id} بنایا",
-        "वॉलेट {wallet_id} बनाया",
-    ),
-    (
-        "ev_passphrase_changed",
-        "changed the passphrase",
-        "پاس فریز تبدیل کیا",
-        "पासफ़्रेज़ बदला",
-    ),
-    (
-        "ev_keys_rotated",
-        "changed the passphrase and sealed all {values} stored values under a new key",
-        "پاس فریز تبدیل کیا اور تمام {values} محفوظ اقدار نئی کلید سے دوبارہ مہر بند کیں",
-        "पासफ़्रेज़ बदला और सभी {values} संग्रहीत मान नई कुंजी से फिर से सील किए",
-    ),
-    (
-        "ev_profile_added",
-        "added profile '{handle}'",
-        "پروفائل '{handle}' شامل کیا",
-        "प्रोफ़ाइल '{handle}' जोड़ी",
-    ),
-    (
-        "ev_profile_removed",
-        "removed profile '{handle}'",
-        "پروفائل '{handle}' ہٹایا",
-        "प्रोफ़ाइल '{handle}' हटाई",
-    ),
-    (
-        "ev_imported",
-        "imported {added} record(s) from {source} into '{profile}' ({duplicates} already present)",
-        "{source} سے {added} ریکارڈ '{profile}' میں شامل کیے ({duplicates} پہلے سے موجود)",
-        "{source} से {added} रिकॉर्ड '{profile}' में आयात किए ({duplicates} पहले से मौजूद)",
-    ),
-    (
-        "ev_deleted",
-        "deleted {record} ({title})",
-        "{record} ({title}) حذف کیا",
-        "{record} ({title}) हटाया",
-    ),
-    (
-        "ev_exported",
-        "exported {records} record(s) of '{profile}' to {to}",
-        "'{profile}' کے {records} ریکارڈ {to} کو برآمد کیے",
-        "'{profile}' के {records} रिकॉर्ड {to} को निर्यात किए",
-    ),
-    ("ev_read", "read {record}", "{record} پڑھا", "{record} पढ़ा"),
-    (
-        "ev_denied",
-        "denied {what}: {reason}",
-        "{what} سے انکار: {reason}",
-        "{what} से इनकार: {reason}",
-    ),
-    ("ev_note", "{text}", "{text}", "{text}"),
-    (
-        "ev_share_created",
-        "shared {records} record(s) with {to} for {purpose} until {expires} ({via}), grant {grant}",
-        "{records} ریکارڈ {to} کے ساتھ {purpose} کے لیے {expires} تک شیئر کیے ({via})، اجازت {grant}",
-        "{records} रिकॉर्ड {to} के साथ {purpose} के लिए {expires} तक साझा किए ({via}), अनुमति {grant}",
-    ),
-    (
-        "ev_share_fetched",
-        "share {grant} opened (use {use_number}) at {at}",
-        "شیئر {grant} کھولا گیا (استعمال {use_number}) بوقت {at}",
-        "साझा {grant} खोला गया (उपयोग {use_number}) {at} पर",
-    ),
-    (
-        "ev_share_revoked",
-        "revoked share {grant}",
-        "شیئر {grant} منسوخ کیا",
-        "साझा {grant} रद्द किया",
-    ),
-    (
-        "ev_plugin_installed",
-        "installed plugin {plugin} {version}, allowed to: {permissions}",
-        "پلگ ان {plugin} {version} انسٹال کیا، اجازت: {permissions}",
-        "प्लगइन {plugin} {version} इंस्टॉल किया, अनुमति: {permissions}",
-    ),
-    (
-        "ev_plugin_removed",
-        "removed plugin {plugin}",
-        "پلگ ان {plugin} ہٹایا",
-        "प्लगइन {plugin} हटाया",
-    ),
-    (
-        "ev_plugin_ran",
-        "ran {plugin} {action}: {outcome}",
-        "{plugin} چلایا، {action}: {outcome}",
-        "{plugin} चलाया, {action}: {outcome}",
-    ),
-    (
-        "ev_registry_trusted",
-        "trusted registry '{registry}' ({providers} providers)",
-        "رجسٹری '{registry}' پر اعتماد کیا ({providers} فراہم کنندگان)",
-        "रजिस्ट्री '{registry}' पर भरोसा किया ({providers} प्रदाता)",
-    ),
-    (
-        "ev_publishers_trusted",
-        "trusted registry '{registry}' for its {publishers} plugin publisher(s)",
-        "رجسٹری '{registry}' پر اس کے {publishers} پلگ ان ناشرین کے لیے اعتماد کیا",
-        "रजिस्ट्री '{registry}' पर उसके {publishers} प्लगइन प्रकाशकों के लिए भरोसा किया",
     ),
     (
         "shared_n",

@@ -99,8 +99,9 @@ pub struct Ctx {
     pub lang: RwSignal<Lang>,
     /// Current route.
     pub route: RwSignal<Route>,
-    /// Wallet status from the server (`None` until known).
-    pub status: RwSignal<Option<Status>>,
+    /// Wallet status from the server (`None` until known; an error when the
+    /// server did not answer).
+    pub status: RwSignal<Option<Result<Status, String>>>,
     /// Selected profile handle (`None`: the owner).
     pub profile: RwSignal<Option<String>>,
     /// Records chosen (on the records page) for sharing.
@@ -144,13 +145,12 @@ impl Ctx {
         let status = self.status;
         leptos::task::spawn_local(async move {
             if let Err(e) = api::sign_in().await {
-                status.set(Some(Status::unreachable(e.message)));
+                status.set(Some(Err(e.message)));
                 return;
             }
-            match api::get::<Status>("/api/status").await {
-                Ok(s) => status.set(Some(s)),
-                Err(e) => status.set(Some(Status::unreachable(e.message))),
-            }
+            status.set(Some(
+                api::get::<Status>("/api/status").await.map_err(|e| e.message),
+            ));
         });
     }
 
@@ -221,11 +221,16 @@ pub fn App() -> impl IntoView {
     let phase = Memo::new(move |_| match (ctx.route.get(), ctx.status.get()) {
         (Route::Receive(link), _) => Phase::Receive(link),
         (_, None) => Phase::Loading,
-        (_, Some(s)) if s.locked => Phase::Locked {
-            exists: s.exists,
-            error: s.error,
+        // The server did not answer: the locked screen, saying why.
+        (_, Some(Err(error))) => Phase::Locked {
+            exists: true,
+            error: Some(error),
         },
-        (_, Some(_)) => Phase::Open,
+        (_, Some(Ok(s))) if s.locked => Phase::Locked {
+            exists: s.exists,
+            error: None,
+        },
+        (_, Some(Ok(_))) => Phase::Open,
     });
     move || match phase.get() {
         Phase::Receive(link) => {

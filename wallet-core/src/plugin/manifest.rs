@@ -28,6 +28,18 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// The word a manifest uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Lab => "lab",
+            Kind::Insurer => "insurer",
+            Kind::Pharmacy => "pharmacy",
+            Kind::Other => "other",
+        }
+    }
+}
+
 /// Memory a plugin call gets unless its manifest asks for more, MiB: enough
 /// for Rust plugins and for the Python and JavaScript runtimes' start.
 pub const DEFAULT_MEMORY_MIB: u32 = 64;
@@ -274,6 +286,13 @@ pub fn compatible(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_is_shown_by_the_word_its_manifest_uses() {
+        for kind in [Kind::Lab, Kind::Insurer, Kind::Pharmacy, Kind::Other] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 
     fn manifest() -> serde_json::Value {
         serde_json::json!({"name": "lab-import", "version": "0.1.0", "interface": "0.1.0", "publisher": "Chughtai Lab",

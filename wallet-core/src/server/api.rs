@@ -12,13 +12,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
+use crate::contract::{
+    AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, ErrorBody,
+    Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
+    RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, ShareRow, SignIn, Status, SummaryOf, Unlock,
+};
 use crate::grant::{AccessMode, Purpose};
 use crate::ids::ProfileId;
-use crate::profile::{ProfileDraft, Relationship};
+use crate::profile::Relationship;
 use crate::record::{NewRecord, Source};
 use crate::share::Passcode;
 use crate::sharing;
@@ -62,7 +66,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"error": self.code, "message": self.message})),
+            Json(ErrorBody {
+                error: self.code.into(),
+                message: self.message,
+            }),
         )
             .into_response()
     }
@@ -111,7 +118,7 @@ impl From<crate::plugin::PluginError> for ApiError {
     }
 }
 
-type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Runs `f` on the open wallet, on a blocking thread.
 async fn with_vault<T: Send + 'static>(
@@ -153,14 +160,9 @@ pub(super) fn session_routes() -> Router<Arc<AppState>> {
         .layer(axum::extract::DefaultBodyLimit::max(1024))
 }
 
-#[derive(Deserialize)]
-struct SignIn {
-    code: String,
-}
-
-async fn sign_in(State(state): State<Arc<AppState>>, Json(b): Json<SignIn>) -> ApiResult {
+async fn sign_in(State(state): State<Arc<AppState>>, Json(b): Json<SignIn>) -> ApiResult<Session> {
     match state.opts.sessions.redeem(&b.code) {
-        Some(token) => Ok(Json(json!({ "token": token }))),
+        Some(token) => Ok(Json(Session { token: token.into() })),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -198,65 +200,50 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not found", "no such API endpoint")
 }
 
-fn profile_json(p: &crate::profile::Profile, owner: bool) -> Value {
-    json!({
-        "handle": p.handle, "name": p.name, "relationship": p.relationship.to_string(),
-        "birth_date": p.birth_date, "gender": p.gender.map(|g| g.to_string()),
-        "abha_number": p.abha_number.as_ref().map(ToString::to_string),
-        "abha_address": p.abha_address.as_ref().map(ToString::to_string),
-        "cnic": p.cnic.as_ref().map(ToString::to_string), "owner": owner,
-        "age": p.age_on(&today()),
-    })
+/// Every profile of the wallet, as of today.
+fn profile_infos(v: &Vault) -> Vec<ProfileInfo> {
+    let (owner, today) = (v.owner().id, today());
+    v.profiles()
+        .iter()
+        .map(|p| ProfileInfo::new(p, p.id == owner, &today))
+        .collect()
 }
 
-async fn status(State(state): State<Arc<AppState>>) -> ApiResult {
+async fn status(State(state): State<Arc<AppState>>) -> ApiResult<Status> {
     let exists = crate::vault::exists(&state.opts.vault_dir);
     let Some(vault) = state.vault() else {
-        return Ok(Json(json!({"exists": exists, "locked": true})));
+        return Ok(Json(Status {
+            exists,
+            locked: true,
+            ..Status::default()
+        }));
     };
     let body = tokio::task::spawn_blocking(move || {
         let v = lock(&vault);
-        let owner = v.owner().id;
-        let profiles: Vec<Value> = v
-            .profiles()
-            .iter()
-            .map(|p| profile_json(p, p.id == owner))
-            .collect();
-        json!({"exists": true, "locked": false, "wallet_id": v.wallet_id().to_string(),
-               "records": v.record_count(), "profiles": profiles})
+        Status {
+            exists: true,
+            locked: false,
+            wallet_id: Some(v.wallet_id().to_string()),
+            records: Some(v.record_count()),
+            profiles: profile_infos(&v),
+        }
     })
     .await
     .map_err(ApiError::internal)?;
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
-struct InitBody {
-    name: String,
-    passphrase: String,
-    birth_date: Option<String>,
-    gender: Option<String>,
-    cnic: Option<String>,
-    abha_number: Option<String>,
-    abha_address: Option<String>,
-}
-
 fn optional(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
-async fn init(State(state): State<Arc<AppState>>, Json(body): Json<InitBody>) -> ApiResult {
+async fn init(State(state): State<Arc<AppState>>, Json(body): Json<Init>) -> ApiResult<Status> {
     if body.passphrase.chars().count() < 8 {
         return Err(ApiError::bad("a passphrase needs at least 8 characters"));
     }
-    let owner = ProfileDraft {
-        name: body.name,
-        birth_date: optional(body.birth_date),
-        gender: optional(body.gender),
-        cnic: optional(body.cnic),
-        abha_number: optional(body.abha_number),
-        abha_address: optional(body.abha_address),
-        ..ProfileDraft::default()
+    let owner = NewProfile {
+        relationship: None,
+        ..body.owner
     }
     .build(&today(), Relationship::Owner)
     .map_err(|e| ApiError::bad(e.to_string()))?;
@@ -279,12 +266,7 @@ async fn init(State(state): State<Arc<AppState>>, Json(body): Json<InitBody>) ->
     status(State(state)).await
 }
 
-#[derive(Deserialize)]
-struct UnlockBody {
-    passphrase: String,
-}
-
-async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<UnlockBody>) -> ApiResult {
+async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<Unlock>) -> ApiResult<Status> {
     if state.vault().is_none() {
         let dir = state.opts.vault_dir.clone();
         let pass = SecretString::from(body.passphrase);
@@ -296,60 +278,36 @@ async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<UnlockBody>
     status(State(state)).await
 }
 
-async fn lock_wallet(State(state): State<Arc<AppState>>) -> ApiResult {
+async fn lock_wallet(State(state): State<Arc<AppState>>) -> ApiResult<Locked> {
     lock(&state.vault).take();
     lock(&state.pending).clear();
-    Ok(Json(json!({"locked": true})))
+    Ok(Json(Locked { locked: true }))
 }
 
-async fn profiles(State(state): State<Arc<AppState>>) -> ApiResult {
-    with_vault(&state, |v| {
-        let owner = v.owner().id;
-        Ok(Json(Value::Array(
-            v.profiles()
-                .iter()
-                .map(|p| profile_json(p, p.id == owner))
-                .collect(),
-        )))
-    })
-    .await
+async fn profiles(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ProfileInfo>> {
+    with_vault(&state, |v| Ok(Json(profile_infos(v)))).await
 }
 
-#[derive(Deserialize)]
-struct ProfileBody {
-    name: String,
-    handle: Option<String>,
-    birth_date: Option<String>,
-    gender: Option<String>,
-    relationship: Option<String>,
-    cnic: Option<String>,
-    abha_number: Option<String>,
-    abha_address: Option<String>,
-}
-
-async fn add_profile(State(state): State<Arc<AppState>>, Json(b): Json<ProfileBody>) -> ApiResult {
-    let draft = ProfileDraft {
-        name: b.name,
-        handle: optional(b.handle),
-        birth_date: optional(b.birth_date),
-        gender: optional(b.gender),
-        relationship: optional(b.relationship),
-        cnic: optional(b.cnic),
-        abha_number: optional(b.abha_number),
-        abha_address: optional(b.abha_address),
-    };
+async fn add_profile(
+    State(state): State<Arc<AppState>>,
+    Json(draft): Json<NewProfile>,
+) -> ApiResult<ProfileInfo> {
+    let today = today();
     let profile = draft
-        .build(&today(), Relationship::Child)
+        .build(&today, Relationship::Child)
         .map_err(|e| ApiError::bad(e.to_string()))?;
     with_vault(&state, move |v| {
-        let json = profile_json(&profile, false);
+        let info = ProfileInfo::new(&profile, false, &today);
         v.add_profile(profile)?;
-        Ok(Json(json))
+        Ok(Json(info))
     })
     .await
 }
 
-async fn summary(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<ProfileParam>) -> ApiResult {
+async fn summary(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ProfileParam>,
+) -> ApiResult<SummaryOf> {
     with_vault(&state, move |v| {
         let id = profile_id(v, p.profile.as_deref())?;
         let profile = v
@@ -360,10 +318,10 @@ async fn summary(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams
             profile: Some(id),
             ..Query::default()
         })?;
-        let s = crate::summary::Summary::from_metas(&metas);
-        Ok(Json(
-            json!({"profile": profile_json(&profile, id == v.owner().id), "summary": s}),
-        ))
+        Ok(Json(SummaryOf {
+            profile: ProfileInfo::new(&profile, id == v.owner().id, &today()),
+            summary: crate::summary::Summary::from_metas(&metas),
+        }))
     })
     .await
 }
@@ -379,7 +337,10 @@ struct ListParams {
     limit: Option<usize>,
 }
 
-async fn records(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<ListParams>) -> ApiResult {
+async fn records(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ListParams>,
+) -> ApiResult<Vec<RecordRow>> {
     use crate::fhir::date::parse_bound;
     let since = optional(p.since)
         .map(|d| parse_bound(&d, false))
@@ -404,42 +365,28 @@ async fn records(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams
             text: optional(p.search),
             limit: p.limit.filter(|l| *l > 0),
         };
-        let rows: Vec<Value> = v
-            .list(&query)?
-            .into_iter()
-            .map(|m| {
-                json!({"id": m.id.to_string(), "type": m.resource_type, "date": m.date, "title": m.title,
-                       "hi_type": m.hi_type, "status": m.status, "source": m.source.to_string()})
-            })
-            .collect();
-        Ok(Json(Value::Array(rows)))
+        Ok(Json(v.list(&query)?.iter().map(RecordRow::from).collect()))
     })
     .await
 }
 
-async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<RecordDetail> {
     with_vault(&state, move |v| {
-        let rid = v.resolve_id(&id)?;
-        let r = v.get(rid)?;
-        let m = &r.meta;
-        let profile = v.profile_by_id(m.profile).map(|p| p.handle.clone());
-        let attachment = crate::fhir::first_attachment(r.resource.json())
-            .map(|(data, mime, title)| json!({"data": data, "content_type": mime, "title": title}));
-        Ok(Json(json!({
-            "id": m.id.to_string(), "type": m.resource_type, "date": m.date, "title": m.title,
-            "hi_type": m.hi_type, "status": m.status, "source": m.source.to_string(), "profile": profile,
-            "sha256": data_encoding::HEXLOWER.encode(&m.sha256), "added": m.added,
-            "values": m.values, "resource": r.resource.json(), "attachment": attachment,
-        })))
+        let r = v.get(v.resolve_id(&id)?)?;
+        let profile = v.profile_by_id(r.meta.profile).map(|p| p.handle.clone());
+        Ok(Json(RecordDetail::new(&r.meta, r.resource.json(), profile)))
     })
     .await
 }
 
-async fn delete_record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+async fn delete_record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Deleted> {
     with_vault(&state, move |v| {
         let rid = v.resolve_id(&id)?;
         let removed = v.delete(rid)?;
-        Ok(Json(json!({"deleted": id, "title": removed.title})))
+        Ok(Json(Deleted {
+            deleted: id,
+            title: removed.title,
+        }))
     })
     .await
 }
@@ -449,7 +396,7 @@ async fn import(
     QueryParams(p): QueryParams<ProfileParam>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult {
+) -> ApiResult<Imported> {
     let name = headers
         .get("x-file-name")
         .and_then(|h| h.to_str().ok())
@@ -475,9 +422,11 @@ async fn import(
         if added > 0 {
             v.checkpoint()?;
         }
-        Ok(Json(
-            json!({"file": name, "added": added, "duplicates": duplicates}),
-        ))
+        Ok(Json(Imported {
+            file: name,
+            added,
+            duplicates,
+        }))
     })
     .await
 }
@@ -489,7 +438,10 @@ struct SeriesParams {
 }
 
 /// Every value of one measurement, oldest first: the data behind a trend chart.
-async fn series(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<SeriesParams>) -> ApiResult {
+async fn series(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<SeriesParams>,
+) -> ApiResult<Series> {
     with_vault(&state, move |v| {
         let profile = profile_id(v, p.profile.as_deref())?;
         let mut metas = v.list(&Query {
@@ -500,11 +452,11 @@ async fn series(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<
         metas.retain(|m| m.codes.first() == Some(&p.code) && !m.values.is_empty());
         metas.reverse();
         let first = metas.last().and_then(|m| m.values.first().cloned());
-        let points: Vec<Value> = metas
+        let points = metas
             .iter()
-            .map(|m| {
-                json!({"at": m.sort_key, "date": m.date, "id": m.id.to_string(),
-                            "values": m.values.iter().map(|x| x.value).collect::<Vec<_>>()})
+            .map(|m| crate::summary::Point {
+                at: m.sort_key,
+                values: m.values.iter().map(|x| x.value).collect(),
             })
             .collect();
         let labels: Vec<String> = metas
@@ -514,34 +466,23 @@ async fn series(State(state): State<Arc<AppState>>, QueryParams(p): QueryParams<
         let title = metas
             .last()
             .map(|m| m.title.split(':').next().unwrap_or(&m.title).to_string());
-        Ok(Json(json!({
-            "code": p.code, "title": title, "labels": labels, "points": points,
-            "unit": first.as_ref().map(|f| f.unit.clone()),
-            "low": first.as_ref().and_then(|f| f.low), "high": first.as_ref().and_then(|f| f.high),
-        })))
+        Ok(Json(Series {
+            code: p.code,
+            title,
+            labels,
+            points,
+            unit: first.as_ref().map(|f| f.unit.clone()),
+            low: first.as_ref().and_then(|f| f.low),
+            high: first.as_ref().and_then(|f| f.high),
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
-struct ShareBody {
-    profile: Option<String>,
-    #[serde(default)]
-    ids: Vec<String>,
-    #[serde(default)]
-    types: Vec<String>,
-    #[serde(default)]
-    summary: bool,
-    purpose: String,
-    seconds: i64,
-    to: Option<String>,
-    uses: Option<u32>,
-    relay: Option<String>,
-    mode: Option<String>,
-    passcode: Option<String>,
-}
-
-async fn create_share(State(state): State<Arc<AppState>>, Json(b): Json<ShareBody>) -> ApiResult {
+async fn create_share(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<NewShare>,
+) -> ApiResult<CreatedShare> {
     let purpose = Purpose::parse(&b.purpose)
         .ok_or_else(|| ApiError::bad(format!("'{}' is not a purpose", b.purpose)))?;
     let mode = match b.mode.as_deref().unwrap_or("view") {
@@ -572,17 +513,11 @@ async fn create_share(State(state): State<Arc<AppState>>, Json(b): Json<ShareBod
     .await?;
     let relay_url = sharing::upload(&prepared).await?;
     let created = with_vault(&state, move |v| Ok(sharing::finish(v, prepared, relay_url, now)?)).await?;
-    Ok(Json(serde_json::to_value(&created).map_err(ApiError::internal)?))
-}
-
-fn grant_json(g: &crate::vault::StoredGrant, now: i64) -> Value {
-    json!({"id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose, "mode": g.mode,
-           "records": g.records, "record_ids": g.record_ids, "created": g.created, "expires": g.expires, "uses": g.uses,
-           "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()), "link": g.link})
+    Ok(Json(created.answer(now)))
 }
 
 /// The shares, with uses and accesses refreshed from their relays.
-async fn grants(State(state): State<Arc<AppState>>) -> ApiResult {
+async fn grants(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
     let (list, key) = with_vault(&state, |v| Ok((v.grants()?, v.signing_key().clone()))).await?;
     let client = crate::relay::client::Client::new().map_err(ApiError::internal)?;
     let mut statuses = Vec::new();
@@ -602,14 +537,12 @@ async fn grants(State(state): State<Arc<AppState>>) -> ApiResult {
             }
         }
         let now = now();
-        Ok(Json(Value::Array(
-            list.iter().map(|g| grant_json(g, now)).collect(),
-        )))
+        Ok(Json(list.iter().map(|g| sharing::row(g, now, true)).collect()))
     })
     .await
 }
 
-async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<ShareRow> {
     let (grant, key) = with_vault(&state, move |v| Ok((v.grant(&id)?, v.signing_key().clone()))).await?;
     if let Some(url) = &grant.relay_url
         && !grant.revoked
@@ -626,73 +559,50 @@ async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> A
         if !g.revoked {
             sharing::mark_revoked(v, &mut g)?;
         }
-        Ok(Json(grant_json(&g, now())))
+        Ok(Json(sharing::row(&g, now(), true)))
     })
     .await
 }
 
-async fn audit(State(state): State<Arc<AppState>>) -> ApiResult {
-    with_vault(&state, |v| {
-        let rows: Vec<Value> = v
-            .audit_entries()?
-            .into_iter()
-            .map(|e| match e {
-                // `what` in English; `event` for the page to say it in the reader's language.
-                Ok(entry) => json!({"seq": entry.seq, "time": entry.time, "actor": entry.actor,
-                                    "what": entry.describe(), "event": entry.event}),
-                Err(err) => json!({"error": err.to_string()}),
-            })
-            .collect();
-        Ok(Json(Value::Array(rows)))
+#[derive(Deserialize, Default)]
+struct LangParam {
+    #[serde(default)]
+    lang: crate::lang::Lang,
+}
+
+/// The audit log, worded in the reader's language.
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<LangParam>,
+) -> ApiResult<Vec<AuditRow>> {
+    with_vault(&state, move |v| {
+        Ok(Json(
+            v.audit_entries()?
+                .iter()
+                .map(|e| AuditRow::new(e.as_ref().map_err(|err| err as &dyn std::fmt::Display), p.lang))
+                .collect(),
+        ))
     })
     .await
 }
 
-async fn verify(State(state): State<Arc<AppState>>) -> ApiResult {
-    with_vault(&state, |v| {
-        Ok(Json(match v.verify_audit()? {
-            Ok(n) => json!({"intact": true, "entries": n}),
-            Err(e) => json!({"intact": false, "error": e.to_string()}),
-        }))
-    })
-    .await
+async fn verify(State(state): State<Arc<AppState>>) -> ApiResult<AuditCheck> {
+    with_vault(&state, |v| Ok(Json(AuditCheck::from(v.verify_audit()?)))).await
 }
 
-async fn plugins(State(state): State<Arc<AppState>>) -> ApiResult {
+async fn plugins(State(state): State<Arc<AppState>>) -> ApiResult<Vec<PluginRow>> {
     with_vault(&state, |v| {
         let registries = v.registries()?;
-        let list: Vec<Value> = v
-            .plugins()?
-            .into_iter()
-            .map(|i| {
-                let trust = crate::plugin::trust::PublisherTrust::of(&i, &registries);
-                json!({"name": i.manifest.name, "version": i.manifest.version, "publisher": i.manifest.publisher,
-                       "publisher_words": trust.words(&i.manifest.publisher),
-                       "publisher_vouched": matches!(trust, crate::plugin::trust::PublisherTrust::Vouched { .. }),
-                       "description": i.manifest.description, "signed": i.signed, "kind": i.manifest.kind,
-                       "permissions": i.effective().describe(), "actions": i.actions})
-            })
-            .collect();
-        Ok(Json(Value::Array(list)))
+        Ok(Json(v.plugins()?.iter().map(|i| i.row(&registries)).collect()))
     })
     .await
-}
-
-#[derive(Deserialize)]
-struct RunBody {
-    action: String,
-    profile: Option<String>,
-    #[serde(default)]
-    records: Vec<String>,
-    file_name: Option<String>,
-    file_base64: Option<String>,
 }
 
 async fn run_plugin(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    Json(b): Json<RunBody>,
-) -> ApiResult {
+    Json(b): Json<RunPlugin>,
+) -> ApiResult<PluginRun> {
     let vault = state.vault().ok_or_else(ApiError::locked)?;
     let runtime = state.plugins()?;
     let file = match b.file_base64 {
@@ -733,15 +643,23 @@ async fn run_plugin(
     })
     .await
     .map_err(ApiError::internal)??;
-    let proposed: Vec<Value> = outcome
+    let proposed = outcome
         .proposals
         .iter()
-        .map(|(r, d)| json!({"type": r.resource_type(), "title": d.title}))
+        .map(|(r, d)| Proposed {
+            resource_type: r.resource_type().into(),
+            title: d.title.clone(),
+        })
         .collect();
     let run_id = crate::ids::RecordId::random().to_string();
-    let document = outcome.document.as_ref().map(|(n, t, bytes)| {
-        json!({"name": n, "media_type": t, "base64": base64::engine::general_purpose::STANDARD.encode(bytes)})
-    });
+    let document = outcome
+        .document
+        .as_ref()
+        .map(|(name, media_type, bytes)| Document {
+            name: name.clone(),
+            media_type: media_type.clone(),
+            base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
     lock(&state.pending).insert(
         run_id.clone(),
         PendingRun {
@@ -750,13 +668,16 @@ async fn run_plugin(
             proposals: outcome.proposals,
         },
     );
-    Ok(Json(
-        json!({"run_id": run_id, "message": outcome.message, "proposed": proposed, "document": document,
-                   "logs": outcome.logs}),
-    ))
+    Ok(Json(PluginRun {
+        run_id,
+        message: outcome.message,
+        proposed,
+        document,
+        logs: outcome.logs,
+    }))
 }
 
-async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Saved> {
     let run = lock(&state.pending)
         .remove(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not found", "no such pending run"))?;
@@ -773,43 +694,35 @@ async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
             Actor::Plugin { name: name.clone() },
             &format!("plugin {name}"),
         )?;
-        Ok(Json(
-            json!({"added": outcome.added.len(), "duplicates": outcome.duplicates.len()}),
-        ))
+        Ok(Json(Saved {
+            added: outcome.added.len(),
+            duplicates: outcome.duplicates.len(),
+        }))
     })
     .await
 }
 
-async fn discard_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+async fn discard_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Discarded> {
     lock(&state.pending).remove(&id);
-    Ok(Json(json!({"discarded": id})))
+    Ok(Json(Discarded { discarded: id }))
 }
 
-#[derive(Deserialize)]
-struct PassphraseBody {
-    current: String,
-    new: String,
-}
-
-async fn passphrase(State(state): State<Arc<AppState>>, Json(b): Json<PassphraseBody>) -> ApiResult {
+async fn passphrase(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<ChangePassphrase>,
+) -> ApiResult<Changed> {
     if b.new.chars().count() < 8 {
         return Err(ApiError::bad("a passphrase needs at least 8 characters"));
     }
     with_vault(&state, move |v| {
         v.check_passphrase(&SecretString::from(b.current))?;
         v.change_passphrase(&SecretString::from(b.new), None)?;
-        Ok(Json(json!({"changed": true})))
+        Ok(Json(Changed { changed: true }))
     })
     .await
 }
 
-#[derive(Deserialize)]
-struct ExportBody {
-    profile: Option<String>,
-    passphrase: String,
-}
-
-async fn export(State(state): State<Arc<AppState>>, Json(b): Json<ExportBody>) -> Result<Response, ApiError> {
+async fn export(State(state): State<Arc<AppState>>, Json(b): Json<Export>) -> Result<Response, ApiError> {
     if b.passphrase.chars().count() < 8 {
         return Err(ApiError::bad("a backup passphrase needs at least 8 characters"));
     }

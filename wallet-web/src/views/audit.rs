@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::model::{AuditRow, human_time};
+use crate::model::{AuditCheck, AuditRow, human_time};
 use crate::views::{Banner, ctx};
 
 /// The activity page.
@@ -12,38 +12,34 @@ pub fn Audit() -> impl IntoView {
     let c = ctx();
     let data = RwSignal::new(None::<Result<Vec<AuditRow>, String>>);
     let verdict = RwSignal::new(None::<(bool, String)>);
-    leptos::task::spawn_local(async move {
-        data.set(Some(
-            api::get::<Vec<AuditRow>>("/api/audit")
-                .await
-                .map_err(|e| e.message),
-        ));
+    // The wallet words the log in the reader's language: ask again when it changes.
+    Effect::new(move |_| {
+        let lang = c.lang.get().code();
+        leptos::task::spawn_local(async move {
+            data.set(Some(
+                api::get::<Vec<AuditRow>>(&format!("/api/audit?lang={lang}"))
+                    .await
+                    .map_err(|e| e.message),
+            ));
+        });
     });
     let verify = move |_| {
         leptos::task::spawn_local(async move {
-            let v = api::get::<serde_json::Value>("/api/audit/verify").await;
+            let v = api::get::<AuditCheck>("/api/audit/verify").await;
             verdict.set(Some(match v {
-                Ok(v) if v["intact"] == true => (
+                Ok(AuditCheck {
+                    intact: true,
+                    entries,
+                    ..
+                }) => (
                     true,
-                    c.t("audit_intact").replace("{n}", &v["entries"].to_string()),
+                    c.t("audit_intact")
+                        .replace("{n}", &entries.unwrap_or_default().to_string()),
                 ),
-                Ok(v) => (false, v["error"].as_str().unwrap_or("broken").to_string()),
+                Ok(v) => (false, v.error.unwrap_or_else(|| "broken".into())),
                 Err(e) => (false, e.message),
             }));
         });
-    };
-    let who = move |actor: &Option<serde_json::Value>| -> String {
-        match actor {
-            Some(a) => match a.get("kind").and_then(|k| k.as_str()) {
-                Some("patient") => c.t("actor_you").into(),
-                Some("plugin") => c
-                    .t("actor_plugin")
-                    .replace("{name}", a["name"].as_str().unwrap_or("")),
-                Some("recipient") => a["who"].as_str().unwrap_or("recipient").to_string(),
-                _ => String::new(),
-            },
-            None => String::new(),
-        }
     };
     view! {
         <section class="audit">
@@ -61,8 +57,8 @@ pub fn Audit() -> impl IntoView {
                                 <tr>
                                     <td>{r.seq.map(|s| s.to_string()).unwrap_or_default()}</td>
                                     <td>{r.time.map(human_time).unwrap_or_default()}</td>
-                                    <td>{who(&r.actor)}</td>
-                                    <td>{describe(c, &r)}</td>
+                                    <td>{r.who}</td>
+                                    <td>{r.what}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -71,37 +67,4 @@ pub fn Audit() -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// An entry in the reader's language, from its event: the kind's template with
-/// each `{field}` filled in (times as dates, purposes in words). Kinds this page
-/// does not know keep the server's English.
-fn describe(c: crate::Ctx, row: &AuditRow) -> String {
-    let fallback = || row.what.clone().or_else(|| row.error.clone()).unwrap_or_default();
-    let Some(event) = row.event.as_ref().and_then(|e| e.as_object()) else {
-        return fallback();
-    };
-    let Some(kind) = event.get("event").and_then(|k| k.as_str()) else {
-        return fallback();
-    };
-    let template = c.t(&format!("ev_{kind}"));
-    if template == "?" {
-        return fallback();
-    }
-    let mut text = template.to_string();
-    for (field, value) in event {
-        let shown = match (field.as_str(), value) {
-            ("expires" | "at", serde_json::Value::Number(n)) => {
-                n.as_i64().map(human_time).unwrap_or_default()
-            }
-            ("purpose", serde_json::Value::String(code)) => match c.t(&format!("why_{code}")) {
-                "?" => code.clone(),
-                words => words.to_string(),
-            },
-            (_, serde_json::Value::String(s)) => s.clone(),
-            (_, other) => other.to_string(),
-        };
-        text = text.replace(&format!("{{{field}}}"), &shown);
-    }
-    text
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::charts::TrendChart;
-use crate::model::{Flag, Item, Latest, SummaryResponse};
+use crate::model::{Flag, Item, Latest, SummaryOf};
 use crate::views::{Banner, ctx};
 use crate::{Route, api};
 
@@ -57,12 +57,12 @@ fn latest(title: &'static str, rows: Vec<Latest>, none: &'static str, testid: &'
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<SummaryResponse, String>>);
+    let data = RwSignal::new(None::<Result<SummaryOf, String>>);
     Effect::new(move |_| {
         let q = c.profile_query();
         c.changed.get();
         leptos::task::spawn_local(async move {
-            let r = api::get::<SummaryResponse>(&format!("/api/summary?{q}")).await;
+            let r = api::get::<SummaryOf>(&format!("/api/summary?{q}")).await;
             if let Err(e) = &r {
                 c.check_locked(e);
             }

@@ -3,20 +3,20 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::model::{Grant, human_time};
+use crate::model::{ShareRow, human_time};
 use crate::views::{Banner, QrCode, ctx};
 
 /// The shares page.
 #[component]
 pub fn Grants() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<Vec<Grant>, String>>);
+    let data = RwSignal::new(None::<Result<Vec<ShareRow>, String>>);
     let version = RwSignal::new(0u32);
     let shown = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         version.get();
         leptos::task::spawn_local(async move {
-            let r = api::get::<Vec<Grant>>("/api/grants").await;
+            let r = api::get::<Vec<ShareRow>>("/api/grants").await;
             if let Err(e) = &r {
                 c.check_locked(e);
             }
@@ -25,11 +25,7 @@ pub fn Grants() -> impl IntoView {
     });
     let revoke = move |id: String| {
         leptos::task::spawn_local(async move {
-            let _ = api::post::<_, serde_json::Value>(
-                &format!("/api/grants/{}/revoke", api::enc(&id)),
-                &serde_json::json!({}),
-            )
-            .await;
+            let _ = api::post::<_, ShareRow>(&format!("/api/grants/{}/revoke", api::enc(&id)), &()).await;
             version.update(|v| *v += 1);
         });
     };
@@ -46,7 +42,7 @@ pub fn Grants() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|g| {
                                 let id = g.id.clone();
-                                let link = g.link.clone();
+                                let link = g.link.clone().unwrap_or_default();
                                 let uses = match g.max_uses { Some(m) => format!("{}/{m}", g.uses), None if g.via == "offline" => "offline".into(), None => g.uses.to_string() };
                                 view! {
                                     <tr data-testid="grant-row" data-grant=g.id.clone()>

@@ -3,23 +3,22 @@
 
 use base64::Engine;
 use leptos::prelude::*;
-use serde_json::json;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::model::{PluginInfo, RunResult};
+use crate::model::{Discarded, PluginRow, PluginRun, RunPlugin, Saved};
 use crate::views::{Banner, ctx};
 
 /// The plugins page.
 #[component]
 pub fn Plugins() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<Vec<PluginInfo>, String>>);
-    let run = RwSignal::new(None::<Result<RunResult, String>>);
+    let data = RwSignal::new(None::<Result<Vec<PluginRow>, String>>);
+    let run = RwSignal::new(None::<Result<PluginRun, String>>);
     let saved = RwSignal::new(None::<String>);
     leptos::task::spawn_local(async move {
         data.set(Some(
-            api::get::<Vec<PluginInfo>>("/api/plugins")
+            api::get::<Vec<PluginRow>>("/api/plugins")
                 .await
                 .map_err(|e| e.message),
         ));
@@ -44,31 +43,30 @@ pub fn Plugins() -> impl IntoView {
             .and_then(|i| i.files())
             .and_then(|f| f.get(0));
         leptos::task::spawn_local(async move {
-            let mut body =
-                json!({"action": action, "records": records, "profile": c.profile.get_untracked()});
+            let mut body = RunPlugin {
+                action,
+                records,
+                profile: c.profile.get_untracked(),
+                ..RunPlugin::default()
+            };
             if let Some(file) = file {
                 let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
                     run.set(Some(Err(format!("Could not read the file {}.", file.name()))));
                     return;
                 };
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                body["file_name"] = json!(file.name());
-                body["file_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+                body.file_name = Some(file.name());
+                body.file_base64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
             }
             let r =
-                api::post::<_, RunResult>(&format!("/api/plugins/{}/run", api::enc(&plugin)), &body).await;
+                api::post::<_, PluginRun>(&format!("/api/plugins/{}/run", api::enc(&plugin)), &body).await;
             run.set(Some(r.map_err(|e| e.message)));
         });
     };
     let save = move |id: String| {
         leptos::task::spawn_local(async move {
-            match api::post::<_, serde_json::Value>(
-                &format!("/api/plugin-runs/{}", api::enc(&id)),
-                &json!({}),
-            )
-            .await
-            {
-                Ok(v) => saved.set(Some(format!("Saved {} record(s).", v["added"]))),
+            match api::post::<_, Saved>(&format!("/api/plugin-runs/{}", api::enc(&id)), &()).await {
+                Ok(v) => saved.set(Some(format!("Saved {} record(s).", v.added))),
                 Err(e) => saved.set(Some(e.message)),
             }
             run.set(None);
@@ -78,9 +76,7 @@ pub fn Plugins() -> impl IntoView {
     // Proposed records wait on the server until saved or discarded; say which.
     let discard = move |id: String| {
         leptos::task::spawn_local(async move {
-            if let Err(e) =
-                api::delete::<serde_json::Value>(&format!("/api/plugin-runs/{}", api::enc(&id))).await
-            {
+            if let Err(e) = api::delete::<Discarded>(&format!("/api/plugin-runs/{}", api::enc(&id))).await {
                 saved.set(Some(e.message));
             }
             run.set(None);
@@ -98,7 +94,7 @@ pub fn Plugins() -> impl IntoView {
                     view! {
                         <div class="run-result" data-testid="plugin-result">
                             <p>{r.message.clone()}</p>
-                            <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p["type"].as_str().unwrap_or(""), p["title"].as_str().unwrap_or(""))}</li> }).collect_view()}</ul>
+                            <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p.resource_type, p.title)}</li> }).collect_view()}</ul>
                             {(!r.proposed.is_empty()).then(|| view! {
                                 <button data-testid="plugin-save" on:click=move |_| save(id.clone())>{c.t("save")}</button>
                                 <button on:click=move |_| discard(discard_id.clone())>{c.t("discard")}</button>

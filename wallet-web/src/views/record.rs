@@ -38,7 +38,7 @@ pub fn RecordPage(
             return;
         }
         leptos::task::spawn_local(async move {
-            if api::delete::<serde_json::Value>(&url).await.is_ok() {
+            if api::delete::<crate::model::Deleted>(&url).await.is_ok() {
                 c.changed.update(|n| *n += 1);
                 c.go(Route::Timeline);
             }
@@ -84,12 +84,12 @@ pub fn RecordPage(
             view! {
                 <article class="record" data-testid="record">
                     <p><a href=Route::Timeline.href()>{c.t("back")}</a></p>
-                    <h1>{r.title.clone()}</h1>
+                    <h1>{r.about.title.clone()}</h1>
                     <dl>
-                        <dt>{c.t("date")}</dt><dd>{r.date.clone().unwrap_or_else(|| "—".into())}</dd>
-                        <dt>{c.t("type")}</dt><dd>{format!("{} · ABDM {}", r.resource_type, r.hi_type)}</dd>
-                        {r.status.clone().map(|s| view! { <dt>{c.t("status")}</dt><dd>{s}</dd> })}
-                        <dt>"Source"</dt><dd>{r.source.clone()}</dd>
+                        <dt>{c.t("date")}</dt><dd>{r.about.date.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>{c.t("type")}</dt><dd>{format!("{} · ABDM {}", r.about.resource_type, r.about.hi_type)}</dd>
+                        {r.about.status.clone().map(|s| view! { <dt>{c.t("status")}</dt><dd>{s}</dd> })}
+                        <dt>"Source"</dt><dd>{r.about.source.clone()}</dd>
                         <dt>"SHA-256"</dt><dd class="mono">{r.sha256.clone()}</dd>
                     </dl>
                     {attachment}

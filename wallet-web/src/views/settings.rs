@@ -1,10 +1,9 @@
 //! Settings: language, family members, passphrase, backups, lock.
 
-use leptos::prelude::*;
-use serde_json::json;
-
 use crate::api;
+use crate::model::{ChangePassphrase, Changed, Export, NewProfile, ProfileInfo};
 use crate::views::{Banner, ctx};
+use leptos::prelude::*;
 
 /// The settings page.
 #[component]
@@ -21,11 +20,11 @@ pub fn Settings() -> impl IntoView {
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
-            let r = api::post::<_, serde_json::Value>(
-                "/api/passphrase",
-                &json!({"current": current.get_untracked(), "new": new.get_untracked()}),
-            )
-            .await;
+            let body = ChangePassphrase {
+                current: current.get_untracked(),
+                new: new.get_untracked(),
+            };
+            let r = api::post::<_, Changed>("/api/passphrase", &body).await;
             message.set(Some(match r {
                 Ok(_) => (true, "Passphrase changed.".into()),
                 Err(e) => (false, e.message),
@@ -35,11 +34,11 @@ pub fn Settings() -> impl IntoView {
     let backup = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
-            let r = api::post_for_bytes(
-                "/api/export",
-                &json!({"passphrase": backup_pass.get_untracked(), "profile": c.profile.get_untracked()}),
-            )
-            .await;
+            let body = Export {
+                passphrase: backup_pass.get_untracked(),
+                profile: c.profile.get_untracked(),
+            };
+            let r = api::post_for_bytes("/api/export", &body).await;
             match r {
                 Ok(bytes) => {
                     api::download(&bytes, "amanat-backup.age", "application/octet-stream");
@@ -52,10 +51,15 @@ pub fn Settings() -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
-            let r = api::post::<_, serde_json::Value>("/api/profiles", &json!({"name": fam_name.get_untracked(), "birth_date": fam_birth.get_untracked(), "relationship": fam_rel.get_untracked()})).await;
-            match r {
-                Ok(_) => {
-                    message.set(Some((true, format!("Added {}.", fam_name.get_untracked()))));
+            let body = NewProfile {
+                name: fam_name.get_untracked(),
+                birth_date: Some(fam_birth.get_untracked()),
+                relationship: Some(fam_rel.get_untracked()),
+                ..NewProfile::default()
+            };
+            match api::post::<_, ProfileInfo>("/api/profiles", &body).await {
+                Ok(added) => {
+                    message.set(Some((true, format!("Added {}.", added.name))));
                     c.refresh_status();
                 }
                 Err(e) => message.set(Some((false, e.message))),
@@ -66,7 +70,7 @@ pub fn Settings() -> impl IntoView {
         <section class="settings">
             <h1>{move || c.t("settings")}</h1>
             {move || message.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
-            <p class="muted">{move || c.t("wallet_id")} ": " <span class="mono" data-testid="wallet-id">{move || c.status.get().and_then(|s| s.wallet_id).unwrap_or_default()}</span></p>
+            <p class="muted">{move || c.t("wallet_id")} ": " <span class="mono" data-testid="wallet-id">{move || c.status.get().and_then(Result::ok).and_then(|s| s.wallet_id).unwrap_or_default()}</span></p>
             <form class="card" on:submit=add>
                 <h2>{move || c.t("add_family")}</h2>
                 <label>{move || c.t("name")}<input required data-testid="family-name" on:input=move |ev| fam_name.set(event_target_value(&ev))/></label>

@@ -2,10 +2,9 @@
 //! It ends with a large QR code, the link, and a countdown to expiry.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api;
-use crate::model::Created;
+use crate::model::{CreatedShare, NewShare};
 use crate::views::{Banner, QrCode, ctx};
 
 /// How long, in seconds, with the text key for it.
@@ -65,7 +64,7 @@ pub fn ShareWizard() -> impl IntoView {
     let how = RwSignal::new("qr".to_string());
     let relay = RwSignal::new(String::new());
     let uses = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<Created, String>>);
+    let result = RwSignal::new(None::<Result<CreatedShare, String>>);
     let busy = RwSignal::new(false);
     let clock = RwSignal::new(now());
     let handle = set_interval_with_handle(move || clock.set(now()), std::time::Duration::from_secs(1)).ok();
@@ -108,28 +107,27 @@ pub fn ShareWizard() -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
-        let mut body = json!({
-            "profile": c.profile.get_untracked(),
-            "purpose": purpose.get_untracked(),
-            "seconds": seconds.get_untracked(),
-            "mode": "view",
-        });
+        let mut body = NewShare {
+            profile: c.profile.get_untracked(),
+            purpose: purpose.get_untracked(),
+            seconds: seconds.get_untracked(),
+            mode: Some("view".into()),
+            ..NewShare::default()
+        };
         match what.get_untracked().as_str() {
-            "summary" => body["summary"] = json!(true),
-            "chosen" => body["ids"] = json!(c.chosen.get_untracked()),
-            _ => body["types"] = json!(types.get_untracked()),
+            "summary" => body.summary = true,
+            "chosen" => body.ids = c.chosen.get_untracked(),
+            _ => body.types = types.get_untracked(),
         }
         if whom.get_untracked() == "doctor" {
-            body["to"] = json!(card.get_untracked());
+            body.to = Some(card.get_untracked());
         }
         if how.get_untracked() == "relay" {
-            body["relay"] = json!(relay.get_untracked());
-            if let Ok(n) = uses.get_untracked().parse::<u32>() {
-                body["uses"] = json!(n);
-            }
+            body.relay = Some(relay.get_untracked());
+            body.uses = uses.get_untracked().parse::<u32>().ok();
         }
         leptos::task::spawn_local(async move {
-            let r = api::post::<_, Created>("/api/shares", &body).await;
+            let r = api::post::<_, CreatedShare>("/api/shares", &body).await;
             busy.set(false);
             if let Err(e) = &r {
                 c.check_locked(e);

@@ -55,7 +55,7 @@ pub fn Shell() -> impl IntoView {
     ];
     let lock = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = api::post::<_, serde_json::Value>("/api/lock", &serde_json::json!({})).await;
+            let _ = api::post::<_, crate::model::Locked>("/api/lock", &()).await;
             c.refresh_status();
         });
     };
@@ -69,7 +69,7 @@ pub fn Shell() -> impl IntoView {
                     c.profile.set((!v.is_empty()).then_some(v));
                     c.chosen.set(Vec::new());
                 }>
-                    {move || c.status.get().map(|s| s.profiles.into_iter().map(|p| {
+                    {move || c.status.get().and_then(Result::ok).map(|s| s.profiles.into_iter().map(|p| {
                         let handle = p.handle.clone();
                         let selected = c.profile.get().as_deref() == Some(handle.as_str()) || (c.profile.get().is_none() && p.owner);
                         view! { <option value=if p.owner { String::new() } else { handle } selected=selected>{p.name}</option> }

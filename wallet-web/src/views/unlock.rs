@@ -1,11 +1,9 @@
 //! Unlocking the wallet, or creating one.
 
-use leptos::prelude::*;
-use serde_json::json;
-
 use crate::api;
-use crate::model::Status;
+use crate::model::{self, Init, NewProfile, Status};
 use crate::views::{Banner, ctx};
+use leptos::prelude::*;
 
 /// The locked screen: a passphrase to unlock, or a form to create the wallet.
 #[component]
@@ -29,19 +27,26 @@ pub fn Unlock(
         message.set(None);
         leptos::task::spawn_local(async move {
             let result = if exists {
-                api::post::<_, Status>("/api/unlock", &json!({"passphrase": pass.get_untracked()})).await
+                let body = model::Unlock {
+                    passphrase: pass.get_untracked(),
+                };
+                api::post::<_, Status>("/api/unlock", &body).await
             } else {
-                api::post::<_, Status>(
-                    "/api/init",
-                    &json!({"name": name.get_untracked(), "passphrase": pass.get_untracked(),
-                            "birth_date": birth.get_untracked(), "cnic": cnic.get_untracked(),
-                            "abha_number": abha.get_untracked()}),
-                )
-                .await
+                let body = Init {
+                    passphrase: pass.get_untracked(),
+                    owner: NewProfile {
+                        name: name.get_untracked(),
+                        birth_date: Some(birth.get_untracked()),
+                        cnic: Some(cnic.get_untracked()),
+                        abha_number: Some(abha.get_untracked()),
+                        ..NewProfile::default()
+                    },
+                };
+                api::post::<_, Status>("/api/init", &body).await
             };
             busy.set(false);
             match result {
-                Ok(s) => c.status.set(Some(s)),
+                Ok(s) => c.status.set(Some(Ok(s))),
                 Err(e) => message.set(Some(e.message)),
             }
         });

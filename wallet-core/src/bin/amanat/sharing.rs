@@ -449,16 +449,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
             }
             let now = now();
             if args.json {
-                let list: Vec<_> = grants
-                    .iter()
-                    .map(|g| {
-                        json!({
-                            "id": g.id, "status": sharing::status_word(g, now), "to": g.to, "purpose": g.purpose,
-                            "mode": g.mode, "records": g.records, "record_ids": g.record_ids, "created": g.created, "expires": g.expires,
-                            "uses": g.uses, "max_uses": g.max_uses, "via": g.relay_url.clone().unwrap_or_else(|| "offline".into()),
-                        })
-                    })
-                    .collect();
+                let list: Vec<_> = grants.iter().map(|g| sharing::row(g, now, false)).collect();
                 return output::json(&list);
             }
             if grants.is_empty() {

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use serde_json::json;
 use wallet_core::audit::{Actor, AuditEntry};
+use wallet_core::contract::{AuditCheck, ProfileInfo};
 use wallet_core::profile::{Profile, ProfileDraft, Relationship};
 use wallet_core::record::{NewRecord, Source};
 use wallet_core::vault::{CreateOptions, DEFAULT_KDF_LOG_N, Vault};
@@ -90,18 +91,8 @@ pub fn passphrase(ctx: &Ctx, args: PassphraseArgs) -> Result<()> {
     Ok(())
 }
 
-fn profile_json(p: &Profile, vault: &Vault) -> serde_json::Value {
-    json!({
-        "handle": p.handle,
-        "name": p.name,
-        "relationship": p.relationship.to_string(),
-        "birth_date": p.birth_date,
-        "gender": p.gender.map(|g| g.to_string()),
-        "abha_number": p.abha_number.as_ref().map(ToString::to_string),
-        "abha_address": p.abha_address.as_ref().map(ToString::to_string),
-        "cnic": p.cnic.as_ref().map(ToString::to_string),
-        "owner": p.id == vault.owner().id,
-    })
+fn profile_json(p: &Profile, vault: &Vault) -> ProfileInfo {
+    ProfileInfo::new(p, p.id == vault.owner().id, &today())
 }
 
 fn profile_lines(p: &Profile) -> Vec<(&'static str, String)> {
@@ -295,25 +286,26 @@ fn actor_text(a: &Actor) -> String {
 pub fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
     let vault = ctx.open()?;
     if args.verify {
-        return match vault.verify_audit()? {
+        let verdict = vault.verify_audit()?;
+        if args.json {
+            output::json(&AuditCheck::from(
+                verdict.as_ref().copied().map_err(ToString::to_string),
+            ))?;
+        }
+        return match verdict {
             Ok(n) => {
                 if args.json {
-                    output::json(&json!({"intact": true, "entries": n}))
+                    Ok(())
                 } else {
                     println!("Audit log intact: {n} entries, every link of the hash chain verified.");
                     Ok(())
                 }
             }
-            Err(e) => {
-                if args.json {
-                    output::json(&json!({"intact": false, "error": e.to_string()}))?;
-                }
-                Err(Failure {
-                    message: format!("the audit log has been tampered with: {e}"),
-                    code: exit::INTEGRITY,
-                }
-                .into())
+            Err(e) => Err(Failure {
+                message: format!("the audit log has been tampered with: {e}"),
+                code: exit::INTEGRITY,
             }
+            .into()),
         };
     }
     let entries = vault.audit_entries()?;

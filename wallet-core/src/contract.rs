@@ -1,0 +1,867 @@
+//! The wallet's contract with its edges: every request and answer of the
+//! local API under `/api/` (served by `amanat serve`, read by the web
+//! wallet), and the CLI's `--json` output where it says the same thing.
+//!
+//! One set of types, with serde, in a module that builds for the browser as
+//! well as natively: the server answers `Json<T>` of these types, the web app
+//! deserialises the same `T`, the CLI prints them. A field renamed on one side
+//! is renamed on all, at compile time. The shapes are pinned by the tests
+//! below (one round trip per type, and the exact JSON of the ones the README
+//! documents).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::audit::AuditEntry;
+use crate::fhir::HiType;
+use crate::lang::Lang;
+use crate::profile::Profile;
+use crate::record::RecordMeta;
+use crate::summary::{Point, Summary};
+
+pub use crate::profile::ProfileDraft as NewProfile;
+
+/// Every refusal, from the local API and from a relay:
+/// `{"error": code, "message": words}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code: `locked`, `not found`, `revoked`, `expired`, …
+    pub error: String,
+    /// For people.
+    pub message: String,
+}
+
+/// `POST /api/session`: the one-time login code from `amanat serve`'s link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignIn {
+    /// The code from the link's `?login=`.
+    pub code: String,
+}
+
+/// The answer to [`SignIn`]: the session's bearer token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Sent as `Authorization: Bearer …` from then on.
+    pub token: String,
+}
+
+/// `GET /api/status` (and the answer to init and unlock).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// A wallet exists at the server's path.
+    pub exists: bool,
+    /// It is locked (or does not exist yet).
+    pub locked: bool,
+    /// The wallet's ID, once unlocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_id: Option<String>,
+    /// How many records it holds, once unlocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// Its profiles, once unlocked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<ProfileInfo>,
+}
+
+/// A profile as the edges show it (`/api/profiles`, `amanat profile list --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileInfo {
+    /// Short handle, e.g. `zara`.
+    pub handle: String,
+    /// Full name.
+    pub name: String,
+    /// Relationship to the wallet's owner, e.g. `child`.
+    pub relationship: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `female`, `male`, `other`, `unknown`.
+    pub gender: Option<String>,
+    /// ABHA number, formatted.
+    pub abha_number: Option<String>,
+    /// ABHA address.
+    pub abha_address: Option<String>,
+    /// CNIC, formatted.
+    pub cnic: Option<String>,
+    /// Whether this is the wallet owner's own profile.
+    pub owner: bool,
+    /// Age in whole years on the day asked, when the birth date is known.
+    pub age: Option<u32>,
+}
+
+impl ProfileInfo {
+    /// `profile` as of `today` (`YYYY-MM-DD`), which the edge reads from its clock.
+    pub fn new(profile: &Profile, owner: bool, today: &str) -> ProfileInfo {
+        ProfileInfo {
+            handle: profile.handle.clone(),
+            name: profile.name.clone(),
+            relationship: profile.relationship.to_string(),
+            birth_date: profile.birth_date.clone(),
+            gender: profile.gender.map(|g| g.to_string()),
+            abha_number: profile.abha_number.as_ref().map(ToString::to_string),
+            abha_address: profile.abha_address.as_ref().map(ToString::to_string),
+            cnic: profile.cnic.as_ref().map(ToString::to_string),
+            owner,
+            age: profile.age_on(today),
+        }
+    }
+}
+
+/// `POST /api/init`: the first profile and the passphrase of a new wallet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Init {
+    /// The wallet's passphrase (8 characters at least).
+    pub passphrase: String,
+    /// The owner.
+    #[serde(flatten)]
+    pub owner: NewProfile,
+}
+
+/// `POST /api/unlock`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unlock {
+    /// The wallet's passphrase.
+    pub passphrase: String,
+}
+
+/// `POST /api/lock`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Locked {
+    /// Always true: the wallet is closed and pending plugin runs dropped.
+    pub locked: bool,
+}
+
+/// `GET /api/summary`: one profile's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryOf {
+    /// Whose.
+    pub profile: ProfileInfo,
+    /// The summary.
+    pub summary: Summary,
+}
+
+/// A row of `GET /api/records`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordRow {
+    /// Record id.
+    pub id: String,
+    /// FHIR resource type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Clinical date, as the record states it.
+    pub date: Option<String>,
+    /// Title in words.
+    pub title: String,
+    /// ABDM health-information type.
+    pub hi_type: HiType,
+    /// The resource's status, e.g. `final`.
+    pub status: Option<String>,
+    /// Where it came from, in words.
+    pub source: String,
+}
+
+impl From<&RecordMeta> for RecordRow {
+    fn from(m: &RecordMeta) -> RecordRow {
+        RecordRow {
+            id: m.id.to_string(),
+            resource_type: m.resource_type.clone(),
+            date: m.date.clone(),
+            title: m.title.clone(),
+            hi_type: m.hi_type,
+            status: m.status.clone(),
+            source: m.source.to_string(),
+        }
+    }
+}
+
+/// `GET /api/records/{id}`: one record, whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordDetail {
+    /// What the list shows. (Nested, not flattened: serde's flatten costs
+    /// the browser's bundle a generic map deserialiser.)
+    pub about: RecordRow,
+    /// The profile's handle.
+    pub profile: Option<String>,
+    /// SHA-256 of the resource as imported, hex.
+    pub sha256: String,
+    /// When it was added (seconds since 1970).
+    pub added: i64,
+    /// The FHIR resource.
+    pub resource: Value,
+    /// Its first inline attachment (a PDF, an image), if any.
+    pub attachment: Option<Attachment>,
+}
+
+impl RecordDetail {
+    /// The record `meta` describes, whose resource is `resource`, of the
+    /// profile whose handle is `profile`.
+    pub fn new(meta: &RecordMeta, resource: &Value, profile: Option<String>) -> RecordDetail {
+        RecordDetail {
+            about: RecordRow::from(meta),
+            profile,
+            sha256: data_encoding::HEXLOWER.encode(&meta.sha256),
+            added: meta.added,
+            resource: resource.clone(),
+            attachment: crate::fhir::first_attachment(resource).map(|(data, content_type, title)| {
+                Attachment {
+                    data,
+                    content_type,
+                    title,
+                }
+            }),
+        }
+    }
+}
+
+/// An inline attachment of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Base64, as in the resource.
+    pub data: String,
+    /// MIME type.
+    pub content_type: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+}
+
+/// `DELETE /api/records/{id}`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deleted {
+    /// The id as asked.
+    pub deleted: String,
+    /// The record's title.
+    pub title: String,
+}
+
+/// `POST /api/import`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    /// The file's name.
+    pub file: String,
+    /// Records added.
+    pub added: usize,
+    /// Records already in the wallet.
+    pub duplicates: usize,
+}
+
+/// `GET /api/series`: every value of one measurement, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// `system|code` of the measurement.
+    pub code: String,
+    /// Its name.
+    pub title: Option<String>,
+    /// Labels of the values (systolic, diastolic).
+    pub labels: Vec<String>,
+    /// The points.
+    pub points: Vec<Point>,
+    /// The unit.
+    pub unit: Option<String>,
+    /// Reference range low.
+    pub low: Option<f64>,
+    /// Reference range high.
+    pub high: Option<f64>,
+}
+
+/// `POST /api/shares`: what to share, with whom, how.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewShare {
+    /// Whose records (the owner's when absent).
+    pub profile: Option<String>,
+    /// Records by id.
+    pub ids: Vec<String>,
+    /// Records by FHIR type.
+    pub types: Vec<String>,
+    /// The summary's records.
+    pub summary: bool,
+    /// ABDM purpose code, e.g. `CAREMGT`.
+    pub purpose: String,
+    /// How long it stays valid.
+    pub seconds: i64,
+    /// A provider (card or registration) it is for.
+    pub to: Option<String>,
+    /// Use limit (relay shares).
+    pub uses: Option<u32>,
+    /// The relay's URL; an offline share when absent.
+    pub relay: Option<String>,
+    /// `view` (the default) or `store`.
+    pub mode: Option<String>,
+    /// A passcode the patient chose.
+    pub passcode: Option<String>,
+}
+
+/// A share the wallet made (`GET /api/grants`, `amanat grants --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareRow {
+    /// The grant's id.
+    pub id: String,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    /// Who may open it, in words.
+    pub to: String,
+    /// ABDM purpose code.
+    pub purpose: String,
+    /// `view` or `store`.
+    pub mode: String,
+    /// How many records.
+    pub records: usize,
+    /// Which, in the grant's order.
+    pub record_ids: Vec<String>,
+    /// Made (seconds since 1970).
+    pub created: i64,
+    /// Valid until (seconds since 1970).
+    pub expires: i64,
+    /// Opens so far, as the relay last said.
+    pub uses: u32,
+    /// Use limit.
+    pub max_uses: Option<u32>,
+    /// `offline` or the relay's URL.
+    pub via: String,
+    /// The link itself (it holds the share's key): for the web wallet's QR
+    /// code; the CLI leaves it out of its listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// `POST /api/shares`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedShare {
+    /// The link (the QR code's text).
+    pub link: String,
+    /// The QR code's version at error correction M.
+    pub qr_version: i16,
+    /// The share as the wallet now lists it.
+    pub grant: ShareRow,
+    /// The records shared.
+    pub records: Vec<SharedRecord>,
+}
+
+/// A record in a share, as the patient is told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedRecord {
+    /// Record id.
+    pub id: String,
+    /// FHIR type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Title.
+    pub title: String,
+}
+
+/// An entry of `GET /api/audit?lang=…`, worded by the wallet in the
+/// reader's language ([`crate::audit::words`]), so the wording lives in one
+/// place and the browser needs no copy of the event types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Its place in the chain (1 first); none for an entry that did not open.
+    pub seq: Option<u64>,
+    /// When (seconds since 1970).
+    pub time: Option<i64>,
+    /// Who acted.
+    pub who: String,
+    /// What happened; for an entry that did not open, why.
+    pub what: String,
+}
+
+impl AuditRow {
+    /// `entry` in `lang`.
+    pub fn new(entry: Result<&AuditEntry, &dyn std::fmt::Display>, lang: Lang) -> AuditRow {
+        match entry {
+            Ok(e) => AuditRow {
+                seq: Some(e.seq),
+                time: Some(e.time),
+                who: crate::audit::words::actor(&e.actor, lang),
+                what: crate::audit::words::describe(&e.event, lang),
+            },
+            Err(error) => AuditRow {
+                seq: None,
+                time: None,
+                who: String::new(),
+                what: error.to_string(),
+            },
+        }
+    }
+}
+
+/// `GET /api/audit/verify` and `amanat audit --verify --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditCheck {
+    /// Every link of the hash chain verified.
+    pub intact: bool,
+    /// How many entries, when intact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u64>,
+    /// What is wrong, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl<E: std::fmt::Display> From<Result<u64, E>> for AuditCheck {
+    fn from(verdict: Result<u64, E>) -> AuditCheck {
+        match verdict {
+            Ok(n) => AuditCheck {
+                intact: true,
+                entries: Some(n),
+                error: None,
+            },
+            Err(e) => AuditCheck {
+                intact: false,
+                entries: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+/// An installed plugin (`GET /api/plugins`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginRow {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Publisher, as the plugin names itself.
+    pub publisher: String,
+    /// Who vouches for the publisher (or that nobody does), in words.
+    pub publisher_words: String,
+    /// Whether a registry the patient trusts lists the publisher's key.
+    pub publisher_vouched: bool,
+    /// What it does.
+    pub description: String,
+    /// Whether it was signed (unsigned only with `--allow-unsigned`).
+    pub signed: bool,
+    /// Who made it: `lab`, `insurer`, `pharmacy` or `other`. (Words, not
+    /// the manifest's enum: the browser only shows it.)
+    pub kind: String,
+    /// What it may do, in words.
+    pub permissions: Vec<String>,
+    /// Its actions.
+    pub actions: Vec<ActionInfo>,
+}
+
+/// A plugin's action, as the plugin describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionInfo {
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Whether it takes a file.
+    pub takes_file: bool,
+    /// Whether it takes records.
+    pub takes_records: bool,
+}
+
+/// `POST /api/plugins/{name}/run`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunPlugin {
+    /// The action.
+    pub action: String,
+    /// Whose records (the owner's when absent).
+    pub profile: Option<String>,
+    /// Records given to the action, by id.
+    pub records: Vec<String>,
+    /// The file's name, with `file_base64`.
+    pub file_name: Option<String>,
+    /// A file given to the action.
+    pub file_base64: Option<String>,
+}
+
+/// A plugin run's answer: what it proposes, held until saved or discarded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginRun {
+    /// Names the pending run for `POST`/`DELETE /api/plugin-runs/{id}`.
+    pub run_id: String,
+    /// The plugin's message.
+    pub message: String,
+    /// Records it proposes.
+    pub proposed: Vec<Proposed>,
+    /// A document it made.
+    pub document: Option<Document>,
+    /// What it wrote to its log, as `(level, text)`.
+    pub logs: Vec<(String, String)>,
+}
+
+/// A record a plugin proposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposed {
+    /// FHIR type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Title.
+    pub title: String,
+}
+
+/// A document a plugin made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub media_type: String,
+    /// Its bytes, base64.
+    pub base64: String,
+}
+
+/// `POST /api/plugin-runs/{id}`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    /// Records added.
+    pub added: usize,
+    /// Records already there.
+    pub duplicates: usize,
+}
+
+/// `DELETE /api/plugin-runs/{id}`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discarded {
+    /// The run's id.
+    pub discarded: String,
+}
+
+/// `POST /api/passphrase`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePassphrase {
+    /// The passphrase now.
+    pub current: String,
+    /// The new one (8 characters at least).
+    pub new: String,
+}
+
+/// `POST /api/passphrase`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changed {
+    /// Always true.
+    pub changed: bool,
+}
+
+/// `POST /api/export`: a profile's backup, sealed with a passphrase; the
+/// answer is the `.age` file itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Export {
+    /// Whose (the owner's when absent).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The backup's passphrase (8 characters at least).
+    pub passphrase: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    /// Serialises `value`, reads it back and compares; returns the JSON.
+    fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) -> Value {
+        let json = serde_json::to_value(&value).unwrap();
+        let back: T = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, value, "{json}");
+        json
+    }
+
+    fn profile() -> ProfileInfo {
+        ProfileInfo {
+            handle: "zara".into(),
+            name: "Zara Siddiqui".into(),
+            relationship: "child".into(),
+            birth_date: Some("2016-09-03".into()),
+            gender: Some("female".into()),
+            abha_number: None,
+            abha_address: None,
+            cnic: Some("35202-7654321-8".into()),
+            owner: false,
+            age: Some(10),
+        }
+    }
+
+    fn share_row(link: Option<&str>) -> ShareRow {
+        ShareRow {
+            id: "g1".into(),
+            status: "active".into(),
+            to: "anyone with the link".into(),
+            purpose: "CAREMGT".into(),
+            mode: "view".into(),
+            records: 1,
+            record_ids: vec!["r1".into()],
+            created: 1,
+            expires: 2,
+            uses: 0,
+            max_uses: Some(3),
+            via: "offline".into(),
+            link: link.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn error_body() {
+        let json = round_trip(ErrorBody {
+            error: "locked".into(),
+            message: "the wallet is locked".into(),
+        });
+        assert_eq!(
+            json,
+            json!({"error": "locked", "message": "the wallet is locked"})
+        );
+    }
+
+    #[test]
+    fn session() {
+        assert_eq!(round_trip(SignIn { code: "c".into() }), json!({"code": "c"}));
+        assert_eq!(round_trip(Session { token: "t".into() }), json!({"token": "t"}));
+    }
+
+    #[test]
+    fn status_locked_says_only_that() {
+        let locked = Status {
+            exists: true,
+            locked: true,
+            ..Status::default()
+        };
+        assert_eq!(round_trip(locked), json!({"exists": true, "locked": true}));
+        let open = round_trip(Status {
+            exists: true,
+            locked: false,
+            wallet_id: Some("w".into()),
+            records: Some(3),
+            profiles: vec![profile()],
+        });
+        assert_eq!(open["profiles"][0]["cnic"], "35202-7654321-8");
+    }
+
+    #[test]
+    fn profile_info_from_a_profile() {
+        let p = NewProfile {
+            name: "Zara Siddiqui".into(),
+            birth_date: Some("2016-09-03".into()),
+            cnic: Some("35202-7654321-8".into()),
+            ..NewProfile::default()
+        }
+        .build("2026-11-30", crate::profile::Relationship::Child)
+        .unwrap();
+        let info = ProfileInfo::new(&p, false, "2026-11-30");
+        assert_eq!((info.age, info.relationship.as_str()), (Some(10), "child"));
+        round_trip(info);
+    }
+
+    #[test]
+    fn init_and_new_profile_take_flat_fields() {
+        let init: Init = serde_json::from_value(json!({
+            "name": "Ayesha", "passphrase": "long enough", "cnic": "35202-1234567-4"
+        }))
+        .unwrap();
+        assert_eq!(init.owner.name, "Ayesha");
+        assert_eq!(init.owner.cnic.as_deref(), Some("35202-1234567-4"));
+        assert_eq!(serde_json::to_value(&init).unwrap()["passphrase"], "long enough");
+        let added: NewProfile = serde_json::from_value(json!({"name": "Bilal"})).unwrap();
+        assert_eq!((added.name.as_str(), added.handle), ("Bilal", None));
+        let unlock: Unlock = serde_json::from_value(json!({"passphrase": "p"})).unwrap();
+        assert_eq!(unlock.passphrase, "p");
+    }
+
+    #[test]
+    fn small_answers() {
+        assert_eq!(round_trip(Locked { locked: true }), json!({"locked": true}));
+        assert_eq!(round_trip(Changed { changed: true }), json!({"changed": true}));
+        assert_eq!(
+            round_trip(Discarded {
+                discarded: "x".into()
+            }),
+            json!({"discarded": "x"})
+        );
+        assert_eq!(
+            round_trip(Saved {
+                added: 1,
+                duplicates: 2
+            }),
+            json!({"added": 1, "duplicates": 2})
+        );
+        assert_eq!(
+            round_trip(Deleted {
+                deleted: "ab".into(),
+                title: "t".into()
+            }),
+            json!({"deleted": "ab", "title": "t"})
+        );
+        assert_eq!(
+            round_trip(Imported {
+                file: "f.json".into(),
+                added: 3,
+                duplicates: 0
+            }),
+            json!({"file": "f.json", "added": 3, "duplicates": 0})
+        );
+    }
+
+    #[test]
+    fn summary_of() {
+        round_trip(SummaryOf {
+            profile: profile(),
+            summary: Summary::default(),
+        });
+    }
+
+    fn row() -> RecordRow {
+        RecordRow {
+            id: "r1".into(),
+            resource_type: "Observation".into(),
+            date: Some("2026-01-02".into()),
+            title: "HbA1c: 6.9 %".into(),
+            hi_type: HiType::DiagnosticReport,
+            status: Some("final".into()),
+            source: "imported from lab.json".into(),
+        }
+    }
+
+    #[test]
+    fn record_row_uses_fhir_words() {
+        let json = round_trip(row());
+        assert_eq!(json["type"], "Observation");
+        assert_eq!(
+            json["hi_type"],
+            serde_json::to_value(HiType::DiagnosticReport).unwrap()
+        );
+    }
+
+    #[test]
+    fn record_detail_is_the_row_and_more() {
+        let json = round_trip(RecordDetail {
+            about: row(),
+            profile: Some("me".into()),
+            sha256: "00".into(),
+            added: 5,
+            resource: json!({"resourceType": "Observation"}),
+            attachment: Some(Attachment {
+                data: "JVBERi0=".into(),
+                content_type: Some("application/pdf".into()),
+                title: None,
+            }),
+        });
+        assert_eq!(
+            (json["about"]["id"].clone(), json["added"].clone()),
+            (json!("r1"), json!(5))
+        );
+    }
+
+    #[test]
+    fn series() {
+        round_trip(Series {
+            code: "http://loinc.org|85354-9".into(),
+            title: Some("Blood pressure".into()),
+            labels: vec!["Systolic".into(), "Diastolic".into()],
+            points: vec![Point {
+                at: 1,
+                values: vec![132.0, 84.0],
+            }],
+            unit: Some("mm[Hg]".into()),
+            low: None,
+            high: Some(120.0),
+        });
+    }
+
+    #[test]
+    fn new_share_needs_only_purpose_and_time() {
+        let share: NewShare = serde_json::from_value(json!({"purpose": "CAREMGT", "seconds": 600})).unwrap();
+        assert_eq!(
+            share,
+            NewShare {
+                purpose: "CAREMGT".into(),
+                seconds: 600,
+                ..NewShare::default()
+            }
+        );
+        round_trip(share);
+    }
+
+    #[test]
+    fn share_rows_carry_the_link_only_when_given() {
+        assert!(round_trip(share_row(None)).get("link").is_none());
+        assert_eq!(round_trip(share_row(Some("AMANAT:x")))["link"], "AMANAT:x");
+        round_trip(CreatedShare {
+            link: "AMANAT:x".into(),
+            qr_version: 9,
+            grant: share_row(Some("AMANAT:x")),
+            records: vec![SharedRecord {
+                id: "r1".into(),
+                resource_type: "Condition".into(),
+                title: "Diabetes".into(),
+            }],
+        });
+    }
+
+    #[test]
+    fn audit_rows_are_worded_in_the_readers_language() {
+        use crate::audit::{Actor, Event};
+        let entry = AuditEntry {
+            seq: 1,
+            time: 0,
+            actor: Actor::Patient,
+            event: Event::PassphraseChanged,
+            prev: [0; 32],
+            hash: [0; 32],
+        };
+        let row = round_trip(AuditRow::new(Ok(&entry), Lang::Ur));
+        assert_eq!(
+            row,
+            json!({"seq": 1, "time": 0, "who": "آپ", "what": "پاس فریز تبدیل کیا"})
+        );
+        let bad = round_trip(AuditRow::new(Err(&"entry 2 does not open"), Lang::En));
+        assert_eq!(bad["what"], "entry 2 does not open");
+        assert_eq!(bad["seq"], Value::Null);
+        assert_eq!(
+            round_trip(AuditCheck {
+                intact: true,
+                entries: Some(4),
+                error: None
+            }),
+            json!({"intact": true, "entries": 4})
+        );
+    }
+
+    #[test]
+    fn plugins() {
+        round_trip(PluginRow {
+            name: "claims".into(),
+            version: "1.0.0".into(),
+            publisher: "Insurer".into(),
+            publisher_words: "nobody you trust vouches for this publisher".into(),
+            publisher_vouched: false,
+            description: "files claims".into(),
+            signed: true,
+            kind: "insurer".into(),
+            permissions: vec!["read your Condition records".into()],
+            actions: vec![ActionInfo {
+                name: "claim".into(),
+                description: "prepare a claim".into(),
+                takes_file: false,
+                takes_records: true,
+            }],
+        });
+        let run: RunPlugin = serde_json::from_value(json!({"action": "claim"})).unwrap();
+        assert_eq!(run.action, "claim");
+        round_trip(run);
+        round_trip(PluginRun {
+            run_id: "x".into(),
+            message: "done".into(),
+            proposed: vec![Proposed {
+                resource_type: "Claim".into(),
+                title: "Claim".into(),
+            }],
+            document: Some(Document {
+                name: "a.ics".into(),
+                media_type: "text/calendar".into(),
+                base64: "QQ==".into(),
+            }),
+            logs: vec![("info".into(), "hello".into())],
+        });
+    }
+
+    #[test]
+    fn secrets_in_requests() {
+        let change: ChangePassphrase = serde_json::from_value(json!({"current": "a", "new": "b"})).unwrap();
+        assert_eq!((change.current.as_str(), change.new.as_str()), ("a", "b"));
+        let export: Export = serde_json::from_value(json!({"passphrase": "p"})).unwrap();
+        assert_eq!((export.profile, export.passphrase.as_str()), (None, "p"));
+    }
+}
