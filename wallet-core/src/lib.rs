@@ -1,23 +1,63 @@
 //! # Amanat wallet core
 //!
-//! A patient-held, encrypted personal health record wallet.
+//! A patient-held, encrypted personal health record wallet. Data flows one
+//! way: files → [`import`] → the vault → a share (a signed consent [`grant`]
+//! and the records sealed with age, [`share`]) → a [`link`] (a QR code's
+//! text) → a [`relay`] or the QR code itself → opened, verified, shown.
+//! `docs/architecture.md` maps every module; [`contract`] is what the CLI, the
+//! local server and the web app say to each other.
 //!
-//! - [`fhir`]: reading, validating and describing FHIR R4 resources and Bundles.
-//! - [`record`], [`profile`], [`national_id`]: the wallet's own model.
-//! - [`audit`]: the hash-chained audit log.
-//! - `vault` (feature `native`): the encrypted sled store.
+//! The whole journey, as the CLI and the server make it:
 //!
 //! ```
-//! use wallet_core::fhir::{read_resources, HiType};
+//! # #[cfg(feature = "native")] {
+//! use age::secrecy::SecretString;
+//! use wallet_core::{grant::{AccessMode, Purpose}, import, link::{Location, ShareLink}};
+//! use wallet_core::{profile::{ProfileDraft, Relationship}, share, sharing};
+//! use wallet_core::vault::{CreateOptions, MIN_KDF_LOG_N, Vault};
 //!
-//! let json = br#"{"resourceType":"Immunization","status":"completed",
+//! let now = 1_790_000_000; // the clock is the caller's: tests and the CLI pass it in
+//! let dir = tempfile::tempdir().unwrap();
+//! // A wallet, for Ayesha.
+//! let owner = ProfileDraft { name: "Ayesha Khan".into(), ..ProfileDraft::default() }
+//!     .build("2026-11-30", Relationship::Owner).unwrap();
+//! let pass = SecretString::from("correct horse battery".to_string());
+//! let options = CreateOptions { kdf_log_n: MIN_KDF_LOG_N, owner };
+//! let mut vault = Vault::create(&dir.path().join("wallet"), &pass, options).unwrap();
+//!
+//! // Import a FHIR resource from a file's bytes.
+//! let file = br#"{"resourceType":"Immunization","status":"completed",
 //!   "vaccineCode":{"text":"Tetanus toxoid"},"patient":{"reference":"Patient/1"},
 //!   "occurrenceDateTime":"2021-07-01"}"#;
-//! let (resource, about) = read_resources(json).unwrap().remove(0);
-//! assert_eq!(resource.resource_type(), "Immunization");
-//! assert_eq!(about.hi_type, HiType::ImmunizationRecord);
-//! assert_eq!(about.title, "Tetanus toxoid");
+//! let records = import::records_from_file("tetanus.json", file, now).unwrap();
+//! let me = vault.owner().id;
+//! vault.import_records(me, records, wallet_core::audit::Actor::Patient, "tetanus.json", |_| {}).unwrap();
+//!
+//! // Share it for treatment, for an hour, inside the QR code (no relay).
+//! let request = sharing::ShareRequest {
+//!     profile: me,
+//!     selection: sharing::Selection { types: vec!["Immunization".into()], ..Default::default() },
+//!     purpose: Purpose::CareManagement,
+//!     mode: AccessMode::View,
+//!     seconds: 3600,
+//!     to: None, uses: None, passcode: None, relay: None,
+//! };
+//! let prepared = sharing::prepare(&vault, request, now).unwrap();
+//! let created = sharing::finish(&mut vault, prepared, None, now).unwrap();
+//!
+//! // The doctor's side: decode the link, verify the grant, decrypt, read.
+//! let link = ShareLink::decode(&created.link).unwrap();
+//! let Location::Inline(bundle) = &link.location else { unreachable!("an offline share") };
+//! let received = share::open(&link, bundle, now + 60, None, None).unwrap();
+//! assert_eq!(received.wallet_id, vault.wallet_id());
+//! assert_eq!(received.records[0].description.title, "Tetanus toxoid");
+//! # }
 //! ```
+//!
+//! Modules that need an operating system (the sled vault, the relay, the
+//! plugin host, the local server) are behind the `native` feature; the rest
+//! builds for the browser, where the web wallet uses it to verify and open
+//! shares and to speak the [`contract`].
 // One audited exception: loading compiled plugin code the vault sealed
 // (`plugin::runtime`).
 #![deny(unsafe_code)]
