@@ -371,6 +371,11 @@ pub fn raw_request(
     request(base, method, path, host, token, None)
 }
 
+/// A POST of `json` to the local API, with the token.
+pub fn raw_post(base: &str, path: &str, host: &str, token: &str, json: &str) -> (u16, String, String) {
+    request(base, "POST", path, host, Some(token), Some(json))
+}
+
 fn request(
     base: &str,
     method: &str,

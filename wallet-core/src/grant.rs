@@ -145,6 +145,40 @@ pub enum AccessMode {
     Store,
 }
 
+impl AccessMode {
+    /// The word on the wire and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::View => "view",
+            AccessMode::Store => "store",
+        }
+    }
+}
+
+/// `view` or `store`, any case: the CLI's `--mode` and the API's `mode`.
+impl std::str::FromStr for AccessMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<AccessMode, String> {
+        match text.trim().to_lowercase().as_str() {
+            "view" => Ok(AccessMode::View),
+            "store" => Ok(AccessMode::Store),
+            _ => Err(format!("'{text}' is not an access mode: use view or store")),
+        }
+    }
+}
+
+/// A code or a word ([`Purpose::parse`]): the CLI's `--purpose` and the API's `purpose`.
+impl std::str::FromStr for Purpose {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Purpose, String> {
+        Purpose::parse(text).ok_or_else(|| {
+            format!("'{text}' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT")
+        })
+    }
+}
+
 /// Who may open the share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

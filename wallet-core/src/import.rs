@@ -173,6 +173,21 @@ pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Re
     Ok(out)
 }
 
+/// Records from a file of any kind the wallet takes: a backup (an age file)
+/// is opened with `identities`, anything else read by [`records_from_file`].
+pub fn records_from_bytes(
+    name: &str,
+    bytes: &[u8],
+    identities: &[Box<dyn age::Identity>],
+    now: i64,
+) -> Result<Vec<NewRecord>, ImportError> {
+    if FileKind::detect(bytes) == Some(FileKind::Age) {
+        records_from_backup(name, bytes, identities, now)
+    } else {
+        records_from_file(name, bytes, now)
+    }
+}
+
 /// Records from an Amanat backup (an age file holding a FHIR Bundle).
 pub fn records_from_backup(
     name: &str,

@@ -324,10 +324,7 @@ pub fn finish(
         profile: prepared.profile,
         to: grantee_words(&g.to),
         purpose: g.purpose.code().into(),
-        mode: match g.mode {
-            AccessMode::View => "view".into(),
-            AccessMode::Store => "store".into(),
-        },
+        mode: g.mode.as_str().into(),
         records: prepared.records.len(),
         record_ids: prepared.records.iter().map(|m| m.id.to_string()).collect(),
         created: now,

@@ -40,6 +40,39 @@ pub fn receive(link: &str) -> amanat_tests::Run {
 }
 
 #[test]
+fn an_unknown_purpose_or_access_mode_is_refused_by_name() {
+    let v = wallet_with_records();
+    let err = v
+        .run(&["share", "--purpose", "gossip", "--expires", "1h"])
+        .fails_with(2);
+    assert!(
+        err.contains("'gossip' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT"),
+        "{err}"
+    );
+    let err = v
+        .run(&[
+            "share",
+            "--purpose",
+            "treatment",
+            "--mode",
+            "keep",
+            "--expires",
+            "1h",
+        ])
+        .fails_with(2);
+    assert!(
+        err.contains("'keep' is not an access mode: use view or store"),
+        "{err}"
+    );
+    // Words work as well as codes, in any case.
+    let made = share(&v, &["--type", "Condition", "--offline", "--mode", "STORE"]);
+    assert!(made["link"].as_str().is_some(), "{made}");
+    v.run(&["grants"]).ok();
+    let listed = v.run(&["grants", "--json"]).json();
+    assert_eq!(listed[0]["mode"], "store", "{listed}");
+}
+
+#[test]
 fn offline_share_is_received_with_no_network_and_no_wallet() {
     let v = wallet_with_records();
     let chosen = ids(&v, &["--type", "Observation"]);

@@ -1,7 +1,7 @@
 //! The web wallet in a real headless Chromium against `amanat serve`, and the
 //! server's guards (token, Host header, CSP, no CORS) over raw HTTP.
 
-use amanat_tests::browser::{Chrome, WalletServer, raw_request, write_y4m};
+use amanat_tests::browser::{Chrome, WalletServer, raw_post, raw_request, write_y4m};
 use amanat_tests::{TestRelay, write_json};
 use fantoccini::Locator;
 
@@ -675,10 +675,27 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
     let host = server.base.trim_start_matches("http://").to_string();
     let (status, _, body) = raw_request(&server.base, "GET", "/api/status", &host, Some(&server.token));
     assert_eq!(status, 200);
-    assert!(
-        body.contains("\"locked\":false") && body.contains("Ayesha Siddiqui"),
-        "{body}"
-    );
+    // The answer is the contract's type, as the web app reads it.
+    let status: wallet_core::contract::Status = serde_json::from_str(&body).unwrap();
+    assert!(!status.locked, "{body}");
+    assert_eq!(status.profiles[0].name, "Ayesha Siddiqui");
+    // A share request with a purpose or access mode the wallet does not know
+    // is refused with the same words as the CLI's, as an ErrorBody.
+    for (body, words) in [
+        (
+            r#"{"purpose": "gossip", "seconds": 60}"#,
+            "'gossip' is not a purpose",
+        ),
+        (
+            r#"{"purpose": "CAREMGT", "seconds": 60, "mode": "keep"}"#,
+            "'keep' is not an access mode",
+        ),
+    ] {
+        let (code, _, answer) = raw_post(&server.base, "/api/shares", &host, &server.token, body);
+        let refusal: wallet_core::contract::ErrorBody = serde_json::from_str(&answer).unwrap();
+        assert_eq!((code, refusal.error.as_str()), (400, "bad request"), "{answer}");
+        assert!(refusal.message.contains(words), "{answer}");
+    }
     assert!(
         server.url.starts_with("http://127.0.0.1:"),
         "loopback only: {}",

@@ -404,14 +404,8 @@ async fn import(
         .unwrap_or_else(|| "upload".into());
     with_vault(&state, move |v| {
         let profile = profile_id(v, p.profile.as_deref())?;
-        let is_backup = crate::import::FileKind::detect(&body) == Some(crate::import::FileKind::Age);
-        let records = if is_backup {
-            let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
-            crate::import::records_from_backup(&name, &body, &ids, now())
-        } else {
-            crate::import::records_from_file(&name, &body, now())
-        }
-        .map_err(|e| {
+        let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
+        let records = crate::import::records_from_bytes(&name, &body, &ids, now()).map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid file",
@@ -483,13 +477,13 @@ async fn create_share(
     State(state): State<Arc<AppState>>,
     Json(b): Json<NewShare>,
 ) -> ApiResult<CreatedShare> {
-    let purpose = Purpose::parse(&b.purpose)
-        .ok_or_else(|| ApiError::bad(format!("'{}' is not a purpose", b.purpose)))?;
-    let mode = match b.mode.as_deref().unwrap_or("view") {
-        "view" => AccessMode::View,
-        "store" => AccessMode::Store,
-        other => return Err(ApiError::bad(format!("'{other}' is not an access mode"))),
-    };
+    let purpose: Purpose = b.purpose.parse().map_err(ApiError::bad)?;
+    let mode: AccessMode = b
+        .mode
+        .as_deref()
+        .unwrap_or("view")
+        .parse()
+        .map_err(ApiError::bad)?;
     let now = now();
     let prepared = with_vault(&state, move |v| {
         let request = sharing::ShareRequest {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use wallet_core::grant::{AccessMode, Purpose};
 
 const AFTER_HELP: &str = "\
 Getting started:
@@ -277,7 +278,7 @@ pub struct ShareArgs {
     pub summary: bool,
     /// Why: CAREMGT (treatment), BTG (emergency), PUBHLTH, HPAYMT (insurance), DSRCH (research), PATRQT (self).
     #[arg(long)]
-    pub purpose: String,
+    pub purpose: Purpose,
     /// How long the share lasts: 30m, 24h, 7d, 2w (at most a year).
     #[arg(long, value_name = "DURATION")]
     pub expires: String,
@@ -290,7 +291,7 @@ pub struct ShareArgs {
     pub uses: Option<u32>,
     /// view (look only) or store (the doctor may keep a copy).
     #[arg(long, default_value = "view")]
-    pub mode: String,
+    pub mode: AccessMode,
     /// Lock a bearer share with a passcode you tell the doctor: the wallet makes one (60 random
     /// bits), or give your own passphrase of 20+ characters in $AMANAT_SHARE_PASSCODE.
     #[arg(long)]

@@ -8,9 +8,7 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
-use wallet_core::import::{
-    FileKind, ImportError, backup_needs_passphrase, records_from_backup, records_from_file,
-};
+use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_backup, records_from_bytes};
 use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
@@ -56,10 +54,7 @@ fn read_file(
 ) -> Result<Vec<wallet_core::record::NewRecord>, String> {
     let name = file_name(path);
     let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if FileKind::detect(&bytes) != Some(FileKind::Age) {
-        return records_from_file(&name, &bytes, now()).map_err(|e| e.to_string());
-    }
-    let mut result = records_from_backup(&name, &bytes, identities, now());
+    let mut result = records_from_bytes(&name, &bytes, identities, now());
     if matches!(result, Err(ImportError::BackupLocked)) && backup_needs_passphrase(&bytes) {
         let pass = prompt::existing(
             "AMANAT_BACKUP_PASSPHRASE",

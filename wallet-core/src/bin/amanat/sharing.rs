@@ -7,7 +7,7 @@ use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wallet_core::audit::Event;
-use wallet_core::grant::{AccessMode, Grantee, Purpose, human_time};
+use wallet_core::grant::{AccessMode, Grantee, human_time};
 use wallet_core::link::{Location, ShareLink};
 use wallet_core::provider::{ProviderCard, Publisher, RegistrySnapshot};
 use wallet_core::qr::Qr;
@@ -97,17 +97,7 @@ fn show_qr(qr: &Qr) {
 }
 
 pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
-    let purpose = Purpose::parse(&args.purpose).with_context(|| {
-        format!(
-            "'{}' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT",
-            args.purpose
-        )
-    })?;
-    let mode = match args.mode.to_lowercase().as_str() {
-        "view" => AccessMode::View,
-        "store" => AccessMode::Store,
-        other => bail!("'{other}' is not an access mode: use view or store"),
-    };
+    let (purpose, mode) = (args.purpose, args.mode);
     let seconds = parse_duration(&args.expires)?;
     if args.offline && args.uses.is_some() {
         bail!("--uses needs --relay: an offline QR code cannot count how often it is opened");
