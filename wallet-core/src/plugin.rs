@@ -259,3 +259,92 @@ pub fn commit(runtime: &Runtime, vault: &mut Vault, candidate: Candidate) -> Res
     runtime.forget(&m.name);
     Ok(())
 }
+
+/// What an edge (the CLI's `plugin run`, the local API) asks of a plugin.
+pub struct Call {
+    /// The installed plugin's name.
+    pub plugin: String,
+    /// The action; `None` picks the plugin's only action.
+    pub action: Option<String>,
+    /// Whose records (a profile handle; the owner's when `None`).
+    pub profile: Option<String>,
+    /// Records given to the action, by id or its first characters.
+    pub records: Vec<String>,
+    /// A file given to the action: its name and bytes.
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+/// A finished call: for whom it ran, and what the plugin made.
+pub struct Called {
+    /// The profile it ran for (proposals are saved there).
+    pub profile: crate::ids::ProfileId,
+    /// What it produced.
+    pub outcome: runtime::RunOutcome,
+}
+
+/// Runs `call`: checks that the plugin and action exist, resolves the
+/// profile and record ids, loads the compiled plugin (from the vault's cache)
+/// and runs the action under its limits. Nothing is saved: see [`save`].
+pub fn call(runtime: &Runtime, vault: &Arc<Mutex<Vault>>, call: Call) -> Result<Called, PluginError> {
+    let (installed, profile, ids) = {
+        let v = vault.lock().unwrap_or_else(|p| p.into_inner());
+        let installed = v
+            .plugin(&call.plugin)?
+            .ok_or_else(|| PluginError::NotInstalled(call.plugin.clone()))?;
+        let profile = v.profile(call.profile.as_deref().filter(|h| !h.is_empty()))?.id;
+        let ids = call
+            .records
+            .iter()
+            .map(|r| v.resolve_id(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        (installed, profile, ids)
+    };
+    let offered = || {
+        let names: Vec<&str> = installed.actions.iter().map(|a| a.name.as_str()).collect();
+        names.join(", ")
+    };
+    let action = match call.action.filter(|a| !a.is_empty()) {
+        Some(a) if installed.actions.iter().any(|x| x.name == a) => a,
+        Some(a) => {
+            return Err(PluginError::Usage(format!(
+                "plugin {} has no action '{a}'; it offers: {}",
+                call.plugin,
+                offered()
+            )));
+        }
+        None if installed.actions.len() == 1 => installed.actions[0].name.clone(),
+        None => {
+            return Err(PluginError::Usage(format!(
+                "plugin {} has several actions; name one: {}",
+                call.plugin,
+                offered()
+            )));
+        }
+    };
+    let loaded = runtime.load(vault, &installed)?;
+    let outcome = runtime.run(&loaded, vault.clone(), profile, &action, call.file, &ids)?;
+    Ok(Called { profile, outcome })
+}
+
+/// Saves the records plugin `name` proposed into `profile`, as the plugin's
+/// (their source and the audit entry name it), once the patient said yes.
+pub fn save(
+    vault: &mut Vault,
+    name: &str,
+    profile: crate::ids::ProfileId,
+    proposals: Vec<(crate::fhir::Resource, crate::fhir::Description)>,
+) -> Result<crate::vault::ImportOutcome, PluginError> {
+    let new = proposals
+        .into_iter()
+        .map(|(r, d)| {
+            let source = crate::record::Source::Plugin {
+                name: name.to_string(),
+            };
+            crate::record::NewRecord::new(r, d, source)
+        })
+        .collect();
+    let actor = crate::audit::Actor::Plugin {
+        name: name.to_string(),
+    };
+    Ok(vault.add_records(profile, new, actor, &format!("plugin {name}"))?)
+}

@@ -23,7 +23,6 @@ use crate::contract::{
 use crate::grant::{AccessMode, Purpose};
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
-use crate::record::{NewRecord, Source};
 use crate::share::Passcode;
 use crate::sharing;
 use crate::vault::{CreateOptions, Query, Vault, VaultError};
@@ -113,6 +112,7 @@ impl From<crate::plugin::PluginError> for ApiError {
             crate::plugin::PluginError::NotInstalled(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not found", e.to_string())
             }
+            crate::plugin::PluginError::Usage(words) => ApiError::bad(words),
             other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin", other.to_string()),
         }
     }
@@ -608,35 +608,17 @@ async fn run_plugin(
         )),
         None => None,
     };
-    let plugin = name.clone();
-    let (profile, outcome) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let (installed, profile, ids) = {
-            let v = lock(&vault);
-            let installed = v
-                .plugin(&plugin)?
-                .ok_or_else(|| crate::plugin::PluginError::NotInstalled(plugin.clone()))?;
-            let profile = profile_id(&v, b.profile.as_deref())?;
-            let ids = b
-                .records
-                .iter()
-                .map(|r| v.resolve_id(r))
-                .collect::<Result<Vec<_>, _>>()?;
-            (installed, profile, ids)
-        };
-        if !installed.actions.iter().any(|a| a.name == b.action) {
-            return Err(ApiError::bad(format!(
-                "plugin {plugin} has no action '{}'",
-                b.action
-            )));
-        }
-        let loaded = runtime.load(&vault, &installed)?;
-        Ok((
-            profile,
-            runtime.run(&loaded, vault.clone(), profile, &b.action, file, &ids)?,
-        ))
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let call = crate::plugin::Call {
+        plugin: name.clone(),
+        action: Some(b.action),
+        profile: b.profile,
+        records: b.records,
+        file,
+    };
+    let crate::plugin::Called { profile, outcome } =
+        tokio::task::spawn_blocking(move || crate::plugin::call(&runtime, &vault, call))
+            .await
+            .map_err(ApiError::internal)??;
     let proposed = outcome
         .proposals
         .iter()
@@ -676,18 +658,7 @@ async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
         .remove(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not found", "no such pending run"))?;
     with_vault(&state, move |v| {
-        let name = run.plugin.clone();
-        let new: Vec<NewRecord> = run
-            .proposals
-            .into_iter()
-            .map(|(r, d)| NewRecord::new(r, d, Source::Plugin { name: name.clone() }))
-            .collect();
-        let outcome = v.add_records(
-            run.profile,
-            new,
-            Actor::Plugin { name: name.clone() },
-            &format!("plugin {name}"),
-        )?;
+        let outcome = crate::plugin::save(v, &run.plugin, run.profile, run.proposals)?;
         Ok(Json(Saved {
             added: outcome.added.len(),
             duplicates: outcome.duplicates.len(),

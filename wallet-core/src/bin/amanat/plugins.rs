@@ -4,12 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use wallet_core::audit::Actor;
 use wallet_core::plugin::manifest::Manifest;
 use wallet_core::plugin::runtime::{Limits, Runtime};
 use wallet_core::plugin::trust::PublisherTrust;
 use wallet_core::plugin::{self, Installed, PluginError};
-use wallet_core::record::{NewRecord, Source};
 use wallet_core::secret_file::{KeyPurpose, NamedKey};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Vault};
 
@@ -301,29 +299,6 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             json,
             ..
         } => {
-            let installed = lock(&vault)
-                .plugin(&name)?
-                .ok_or_else(|| PluginError::NotInstalled(name.clone()))?;
-            let action = match action {
-                Some(a) => a,
-                None if installed.actions.len() == 1 => installed.actions[0].name.clone(),
-                None => {
-                    let names: Vec<&str> = installed.actions.iter().map(|a| a.name.as_str()).collect();
-                    return Err(PluginError::Usage(format!(
-                        "plugin {name} has several actions; name one: {}",
-                        names.join(", ")
-                    ))
-                    .into());
-                }
-            };
-            if !installed.actions.iter().any(|a| a.name == action) {
-                let names: Vec<&str> = installed.actions.iter().map(|a| a.name.as_str()).collect();
-                return Err(PluginError::Usage(format!(
-                    "plugin {name} has no action '{action}'; it offers: {}",
-                    names.join(", ")
-                ))
-                .into());
-            }
             let file = match &input {
                 Some(path) => {
                     let bytes =
@@ -336,17 +311,14 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                 }
                 None => None,
             };
-            let (profile, ids) = {
-                let v = lock(&vault);
-                let profile = v.profile(ctx.profile())?.id;
-                let ids = records
-                    .iter()
-                    .map(|r| v.resolve_id(r))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (profile, ids)
+            let call = plugin::Call {
+                plugin: name.clone(),
+                action,
+                profile: ctx.profile().map(str::to_string),
+                records,
+                file,
             };
-            let loaded = runtime.load(&vault, &installed)?;
-            let outcome = runtime.run(&loaded, vault.clone(), profile, &action, file, &ids)?;
+            let plugin::Called { profile, outcome } = plugin::call(&runtime, &vault, call)?;
             for (level, line) in &outcome.logs {
                 eprintln!("[{name}] {level}: {}", output::safe(line));
             }
@@ -379,18 +351,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             if !outcome.proposals.is_empty()
                 && (yes || (!json && prompt::confirm("Save them to your wallet?").unwrap_or(false)))
             {
-                let new: Vec<NewRecord> = outcome
-                    .proposals
-                    .into_iter()
-                    .map(|(r, d)| NewRecord::new(r, d, Source::Plugin { name: name.clone() }))
-                    .collect();
-                let mut v = lock(&vault);
-                let result = v.add_records(
-                    profile,
-                    new,
-                    Actor::Plugin { name: name.clone() },
-                    &format!("plugin {name}"),
-                )?;
+                let result = plugin::save(&mut lock(&vault), &name, profile, outcome.proposals)?;
                 saved = result.added.len();
                 if !json {
                     println!(
