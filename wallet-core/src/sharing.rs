@@ -294,6 +294,56 @@ pub async fn upload(prepared: &Prepared) -> Result<Option<String>, SharingError>
     }
 }
 
+/// What the relays say about the shares that went through one (and are not
+/// revoked): their uses and accesses, to record with [`record_statuses`], and
+/// a warning for each relay that did not answer. A relay that no longer knows
+/// an expired share is not worth a warning. The vault stays unlocked for this
+/// network round, so a caller holding it in a mutex need not hold the lock.
+pub async fn relay_statuses(
+    grants: &[StoredGrant],
+    key: &ed25519_dalek::SigningKey,
+    now: i64,
+) -> Result<(Vec<(String, Status)>, Vec<String>), SharingError> {
+    let (mut statuses, mut warnings) = (Vec::new(), Vec::new());
+    let asked: Vec<_> = grants.iter().filter(|g| !g.revoked && g.relay_url.is_some()).collect();
+    if asked.is_empty() {
+        return Ok((statuses, warnings));
+    }
+    let client = crate::relay::client::Client::new()?;
+    for g in asked {
+        let Some(url) = &g.relay_url else { continue };
+        match client.status(url, key).await {
+            Ok(status) => statuses.push((g.id.clone(), status)),
+            Err(RelayError::NotFound) if now >= g.expires => {}
+            Err(e) => warnings.push(format!("share {}: {e}", g.id)),
+        }
+    }
+    Ok((statuses, warnings))
+}
+
+/// Records what [`relay_statuses`] learnt into `grants` and the vault.
+pub fn record_statuses(
+    vault: &mut Vault,
+    grants: &mut [StoredGrant],
+    statuses: &[(String, Status)],
+) -> Result<(), SharingError> {
+    for g in grants.iter_mut() {
+        if let Some((_, status)) = statuses.iter().find(|(id, _)| *id == g.id) {
+            record_status(vault, g, status)?;
+        }
+    }
+    Ok(())
+}
+
+/// Asks the share's relay to delete it (nothing to ask for an offline share
+/// or one revoked already); then [`mark_revoked`] records it.
+pub async fn revoke_at_relay(grant: &StoredGrant, key: &ed25519_dalek::SigningKey) -> Result<(), SharingError> {
+    if let (Some(url), false) = (&grant.relay_url, grant.revoked) {
+        crate::relay::client::Client::new()?.revoke(url, key).await?;
+    }
+    Ok(())
+}
+
 /// Builds the link, checks it fits a QR code, and records the share and its audit entry.
 pub fn finish(
     vault: &mut Vault,

@@ -513,23 +513,12 @@ async fn create_share(
 /// The shares, with uses and accesses refreshed from their relays.
 async fn grants(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
     let (list, key) = with_vault(&state, |v| Ok((v.grants()?, v.signing_key().clone()))).await?;
-    let client = crate::relay::client::Client::new().map_err(ApiError::internal)?;
-    let mut statuses = Vec::new();
-    for g in &list {
-        if let (Some(url), false) = (&g.relay_url, g.revoked)
-            && let Ok(s) = client.status(url, &key).await
-        {
-            statuses.push((g.id.clone(), s));
-        }
-    }
+    // A relay that does not answer leaves that share's figures as last known.
+    let (statuses, _) = sharing::relay_statuses(&list, &key, now()).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut list = v.grants()?;
-        for g in list.iter_mut() {
-            if let Some((_, s)) = statuses.iter().find(|(id, _)| *id == g.id) {
-                sharing::record_status(v, g, s)?;
-            }
-        }
+        sharing::record_statuses(v, &mut list, &statuses)?;
         let now = now();
         Ok(Json(list.iter().map(|g| sharing::row(g, now, true)).collect()))
     })
@@ -538,15 +527,7 @@ async fn grants(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> 
 
 async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<ShareRow> {
     let (grant, key) = with_vault(&state, move |v| Ok((v.grant(&id)?, v.signing_key().clone()))).await?;
-    if let Some(url) = &grant.relay_url
-        && !grant.revoked
-    {
-        let client = crate::relay::client::Client::new().map_err(ApiError::internal)?;
-        client
-            .revoke(url, &key)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "relay", e.to_string()))?;
-    }
+    sharing::revoke_at_relay(&grant, &key).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut g = grant;

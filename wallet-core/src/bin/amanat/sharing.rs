@@ -408,23 +408,10 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
 }
 
 /// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
+/// Brings uses and accesses up to date from the relays; returns warnings.
 fn refresh(vault: &mut Vault, grants: &mut [StoredGrant]) -> Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    if !grants.iter().any(|g| g.relay_url.is_some()) {
-        return Ok(warnings);
-    }
-    let rt = runtime()?;
-    let client = Client::new()?;
-    for g in grants.iter_mut() {
-        let Some(url) = g.relay_url.clone() else { continue };
-        match rt.block_on(client.status(&url, vault.signing_key())) {
-            Ok(status) => {
-                sharing::record_status(vault, g, &status)?;
-            }
-            Err(RelayError::NotFound) if now() >= g.expires => {}
-            Err(e) => warnings.push(format!("share {}: {e}", g.id)),
-        }
-    }
+    let (statuses, warnings) = runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), now()))?;
+    sharing::record_statuses(vault, grants, &statuses)?;
     Ok(warnings)
 }
 
@@ -483,9 +470,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                 println!("Share {} was already revoked.", g.id);
                 return Ok(());
             }
-            if let Some(url) = &g.relay_url {
-                runtime()?.block_on(async { Client::new()?.revoke(url, vault.signing_key()).await })?;
-            }
+            runtime()?.block_on(sharing::revoke_at_relay(&g, vault.signing_key()))?;
             sharing::mark_revoked(&mut vault, &mut g)?;
             match &g.relay_url {
                 Some(_) => println!(
