@@ -305,7 +305,10 @@ pub async fn relay_statuses(
     now: i64,
 ) -> Result<(Vec<(String, Status)>, Vec<String>), SharingError> {
     let (mut statuses, mut warnings) = (Vec::new(), Vec::new());
-    let asked: Vec<_> = grants.iter().filter(|g| !g.revoked && g.relay_url.is_some()).collect();
+    let asked: Vec<_> = grants
+        .iter()
+        .filter(|g| !g.revoked && g.relay_url.is_some())
+        .collect();
     if asked.is_empty() {
         return Ok((statuses, warnings));
     }
@@ -337,7 +340,10 @@ pub fn record_statuses(
 
 /// Asks the share's relay to delete it (nothing to ask for an offline share
 /// or one revoked already); then [`mark_revoked`] records it.
-pub async fn revoke_at_relay(grant: &StoredGrant, key: &ed25519_dalek::SigningKey) -> Result<(), SharingError> {
+pub async fn revoke_at_relay(
+    grant: &StoredGrant,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<(), SharingError> {
     if let (Some(url), false) = (&grant.relay_url, grant.revoked) {
         crate::relay::client::Client::new()?.revoke(url, key).await?;
     }

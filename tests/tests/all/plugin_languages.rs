@@ -385,3 +385,73 @@ fn new_plugin_projects_build_and_install_in_rust_python_and_javascript() {
         .fails_with(1);
     assert!(bad.contains("is not a plugin name"), "{bad}");
 }
+
+/// An author's mistakes while packing, and a memory cap past the ceiling,
+/// each get their own words; nothing is written.
+#[test]
+fn packing_mistakes_and_a_memory_limit_past_the_ceiling_are_named() {
+    let v = TestVault::new();
+    let manifest = v.scratch("manifest.json");
+    write_json(
+        &manifest,
+        &json!({"name": "hello", "version": "0.1.0", "interface": "0.1.0", "publisher": "Me",
+                "kind": "other", "description": "says hello", "permissions": {}}),
+    );
+    let newer = v.scratch("newer.json");
+    write_json(
+        &newer,
+        &json!({"name": "hello", "version": "0.1.0", "interface": "9.0.0", "publisher": "Me",
+                "kind": "other", "description": "says hello", "permissions": {}}),
+    );
+    let broken = v.scratch("broken.json");
+    std::fs::write(&broken, "{\"name\":").unwrap();
+    let junk = v.scratch("junk.wasm");
+    std::fs::write(&junk, "not wasm at all").unwrap();
+    let core = v.scratch("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let path = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let missing = v.scratch("missing.wasm");
+    let cases: [(&PathBuf, &PathBuf, i32, &str); 5] = [
+        (&missing, &manifest, 1, "cannot read"),
+        (
+            &junk,
+            &broken,
+            7,
+            "the plugin's manifest is invalid: not a plugin manifest",
+        ),
+        (
+            &junk,
+            &newer,
+            7,
+            "built for plugin interface 9.0.0; this wallet supports 0.1.0",
+        ),
+        (
+            &junk,
+            &manifest,
+            7,
+            "it does not start with the WebAssembly component header",
+        ),
+        (
+            &core,
+            &manifest,
+            7,
+            "this is a core WebAssembly module; plugins are components",
+        ),
+    ];
+    for (wasm, m, code, words) in cases {
+        let err = v
+            .run(&["plugin", "pack", &path(wasm), "--manifest", &path(m)])
+            .fails_with(code);
+        assert!(err.contains(words), "{err}");
+    }
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        b"not wasm at all",
+        "a refused pack writes nothing"
+    );
+
+    let err = v
+        .run(&["plugin", "run", "anything", "--memory-limit", "513"])
+        .fails_with(2);
+    assert!(err.contains("513 is not in 1..=512"), "{err}");
+}

@@ -410,7 +410,8 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
 /// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
 /// Brings uses and accesses up to date from the relays; returns warnings.
 fn refresh(vault: &mut Vault, grants: &mut [StoredGrant]) -> Result<Vec<String>> {
-    let (statuses, warnings) = runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), now()))?;
+    let (statuses, warnings) =
+        runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), now()))?;
     sharing::record_statuses(vault, grants, &statuses)?;
     Ok(warnings)
 }
