@@ -2,6 +2,7 @@
 //! wallets on disk.
 
 mod audit;
+mod cli_contract;
 mod crash;
 mod import_export;
 mod package;
