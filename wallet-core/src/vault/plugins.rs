@@ -1,0 +1,143 @@
+//! The vault's plugins: what the patient approved, the component, and its compiled code.
+
+use super::*;
+
+/// Compiled plugin code, opened (authenticated and decrypted) where it was
+/// read; see [`Vault::plugin_code`].
+pub struct PluginCode {
+    sealed: Vec<u8>,
+    /// Where in `sealed` the opened code is.
+    text: std::ops::Range<usize>,
+}
+
+impl PluginCode {
+    /// The code, exactly as `Runtime::serialize` produced it.
+    pub fn bytes(&self) -> &[u8] {
+        &self.sealed[self.text.clone()]
+    }
+}
+
+impl Vault {
+    // ---- plugins -----------------------------------------------------------------
+
+    /// Installs (or replaces) a plugin: its record, its component bytes and its
+    /// compiled code, with the audit entry, in one step.
+    pub fn put_plugin(
+        &mut self,
+        installed: &crate::plugin::Installed,
+        component: &[u8],
+        code: Option<(&str, &[u8])>,
+        event: Event,
+    ) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = self.plugin_key(&installed.manifest.name);
+        batch.insert(k.clone(), self.seal_json(&k, installed));
+        let bk = self.component_key(&installed.sha256);
+        batch.insert(bk.clone(), self.meta.seal(&bk, component));
+        if let Some((cache_key, bytes)) = code {
+            let ck = self.code_key(&installed.sha256, cache_key);
+            batch.insert(ck.clone(), self.meta.seal(&ck, bytes));
+        }
+        self.append_audit(&mut batch, Actor::Patient, event);
+        self.commit(batch)
+    }
+
+    pub(super) fn plugin_key(&self, name: &str) -> Vec<u8> {
+        self.name(P_PLUGIN, "plugin", name.as_bytes())
+    }
+
+    /// A component's bytes, by its SHA-256 (hex).
+    pub(super) fn component_key(&self, sha256: &str) -> Vec<u8> {
+        self.name(P_PLUGIN_BYTES, "component", sha256.as_bytes())
+    }
+
+    /// Compiled code of a component for one engine: under the component's
+    /// name, so removing the plugin finds every cached compilation of it.
+    pub(super) fn code_key(&self, sha256: &str, cache_key: &str) -> Vec<u8> {
+        let mut k = self.code_prefix(sha256);
+        k.extend_from_slice(&self.name(b"", "code", cache_key.as_bytes()));
+        k
+    }
+
+    /// Where every compiled code of one component is kept.
+    pub(super) fn code_prefix(&self, sha256: &str) -> Vec<u8> {
+        self.name(P_PLUGIN_CODE, "component", sha256.as_bytes())
+    }
+
+    /// Installed plugins.
+    pub fn plugins(&self) -> Result<Vec<crate::plugin::Installed>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_PLUGIN) {
+            let (k, v) = item?;
+            out.push(self.open_json::<crate::plugin::Installed>(&k, &v, "an installed plugin")?);
+        }
+        Ok(out)
+    }
+
+    /// One installed plugin.
+    pub fn plugin(&self, name: &str) -> Result<Option<crate::plugin::Installed>> {
+        let k = self.plugin_key(name);
+        match self.read(&k, || format!("plugin {name}"))? {
+            Some(v) => Ok(Some(self.open_json(&k, &v, "an installed plugin")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A plugin's component bytes, by SHA-256 (hex).
+    pub fn plugin_component(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let k = self.component_key(sha256);
+        match self.read(&k, || format!("plugin component {sha256}"))? {
+            Some(v) => Ok(Some(self.open_meta(&k, &v, "a plugin component")?.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// Cached compiled code for a plugin's component (by SHA-256, hex).
+    ///
+    /// Opened in place: compiled code is tens of megabytes for a Python or
+    /// JavaScript runtime, and not secret (it is derived from the component),
+    /// so it gets neither a second buffer nor a zeroizing pass.
+    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<PluginCode>> {
+        let k = self.code_key(sha256, cache_key);
+        let Some(sealed) = self.read(&k, || "cached plugin code".to_string())? else {
+            return Ok(None);
+        };
+        let mut sealed = sealed.to_vec();
+        let text = self
+            .meta
+            .open_in_place(&k, &mut sealed)
+            .map_err(|_| VaultError::Integrity("cached plugin code".into()))?;
+        Ok(Some(PluginCode { sealed, text }))
+    }
+
+    /// Caches compiled code for a plugin's component (see [`PluginCode`]).
+    pub fn put_plugin_code(&mut self, sha256: &str, cache_key: &str, bytes: &[u8]) -> Result<()> {
+        let k = self.code_key(sha256, cache_key);
+        let mut batch = sled::Batch::default();
+        batch.insert(k.clone(), self.meta.seal(&k, bytes));
+        self.commit(batch)
+    }
+
+    /// Removes a plugin, its component and its compiled code.
+    pub fn remove_plugin(&mut self, name: &str) -> Result<bool> {
+        let Some(installed) = self.plugin(name)? else {
+            return Ok(false);
+        };
+        let mut batch = sled::Batch::default();
+        batch.remove(self.plugin_key(name));
+        batch.remove(self.component_key(&installed.sha256));
+        for item in self.db().scan_prefix(self.code_prefix(&installed.sha256)) {
+            let (k, _) = item?;
+            batch.remove(k);
+        }
+        self.append_audit(
+            &mut batch,
+            Actor::Patient,
+            Event::PluginRemoved {
+                plugin: name.to_string(),
+            },
+        );
+        self.commit(batch)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,138 @@
+//! The vault's memory of the shares it made, and the provider registries it trusts.
+
+use super::*;
+
+/// A share as the wallet remembers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredGrant {
+    /// Grant id (`jti`).
+    pub id: String,
+    /// The signed grant, compact JWS.
+    pub jws: String,
+    /// The link as given to the doctor (it holds the bearer key, so it stays sealed here).
+    pub link: String,
+    /// The relay's URL for this share, if it went through one.
+    pub relay_url: Option<String>,
+    /// Whose records.
+    pub profile: ProfileId,
+    /// Who may open it, in words.
+    pub to: String,
+    /// ABDM purpose code.
+    pub purpose: String,
+    /// `view` or `store`.
+    pub mode: String,
+    /// Number of records.
+    pub records: usize,
+    /// Which of the wallet's records were shared, in the grant's order: the
+    /// grant names them by position (`1` is the first), the wallet by id.
+    #[serde(default)]
+    pub record_ids: Vec<String>,
+    /// Created (seconds since 1970).
+    pub created: i64,
+    /// Expiry.
+    pub expires: i64,
+    /// Use limit.
+    pub max_uses: Option<u32>,
+    /// Revoked by the patient.
+    pub revoked: bool,
+    /// Uses the relay reported when last asked.
+    pub uses: u32,
+    /// Relay accesses already copied into the audit log.
+    pub accesses_logged: u32,
+}
+
+/// A trusted registry as stored.
+#[derive(Serialize, Deserialize)]
+pub(super) struct TrustedRegistry {
+    pub(super) thumbprint: String,
+    pub(super) snapshot: String,
+}
+
+impl Vault {
+    // ---- shares ------------------------------------------------------------------
+
+    /// Records a new share and its audit entry in one step.
+    pub fn add_grant(&mut self, grant: &StoredGrant, event: Event) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = self.grant_key(&grant.id);
+        batch.insert(k.clone(), self.seal_json(&k, grant));
+        self.append_audit(&mut batch, Actor::Patient, event);
+        self.commit(batch)
+    }
+
+    /// Updates a share (revoked, accesses seen) with its audit entries, in one step.
+    pub fn update_grant(&mut self, grant: &StoredGrant, events: Vec<(Actor, Event)>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = self.grant_key(&grant.id);
+        batch.insert(k.clone(), self.seal_json(&k, grant));
+        for (actor, event) in events {
+            self.append_audit(&mut batch, actor, event);
+        }
+        self.commit(batch)
+    }
+
+    pub(super) fn grant_key(&self, id: &str) -> Vec<u8> {
+        self.name(P_GRANT, "grant", id.as_bytes())
+    }
+
+    /// Every share made from this wallet, newest first.
+    pub fn grants(&self) -> Result<Vec<StoredGrant>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_GRANT) {
+            let (k, v) = item?;
+            out.push(self.open_json::<StoredGrant>(&k, &v, "a share's record")?);
+        }
+        out.sort_by_key(|g| std::cmp::Reverse(g.created));
+        Ok(out)
+    }
+
+    /// The share whose id is, or starts with, `text`.
+    pub fn grant(&self, text: &str) -> Result<StoredGrant> {
+        let text = text.trim();
+        let mut matches: Vec<StoredGrant> = self
+            .grants()?
+            .into_iter()
+            .filter(|g| g.id.starts_with(text))
+            .collect();
+        match matches.len() {
+            0 => Err(VaultError::GrantNotFound(text.to_string())),
+            1 => Ok(matches.remove(0)),
+            n => Err(VaultError::AmbiguousId(text.to_string(), n)),
+        }
+    }
+
+    /// Trusts a registry's signed provider list (already verified by the caller).
+    pub fn trust_registry(
+        &mut self,
+        thumbprint: &str,
+        signed_snapshot: &str,
+        events: Vec<Event>,
+    ) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let k = self.registry_key(thumbprint);
+        let value = TrustedRegistry {
+            thumbprint: thumbprint.to_string(),
+            snapshot: signed_snapshot.to_string(),
+        };
+        batch.insert(k.clone(), self.seal_json(&k, &value));
+        for event in events {
+            self.append_audit(&mut batch, Actor::Patient, event);
+        }
+        self.commit(batch)
+    }
+
+    /// The trusted registries: (key thumbprint, signed snapshot text).
+    pub fn registries(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for item in self.db().scan_prefix(P_REGISTRY) {
+            let (k, v) = item?;
+            let r: TrustedRegistry = self.open_json(&k, &v, "a trusted registry")?;
+            out.push((r.thumbprint, r.snapshot));
+        }
+        Ok(out)
+    }
+
+    pub(super) fn registry_key(&self, thumbprint: &str) -> Vec<u8> {
+        self.name(P_REGISTRY, "registry", thumbprint.as_bytes())
+    }
+}
