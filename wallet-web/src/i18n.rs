@@ -1,294 +1,251 @@
 //! Interface text in English, Urdu (right to left) and Hindi.
 //!
-//! Plain words throughout: "Share with a doctor", not "create a grant". A key
-//! missing in a language falls back to English.
+//! Plain words throughout: "Share with a doctor", not "create a grant". Every
+//! text has all three languages with the same `{placeholders}` (a test checks),
+//! and views name texts by [`T`], so a misspelt key does not compile. What the
+//! wallet itself words for people (the audit log) comes worded from the server
+//! in the reader's language.
 
 pub use wallet_core::lang::Lang;
 
-/// (key, English, Urdu, Hindi)
-const TEXT: &[(&str, &str, &str, &str)] = &[
-    ("app", "Amanat", "امانت", "अमानत"),
-    (
-        "tagline",
-        "Your health records, in your hands",
+/// Declares the interface's text: each key becomes a variant of [`T`], so a
+/// misspelt key does not compile, and its words in English, Urdu and Hindi
+/// sit in one row of [`TEXT`], in the variants' order.
+macro_rules! texts {
+    ($($key:ident => ($en:expr, $ur:expr, $hi:expr $(,)?)),* $(,)?) => {
+        /// A piece of interface text.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T {
+            $(
+                #[doc = $en]
+                $key
+            ),*
+        }
+
+        /// (English, Urdu, Hindi), indexed by [`T`].
+        const TEXT: &[(&str, &str, &str)] = &[$(($en, $ur, $hi)),*];
+    };
+}
+
+texts! {
+    app => ("Amanat", "امانت", "अमानत"),
+    tagline => ("Your health records, in your hands",
         "آپ کا صحت کا ریکارڈ، آپ کے ہاتھ میں",
         "आपके स्वास्थ्य रिकॉर्ड, आपके हाथ में",
     ),
-    ("dashboard", "Summary", "خلاصہ", "सारांश"),
-    ("timeline", "Records", "ریکارڈ", "रिकॉर्ड"),
-    ("import", "Add records", "ریکارڈ شامل کریں", "रिकॉर्ड जोड़ें"),
-    (
-        "share",
-        "Share with a doctor",
+    dashboard => ("Summary", "خلاصہ", "सारांश"),
+    timeline => ("Records", "ریکارڈ", "रिकॉर्ड"),
+    import => ("Add records", "ریکارڈ شامل کریں", "रिकॉर्ड जोड़ें"),
+    share => ("Share with a doctor",
         "ڈاکٹر کو دکھائیں",
         "डॉक्टर से साझा करें",
     ),
-    ("grants", "Shared", "شیئر کیے گئے", "साझा किए गए"),
-    ("audit", "Activity", "سرگرمی", "गतिविधि"),
-    ("plugins", "Plugins", "پلگ اِنز", "प्लगइन"),
-    ("settings", "Settings", "ترتیبات", "सेटिंग्स"),
-    (
-        "receive",
-        "Open a share (doctors)",
+    grants => ("Shared", "شیئر کیے گئے", "साझा किए गए"),
+    audit => ("Activity", "سرگرمی", "गतिविधि"),
+    plugins => ("Plugins", "پلگ اِنز", "प्लगइन"),
+    settings => ("Settings", "ترتیبات", "सेटिंग्स"),
+    receive => ("Open a share (doctors)",
         "شیئر کھولیں (ڈاکٹر)",
         "साझा खोलें (डॉक्टर)",
     ),
-    ("lock", "Lock", "تالا لگائیں", "लॉक करें"),
-    ("unlock", "Unlock", "کھولیں", "खोलें"),
-    ("passphrase", "Passphrase", "پاس فریز", "पासफ़्रेज़"),
-    (
-        "unlock_title",
-        "Your wallet is locked",
+    lock => ("Lock", "تالا لگائیں", "लॉक करें"),
+    unlock => ("Unlock", "کھولیں", "खोलें"),
+    passphrase => ("Passphrase", "پاس فریز", "पासफ़्रेज़"),
+    unlock_title => ("Your wallet is locked",
         "آپ کا والٹ بند ہے",
         "आपका वॉलेट लॉक है",
     ),
-    (
-        "create_title",
-        "Create your wallet",
+    create_title => ("Create your wallet",
         "اپنا والٹ بنائیں",
         "अपना वॉलेट बनाएं",
     ),
-    ("create", "Create wallet", "والٹ بنائیں", "वॉलेट बनाएं"),
-    ("name", "Full name", "پورا نام", "पूरा नाम"),
-    ("birth_date", "Birth date", "تاریخ پیدائش", "जन्म तिथि"),
-    ("cnic", "CNIC (Pakistan)", "شناختی کارڈ نمبر", "CNIC (पाकिस्तान)"),
-    (
-        "abha",
-        "ABHA number (India)",
+    create => ("Create wallet", "والٹ بنائیں", "वॉलेट बनाएं"),
+    name => ("Full name", "پورا نام", "पूरा नाम"),
+    birth_date => ("Birth date", "تاریخ پیدائش", "जन्म तिथि"),
+    cnic => ("CNIC (Pakistan)", "شناختی کارڈ نمبر", "CNIC (पाकिस्तान)"),
+    abha => ("ABHA number (India)",
         "ABHA نمبر (بھارت)",
         "आभा नंबर (भारत)",
     ),
-    (
-        "passphrase_hint",
-        "At least 8 characters. It cannot be recovered: several unrelated words are strong and easy to remember.",
+    passphrase_hint => ("At least 8 characters. It cannot be recovered: several unrelated words are strong and easy to remember.",
         "کم از کم 8 حروف۔ یہ واپس نہیں مل سکتا: چند بے ربط الفاظ مضبوط اور یاد رکھنے میں آسان ہیں۔",
         "कम से कम 8 अक्षर। यह वापस नहीं मिल सकता: कुछ असंबंधित शब्द मज़बूत और याद रखने में आसान होते हैं।",
     ),
-    ("profile", "Whose records", "کس کا ریکارڈ", "किसके रिकॉर्ड"),
-    ("problems", "Health problems", "بیماریاں", "स्वास्थ्य समस्याएं"),
-    ("allergies", "Allergies", "الرجی", "एलर्जी"),
-    ("medications", "Medicines", "دوائیں", "दवाइयां"),
-    ("immunizations", "Vaccinations", "ویکسین", "टीकाकरण"),
-    (
-        "results",
-        "Latest test results",
+    profile => ("Whose records", "کس کا ریکارڈ", "किसके रिकॉर्ड"),
+    problems => ("Health problems", "بیماریاں", "स्वास्थ्य समस्याएं"),
+    allergies => ("Allergies", "الرجی", "एलर्जी"),
+    medications => ("Medicines", "دوائیں", "दवाइयां"),
+    immunizations => ("Vaccinations", "ویکسین", "टीकाकरण"),
+    results => ("Latest test results",
         "تازہ ترین ٹیسٹ",
         "नवीनतम जांच परिणाम",
     ),
-    ("vitals", "Latest measurements", "تازہ ترین پیمائش", "नवीनतम माप"),
-    ("none", "None recorded", "کچھ درج نہیں", "कुछ दर्ज नहीं"),
-    ("high", "high", "زیادہ", "अधिक"),
-    ("low", "low", "کم", "कम"),
-    ("normal", "normal", "نارمل", "सामान्य"),
-    ("normal_range", "normal range", "نارمل حد", "सामान्य सीमा"),
-    ("records_count", "records", "ریکارڈ", "रिकॉर्ड"),
-    ("search", "Search", "تلاش", "खोजें"),
-    ("type", "Kind", "قسم", "प्रकार"),
-    ("all", "All", "سب", "सभी"),
-    ("from", "From", "سے", "से"),
-    ("to", "To", "تک", "तक"),
-    ("date", "Date", "تاریخ", "तारीख"),
-    ("title", "What", "کیا", "क्या"),
-    ("delete", "Delete", "حذف کریں", "हटाएं"),
-    (
-        "download_attachment",
-        "Download the attached file (it is not opened here)",
+    vitals => ("Latest measurements", "تازہ ترین پیمائش", "नवीनतम माप"),
+    none => ("None recorded", "کچھ درج نہیں", "कुछ दर्ज नहीं"),
+    high => ("high", "زیادہ", "अधिक"),
+    low => ("low", "کم", "कम"),
+    normal => ("normal", "نارمل", "सामान्य"),
+    normal_range => ("normal range", "نارمل حد", "सामान्य सीमा"),
+    records_count => ("records", "ریکارڈ", "रिकॉर्ड"),
+    search => ("Search", "تلاش", "खोजें"),
+    record_type => ("Kind", "قسم", "प्रकार"),
+    all => ("All", "سب", "सभी"),
+    from => ("From", "سے", "से"),
+    to => ("To", "تک", "तक"),
+    date => ("Date", "تاریخ", "तारीख"),
+    title => ("What", "کیا", "क्या"),
+    delete => ("Delete", "حذف کریں", "हटाएं"),
+    download_attachment => ("Download the attached file (it is not opened here)",
         "منسلک فائل ڈاؤن لوڈ کریں (یہ یہاں نہیں کھلتی)",
         "संलग्न फ़ाइल डाउनलोड करें (यह यहाँ नहीं खुलती)",
     ),
-    ("back", "Back", "واپس", "वापस"),
-    (
-        "drop_here",
-        "Drop files here (FHIR JSON, PDF, JPEG, PNG), or choose them",
+    back => ("Back", "واپس", "वापस"),
+    drop_here => ("Drop files here (FHIR JSON, PDF, JPEG, PNG), or choose them",
         "فائلیں یہاں چھوڑیں یا منتخب کریں",
         "फ़ाइलें यहां छोड़ें या चुनें",
     ),
-    ("choose_files", "Choose files", "فائلیں منتخب کریں", "फ़ाइलें चुनें"),
-    ("added", "added", "شامل", "जोड़े गए"),
-    ("already", "already there", "پہلے سے موجود", "पहले से मौजूद"),
-    ("what_to_share", "What to share", "کیا دکھانا ہے", "क्या साझा करें"),
-    (
-        "the_summary",
-        "My summary (problems, allergies, medicines, vaccinations, latest results)",
+    choose_files => ("Choose files", "فائلیں منتخب کریں", "फ़ाइलें चुनें"),
+    added => ("added", "شامل", "जोड़े गए"),
+    already => ("already there", "پہلے سے موجود", "पहले से मौजूद"),
+    what_to_share => ("What to share", "کیا دکھانا ہے", "क्या साझा करें"),
+    the_summary => ("My summary (problems, allergies, medicines, vaccinations, latest results)",
         "میرا خلاصہ",
         "मेरा सारांश",
     ),
-    ("lab_results", "Lab results", "لیب کے نتائج", "लैब परिणाम"),
-    ("prescriptions", "Prescriptions", "نسخے", "पर्चे"),
-    ("documents", "Documents", "دستاویزات", "दस्तावेज़"),
-    ("chosen", "Records I chose", "منتخب ریکارڈ", "चुने हुए रिकॉर्ड"),
-    ("with_whom", "With whom", "کس کے ساتھ", "किसके साथ"),
-    (
-        "anyone_with_code",
-        "Whoever I show the code to",
+    lab_results => ("Lab results", "لیب کے نتائج", "लैब परिणाम"),
+    prescriptions => ("Prescriptions", "نسخے", "पर्चे"),
+    documents => ("Documents", "دستاویزات", "दस्तावेज़"),
+    chosen => ("Records I chose", "منتخب ریکارڈ", "चुने हुए रिकॉर्ड"),
+    with_whom => ("With whom", "کس کے ساتھ", "किसके साथ"),
+    anyone_with_code => ("Whoever I show the code to",
         "جسے میں کوڈ دکھاؤں",
         "जिसे मैं कोड दिखाऊं",
     ),
-    (
-        "a_doctor",
-        "A doctor (paste their card)",
+    a_doctor => ("A doctor (paste their card)",
         "ایک ڈاکٹر (ان کا کارڈ)",
         "एक डॉक्टर (उनका कार्ड)",
     ),
-    ("why", "Why", "کیوں", "क्यों"),
-    ("how_long", "For how long", "کتنی دیر کے لیے", "कितनी देर के लिए"),
-    ("how", "How", "کیسے", "कैसे"),
-    (
-        "in_qr",
-        "Inside the QR code (no internet needed)",
+    why => ("Why", "کیوں", "क्यों"),
+    how_long => ("For how long", "کتنی دیر کے لیے", "कितनी देर के लिए"),
+    how => ("How", "کیسے", "कैसे"),
+    in_qr => ("Inside the QR code (no internet needed)",
         "کیو آر کوڈ کے اندر (انٹرنیٹ کی ضرورت نہیں)",
         "क्यूआर कोड के अंदर (इंटरनेट की ज़रूरत नहीं)",
     ),
-    (
-        "via_relay",
-        "Through a relay (can be taken back)",
+    via_relay => ("Through a relay (can be taken back)",
         "ریلے کے ذریعے (واپس لیا جا سکتا ہے)",
         "रिले के ज़रिए (वापस लिया जा सकता है)",
     ),
-    ("create_share", "Create the code", "کوڈ بنائیں", "कोड बनाएं"),
-    ("expires_in", "Expires in", "ختم ہونے میں", "समाप्त होने में"),
-    ("expired", "Expired", "ختم", "समाप्त"),
-    ("revoke", "Take back", "واپس لیں", "वापस लें"),
-    ("status", "Status", "حالت", "स्थिति"),
-    ("uses", "Opened", "کھولا گیا", "खोला गया"),
-    ("verify", "Check the log", "لاگ کی جانچ", "लॉग जांचें"),
-    ("who", "Who", "کون", "कौन"),
-    ("when", "When", "کب", "कब"),
-    (
-        "paste_link",
-        "Paste the link from the patient's code",
+    create_share => ("Create the code", "کوڈ بنائیں", "कोड बनाएं"),
+    expires_in => ("Expires in", "ختم ہونے میں", "समाप्त होने में"),
+    expired => ("Expired", "ختم", "समाप्त"),
+    revoke => ("Take back", "واپس لیں", "वापस लें"),
+    status => ("Status", "حالت", "स्थिति"),
+    uses => ("Opened", "کھولا گیا", "खोला गया"),
+    verify => ("Check the log", "لاگ کی جانچ", "लॉग जांचें"),
+    who => ("Who", "کون", "कौन"),
+    when => ("When", "کب", "कब"),
+    paste_link => ("Paste the link from the patient's code",
         "مریض کے کوڈ کا لنک یہاں لگائیں",
         "मरीज़ के कोड का लिंक चिपकाएं",
     ),
-    (
-        "open_share",
-        "Open and verify",
+    open_share => ("Open and verify",
         "کھولیں اور تصدیق کریں",
         "खोलें और सत्यापित करें",
     ),
-    (
-        "qr_photo",
-        "Photo of the QR code",
+    qr_photo => ("Photo of the QR code",
         "کیو آر کوڈ کی تصویر",
         "क्यूआर कोड की फ़ोटो",
     ),
-    ("camera", "Use the camera", "کیمرا استعمال کریں", "कैमरा इस्तेमाल करें"),
-    ("verified", "Verified", "تصدیق شدہ", "सत्यापित"),
-    ("refused", "Refused", "مسترد", "अस्वीकृत"),
-    ("valid_until", "valid until", "تک درست", "तक मान्य"),
-    ("run", "Run", "چلائیں", "चलाएं"),
-    ("save", "Save to my wallet", "والٹ میں محفوظ کریں", "वॉलेट में सहेजें"),
-    ("discard", "Discard", "رد کریں", "छोड़ें"),
-    ("allowed_to", "Allowed to", "اجازت", "अनुमति"),
-    (
-        "change_passphrase",
-        "Change passphrase",
+    camera => ("Use the camera", "کیمرا استعمال کریں", "कैमरा इस्तेमाल करें"),
+    verified => ("Verified", "تصدیق شدہ", "सत्यापित"),
+    refused => ("Refused", "مسترد", "अस्वीकृत"),
+    valid_until => ("valid until", "تک درست", "तक मान्य"),
+    run => ("Run", "چلائیں", "चलाएं"),
+    save => ("Save to my wallet", "والٹ میں محفوظ کریں", "वॉलेट में सहेजें"),
+    discard => ("Discard", "رد کریں", "छोड़ें"),
+    allowed_to => ("Allowed to", "اجازت", "अनुमति"),
+    change_passphrase => ("Change passphrase",
         "پاس فریز تبدیل کریں",
         "पासफ़्रेज़ बदलें",
     ),
-    ("current", "Current", "موجودہ", "मौजूदा"),
-    ("new", "New", "نیا", "नया"),
-    (
-        "backup",
-        "Download a backup",
+    current => ("Current", "موجودہ", "मौजूदा"),
+    new => ("New", "نیا", "नया"),
+    backup => ("Download a backup",
         "بیک اپ ڈاؤن لوڈ کریں",
         "बैकअप डाउनलोड करें",
     ),
-    (
-        "backup_hint",
-        "An encrypted file any age tool can open with this passphrase.",
+    backup_hint => ("An encrypted file any age tool can open with this passphrase.",
         "ایک خفیہ فائل جو اس پاس فریز سے کھلتی ہے۔",
         "एक एन्क्रिप्टेड फ़ाइल जो इस पासफ़्रेज़ से खुलती है।",
     ),
-    ("language", "Language", "زبان", "भाषा"),
-    (
-        "add_family",
-        "Add a family member",
+    language => ("Language", "زبان", "भाषा"),
+    add_family => ("Add a family member",
         "خاندان کا فرد شامل کریں",
         "परिवार का सदस्य जोड़ें",
     ),
-    ("add", "Add", "شامل کریں", "जोड़ें"),
-    ("trend", "Trend", "رجحان", "रुझान"),
-    ("wallet_id", "Wallet ID", "والٹ آئی ڈی", "वॉलेट आईडी"),
-    ("loading", "Loading…", "لوڈ ہو رہا ہے…", "लोड हो रहा है…"),
-    ("select", "Choose", "منتخب کریں", "चुनें"),
-    ("copy", "Copy the link", "لنک کاپی کریں", "लिंक कॉपी करें"),
-    ("relay_address", "Relay address", "ریلے کا پتہ", "रिले का पता"),
-    (
-        "max_uses",
-        "Can be opened at most (times)",
+    add => ("Add", "شامل کریں", "जोड़ें"),
+    wallet_id => ("Wallet ID", "والٹ آئی ڈی", "वॉलेट आईडी"),
+    loading => ("Loading…", "لوڈ ہو رہا ہے…", "लोड हो रहा है…"),
+    select => ("Choose", "منتخب کریں", "चुनें"),
+    relay_address => ("Relay address", "ریلے کا پتہ", "रिले का पता"),
+    max_uses => ("Can be opened at most (times)",
         "زیادہ سے زیادہ کتنی بار کھولا جا سکے",
         "अधिकतम कितनी बार खोला जा सके",
     ),
-    (
-        "doctor_card",
-        "The doctor's card",
+    doctor_card => ("The doctor's card",
         "ڈاکٹر کا کارڈ",
         "डॉक्टर का कार्ड",
     ),
-    (
-        "share_link",
-        "The link in the code",
+    share_link => ("The link in the code",
         "کوڈ میں موجود لنک",
         "कोड में मौजूद लिंक",
     ),
-    ("relationship", "Relationship", "رشتہ", "रिश्ता"),
-    ("record_ids", "Record ids", "ریکارڈ آئی ڈیز", "रिकॉर्ड आईडी"),
-    ("file", "File", "فائل", "फ़ाइल"),
-    ("dur_1h", "1 hour", "1 گھنٹہ", "1 घंटा"),
-    ("dur_24h", "24 hours", "24 گھنٹے", "24 घंटे"),
-    ("dur_7d", "7 days", "7 دن", "7 दिन"),
-    ("dur_30d", "30 days", "30 دن", "30 दिन"),
-    ("dur_1y", "1 year", "1 سال", "1 साल"),
-    ("why_CAREMGT", "treatment", "علاج", "इलाज"),
-    ("why_BTG", "an emergency", "ایمرجنسی", "आपातकाल"),
-    ("why_HPAYMT", "an insurance claim", "انشورنس کلیم", "बीमा दावा"),
-    ("why_PUBHLTH", "public health", "صحت عامہ", "जन स्वास्थ्य"),
-    ("why_DSRCH", "research", "تحقیق", "शोध"),
-    ("why_PATRQT", "my own copy", "میری اپنی کاپی", "मेरी अपनी प्रति"),
-    (
-        "whom_anyone",
-        "whoever I show the code to",
+    relationship => ("Relationship", "رشتہ", "रिश्ता"),
+    record_ids => ("Record ids", "ریکارڈ آئی ڈیز", "रिकॉर्ड आईडी"),
+    file => ("File", "فائل", "फ़ाइल"),
+    dur_1h => ("1 hour", "1 گھنٹہ", "1 घंटा"),
+    dur_24h => ("24 hours", "24 گھنٹے", "24 घंटे"),
+    dur_7d => ("7 days", "7 دن", "7 दिन"),
+    dur_30d => ("30 days", "30 دن", "30 दिन"),
+    dur_1y => ("1 year", "1 سال", "1 साल"),
+    why_CAREMGT => ("treatment", "علاج", "इलाज"),
+    why_BTG => ("an emergency", "ایمرجنسی", "आपातकाल"),
+    why_HPAYMT => ("an insurance claim", "انشورنس کلیم", "बीमा दावा"),
+    why_PUBHLTH => ("public health", "صحت عامہ", "जन स्वास्थ्य"),
+    why_DSRCH => ("research", "تحقیق", "शोध"),
+    why_PATRQT => ("my own copy", "میری اپنی کاپی", "मेरी अपनी प्रति"),
+    whom_anyone => ("whoever I show the code to",
         "جسے بھی میں کوڈ دکھاؤں",
         "जिसे भी मैं कोड दिखाऊं",
     ),
-    (
-        "whom_doctor",
-        "the doctor whose card I gave",
+    whom_doctor => ("the doctor whose card I gave",
         "وہ ڈاکٹر جن کا کارڈ میں نے دیا",
         "वह डॉक्टर जिनका कार्ड मैंने दिया",
     ),
     // Whole-sentence templates: word order differs between the languages.
-    (
-        "share_sentence",
-        "Share {what} with {whom}, for {why}, for {long}.",
+    share_sentence => ("Share {what} with {whom}, for {why}, for {long}.",
         "{what} شیئر کریں۔ کس کے ساتھ: {whom}۔ مقصد: {why}۔ مدت: {long}۔",
         "{what} साझा करें। किसके साथ: {whom}। उद्देश्य: {why}। अवधि: {long}।",
     ),
-    (
-        "audit_intact",
-        "Intact: {n} entries, every link of the chain verified.",
+    audit_intact => ("Intact: {n} entries, every link of the chain verified.",
         "محفوظ: {n} اندراجات، زنجیر کی ہر کڑی کی تصدیق ہو گئی۔",
         "सुरक्षित: {n} प्रविष्टियाँ, श्रृंखला की हर कड़ी सत्यापित।",
     ),
-    (
-        "shared_n",
-        "{n} record(s) shared.",
+    shared_n => ("{n} record(s) shared.",
         "{n} ریکارڈ شیئر ہوئے۔",
         "{n} रिकॉर्ड साझा हुए।",
     ),
-];
+}
 
 /// The text for `key` in `lang`.
-pub fn t(lang: Lang, key: &str) -> &'static str {
-    match TEXT.iter().find(|(k, ..)| *k == key) {
-        Some((_, en, ur, hi)) => match lang {
-            Lang::En => en,
-            Lang::Ur if !ur.is_empty() => ur,
-            Lang::Hi if !hi.is_empty() => hi,
-            _ => en,
-        },
-        None => "?",
+pub fn t(lang: Lang, key: T) -> &'static str {
+    let (en, ur, hi) = TEXT[key as usize];
+    match lang {
+        Lang::En => en,
+        Lang::Ur => ur,
+        Lang::Hi => hi,
     }
 }
 
@@ -297,16 +254,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_key_is_translated_and_unique() {
-        let mut keys: Vec<&str> = TEXT.iter().map(|(k, ..)| *k).collect();
-        keys.sort_unstable();
-        let before = keys.len();
-        keys.dedup();
-        assert_eq!(before, keys.len(), "duplicate keys");
-        for (k, en, ur, hi) in TEXT {
-            assert!(!en.is_empty() && !ur.is_empty() && !hi.is_empty(), "{k}");
+    fn every_text_is_translated_with_the_same_placeholders() {
+        fn fields(t: &str) -> Vec<&str> {
+            let mut f: Vec<&str> = t.split('{').skip(1).filter_map(|x| x.split('}').next()).collect();
+            f.sort_unstable();
+            f
         }
-        assert_eq!(t(Lang::Ur, "share"), "ڈاکٹر کو دکھائیں");
-        assert_eq!(t(Lang::En, "nope"), "?");
+        for (i, (en, ur, hi)) in TEXT.iter().enumerate() {
+            assert!(
+                !en.is_empty() && !ur.is_empty() && !hi.is_empty(),
+                "row {i}: {en}"
+            );
+            assert_eq!(
+                (fields(en), fields(en)),
+                (fields(ur), fields(hi)),
+                "row {i}: {en}"
+            );
+        }
+        assert_eq!(t(Lang::Ur, T::share), "ڈاکٹر کو دکھائیں");
     }
 }

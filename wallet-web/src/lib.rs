@@ -16,7 +16,7 @@ pub mod views;
 
 use leptos::prelude::*;
 
-use crate::i18n::{Lang, t};
+use crate::i18n::{Lang, T, t};
 use crate::model::Status;
 
 /// Where the app is.
@@ -112,7 +112,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// The text for a key in the current language.
-    pub fn t(&self, key: &str) -> &'static str {
+    pub fn t(&self, key: T) -> &'static str {
         t(self.lang.get(), key)
     }
 
@@ -236,7 +236,7 @@ pub fn App() -> impl IntoView {
         Phase::Receive(link) => {
             view! { <views::shell::Bare><views::receive::Receive link=link/></views::shell::Bare> }.into_any()
         }
-        Phase::Loading => view! { <p class="loading">{move || ctx.t("loading")}</p> }.into_any(),
+        Phase::Loading => view! { <p class="loading">{move || ctx.t(T::loading)}</p> }.into_any(),
         Phase::Locked { exists, error } => {
             view! { <views::unlock::Unlock exists=exists error=error/> }.into_any()
         }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{AuditCheck, AuditRow, human_time};
 use crate::views::{Banner, ctx};
 
@@ -33,7 +34,7 @@ pub fn Audit() -> impl IntoView {
                     ..
                 }) => (
                     true,
-                    c.t("audit_intact")
+                    c.t(T::audit_intact)
                         .replace("{n}", &entries.unwrap_or_default().to_string()),
                 ),
                 Ok(v) => (false, v.error.unwrap_or_else(|| "broken".into())),
@@ -43,15 +44,15 @@ pub fn Audit() -> impl IntoView {
     };
     view! {
         <section class="audit">
-            <h1>{move || c.t("audit")}</h1>
-            <button data-testid="verify-audit" on:click=verify>{move || c.t("verify")}</button>
+            <h1>{move || c.t(T::audit)}</h1>
+            <button data-testid="verify-audit" on:click=verify>{move || c.t(T::verify)}</button>
             {move || verdict.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
             {move || match data.get() {
-                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
                 Some(Ok(rows)) => view! {
                     <table data-testid="audit-table">
-                        <thead><tr><th>"#"</th><th>{c.t("when")}</th><th>{c.t("who")}</th><th>{c.t("title")}</th></tr></thead>
+                        <thead><tr><th>"#"</th><th>{c.t(T::when)}</th><th>{c.t(T::who)}</th><th>{c.t(T::title)}</th></tr></thead>
                         <tbody>
                             {rows.into_iter().rev().map(|r| view! {
                                 <tr>

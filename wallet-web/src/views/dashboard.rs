@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::charts::TrendChart;
+use crate::i18n::T;
 use crate::model::{Flag, Item, Latest, SummaryOf};
 use crate::views::{Banner, ctx};
 use crate::{Route, api};
@@ -37,7 +38,12 @@ fn latest(title: &'static str, rows: Vec<Latest>, none: &'static str, testid: &'
             <div class="latest">
                 {rows.into_iter().map(|l| {
                     let flag = l.flag.map(Flag::as_str).unwrap_or_default();
-                    let flag_text = if flag.is_empty() { "" } else { c.t(flag) };
+                    let flag_text = match l.flag {
+                        Some(Flag::High) => c.t(T::high),
+                        Some(Flag::Low) => c.t(T::low),
+                        Some(Flag::Normal) => c.t(T::normal),
+                        None => "",
+                    };
                     view! {
                         <a class="measure" href=Route::Trend(l.code.clone()).href() data-testid="latest">
                             <span class="label">{l.label.clone()}</span>
@@ -74,7 +80,7 @@ pub fn Dashboard() -> impl IntoView {
         });
     });
     move || match data.get() {
-        None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+        None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
         Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
         Some(Ok(r)) => {
             let p = r.profile;
@@ -94,16 +100,16 @@ pub fn Dashboard() -> impl IntoView {
                 <div class="dashboard">
                     <header class="patient">
                         <h1 data-testid="patient-name">{p.name.clone()}</h1>
-                        <p class="muted">{details} " · " {s.records} " " {c.t("records_count")}</p>
+                        <p class="muted">{details} " · " {s.records} " " {c.t(T::records_count)}</p>
                     </header>
                     <div class="grid">
-                        {section(c.t("problems"), s.problems, c.t("none"), "problems")}
-                        {section(c.t("allergies"), s.allergies, c.t("none"), "allergies")}
-                        {section(c.t("medications"), s.medications, c.t("none"), "medications")}
-                        {section(c.t("immunizations"), s.immunizations, c.t("none"), "immunizations")}
+                        {section(c.t(T::problems), s.problems, c.t(T::none), "problems")}
+                        {section(c.t(T::allergies), s.allergies, c.t(T::none), "allergies")}
+                        {section(c.t(T::medications), s.medications, c.t(T::none), "medications")}
+                        {section(c.t(T::immunizations), s.immunizations, c.t(T::none), "immunizations")}
                     </div>
-                    {latest(c.t("results"), s.results, c.t("none"), "results")}
-                    {latest(c.t("vitals"), s.vitals, c.t("none"), "vitals")}
+                    {latest(c.t(T::results), s.results, c.t(T::none), "results")}
+                    {latest(c.t(T::vitals), s.vitals, c.t(T::none), "vitals")}
                 </div>
             }
             .into_any()

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{ShareRow, human_time};
 use crate::views::{Banner, QrCode, ctx};
 
@@ -31,14 +32,14 @@ pub fn Grants() -> impl IntoView {
     };
     view! {
         <section class="grants">
-            <h1>{move || c.t("grants")}</h1>
-            {move || shown.get().map(|link| view! { <div class="popup"><QrCode text=link/><button on:click=move |_| shown.set(None)>{c.t("back")}</button></div> })}
+            <h1>{move || c.t(T::grants)}</h1>
+            {move || shown.get().map(|link| view! { <div class="popup"><QrCode text=link/><button on:click=move |_| shown.set(None)>{c.t(T::back)}</button></div> })}
             {move || match data.get() {
-                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
                 Some(Ok(list)) => view! {
                     <table data-testid="grants-table">
-                        <thead><tr><th>{c.t("with_whom")}</th><th>{c.t("why")}</th><th>{c.t("records_count")}</th><th>{c.t("status")}</th><th>{c.t("uses")}</th><th>{c.t("to")}</th><th></th></tr></thead>
+                        <thead><tr><th>{c.t(T::with_whom)}</th><th>{c.t(T::why)}</th><th>{c.t(T::records_count)}</th><th>{c.t(T::status)}</th><th>{c.t(T::uses)}</th><th>{c.t(T::to)}</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|g| {
                                 let id = g.id.clone();
@@ -52,7 +53,7 @@ pub fn Grants() -> impl IntoView {
                                         <td>
                                             <button on:click=move |_| shown.set(Some(link.clone()))>"QR"</button>
                                             {(g.status == "active").then(|| view! {
-                                                <button class="danger" data-testid="revoke" on:click=move |_| revoke(id.clone())>{c.t("revoke")}</button>
+                                                <button class="danger" data-testid="revoke" on:click=move |_| revoke(id.clone())>{c.t(T::revoke)}</button>
                                             })}
                                         </td>
                                     </tr>

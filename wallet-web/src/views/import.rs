@@ -5,6 +5,7 @@ use serde_json::Value;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::i18n::T;
 use crate::views::ctx;
 
 /// One file's outcome.
@@ -37,9 +38,9 @@ pub fn Import() -> impl IntoView {
                         text: format!(
                             "{} {}, {} {}",
                             v["added"],
-                            c.t("added"),
+                            c.t(T::added),
                             v["duplicates"],
-                            c.t("already")
+                            c.t(T::already)
                         ),
                     },
                     Err(e) => {
@@ -64,7 +65,7 @@ pub fn Import() -> impl IntoView {
     };
     view! {
         <section class="import">
-            <h1>{move || c.t("import")}</h1>
+            <h1>{move || c.t(T::import)}</h1>
             <div class="dropzone" class:hover=move || hover.get() data-testid="dropzone"
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); hover.set(true); }
                 on:dragleave=move |_| hover.set(false)
@@ -73,8 +74,8 @@ pub fn Import() -> impl IntoView {
                     hover.set(false);
                     upload(from_list(ev.data_transfer().and_then(|d| d.files())));
                 }>
-                <p>{move || c.t("drop_here")}</p>
-                <label>{move || c.t("choose_files")}
+                <p>{move || c.t(T::drop_here)}</p>
+                <label>{move || c.t(T::choose_files)}
                     <input type="file" multiple data-testid="import-input"
                         accept=".json,application/json,application/fhir+json,application/pdf,image/jpeg,image/png,.age"
                         on:change=move |ev| {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{Discarded, PluginRow, PluginRun, RunPlugin, Saved};
 use crate::views::{Banner, ctx};
 
@@ -84,7 +85,7 @@ pub fn Plugins() -> impl IntoView {
     };
     view! {
         <section class="plugins">
-            <h1>{move || c.t("plugins")}</h1>
+            <h1>{move || c.t(T::plugins)}</h1>
             <p class="muted">"Install plugins from the command line: amanat plugin install FILE"</p>
             {move || saved.get().map(|m| view! { <Banner message=m ok=true/> })}
             {move || run.get().map(|r| match r {
@@ -96,17 +97,17 @@ pub fn Plugins() -> impl IntoView {
                             <p>{r.message.clone()}</p>
                             <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p.resource_type, p.title)}</li> }).collect_view()}</ul>
                             {(!r.proposed.is_empty()).then(|| view! {
-                                <button data-testid="plugin-save" on:click=move |_| save(id.clone())>{c.t("save")}</button>
-                                <button on:click=move |_| discard(discard_id.clone())>{c.t("discard")}</button>
+                                <button data-testid="plugin-save" on:click=move |_| save(id.clone())>{c.t(T::save)}</button>
+                                <button on:click=move |_| discard(discard_id.clone())>{c.t(T::discard)}</button>
                             })}
                         </div>
                     }.into_any()
                 }
             })}
             {move || match data.get() {
-                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{c.t("none")}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{c.t(T::none)}</p> }.into_any(),
                 Some(Ok(list)) => list.into_iter().map(|p| {
                     let name = p.name.clone();
                     view! {
@@ -116,7 +117,7 @@ pub fn Plugins() -> impl IntoView {
                             <p class=if p.publisher_vouched { "muted" } else { "warning" } data-testid="plugin-publisher">
                                 {p.publisher_words.clone()}
                             </p>
-                            <h3>{c.t("allowed_to")}</h3>
+                            <h3>{c.t(T::allowed_to)}</h3>
                             <ul>{p.permissions.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}</ul>
                             {p.actions.into_iter().map(|a| {
                                 let (plugin, action) = (name.clone(), a.name.clone());
@@ -128,9 +129,9 @@ pub fn Plugins() -> impl IntoView {
                                         }
                                     }>
                                         <strong>{a.name.clone()}</strong> " — " {a.description.clone()}
-                                        {a.takes_file.then(|| view! { <label>{c.t("file")} <input type="file" name="file" data-testid="plugin-file"/></label> })}
-                                        {a.takes_records.then(|| view! { <label>{c.t("record_ids")} <input name="records" placeholder="k3vq8m, 7hx2pd"/></label> })}
-                                        <button type="submit" data-testid="plugin-run">{c.t("run")}</button>
+                                        {a.takes_file.then(|| view! { <label>{c.t(T::file)} <input type="file" name="file" data-testid="plugin-file"/></label> })}
+                                        {a.takes_records.then(|| view! { <label>{c.t(T::record_ids)} <input name="records" placeholder="k3vq8m, 7hx2pd"/></label> })}
+                                        <button type="submit" data-testid="plugin-run">{c.t(T::run)}</button>
                                     </form>
                                 }
                             }).collect_view()}

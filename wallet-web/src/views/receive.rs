@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::human_time;
 use crate::views::ctx;
 
@@ -222,25 +223,25 @@ pub fn Receive(
     });
     view! {
         <section class="receive">
-            <h1>{move || c.t("receive")}</h1>
+            <h1>{move || c.t(T::receive)}</h1>
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
-                <label>{move || c.t("paste_link")}
+                <label>{move || c.t(T::paste_link)}
                     <textarea rows="4" data-testid="receive-link" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                 </label>
-                <label>{move || c.t("passphrase")} " (passcode, if the patient gave one)"
+                <label>{move || c.t(T::passphrase)} " (passcode, if the patient gave one)"
                     <input type="password" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
                 </label>
-                <button type="submit" data-testid="receive-open" disabled=move || busy.get()>{move || c.t("open_share")}</button>
-                <label>{move || c.t("qr_photo")}
+                <button type="submit" data-testid="receive-open" disabled=move || busy.get()>{move || c.t(T::open_share)}</button>
+                <label>{move || c.t(T::qr_photo)}
                     <input type="file" accept="image/*" data-testid="receive-image" on:change=on_file/>
                 </label>
-                <button type="button" data-testid="camera" on:click=start_camera>{move || c.t("camera")}</button>
+                <button type="button" data-testid="camera" on:click=start_camera>{move || c.t(T::camera)}</button>
             </form>
             <video node_ref=video_ref class:hidden=move || !camera_on.get() playsinline muted></video>
             {move || outcome.get().map(|r| match r {
                 Err(e) => view! {
                     <div class="refused" data-testid="refused" role="alert">
-                        <h2>{c.t("refused")}</h2>
+                        <h2>{c.t(T::refused)}</h2>
                         <p>{e}</p>
                     </div>
                 }.into_any(),
@@ -252,9 +253,9 @@ pub fn Receive(
                     };
                     view! {
                         <div class="verified" data-testid="verified">
-                            <h2>{format!("{} · {}", c.t("verified"), g.patient)}</h2>
+                            <h2>{format!("{} · {}", c.t(T::verified), g.patient)}</h2>
                             <p>{format!("Wallet {} · for {} ({}) · {} · {} {}", got.wallet_id, g.purpose.words(), g.purpose.code(),
-                                if g.mode == AccessMode::Store { "may keep a copy" } else { "view only" }, c.t("valid_until"), human_time(g.exp))}</p>
+                                if g.mode == AccessMode::Store { "may keep a copy" } else { "view only" }, c.t(T::valid_until), human_time(g.exp))}</p>
                             <p class="muted">{format!("To {to}. {} record(s), each matching the patient's signature.", got.records.len())}</p>
                             <ul class="received">
                                 {got.records.iter().map(|r| view! {

@@ -3,6 +3,7 @@
 use base64::Engine;
 use leptos::prelude::*;
 
+use crate::i18n::T;
 use crate::model::RecordDetail;
 use crate::views::{Banner, ctx};
 use crate::{Route, api};
@@ -45,7 +46,7 @@ pub fn RecordPage(
         });
     };
     move || match data.get() {
-        None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+        None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
         Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
         Some(Ok(r)) => {
             let attachment = r.attachment.clone().and_then(|a| {
@@ -67,7 +68,7 @@ pub fn RecordPage(
                         let url = api::object_url(&bytes, "application/octet-stream")?;
                         let name = if title.is_empty() { "attachment".to_string() } else { title };
                         view! {
-                            <p><a href=url download=name data-testid="attachment-download">{c.t("download_attachment")}</a></p>
+                            <p><a href=url download=name data-testid="attachment-download">{c.t(T::download_attachment)}</a></p>
                         }
                         .into_any()
                     }
@@ -83,18 +84,18 @@ pub fn RecordPage(
             }
             view! {
                 <article class="record" data-testid="record">
-                    <p><a href=Route::Timeline.href()>{c.t("back")}</a></p>
+                    <p><a href=Route::Timeline.href()>{c.t(T::back)}</a></p>
                     <h1>{r.about.title.clone()}</h1>
                     <dl>
-                        <dt>{c.t("date")}</dt><dd>{r.about.date.clone().unwrap_or_else(|| "—".into())}</dd>
-                        <dt>{c.t("type")}</dt><dd>{format!("{} · ABDM {}", r.about.resource_type, r.about.hi_type)}</dd>
-                        {r.about.status.clone().map(|s| view! { <dt>{c.t("status")}</dt><dd>{s}</dd> })}
+                        <dt>{c.t(T::date)}</dt><dd>{r.about.date.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>{c.t(T::record_type)}</dt><dd>{format!("{} · ABDM {}", r.about.resource_type, r.about.hi_type)}</dd>
+                        {r.about.status.clone().map(|s| view! { <dt>{c.t(T::status)}</dt><dd>{s}</dd> })}
                         <dt>"Source"</dt><dd>{r.about.source.clone()}</dd>
                         <dt>"SHA-256"</dt><dd class="mono">{r.sha256.clone()}</dd>
                     </dl>
                     {attachment}
                     <details><summary>"FHIR"</summary><pre data-testid="fhir-json">{serde_json::to_string_pretty(&shown).unwrap_or_default()}</pre></details>
-                    <button class="danger" on:click=delete.clone()>{c.t("delete")}</button>
+                    <button class="danger" on:click=delete.clone()>{c.t(T::delete)}</button>
                 </article>
             }
             .into_any()

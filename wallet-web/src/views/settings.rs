@@ -1,6 +1,7 @@
 //! Settings: language, family members, passphrase, backups, lock.
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{ChangePassphrase, Changed, Export, NewProfile, ProfileInfo};
 use crate::views::{Banner, ctx};
 use leptos::prelude::*;
@@ -68,32 +69,32 @@ pub fn Settings() -> impl IntoView {
     };
     view! {
         <section class="settings">
-            <h1>{move || c.t("settings")}</h1>
+            <h1>{move || c.t(T::settings)}</h1>
             {move || message.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
-            <p class="muted">{move || c.t("wallet_id")} ": " <span class="mono" data-testid="wallet-id">{move || c.status.get().and_then(Result::ok).and_then(|s| s.wallet_id).unwrap_or_default()}</span></p>
+            <p class="muted">{move || c.t(T::wallet_id)} ": " <span class="mono" data-testid="wallet-id">{move || c.status.get().and_then(Result::ok).and_then(|s| s.wallet_id).unwrap_or_default()}</span></p>
             <form class="card" on:submit=add>
-                <h2>{move || c.t("add_family")}</h2>
-                <label>{move || c.t("name")}<input required data-testid="family-name" on:input=move |ev| fam_name.set(event_target_value(&ev))/></label>
-                <label>{move || c.t("birth_date")}<input type="date" data-testid="family-birth" on:input=move |ev| fam_birth.set(event_target_value(&ev))/></label>
-                <label>{move || c.t("relationship")}
+                <h2>{move || c.t(T::add_family)}</h2>
+                <label>{move || c.t(T::name)}<input required data-testid="family-name" on:input=move |ev| fam_name.set(event_target_value(&ev))/></label>
+                <label>{move || c.t(T::birth_date)}<input type="date" data-testid="family-birth" on:input=move |ev| fam_birth.set(event_target_value(&ev))/></label>
+                <label>{move || c.t(T::relationship)}
                     <select on:change=move |ev| fam_rel.set(event_target_value(&ev))>
                         <option value="child">"child"</option><option value="parent">"parent"</option>
                         <option value="spouse">"spouse"</option><option value="other">"other"</option>
                     </select>
                 </label>
-                <button type="submit" data-testid="family-add">{move || c.t("add")}</button>
+                <button type="submit" data-testid="family-add">{move || c.t(T::add)}</button>
             </form>
             <form class="card" on:submit=change>
-                <h2>{move || c.t("change_passphrase")}</h2>
-                <label>{move || c.t("current")}<input type="password" autocomplete="current-password" required data-testid="passphrase-current" on:input=move |ev| current.set(event_target_value(&ev))/></label>
-                <label>{move || c.t("new")}<input type="password" autocomplete="new-password" minlength="8" required data-testid="passphrase-new" on:input=move |ev| new.set(event_target_value(&ev))/></label>
-                <button type="submit" data-testid="passphrase-change">{move || c.t("change_passphrase")}</button>
+                <h2>{move || c.t(T::change_passphrase)}</h2>
+                <label>{move || c.t(T::current)}<input type="password" autocomplete="current-password" required data-testid="passphrase-current" on:input=move |ev| current.set(event_target_value(&ev))/></label>
+                <label>{move || c.t(T::new)}<input type="password" autocomplete="new-password" minlength="8" required data-testid="passphrase-new" on:input=move |ev| new.set(event_target_value(&ev))/></label>
+                <button type="submit" data-testid="passphrase-change">{move || c.t(T::change_passphrase)}</button>
             </form>
             <form class="card" on:submit=backup>
-                <h2>{move || c.t("backup")}</h2>
-                <p class="muted">{move || c.t("backup_hint")}</p>
-                <label>{move || c.t("passphrase")}<input type="password" autocomplete="new-password" minlength="8" required data-testid="backup-passphrase" on:input=move |ev| backup_pass.set(event_target_value(&ev))/></label>
-                <button type="submit" data-testid="backup-download">{move || c.t("backup")}</button>
+                <h2>{move || c.t(T::backup)}</h2>
+                <p class="muted">{move || c.t(T::backup_hint)}</p>
+                <label>{move || c.t(T::passphrase)}<input type="password" autocomplete="new-password" minlength="8" required data-testid="backup-passphrase" on:input=move |ev| backup_pass.set(event_target_value(&ev))/></label>
+                <button type="submit" data-testid="backup-download">{move || c.t(T::backup)}</button>
             </form>
         </section>
     }

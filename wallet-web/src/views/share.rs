@@ -4,32 +4,33 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{CreatedShare, NewShare};
 use crate::views::{Banner, QrCode, ctx};
 
 /// How long, in seconds, with the text key for it.
-const DURATIONS: [(i64, &str); 5] = [
-    (3600, "dur_1h"),
-    (86_400, "dur_24h"),
-    (7 * 86_400, "dur_7d"),
-    (30 * 86_400, "dur_30d"),
-    (365 * 86_400, "dur_1y"),
+const DURATIONS: [(i64, T); 5] = [
+    (3600, T::dur_1h),
+    (86_400, T::dur_24h),
+    (7 * 86_400, T::dur_7d),
+    (30 * 86_400, T::dur_30d),
+    (365 * 86_400, T::dur_1y),
 ];
 /// ABDM purpose codes, with the text key for each.
-const PURPOSES: [(&str, &str); 6] = [
-    ("CAREMGT", "why_CAREMGT"),
-    ("BTG", "why_BTG"),
-    ("HPAYMT", "why_HPAYMT"),
-    ("PUBHLTH", "why_PUBHLTH"),
-    ("DSRCH", "why_DSRCH"),
-    ("PATRQT", "why_PATRQT"),
+const PURPOSES: [(&str, T); 6] = [
+    ("CAREMGT", T::why_CAREMGT),
+    ("BTG", T::why_BTG),
+    ("HPAYMT", T::why_HPAYMT),
+    ("PUBHLTH", T::why_PUBHLTH),
+    ("DSRCH", T::why_DSRCH),
+    ("PATRQT", T::why_PATRQT),
 ];
-const TYPES: [(&str, &str); 5] = [
-    ("DiagnosticReport", "lab_results"),
-    ("Prescription", "prescriptions"),
-    ("ImmunizationRecord", "immunizations"),
-    ("OPConsultation", "problems"),
-    ("HealthDocumentRecord", "documents"),
+const TYPES: [(&str, T); 5] = [
+    ("DiagnosticReport", T::lab_results),
+    ("Prescription", T::prescriptions),
+    ("ImmunizationRecord", T::immunizations),
+    ("OPConsultation", T::problems),
+    ("HealthDocumentRecord", T::documents),
 ];
 
 /// "2 h 05 min", "3 d 4 h", "45 s".
@@ -75,30 +76,30 @@ pub fn ShareWizard() -> impl IntoView {
     });
     let sentence = move || {
         let subject = match what.get().as_str() {
-            "summary" => c.t("the_summary").to_string(),
-            "chosen" => format!("{} {}", c.chosen.get().len(), c.t("records_count")),
+            "summary" => c.t(T::the_summary).to_string(),
+            "chosen" => format!("{} {}", c.chosen.get().len(), c.t(T::records_count)),
             _ => types
                 .get()
                 .iter()
                 .filter_map(|t| TYPES.iter().find(|(k, _)| k == t))
-                .map(|(_, key)| c.t(key))
+                .map(|(_, key)| c.t(*key))
                 .collect::<Vec<_>>()
                 .join(", "),
         };
         let person = c.t(if whom.get() == "doctor" {
-            "whom_doctor"
+            T::whom_doctor
         } else {
-            "whom_anyone"
+            T::whom_anyone
         });
         let why = PURPOSES
             .iter()
             .find(|(code, _)| *code == purpose.get())
-            .map_or("", |(_, key)| c.t(key));
+            .map_or("", |(_, key)| c.t(*key));
         let long = DURATIONS
             .iter()
             .find(|(s, _)| *s == seconds.get())
-            .map_or("", |(_, key)| c.t(key));
-        c.t("share_sentence")
+            .map_or("", |(_, key)| c.t(*key));
+        c.t(T::share_sentence)
             .replace("{what}", &subject)
             .replace("{whom}", person)
             .replace("{why}", why)
@@ -137,31 +138,31 @@ pub fn ShareWizard() -> impl IntoView {
     };
     view! {
         <section class="share">
-            <h1>{move || c.t("share")}</h1>
+            <h1>{move || c.t(T::share)}</h1>
             {move || match result.get() {
                 Some(Ok(created)) => {
                     let expires = created.grant.expires;
                     let link = created.link.clone();
                     view! {
                         <div class="share-result" data-testid="share-result">
-                            <p class="sentence">{c.t("shared_n").replace("{n}", &created.records.len().to_string())}</p>
+                            <p class="sentence">{c.t(T::shared_n).replace("{n}", &created.records.len().to_string())}</p>
                             <QrCode text=link.clone()/>
                             <p class="countdown" data-testid="countdown">
-                                {move || { let left = expires - clock.get(); if left > 0 { format!("{} {}", c.t("expires_in"), remaining(left)) } else { c.t("expired").to_string() } }}
+                                {move || { let left = expires - clock.get(); if left > 0 { format!("{} {}", c.t(T::expires_in), remaining(left)) } else { c.t(T::expired).to_string() } }}
                             </p>
-                            <textarea readonly class="link" data-testid="share-link" rows="4" aria-label=c.t("share_link")>{link}</textarea>
+                            <textarea readonly class="link" data-testid="share-link" rows="4" aria-label=c.t(T::share_link)>{link}</textarea>
                             <p class="muted">"QR version " {created.qr_version} " · " {created.grant.id.clone()}</p>
-                            <button on:click=move |_| result.set(None)>{c.t("back")}</button>
+                            <button on:click=move |_| result.set(None)>{c.t(T::back)}</button>
                         </div>
                     }.into_any()
                 }
                 other => view! {
                     <form class="wizard" on:submit=create>
                         <fieldset>
-                            <legend>{c.t("what_to_share")}</legend>
-                            <label><input type="radio" name="what" value="summary" data-testid="what-summary" prop:checked=move || what.get() == "summary" on:change=move |_| what.set("summary".into())/> {c.t("the_summary")}</label>
-                            <label><input type="radio" name="what" value="chosen" data-testid="what-chosen" disabled=move || c.chosen.get().is_empty() prop:checked=move || what.get() == "chosen" on:change=move |_| what.set("chosen".into())/> {c.t("chosen")} " (" {move || c.chosen.get().len()} ")"</label>
-                            <label><input type="radio" name="what" value="types" data-testid="what-types" prop:checked=move || what.get() == "types" on:change=move |_| what.set("types".into())/> {c.t("type")}</label>
+                            <legend>{c.t(T::what_to_share)}</legend>
+                            <label><input type="radio" name="what" value="summary" data-testid="what-summary" prop:checked=move || what.get() == "summary" on:change=move |_| what.set("summary".into())/> {c.t(T::the_summary)}</label>
+                            <label><input type="radio" name="what" value="chosen" data-testid="what-chosen" disabled=move || c.chosen.get().is_empty() prop:checked=move || what.get() == "chosen" on:change=move |_| what.set("chosen".into())/> {c.t(T::chosen)} " (" {move || c.chosen.get().len()} ")"</label>
+                            <label><input type="radio" name="what" value="types" data-testid="what-types" prop:checked=move || what.get() == "types" on:change=move |_| what.set("types".into())/> {c.t(T::record_type)}</label>
                             <div class="types" class:hidden=move || what.get() != "types">
                                 {TYPES.into_iter().map(|(code, key)| view! {
                                     <label><input type="checkbox" prop:checked=move || types.get().iter().any(|t| t == code)
@@ -170,32 +171,32 @@ pub fn ShareWizard() -> impl IntoView {
                             </div>
                         </fieldset>
                         <fieldset>
-                            <legend>{c.t("with_whom")}</legend>
-                            <label><input type="radio" name="whom" prop:checked=move || whom.get() == "anyone" on:change=move |_| whom.set("anyone".into())/> {c.t("anyone_with_code")}</label>
-                            <label><input type="radio" name="whom" data-testid="whom-doctor" prop:checked=move || whom.get() == "doctor" on:change=move |_| whom.set("doctor".into())/> {c.t("a_doctor")}</label>
-                            <textarea class:hidden=move || whom.get() != "doctor" placeholder="AMANAT-CARD:…" data-testid="doctor-card" aria-label=c.t("doctor_card") on:input=move |ev| card.set(event_target_value(&ev))></textarea>
+                            <legend>{c.t(T::with_whom)}</legend>
+                            <label><input type="radio" name="whom" prop:checked=move || whom.get() == "anyone" on:change=move |_| whom.set("anyone".into())/> {c.t(T::anyone_with_code)}</label>
+                            <label><input type="radio" name="whom" data-testid="whom-doctor" prop:checked=move || whom.get() == "doctor" on:change=move |_| whom.set("doctor".into())/> {c.t(T::a_doctor)}</label>
+                            <textarea class:hidden=move || whom.get() != "doctor" placeholder="AMANAT-CARD:…" data-testid="doctor-card" aria-label=c.t(T::doctor_card) on:input=move |ev| card.set(event_target_value(&ev))></textarea>
                         </fieldset>
                         <fieldset>
-                            <legend>{c.t("why")}</legend>
-                            <select data-testid="purpose" aria-label=c.t("why") on:change=move |ev| purpose.set(event_target_value(&ev))>
+                            <legend>{c.t(T::why)}</legend>
+                            <select data-testid="purpose" aria-label=c.t(T::why) on:change=move |ev| purpose.set(event_target_value(&ev))>
                                 {PURPOSES.into_iter().map(|(code, key)| view! { <option value=code>{c.t(key)}</option> }).collect_view()}
                             </select>
-                            <legend>{c.t("how_long")}</legend>
-                            <select data-testid="duration" aria-label=c.t("how_long") on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(86_400))>
+                            <legend>{c.t(T::how_long)}</legend>
+                            <select data-testid="duration" aria-label=c.t(T::how_long) on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(86_400))>
                                 {DURATIONS.into_iter().map(|(s, key)| view! { <option value=s.to_string() selected=s == 86_400>{c.t(key)}</option> }).collect_view()}
                             </select>
                         </fieldset>
                         <fieldset>
-                            <legend>{c.t("how")}</legend>
-                            <label><input type="radio" name="how" prop:checked=move || how.get() == "qr" on:change=move |_| how.set("qr".into())/> {c.t("in_qr")}</label>
-                            <label><input type="radio" name="how" data-testid="how-relay" prop:checked=move || how.get() == "relay" on:change=move |_| how.set("relay".into())/> {c.t("via_relay")}</label>
+                            <legend>{c.t(T::how)}</legend>
+                            <label><input type="radio" name="how" prop:checked=move || how.get() == "qr" on:change=move |_| how.set("qr".into())/> {c.t(T::in_qr)}</label>
+                            <label><input type="radio" name="how" data-testid="how-relay" prop:checked=move || how.get() == "relay" on:change=move |_| how.set("relay".into())/> {c.t(T::via_relay)}</label>
                             <div class:hidden=move || how.get() != "relay">
-                                <input type="url" placeholder="https://relay.example" data-testid="relay-url" aria-label=c.t("relay_address") on:input=move |ev| relay.set(event_target_value(&ev))/>
-                                <input type="number" min="1" placeholder="uses" data-testid="relay-uses" aria-label=c.t("max_uses") on:input=move |ev| uses.set(event_target_value(&ev))/>
+                                <input type="url" placeholder="https://relay.example" data-testid="relay-url" aria-label=c.t(T::relay_address) on:input=move |ev| relay.set(event_target_value(&ev))/>
+                                <input type="number" min="1" placeholder="uses" data-testid="relay-uses" aria-label=c.t(T::max_uses) on:input=move |ev| uses.set(event_target_value(&ev))/>
                             </div>
                         </fieldset>
                         <p class="sentence" data-testid="share-sentence">{sentence}</p>
-                        <button type="submit" data-testid="create-share" disabled=move || busy.get()>{c.t("create_share")}</button>
+                        <button type="submit" data-testid="create-share" disabled=move || busy.get()>{c.t(T::create_share)}</button>
                         {other.and_then(|r| r.err()).map(|e| view! { <Banner message=e ok=false/> })}
                     </form>
                 }.into_any(),

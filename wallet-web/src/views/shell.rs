@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::Lang;
+use crate::i18n::T;
 use crate::views::ctx;
 use crate::{Route, api};
 
@@ -11,7 +12,7 @@ use crate::{Route, api};
 pub fn LanguageSwitch() -> impl IntoView {
     let c = ctx();
     view! {
-        <div class="langs" role="group" aria-label=move || c.t("language")>
+        <div class="langs" role="group" aria-label=move || c.t(T::language)>
             {[Lang::En, Lang::Ur, Lang::Hi].into_iter().map(|l| view! {
                 <button class:active=move || c.lang.get() == l data-testid=format!("lang-{}", l.code())
                     on:click=move |_| {
@@ -31,7 +32,7 @@ pub fn Bare(children: Children) -> impl IntoView {
     let c = ctx();
     view! {
         <header class="top">
-            <a class="brand" href="#/">{move || c.t("app")}</a>
+            <a class="brand" href="#/">{move || c.t(T::app)}</a>
             <LanguageSwitch/>
         </header>
         <main>{children()}</main>
@@ -43,15 +44,15 @@ pub fn Bare(children: Children) -> impl IntoView {
 pub fn Shell() -> impl IntoView {
     let c = ctx();
     let nav = [
-        (Route::Dashboard, "dashboard"),
-        (Route::Timeline, "timeline"),
-        (Route::Import, "import"),
-        (Route::Share, "share"),
-        (Route::Grants, "grants"),
-        (Route::Audit, "audit"),
-        (Route::Plugins, "plugins"),
-        (Route::Settings, "settings"),
-        (Route::Receive(None), "receive"),
+        (Route::Dashboard, T::dashboard, "nav-dashboard"),
+        (Route::Timeline, T::timeline, "nav-timeline"),
+        (Route::Import, T::import, "nav-import"),
+        (Route::Share, T::share, "nav-share"),
+        (Route::Grants, T::grants, "nav-grants"),
+        (Route::Audit, T::audit, "nav-audit"),
+        (Route::Plugins, T::plugins, "nav-plugins"),
+        (Route::Settings, T::settings, "nav-settings"),
+        (Route::Receive(None), T::receive, "nav-receive"),
     ];
     let lock = move |_| {
         leptos::task::spawn_local(async move {
@@ -61,9 +62,9 @@ pub fn Shell() -> impl IntoView {
     };
     view! {
         <header class="top">
-            <a class="brand" href="#/">{move || c.t("app")}</a>
+            <a class="brand" href="#/">{move || c.t(T::app)}</a>
             <label class="profile-switch">
-                <span>{move || c.t("profile")}</span>
+                <span>{move || c.t(T::profile)}</span>
                 <select data-testid="profile-switch" on:change=move |ev| {
                     let v = event_target_value(&ev);
                     c.profile.set((!v.is_empty()).then_some(v));
@@ -77,14 +78,14 @@ pub fn Shell() -> impl IntoView {
                 </select>
             </label>
             <LanguageSwitch/>
-            <button class="lock" data-testid="lock" on:click=lock>{move || c.t("lock")}</button>
+            <button class="lock" data-testid="lock" on:click=lock>{move || c.t(T::lock)}</button>
         </header>
         <nav class="main-nav" aria-label="Main">
-            {nav.into_iter().map(|(route, key)| {
+            {nav.into_iter().map(|(route, key, testid)| {
                 let href = route.href();
                 let active = route.clone();
                 view! {
-                    <a href=href data-testid=format!("nav-{key}")
+                    <a href=href data-testid=testid
                        class:active=move || std::mem::discriminant(&c.route.get()) == std::mem::discriminant(&active)>
                         {move || c.t(key)}
                     </a>

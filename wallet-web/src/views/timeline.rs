@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::T;
 use crate::model::RecordRow;
 use crate::views::{Banner, ctx};
 use crate::{Route, api};
@@ -66,13 +67,13 @@ pub fn Timeline() -> impl IntoView {
         });
     });
     let kinds = [
-        ("", "all"),
-        ("DiagnosticReport", "lab_results"),
-        ("Prescription", "prescriptions"),
-        ("ImmunizationRecord", "immunizations"),
-        ("WellnessRecord", "vitals"),
-        ("OPConsultation", "problems"),
-        ("HealthDocumentRecord", "documents"),
+        ("", T::all),
+        ("DiagnosticReport", T::lab_results),
+        ("Prescription", T::prescriptions),
+        ("ImmunizationRecord", T::immunizations),
+        ("WellnessRecord", T::vitals),
+        ("OPConsultation", T::problems),
+        ("HealthDocumentRecord", T::documents),
     ];
     let toggle = move |id: String| {
         c.chosen.update(|list| {
@@ -86,30 +87,30 @@ pub fn Timeline() -> impl IntoView {
     view! {
         <div class="timeline">
             <form class="filters" on:submit=|ev| ev.prevent_default()>
-                <label>{move || c.t("type")}
+                <label>{move || c.t(T::record_type)}
                     <select data-testid="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))>
                         {kinds.into_iter().map(|(v, key)| view! { <option value=v>{move || c.t(key)}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>{move || c.t("search")}
+                <label>{move || c.t(T::search)}
                     <input type="search" data-testid="filter-search" on:input=move |ev| search.set(event_target_value(&ev))/>
                 </label>
-                <label>{move || c.t("from")}<input type="date" on:change=move |ev| since.set(event_target_value(&ev))/></label>
-                <label>{move || c.t("to")}<input type="date" on:change=move |ev| until.set(event_target_value(&ev))/></label>
+                <label>{move || c.t(T::from)}<input type="date" on:change=move |ev| since.set(event_target_value(&ev))/></label>
+                <label>{move || c.t(T::to)}<input type="date" on:change=move |ev| until.set(event_target_value(&ev))/></label>
                 {move || (!c.chosen.get().is_empty()).then(|| view! {
                     <a class="button" href=Route::Share.href() data-testid="share-chosen">
-                        {c.t("share")} " (" {c.chosen.get().len()} ")"
+                        {c.t(T::share)} " (" {c.chosen.get().len()} ")"
                     </a>
                 })}
             </form>
             {move || match rows.get() {
-                None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
                 Some(Ok(list)) => {
                     let total = list.len();
                     let list = StoredValue::new(list);
                     view! {
-                        <p class="muted" data-testid="record-count">{total} " " {c.t("records_count")}</p>
+                        <p class="muted" data-testid="record-count">{total} " " {c.t(T::records_count)}</p>
                         <div class="scroller" style:height=format!("{viewport}px") data-testid="timeline"
                             on:scroll=move |ev| {
                                 let el: web_sys::HtmlElement = event_target(&ev);
@@ -124,7 +125,7 @@ pub fn Timeline() -> impl IntoView {
                                         let top = (start + i) as f64 * ROW;
                                         view! {
                                             <div class="row" style:top=format!("{top}px") data-testid="record-row">
-                                                <input type="checkbox" aria-label=c.t("select") prop:checked=checked
+                                                <input type="checkbox" aria-label=c.t(T::select) prop:checked=checked
                                                     on:change={ let id = id.clone(); move |_| toggle(id.clone()) }/>
                                                 <span class="date">{r.date.clone().map(|d| d.chars().take(10).collect::<String>()).unwrap_or_else(|| "—".into())}</span>
                                                 <span class="kind">{r.resource_type.clone()}</span>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::charts::TrendChart;
+use crate::i18n::T;
 use crate::model::Series;
 use crate::views::{Banner, ctx};
 use crate::{Route, api};
@@ -20,19 +21,19 @@ pub fn TrendPage(
         data.set(Some(api::get::<Series>(&url).await.map_err(|e| e.message)));
     });
     move || match data.get() {
-        None => view! { <p class="loading">{c.t("loading")}</p> }.into_any(),
+        None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
         Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
         Some(Ok(s)) => {
             let title = s.title.clone().unwrap_or_default();
             let range = match (s.low, s.high) {
                 (Some(l), Some(h)) => format!(
                     "{}: {l}–{h} {}",
-                    c.t("normal_range"),
+                    c.t(T::normal_range),
                     s.unit.clone().unwrap_or_default()
                 ),
                 (None, Some(h)) => format!(
                     "{}: < {h} {}",
-                    c.t("normal_range"),
+                    c.t(T::normal_range),
                     s.unit.clone().unwrap_or_default()
                 ),
                 _ => String::new(),
@@ -40,12 +41,12 @@ pub fn TrendPage(
             let rows: Vec<_> = s.points.iter().rev().take(50).cloned().collect();
             view! {
                 <section class="trend">
-                    <p><a href=Route::Dashboard.href()>{c.t("back")}</a></p>
+                    <p><a href=Route::Dashboard.href()>{c.t(T::back)}</a></p>
                     <h1>{title.clone()}</h1>
                     <p class="muted">{s.labels.join(" / ")} " · " {range}</p>
                     <TrendChart points=s.points.clone() low=s.low high=s.high label=title/>
                     <table>
-                        <thead><tr><th>{c.t("date")}</th><th>{s.unit.clone().unwrap_or_default()}</th></tr></thead>
+                        <thead><tr><th>{c.t(T::date)}</th><th>{s.unit.clone().unwrap_or_default()}</th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|p| view! {
                                 <tr><td>{crate::model::human_time(p.at)}</td>

@@ -1,6 +1,7 @@
 //! Unlocking the wallet, or creating one.
 
 use crate::api;
+use crate::i18n::T;
 use crate::model::{self, Init, NewProfile, Status};
 use crate::views::{Banner, ctx};
 use leptos::prelude::*;
@@ -53,37 +54,37 @@ pub fn Unlock(
     };
     view! {
         <main class="unlock">
-            <h1>{move || c.t("app")}</h1>
-            <p class="tagline">{move || c.t("tagline")}</p>
+            <h1>{move || c.t(T::app)}</h1>
+            <p class="tagline">{move || c.t(T::tagline)}</p>
             <super::shell::LanguageSwitch/>
             <form on:submit=submit>
-                <h2>{move || if exists { c.t("unlock_title") } else { c.t("create_title") }}</h2>
+                <h2>{move || if exists { c.t(T::unlock_title) } else { c.t(T::create_title) }}</h2>
                 {(!exists).then(|| view! {
-                    <label>{move || c.t("name")}
+                    <label>{move || c.t(T::name)}
                         <input data-testid="create-name" required autocomplete="name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                     </label>
-                    <label>{move || c.t("birth_date")}
+                    <label>{move || c.t(T::birth_date)}
                         <input type="date" data-testid="create-birth" prop:value=birth on:input=move |ev| birth.set(event_target_value(&ev))/>
                     </label>
-                    <label>{move || c.t("cnic")}
+                    <label>{move || c.t(T::cnic)}
                         <input data-testid="create-cnic" inputmode="numeric" placeholder="35202-1234567-2" prop:value=cnic on:input=move |ev| cnic.set(event_target_value(&ev))/>
                     </label>
-                    <label>{move || c.t("abha")}
+                    <label>{move || c.t(T::abha)}
                         <input data-testid="create-abha" inputmode="numeric" placeholder="91-2345-6789-0123" prop:value=abha on:input=move |ev| abha.set(event_target_value(&ev))/>
                     </label>
                 })}
-                <label>{move || c.t("passphrase")}
+                <label>{move || c.t(T::passphrase)}
                     <input type="password" data-testid="passphrase" required minlength=if exists { "1" } else { "8" }
                         autocomplete=if exists { "current-password" } else { "new-password" }
                         prop:value=pass on:input=move |ev| pass.set(event_target_value(&ev))/>
                 </label>
-                {(!exists).then(|| view! { <p class="hint">{move || c.t("passphrase_hint")}</p> })}
+                {(!exists).then(|| view! { <p class="hint">{move || c.t(T::passphrase_hint)}</p> })}
                 <button type="submit" data-testid="unlock-submit" disabled=move || busy.get()>
-                    {move || if exists { c.t("unlock") } else { c.t("create") }}
+                    {move || if exists { c.t(T::unlock) } else { c.t(T::create) }}
                 </button>
                 {move || message.get().map(|m| view! { <Banner message=m ok=false/> })}
             </form>
-            <p><a href="#/receive" data-testid="to-receive">{move || c.t("receive")}</a></p>
+            <p><a href="#/receive" data-testid="to-receive">{move || c.t(T::receive)}</a></p>
         </main>
     }
 }
