@@ -6,7 +6,7 @@ pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The passphrase every test wallet uses.
 pub const PASSPHRASE: &str = "correct horse battery staple";
@@ -303,14 +303,15 @@ pub struct Received {
     pub body: Vec<u8>,
 }
 
-/// A tiny HTTP/1.1 server on a free loopback port, for an insurer or a
+/// An HTTP server (axum) on a free loopback port, for an insurer or a
 /// pharmacy endpoint in tests. Each request is answered by `handler`
-/// (method, path, body) → (status, headers, body); requests are recorded.
+/// (method, path with query, body) → (status, headers, body); requests are
+/// recorded. Dropping it shuts the server down.
 pub struct TestHttpServer {
     /// `http://127.0.0.1:PORT`.
     pub origin: String,
-    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    received: Arc<Mutex<Vec<Received>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 type Handler = dyn Fn(&str, &str, &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync;
@@ -320,62 +321,59 @@ impl TestHttpServer {
     pub fn start(
         handler: impl Fn(&str, &str, &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync + 'static,
     ) -> TestHttpServer {
-        use std::io::{BufRead, BufReader, Read, Write};
+        use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+        use axum::response::{IntoResponse, Response};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(false).expect("blocking");
+        listener.set_nonblocking(true).expect("non-blocking");
         let origin = format!("http://{}", listener.local_addr().expect("addr"));
-        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
-        let (rec, stopping) = (received.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let mut parts = line.split_whitespace();
-                let (method, path) = (
-                    parts.next().unwrap_or("").to_string(),
-                    parts.next().unwrap_or("").to_string(),
-                );
-                let mut length = 0usize;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':')
-                        && k.trim().eq_ignore_ascii_case("content-length")
-                    {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let record = received.clone();
+        let answer = move |request: Request<axum::body::Body>| {
+            let (handler, record) = (handler.clone(), record.clone());
+            async move {
+                let method = request.method().to_string();
+                let path = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                let body = axum::body::to_bytes(request.into_body(), 64 << 20)
+                    .await
+                    .map(|b| b.to_vec())
+                    .unwrap_or_default();
                 let (status, headers, reply) = handler(&method, &path, &body);
-                rec.lock().expect("lock").push(Received { method, path, body });
-                let mut head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    reply.len()
-                );
+                record.lock().expect("lock").push(Received { method, path, body });
+                let mut response: Response = reply.into_response();
+                *response.status_mut() = StatusCode::from_u16(status).expect("a status code");
                 for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
+                    if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
+                        response.headers_mut().insert(k, v);
+                    }
                 }
-                head.push_str("\r\n");
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&reply);
+                response
             }
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = axum::Router::new().fallback(answer);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
         });
         TestHttpServer {
             origin,
             received,
-            stop,
+            stop: Some(stop),
         }
     }
 
@@ -387,9 +385,9 @@ impl TestHttpServer {
 
 impl Drop for TestHttpServer {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        // Wake the accept loop so it sees the flag.
-        let _ = std::net::TcpStream::connect(self.origin.trim_start_matches("http://"));
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
