@@ -102,6 +102,7 @@ pub enum Command {
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Measure import, list, search, show and sharing speed on temporary wallets.
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
 }
 
@@ -689,6 +690,7 @@ pub struct AuditArgs {
 }
 
 /// `bench`.
+#[cfg(feature = "bench")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Only one part: `vault` (import, list, search, show), `share` (create, receive,

@@ -4,6 +4,7 @@
 //! the wallet through `Ctx` and calls into `wallet_core`. Errors are typed in the
 //! library and turned into a message and an exit code here, at the edge.
 
+#[cfg(feature = "bench")]
 mod bench;
 mod cli;
 mod output;
@@ -137,6 +138,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Provider(cmd) => sharing::provider(cmd),
         Command::Registry(cmd) => sharing::registry(&ctx, cmd),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
+        #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args),
     }
 }
