@@ -19,7 +19,7 @@ use crate::record::RecordMeta;
 use crate::relay::{RelayError, Status};
 use crate::share::{self, Lock, Passcode, SealedShare, ShareInput};
 use crate::summary::Summary;
-use crate::vault::{Query, StoredGrant, Vault};
+use crate::vault::{MadeShare, Query, Vault};
 
 /// Longest a share may last.
 pub const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
@@ -106,7 +106,7 @@ pub struct Created {
     /// The link (QR text).
     pub link: String,
     /// The grant as the wallet keeps it.
-    pub grant: StoredGrant,
+    pub grant: MadeShare,
     /// QR version at error correction M.
     pub qr_version: i16,
     /// The records shared.
@@ -300,7 +300,7 @@ pub async fn upload(prepared: &Prepared) -> Result<Option<String>, SharingError>
 /// an expired share is not worth a warning. The vault stays unlocked for this
 /// network round, so a caller holding it in a mutex need not hold the lock.
 pub async fn relay_statuses(
-    grants: &[StoredGrant],
+    grants: &[MadeShare],
     key: &ed25519_dalek::SigningKey,
     now: i64,
 ) -> Result<(Vec<(String, Status)>, Vec<String>), SharingError> {
@@ -327,7 +327,7 @@ pub async fn relay_statuses(
 /// Records what [`relay_statuses`] learnt into `grants` and the vault.
 pub fn record_statuses(
     vault: &mut Vault,
-    grants: &mut [StoredGrant],
+    grants: &mut [MadeShare],
     statuses: &[(String, Status)],
 ) -> Result<(), SharingError> {
     for g in grants.iter_mut() {
@@ -340,10 +340,7 @@ pub fn record_statuses(
 
 /// Asks the share's relay to delete it (nothing to ask for an offline share
 /// or one revoked already); then [`mark_revoked`] records it.
-pub async fn revoke_at_relay(
-    grant: &StoredGrant,
-    key: &ed25519_dalek::SigningKey,
-) -> Result<(), SharingError> {
+pub async fn revoke_at_relay(grant: &MadeShare, key: &ed25519_dalek::SigningKey) -> Result<(), SharingError> {
     if let (Some(url), false) = (&grant.relay_url, grant.revoked) {
         crate::relay::client::Client::new()?.revoke(url, key).await?;
     }
@@ -372,7 +369,7 @@ pub fn finish(
         }
     })?;
     let g = &prepared.sealed.grant;
-    let grant = StoredGrant {
+    let grant = MadeShare {
         id: g.jti.clone(),
         jws: prepared.sealed.signed.compact(),
         link: link.clone(),
@@ -398,7 +395,7 @@ pub fn finish(
         expires: grant.expires,
         via: relay_url.unwrap_or_else(|| "offline".into()),
     };
-    vault.add_grant(&grant, event)?;
+    vault.add_share(&grant, event)?;
     let records = prepared
         .records
         .iter()
@@ -418,7 +415,7 @@ pub fn finish(
 
 /// A share as the edges list it (`amanat grants --json`, `/api/grants`);
 /// `with_link` adds the link itself, for the web wallet's QR code.
-pub fn row(g: &StoredGrant, now: i64, with_link: bool) -> ShareRow {
+pub fn row(g: &MadeShare, now: i64, with_link: bool) -> ShareRow {
     ShareRow {
         id: g.id.clone(),
         status: status_word(g, now).into(),
@@ -437,7 +434,7 @@ pub fn row(g: &StoredGrant, now: i64, with_link: bool) -> ShareRow {
 }
 
 /// `active`, `expired` or `revoked`.
-pub fn status_word(g: &StoredGrant, now: i64) -> &'static str {
+pub fn status_word(g: &MadeShare, now: i64) -> &'static str {
     if g.revoked {
         "revoked"
     } else if now >= g.expires {
@@ -451,7 +448,7 @@ pub fn status_word(g: &StoredGrant, now: i64) -> &'static str {
 /// access as an audit entry. Returns whether anything changed.
 pub fn record_status(
     vault: &mut Vault,
-    grant: &mut StoredGrant,
+    grant: &mut MadeShare,
     status: &Status,
 ) -> Result<bool, SharingError> {
     let events: Vec<(Actor, Event)> = status
@@ -476,15 +473,15 @@ pub fn record_status(
     grant.uses = status.uses;
     grant.revoked |= status.revoked;
     if changed {
-        vault.update_grant(grant, events)?;
+        vault.update_share(grant, events)?;
     }
     Ok(changed)
 }
 
 /// Marks a share revoked (after the relay, if any, deleted it) with its audit entry.
-pub fn mark_revoked(vault: &mut Vault, grant: &mut StoredGrant) -> Result<(), SharingError> {
+pub fn mark_revoked(vault: &mut Vault, grant: &mut MadeShare) -> Result<(), SharingError> {
     grant.revoked = true;
-    vault.update_grant(
+    vault.update_share(
         grant,
         vec![(
             Actor::Patient,

@@ -45,7 +45,7 @@ pub use self::keyring::{DEFAULT_KDF_LOG_N, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N};
 pub use self::plugins::PluginCode;
 pub use self::records::{ImportOutcome, Record};
 use self::seal::Sealer;
-pub use self::shares::StoredGrant;
+pub use self::shares::MadeShare;
 use self::shares::TrustedRegistry;
 use crate::audit::{Actor, AuditEntry, ChainError, Event};
 use crate::fhir::Resource;
@@ -104,7 +104,7 @@ pub enum VaultError {
     RecordNotFound(String),
     /// No share has that id.
     #[error("no share '{0}' in this wallet (see `amanat grants`)")]
-    GrantNotFound(String),
+    ShareNotFound(String),
     /// A short id matches several records.
     #[error("'{0}' matches {1} records; type more of the id")]
     AmbiguousId(String, usize),

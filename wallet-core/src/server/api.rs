@@ -82,7 +82,7 @@ impl From<VaultError> for ApiError {
             VaultError::NotFound(_) => (StatusCode::NOT_FOUND, "no wallet"),
             VaultError::AlreadyExists(_) => (StatusCode::CONFLICT, "exists"),
             VaultError::NotEmpty(_) => (StatusCode::CONFLICT, "not empty"),
-            VaultError::RecordNotFound(_) | VaultError::ProfileNotFound(_) | VaultError::GrantNotFound(_) => {
+            VaultError::RecordNotFound(_) | VaultError::ProfileNotFound(_) | VaultError::ShareNotFound(_) => {
                 (StatusCode::NOT_FOUND, "not found")
             }
             VaultError::Integrity(_) => (StatusCode::UNPROCESSABLE_ENTITY, "integrity"),
@@ -184,7 +184,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/import", post(import))
         .route("/series", get(series))
         .route("/shares", post(create_share))
-        .route("/grants", get(grants))
+        .route("/grants", get(shares))
         .route("/grants/{id}/revoke", post(revoke))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify))
@@ -511,13 +511,13 @@ async fn create_share(
 }
 
 /// The shares, with uses and accesses refreshed from their relays.
-async fn grants(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
-    let (list, key) = with_vault(&state, |v| Ok((v.grants()?, v.signing_key().clone()))).await?;
+async fn shares(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
+    let (list, key) = with_vault(&state, |v| Ok((v.shares()?, v.signing_key().clone()))).await?;
     // A relay that does not answer leaves that share's figures as last known.
     let (statuses, _) = sharing::relay_statuses(&list, &key, now()).await?;
     drop(key);
     with_vault(&state, move |v| {
-        let mut list = v.grants()?;
+        let mut list = v.shares()?;
         sharing::record_statuses(v, &mut list, &statuses)?;
         let now = now();
         Ok(Json(list.iter().map(|g| sharing::row(g, now, true)).collect()))
@@ -526,7 +526,7 @@ async fn grants(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> 
 }
 
 async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<ShareRow> {
-    let (grant, key) = with_vault(&state, move |v| Ok((v.grant(&id)?, v.signing_key().clone()))).await?;
+    let (grant, key) = with_vault(&state, move |v| Ok((v.share(&id)?, v.signing_key().clone()))).await?;
     sharing::revoke_at_relay(&grant, &key).await?;
     drop(key);
     with_vault(&state, move |v| {

@@ -10,8 +10,8 @@
 //! - compiled plugin code is dropped (a cache: it is compiled again on first use).
 
 use super::{
-    AuditHead, Directory, K_INFO, K_STATE, P_GRANT, P_PLUGIN, P_PLUGIN_BYTES, P_PLUGIN_CODE, P_REGISTRY,
-    Result, State, StoredGrant, TrustedRegistry, Vault, VaultError,
+    AuditHead, Directory, K_INFO, K_STATE, MadeShare, P_GRANT, P_PLUGIN, P_PLUGIN_BYTES, P_PLUGIN_CODE,
+    P_REGISTRY, Result, State, TrustedRegistry, Vault, VaultError,
 };
 
 const K_DIRECTORY: &[u8] = b"m/directory";
@@ -52,8 +52,8 @@ impl Vault {
             return Ok(Vec::new());
         }
         if k.starts_with(P_GRANT) {
-            let grant: StoredGrant = self.open_json(k, v, "a share's record")?;
-            let new = self.grant_key(&grant.id);
+            let grant: MadeShare = self.open_json(k, v, "a share's record")?;
+            let new = self.share_key(&grant.id);
             return renamed(new.clone(), self.seal_json(&new, &grant));
         }
         if k.starts_with(P_REGISTRY) {

@@ -4,7 +4,7 @@ use super::*;
 
 /// A share as the wallet remembers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredGrant {
+pub struct MadeShare {
     /// Grant id (`jti`).
     pub id: String,
     /// The signed grant, compact JWS.
@@ -52,18 +52,18 @@ impl Vault {
     // ---- shares ------------------------------------------------------------------
 
     /// Records a new share and its audit entry in one step.
-    pub fn add_grant(&mut self, grant: &StoredGrant, event: Event) -> Result<()> {
+    pub fn add_share(&mut self, grant: &MadeShare, event: Event) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = self.grant_key(&grant.id);
+        let k = self.share_key(&grant.id);
         batch.insert(k.clone(), self.seal_json(&k, grant));
         self.append_audit(&mut batch, Actor::Patient, event);
         self.commit(batch)
     }
 
     /// Updates a share (revoked, accesses seen) with its audit entries, in one step.
-    pub fn update_grant(&mut self, grant: &StoredGrant, events: Vec<(Actor, Event)>) -> Result<()> {
+    pub fn update_share(&mut self, grant: &MadeShare, events: Vec<(Actor, Event)>) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = self.grant_key(&grant.id);
+        let k = self.share_key(&grant.id);
         batch.insert(k.clone(), self.seal_json(&k, grant));
         for (actor, event) in events {
             self.append_audit(&mut batch, actor, event);
@@ -71,31 +71,31 @@ impl Vault {
         self.commit(batch)
     }
 
-    pub(super) fn grant_key(&self, id: &str) -> Vec<u8> {
+    pub(super) fn share_key(&self, id: &str) -> Vec<u8> {
         self.name(P_GRANT, "grant", id.as_bytes())
     }
 
     /// Every share made from this wallet, newest first.
-    pub fn grants(&self) -> Result<Vec<StoredGrant>> {
+    pub fn shares(&self) -> Result<Vec<MadeShare>> {
         let mut out = Vec::new();
         for item in self.db().scan_prefix(P_GRANT) {
             let (k, v) = item?;
-            out.push(self.open_json::<StoredGrant>(&k, &v, "a share's record")?);
+            out.push(self.open_json::<MadeShare>(&k, &v, "a share's record")?);
         }
         out.sort_by_key(|g| std::cmp::Reverse(g.created));
         Ok(out)
     }
 
     /// The share whose id is, or starts with, `text`.
-    pub fn grant(&self, text: &str) -> Result<StoredGrant> {
+    pub fn share(&self, text: &str) -> Result<MadeShare> {
         let text = text.trim();
-        let mut matches: Vec<StoredGrant> = self
-            .grants()?
+        let mut matches: Vec<MadeShare> = self
+            .shares()?
             .into_iter()
             .filter(|g| g.id.starts_with(text))
             .collect();
         match matches.len() {
-            0 => Err(VaultError::GrantNotFound(text.to_string())),
+            0 => Err(VaultError::ShareNotFound(text.to_string())),
             1 => Ok(matches.remove(0)),
             n => Err(VaultError::AmbiguousId(text.to_string(), n)),
         }

@@ -16,7 +16,7 @@ use wallet_core::relay::client::Client;
 use wallet_core::secret_file::{KeyPurpose, NamedKey, ProviderIdentity};
 use wallet_core::share::{self, Passcode, ShareError};
 use wallet_core::sharing::{self, MAX_SHARE_SECONDS};
-use wallet_core::vault::{DEFAULT_KDF_LOG_N, StoredGrant, Vault};
+use wallet_core::vault::{DEFAULT_KDF_LOG_N, MadeShare, Vault};
 
 use crate::cli::{
     GrantsArgs, GrantsCommand, ProviderCommand, ReceiveArgs, RegistryCommand, RelayArgs, ShareArgs,
@@ -409,7 +409,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
 
 /// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
 /// Brings uses and accesses up to date from the relays; returns warnings.
-fn refresh(vault: &mut Vault, grants: &mut [StoredGrant]) -> Result<Vec<String>> {
+fn refresh(vault: &mut Vault, grants: &mut [MadeShare]) -> Result<Vec<String>> {
     let (statuses, warnings) =
         runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), now()))?;
     sharing::record_statuses(vault, grants, &statuses)?;
@@ -420,7 +420,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     match args.command {
         None => {
-            let mut grants = vault.grants()?;
+            let mut grants = vault.shares()?;
             let warnings = refresh(&mut vault, &mut grants)?;
             for w in &warnings {
                 eprintln!("warning: {w}");
@@ -459,14 +459,14 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
             )
         }
         Some(GrantsCommand::Show { id }) => {
-            let g = vault.grant(&id)?;
+            let g = vault.share(&id)?;
             let qr = Qr::new(&g.link)?;
             show_qr(&qr);
             println!("{}", g.link);
             Ok(())
         }
         Some(GrantsCommand::Revoke { id }) => {
-            let mut g = vault.grant(&id)?;
+            let mut g = vault.share(&id)?;
             if g.revoked {
                 println!("Share {} was already revoked.", g.id);
                 return Ok(());
