@@ -74,7 +74,7 @@ pub mod import;
 pub mod lang;
 pub mod link;
 pub mod national_id;
-pub mod par;
+mod par;
 pub mod profile;
 pub mod provider;
 pub mod qr;

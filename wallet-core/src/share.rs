@@ -199,7 +199,7 @@ struct OutEntry {
 /// A granted record's id: its position in the share, from 1. The wallet keeps
 /// which of its records each position is (`MadeShare::record_ids`); its own
 /// record ids never leave it.
-pub fn position_id(index: usize) -> String {
+pub(crate) fn position_id(index: usize) -> String {
     (index + 1).to_string()
 }
 
