@@ -522,334 +522,29 @@ fn numeric_values(
 
 fn describe(resource: &Resource) -> Result<Description, FhirError> {
     let kind = resource.resource_type();
-    let mut codes = Vec::new();
-    let mut values = Vec::new();
-    let mut status = None;
+    let mut found = Found::default();
     let (hi_type, date, title) = match kind {
-        "Observation" => {
-            let o: Observation = typed(resource)?;
-            one_of(
-                &o.status,
-                "status",
-                &[
-                    "registered",
-                    "preliminary",
-                    "final",
-                    "amended",
-                    "corrected",
-                    "cancelled",
-                    "entered-in-error",
-                    "unknown",
-                ],
-            )?;
-            codes.extend(o.code.tokens());
-            if let Some(v) = numeric_values(&o.code, o.value_quantity.as_ref(), &o.reference_range) {
-                values.push(v);
-            }
-            for c in &o.component {
-                codes.extend(c.code.tokens());
-                if let Some(v) = numeric_values(&c.code, c.value_quantity.as_ref(), &c.reference_range) {
-                    values.push(v);
-                }
-            }
-            status = Some(o.status.clone());
-            let hi =
-                if o.has_category("laboratory") || o.has_category("imaging") || o.has_category("procedure") {
-                    HiType::DiagnosticReport
-                } else {
-                    HiType::WellnessRecord
-                };
-            let label = o.code.label().unwrap_or_else(|| "Observation".into());
-            let title = match o.value_display() {
-                Some(v) => format!("{label}: {v}"),
-                None => label,
-            };
-            (hi, o.when().cloned(), title)
-        }
-        "Condition" => {
-            let c: Condition = typed(resource)?;
-            if let Some(code) = &c.code {
-                codes.extend(code.tokens());
-            }
-            status = c
-                .clinical_status
-                .as_ref()
-                .and_then(|s| s.coding.first())
-                .and_then(|c| c.code.clone());
-            let title = c
-                .code
-                .as_ref()
-                .and_then(CodeableConcept::label)
-                .unwrap_or_else(|| "Condition".into());
-            (
-                HiType::OPConsultation,
-                c.onset_date_time.or(c.recorded_date),
-                title,
-            )
-        }
-        "MedicationRequest" => {
-            let m: MedicationRequest = typed(resource)?;
-            require(
-                m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
-                "medication[x]",
-                "a MedicationRequest needs medicationCodeableConcept or medicationReference",
-            )?;
-            one_of(
-                &m.status,
-                "status",
-                &[
-                    "active",
-                    "on-hold",
-                    "cancelled",
-                    "completed",
-                    "entered-in-error",
-                    "stopped",
-                    "draft",
-                    "unknown",
-                ],
-            )?;
-            if let Some(cc) = &m.medication_codeable_concept {
-                codes.extend(cc.tokens());
-            }
-            status = Some(m.status.clone());
-            let mut title = m.medication().unwrap_or_else(|| "Medication".into());
-            if let Some(dose) = m.dosage_instruction.first().and_then(|d| d.text.as_ref()) {
-                title = format!("{title} ({dose})");
-            }
-            (HiType::Prescription, m.authored_on, title)
-        }
-        "MedicationStatement" => {
-            let m: MedicationStatement = typed(resource)?;
-            require(
-                m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
-                "medication[x]",
-                "a MedicationStatement needs medicationCodeableConcept or medicationReference",
-            )?;
-            if let Some(cc) = &m.medication_codeable_concept {
-                codes.extend(cc.tokens());
-            }
-            status = Some(m.status.clone());
-            let date = m
-                .effective_date_time
-                .clone()
-                .or_else(|| m.effective_period.as_ref().and_then(|p| p.start.clone()))
-                .or(m.date_asserted.clone());
-            (
-                HiType::Prescription,
-                date,
-                m.medication().unwrap_or_else(|| "Medication".into()),
-            )
-        }
-        "AllergyIntolerance" => {
-            let a: AllergyIntolerance = typed(resource)?;
-            if let Some(code) = &a.code {
-                codes.extend(code.tokens());
-            }
-            status = a
-                .clinical_status
-                .as_ref()
-                .and_then(|s| s.coding.first())
-                .and_then(|c| c.code.clone());
-            let substance = a
-                .code
-                .as_ref()
-                .and_then(CodeableConcept::label)
-                .unwrap_or_else(|| "unknown substance".into());
-            (
-                HiType::OPConsultation,
-                a.onset_date_time.or(a.recorded_date),
-                format!("Allergy: {substance}"),
-            )
-        }
-        "Immunization" => {
-            let i: Immunization = typed(resource)?;
-            require(
-                i.occurrence_date_time.is_some() || i.occurrence_string.is_some(),
-                "occurrence[x]",
-                "an Immunization needs occurrenceDateTime or occurrenceString",
-            )?;
-            one_of(
-                &i.status,
-                "status",
-                &["completed", "entered-in-error", "not-done"],
-            )?;
-            codes.extend(i.vaccine_code.tokens());
-            status = Some(i.status.clone());
-            let title = i.vaccine_code.label().unwrap_or_else(|| "Vaccination".into());
-            (HiType::ImmunizationRecord, i.occurrence_date_time, title)
-        }
-        "DiagnosticReport" => {
-            let d: DiagnosticReport = typed(resource)?;
-            codes.extend(d.code.tokens());
-            status = Some(d.status.clone());
-            let date = d
-                .effective_date_time
-                .or_else(|| d.effective_period.and_then(|p| p.start))
-                .or(d.issued);
-            (
-                HiType::DiagnosticReport,
-                date,
-                d.code.label().unwrap_or_else(|| "Diagnostic report".into()),
-            )
-        }
-        "DocumentReference" => {
-            let d: DocumentReference = typed(resource)?;
-            require(
-                !d.content.is_empty(),
-                "content",
-                "a DocumentReference needs at least one content",
-            )?;
-            status = Some(d.status.clone());
-            let discharge = d
-                .r#type
-                .as_ref()
-                .is_some_and(|t| t.has_code("http://loinc.org", "18842-5"));
-            if let Some(t) = &d.r#type {
-                codes.extend(t.tokens());
-            }
-            let title = d
-                .description
-                .clone()
-                .or_else(|| d.content.iter().find_map(|c| c.attachment.title.clone()))
-                .or_else(|| d.r#type.as_ref().and_then(CodeableConcept::label))
-                .unwrap_or_else(|| "Document".into());
-            let date = d
-                .date
-                .or_else(|| d.content.first().and_then(|c| c.attachment.creation.clone()));
-            let hi = if discharge {
-                HiType::DischargeSummary
-            } else {
-                HiType::HealthDocumentRecord
-            };
-            (hi, date, title)
-        }
-        "Encounter" => {
-            let e: Encounter = typed(resource)?;
-            status = Some(e.status.clone());
-            let discharged = e
-                .hospitalization
-                .as_ref()
-                .is_some_and(|h| h.get("dischargeDisposition").is_some());
-            let inpatient = matches!(e.class.code.as_deref(), Some("IMP" | "ACUTE" | "NONAC"));
-            let kind = e
-                .r#type
-                .first()
-                .and_then(CodeableConcept::label)
-                .or(e.class.display.clone())
-                .unwrap_or_else(|| "Visit".into());
-            let title = match e.reason_code.first().and_then(CodeableConcept::label) {
-                Some(reason) => format!("{kind}: {reason}"),
-                None => kind,
-            };
-            let hi = if inpatient && discharged {
-                HiType::DischargeSummary
-            } else {
-                HiType::OPConsultation
-            };
-            (hi, e.period.and_then(|p| p.start), title)
-        }
-        "Procedure" => {
-            let p: Procedure = typed(resource)?;
-            if let Some(code) = &p.code {
-                codes.extend(code.tokens());
-            }
-            status = Some(p.status.clone());
-            let date = p
-                .performed_date_time
-                .or_else(|| p.performed_period.and_then(|p| p.start));
-            (
-                HiType::OPConsultation,
-                date,
-                p.code
-                    .and_then(|c| c.label())
-                    .unwrap_or_else(|| "Procedure".into()),
-            )
-        }
-        "Coverage" => {
-            let c: Coverage = typed(resource)?;
-            require(
-                !c.payor.is_empty(),
-                "payor",
-                "a Coverage needs at least one payor",
-            )?;
-            status = Some(c.status.clone());
-            let payor = c
-                .payor
-                .iter()
-                .find_map(|p| p.display.clone())
-                .unwrap_or_else(|| "insurer".into());
-            let title = match &c.subscriber_id {
-                Some(member) => format!("Coverage: {payor} ({member})"),
-                None => format!("Coverage: {payor}"),
-            };
-            (
-                HiType::HealthDocumentRecord,
-                c.period.and_then(|p| p.start),
-                title,
-            )
-        }
-        "Claim" => {
-            let c: Claim = typed(resource)?;
-            one_of(
-                &c.r#use,
-                "use",
-                &["claim", "preauthorization", "predetermination"],
-            )?;
-            status = Some(c.status.clone());
-            let mut title = format!(
-                "Claim: {}",
-                c.r#type.label().unwrap_or_else(|| "insurance".into())
-            );
-            if let Some(total) = &c.total
-                && let Some(v) = total.value
-            {
-                title.push_str(&format!(
-                    " {} {}",
-                    format_number(v),
-                    total.currency.as_deref().unwrap_or("")
-                ));
-            }
-            (
-                HiType::HealthDocumentRecord,
-                Some(c.created),
-                title.trim().to_string(),
-            )
-        }
-        "Patient" => {
-            let p: Patient = typed(resource)?;
-            let name = p
-                .name
-                .iter()
-                .find_map(HumanName::label)
-                .unwrap_or_else(|| "Patient".into());
-            (HiType::HealthDocumentRecord, None, format!("Patient: {name}"))
-        }
-        "Composition" => {
-            let c: Composition = typed(resource)?;
-            codes.extend(c.r#type.tokens());
-            status = Some(c.status.clone());
-            let hi = HiType::ALL
-                .into_iter()
-                .find(|t| t.snomed().is_some_and(|code| c.r#type.has_any_code(code)))
-                .unwrap_or(HiType::HealthDocumentRecord);
-            (hi, Some(c.date), c.title)
-        }
-        other => {
-            // A resource the wallet has no model for is named by its own
-            // title or code text (a CarePlan, a RiskAssessment), else its id.
-            let named = ["/title", "/code/text"]
-                .iter()
-                .find_map(|p| resource.json.pointer(p).and_then(Value::as_str))
-                .map(|t| t.chars().take(120).collect::<String>())
-                .filter(|t| !t.trim().is_empty());
-            let title = match (named, resource.id()) {
-                (Some(named), _) => named,
-                (None, Some(id)) => format!("{other} {id}"),
-                (None, None) => other.to_string(),
-            };
-            (HiType::HealthDocumentRecord, None, title)
-        }
+        "Observation" => observation(resource, &mut found)?,
+        "Condition" => condition(resource, &mut found)?,
+        "MedicationRequest" => medication_request(resource, &mut found)?,
+        "MedicationStatement" => medication_statement(resource, &mut found)?,
+        "AllergyIntolerance" => allergy_intolerance(resource, &mut found)?,
+        "Immunization" => immunization(resource, &mut found)?,
+        "DiagnosticReport" => diagnostic_report(resource, &mut found)?,
+        "DocumentReference" => document_reference(resource, &mut found)?,
+        "Encounter" => encounter(resource, &mut found)?,
+        "Procedure" => procedure(resource, &mut found)?,
+        "Coverage" => coverage(resource, &mut found)?,
+        "Claim" => claim(resource, &mut found)?,
+        "Patient" => patient(resource)?,
+        "Composition" => composition(resource, &mut found)?,
+        other => unmodelled(resource, other)?,
     };
+    let Found {
+        codes,
+        values,
+        status,
+    } = found;
     let mut keywords = String::with_capacity(256);
     keywords.push_str(kind);
     keywords.push(' ');
@@ -870,6 +565,369 @@ fn describe(resource: &Resource) -> Result<Description, FhirError> {
         values,
         keywords,
     })
+}
+
+/// What reading a resource of one type finds besides its ABDM type, date and
+/// title (the keywords are gathered the same way for all types).
+#[derive(Default)]
+struct Found {
+    codes: Vec<String>,
+    values: Vec<NumericValue>,
+    status: Option<String>,
+}
+
+/// A resource's ABDM type, clinical date and title, or why it is not valid.
+type Reading = Result<(HiType, Option<FhirDateTime>, String), FhirError>;
+
+/// What the wallet makes of an Observation.
+fn observation(resource: &Resource, found: &mut Found) -> Reading {
+    let o: Observation = typed(resource)?;
+    one_of(
+        &o.status,
+        "status",
+        &[
+            "registered",
+            "preliminary",
+            "final",
+            "amended",
+            "corrected",
+            "cancelled",
+            "entered-in-error",
+            "unknown",
+        ],
+    )?;
+    found.codes.extend(o.code.tokens());
+    if let Some(v) = numeric_values(&o.code, o.value_quantity.as_ref(), &o.reference_range) {
+        found.values.push(v);
+    }
+    for c in &o.component {
+        found.codes.extend(c.code.tokens());
+        if let Some(v) = numeric_values(&c.code, c.value_quantity.as_ref(), &c.reference_range) {
+            found.values.push(v);
+        }
+    }
+    found.status = Some(o.status.clone());
+    let hi = if o.has_category("laboratory") || o.has_category("imaging") || o.has_category("procedure") {
+        HiType::DiagnosticReport
+    } else {
+        HiType::WellnessRecord
+    };
+    let label = o.code.label().unwrap_or_else(|| "Observation".into());
+    let title = match o.value_display() {
+        Some(v) => format!("{label}: {v}"),
+        None => label,
+    };
+    Ok((hi, o.when().cloned(), title))
+}
+
+/// What the wallet makes of a Condition.
+fn condition(resource: &Resource, found: &mut Found) -> Reading {
+    let c: Condition = typed(resource)?;
+    if let Some(code) = &c.code {
+        found.codes.extend(code.tokens());
+    }
+    found.status = c
+        .clinical_status
+        .as_ref()
+        .and_then(|s| s.coding.first())
+        .and_then(|c| c.code.clone());
+    let title = c
+        .code
+        .as_ref()
+        .and_then(CodeableConcept::label)
+        .unwrap_or_else(|| "Condition".into());
+    Ok((
+        HiType::OPConsultation,
+        c.onset_date_time.or(c.recorded_date),
+        title,
+    ))
+}
+
+/// What the wallet makes of a MedicationRequest.
+fn medication_request(resource: &Resource, found: &mut Found) -> Reading {
+    let m: MedicationRequest = typed(resource)?;
+    require(
+        m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
+        "medication[x]",
+        "a MedicationRequest needs medicationCodeableConcept or medicationReference",
+    )?;
+    one_of(
+        &m.status,
+        "status",
+        &[
+            "active",
+            "on-hold",
+            "cancelled",
+            "completed",
+            "entered-in-error",
+            "stopped",
+            "draft",
+            "unknown",
+        ],
+    )?;
+    if let Some(cc) = &m.medication_codeable_concept {
+        found.codes.extend(cc.tokens());
+    }
+    found.status = Some(m.status.clone());
+    let mut title = m.medication().unwrap_or_else(|| "Medication".into());
+    if let Some(dose) = m.dosage_instruction.first().and_then(|d| d.text.as_ref()) {
+        title = format!("{title} ({dose})");
+    }
+    Ok((HiType::Prescription, m.authored_on, title))
+}
+
+/// What the wallet makes of a MedicationStatement.
+fn medication_statement(resource: &Resource, found: &mut Found) -> Reading {
+    let m: MedicationStatement = typed(resource)?;
+    require(
+        m.medication_codeable_concept.is_some() || m.medication_reference.is_some(),
+        "medication[x]",
+        "a MedicationStatement needs medicationCodeableConcept or medicationReference",
+    )?;
+    if let Some(cc) = &m.medication_codeable_concept {
+        found.codes.extend(cc.tokens());
+    }
+    found.status = Some(m.status.clone());
+    let date = m
+        .effective_date_time
+        .clone()
+        .or_else(|| m.effective_period.as_ref().and_then(|p| p.start.clone()))
+        .or(m.date_asserted.clone());
+    Ok((
+        HiType::Prescription,
+        date,
+        m.medication().unwrap_or_else(|| "Medication".into()),
+    ))
+}
+
+/// What the wallet makes of an AllergyIntolerance.
+fn allergy_intolerance(resource: &Resource, found: &mut Found) -> Reading {
+    let a: AllergyIntolerance = typed(resource)?;
+    if let Some(code) = &a.code {
+        found.codes.extend(code.tokens());
+    }
+    found.status = a
+        .clinical_status
+        .as_ref()
+        .and_then(|s| s.coding.first())
+        .and_then(|c| c.code.clone());
+    let substance = a
+        .code
+        .as_ref()
+        .and_then(CodeableConcept::label)
+        .unwrap_or_else(|| "unknown substance".into());
+    Ok((
+        HiType::OPConsultation,
+        a.onset_date_time.or(a.recorded_date),
+        format!("Allergy: {substance}"),
+    ))
+}
+
+/// What the wallet makes of an Immunization.
+fn immunization(resource: &Resource, found: &mut Found) -> Reading {
+    let i: Immunization = typed(resource)?;
+    require(
+        i.occurrence_date_time.is_some() || i.occurrence_string.is_some(),
+        "occurrence[x]",
+        "an Immunization needs occurrenceDateTime or occurrenceString",
+    )?;
+    one_of(
+        &i.status,
+        "status",
+        &["completed", "entered-in-error", "not-done"],
+    )?;
+    found.codes.extend(i.vaccine_code.tokens());
+    found.status = Some(i.status.clone());
+    let title = i.vaccine_code.label().unwrap_or_else(|| "Vaccination".into());
+    Ok((HiType::ImmunizationRecord, i.occurrence_date_time, title))
+}
+
+/// What the wallet makes of a DiagnosticReport.
+fn diagnostic_report(resource: &Resource, found: &mut Found) -> Reading {
+    let d: DiagnosticReport = typed(resource)?;
+    found.codes.extend(d.code.tokens());
+    found.status = Some(d.status.clone());
+    let date = d
+        .effective_date_time
+        .or_else(|| d.effective_period.and_then(|p| p.start))
+        .or(d.issued);
+    Ok((
+        HiType::DiagnosticReport,
+        date,
+        d.code.label().unwrap_or_else(|| "Diagnostic report".into()),
+    ))
+}
+
+/// What the wallet makes of a DocumentReference.
+fn document_reference(resource: &Resource, found: &mut Found) -> Reading {
+    let d: DocumentReference = typed(resource)?;
+    require(
+        !d.content.is_empty(),
+        "content",
+        "a DocumentReference needs at least one content",
+    )?;
+    found.status = Some(d.status.clone());
+    let discharge = d
+        .r#type
+        .as_ref()
+        .is_some_and(|t| t.has_code("http://loinc.org", "18842-5"));
+    if let Some(t) = &d.r#type {
+        found.codes.extend(t.tokens());
+    }
+    let title = d
+        .description
+        .clone()
+        .or_else(|| d.content.iter().find_map(|c| c.attachment.title.clone()))
+        .or_else(|| d.r#type.as_ref().and_then(CodeableConcept::label))
+        .unwrap_or_else(|| "Document".into());
+    let date = d
+        .date
+        .or_else(|| d.content.first().and_then(|c| c.attachment.creation.clone()));
+    let hi = if discharge {
+        HiType::DischargeSummary
+    } else {
+        HiType::HealthDocumentRecord
+    };
+    Ok((hi, date, title))
+}
+
+/// What the wallet makes of an Encounter.
+fn encounter(resource: &Resource, found: &mut Found) -> Reading {
+    let e: Encounter = typed(resource)?;
+    found.status = Some(e.status.clone());
+    let discharged = e
+        .hospitalization
+        .as_ref()
+        .is_some_and(|h| h.get("dischargeDisposition").is_some());
+    let inpatient = matches!(e.class.code.as_deref(), Some("IMP" | "ACUTE" | "NONAC"));
+    let kind = e
+        .r#type
+        .first()
+        .and_then(CodeableConcept::label)
+        .or(e.class.display.clone())
+        .unwrap_or_else(|| "Visit".into());
+    let title = match e.reason_code.first().and_then(CodeableConcept::label) {
+        Some(reason) => format!("{kind}: {reason}"),
+        None => kind,
+    };
+    let hi = if inpatient && discharged {
+        HiType::DischargeSummary
+    } else {
+        HiType::OPConsultation
+    };
+    Ok((hi, e.period.and_then(|p| p.start), title))
+}
+
+/// What the wallet makes of a Procedure.
+fn procedure(resource: &Resource, found: &mut Found) -> Reading {
+    let p: Procedure = typed(resource)?;
+    if let Some(code) = &p.code {
+        found.codes.extend(code.tokens());
+    }
+    found.status = Some(p.status.clone());
+    let date = p
+        .performed_date_time
+        .or_else(|| p.performed_period.and_then(|p| p.start));
+    Ok((
+        HiType::OPConsultation,
+        date,
+        p.code
+            .and_then(|c| c.label())
+            .unwrap_or_else(|| "Procedure".into()),
+    ))
+}
+
+/// What the wallet makes of a Coverage.
+fn coverage(resource: &Resource, found: &mut Found) -> Reading {
+    let c: Coverage = typed(resource)?;
+    require(
+        !c.payor.is_empty(),
+        "payor",
+        "a Coverage needs at least one payor",
+    )?;
+    found.status = Some(c.status.clone());
+    let payor = c
+        .payor
+        .iter()
+        .find_map(|p| p.display.clone())
+        .unwrap_or_else(|| "insurer".into());
+    let title = match &c.subscriber_id {
+        Some(member) => format!("Coverage: {payor} ({member})"),
+        None => format!("Coverage: {payor}"),
+    };
+    Ok((
+        HiType::HealthDocumentRecord,
+        c.period.and_then(|p| p.start),
+        title,
+    ))
+}
+
+/// What the wallet makes of a Claim.
+fn claim(resource: &Resource, found: &mut Found) -> Reading {
+    let c: Claim = typed(resource)?;
+    one_of(
+        &c.r#use,
+        "use",
+        &["claim", "preauthorization", "predetermination"],
+    )?;
+    found.status = Some(c.status.clone());
+    let mut title = format!(
+        "Claim: {}",
+        c.r#type.label().unwrap_or_else(|| "insurance".into())
+    );
+    if let Some(total) = &c.total
+        && let Some(v) = total.value
+    {
+        title.push_str(&format!(
+            " {} {}",
+            format_number(v),
+            total.currency.as_deref().unwrap_or("")
+        ));
+    }
+    Ok((
+        HiType::HealthDocumentRecord,
+        Some(c.created),
+        title.trim().to_string(),
+    ))
+}
+
+/// What the wallet makes of a Patient.
+fn patient(resource: &Resource) -> Reading {
+    let p: Patient = typed(resource)?;
+    let name = p
+        .name
+        .iter()
+        .find_map(HumanName::label)
+        .unwrap_or_else(|| "Patient".into());
+    Ok((HiType::HealthDocumentRecord, None, format!("Patient: {name}")))
+}
+
+/// What the wallet makes of a Composition.
+fn composition(resource: &Resource, found: &mut Found) -> Reading {
+    let c: Composition = typed(resource)?;
+    found.codes.extend(c.r#type.tokens());
+    found.status = Some(c.status.clone());
+    let hi = HiType::ALL
+        .into_iter()
+        .find(|t| t.snomed().is_some_and(|code| c.r#type.has_any_code(code)))
+        .unwrap_or(HiType::HealthDocumentRecord);
+    Ok((hi, Some(c.date), c.title))
+}
+
+/// A resource the wallet has no model for (a CarePlan, a RiskAssessment): named
+/// by its own title or code text, else its id; not validated beyond its type.
+fn unmodelled(resource: &Resource, other: &str) -> Reading {
+    let named = ["/title", "/code/text"]
+        .iter()
+        .find_map(|p| resource.json.pointer(p).and_then(Value::as_str))
+        .map(|t| t.chars().take(120).collect::<String>())
+        .filter(|t| !t.trim().is_empty());
+    let title = match (named, resource.id()) {
+        (Some(named), _) => named,
+        (None, Some(id)) => format!("{other} {id}"),
+        (None, None) => other.to_string(),
+    };
+    Ok((HiType::HealthDocumentRecord, None, title))
 }
 
 const KEYWORD_FIELDS: &[&str] = &[
