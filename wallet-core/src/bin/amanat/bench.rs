@@ -267,7 +267,6 @@ fn share(report: &mut Report) -> Result<()> {
         uses: None,
         records: Vec::new(),
     };
-    let relay_url = "https://relay.example.org/v1/shares/0123456789abcdef";
     let query = Query {
         types: vec!["Observation".into()],
         limit: Some(50),
@@ -286,7 +285,9 @@ fn share(report: &mut Report) -> Result<()> {
             })
             .collect::<Result<Vec<_>>>()?;
         let sealed = wallet_core::share::seal(&inputs, grant(now()), vault.signing_key(), Lock::Bearer)?;
-        let text = sealed.link(Some(relay_url), &vault.verifying_key()).encode();
+        // A relay keeps a share at /v1/shares/{grant id}; the doctor's side checks that.
+        let relay_url = format!("https://relay.example.org/v1/shares/{}", sealed.grant.jti);
+        let text = sealed.link(Some(&relay_url), &vault.verifying_key()).encode();
         let qr = wallet_core::qr::Qr::new(&text)?;
         let (side, pixels) = qr.to_pixels(4);
         let mut png = Vec::new();
