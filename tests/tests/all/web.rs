@@ -681,6 +681,15 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
     assert_eq!(status.profiles[0].name, "Ayesha Siddiqui");
     // A share request with a purpose or access mode the wallet does not know
     // is refused with the same words as the CLI's, as an ErrorBody.
+    // The audit log comes worded in the asked language; one the wallet does
+    // not speak gets English rather than an error.
+    for (lang, words) in [("ur", "والٹ"), ("hi", "वॉलेट"), ("fr", "created wallet")] {
+        let path = format!("/api/audit?lang={lang}");
+        let (code, _, body) = raw_request(&server.base, "GET", &path, &host, Some(&server.token));
+        let rows: Vec<wallet_core::contract::AuditRow> = serde_json::from_str(&body).unwrap();
+        assert_eq!(code, 200, "{body}");
+        assert!(rows[0].what.contains(words), "{lang}: {body}");
+    }
     for (body, words) in [
         (
             r#"{"purpose": "gossip", "seconds": 60}"#,

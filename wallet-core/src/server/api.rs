@@ -541,20 +541,21 @@ async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> A
 
 #[derive(Deserialize, Default)]
 struct LangParam {
-    #[serde(default)]
-    lang: crate::lang::Lang,
+    lang: Option<String>,
 }
 
-/// The audit log, worded in the reader's language.
+/// The audit log, worded in the reader's language (English for a code the
+/// wallet does not speak).
 async fn audit(
     State(state): State<Arc<AppState>>,
     QueryParams(p): QueryParams<LangParam>,
 ) -> ApiResult<Vec<AuditRow>> {
+    let lang = crate::lang::Lang::from_code(p.lang.as_deref().unwrap_or_default());
     with_vault(&state, move |v| {
         Ok(Json(
             v.audit_entries()?
                 .iter()
-                .map(|e| AuditRow::new(e.as_ref().map_err(|err| err as &dyn std::fmt::Display), p.lang))
+                .map(|e| AuditRow::new(e.as_ref().map_err(|err| err as &dyn std::fmt::Display), lang))
                 .collect(),
         ))
     })
