@@ -5,25 +5,15 @@ use leptos::prelude::*;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{AuditCheck, AuditRow, human_time};
-use crate::views::{Banner, ctx};
+use crate::views::{Banner, ctx, fetch, fetched};
 
 /// The activity page.
 #[component]
 pub fn Audit() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<Vec<AuditRow>, String>>);
     let verdict = RwSignal::new(None::<(bool, String)>);
     // The wallet words the log in the reader's language: ask again when it changes.
-    Effect::new(move |_| {
-        let lang = c.lang.get().code();
-        leptos::task::spawn_local(async move {
-            data.set(Some(
-                api::get::<Vec<AuditRow>>(&format!("/api/audit?lang={lang}"))
-                    .await
-                    .map_err(|e| e.message),
-            ));
-        });
-    });
+    let data = fetch::<Vec<AuditRow>>(move || format!("/api/audit?lang={}", c.lang.get().code()));
     let verify = move |_| {
         leptos::task::spawn_local(async move {
             let v = api::get::<AuditCheck>("/api/audit/verify").await;
@@ -47,10 +37,7 @@ pub fn Audit() -> impl IntoView {
             <h1>{move || c.t(T::audit)}</h1>
             <button data-testid="verify-audit" on:click=verify>{move || c.t(T::verify)}</button>
             {move || verdict.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
-            {move || match data.get() {
-                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-                Some(Ok(rows)) => view! {
+            {fetched(data, move |rows| view! {
                     <table data-testid="audit-table">
                         <thead><tr><th>"#"</th><th>{c.t(T::when)}</th><th>{c.t(T::who)}</th><th>{c.t(T::title)}</th></tr></thead>
                         <tbody>
@@ -64,8 +51,7 @@ pub fn Audit() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any(),
-            }}
+            })}
         </section>
     }
 }

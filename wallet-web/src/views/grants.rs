@@ -5,24 +5,17 @@ use leptos::prelude::*;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{ShareRow, human_time};
-use crate::views::{Banner, QrCode, ctx};
+use crate::views::{QrCode, ctx, fetch, fetched};
 
 /// The shares page.
 #[component]
 pub fn Grants() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<Vec<ShareRow>, String>>);
     let version = RwSignal::new(0u32);
     let shown = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
+    let data = fetch::<Vec<ShareRow>>(move || {
         version.get();
-        leptos::task::spawn_local(async move {
-            let r = api::get::<Vec<ShareRow>>("/api/grants").await;
-            if let Err(e) = &r {
-                c.check_locked(e);
-            }
-            data.set(Some(r.map_err(|e| e.message)));
-        });
+        "/api/grants".into()
     });
     let revoke = move |id: String| {
         leptos::task::spawn_local(async move {
@@ -34,10 +27,7 @@ pub fn Grants() -> impl IntoView {
         <section class="grants">
             <h1>{move || c.t(T::grants)}</h1>
             {move || shown.get().map(|link| view! { <div class="popup"><QrCode text=link/><button on:click=move |_| shown.set(None)>{c.t(T::back)}</button></div> })}
-            {move || match data.get() {
-                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-                Some(Ok(list)) => view! {
+            {fetched(data, move |list| view! {
                     <table data-testid="grants-table">
                         <thead><tr><th>{c.t(T::with_whom)}</th><th>{c.t(T::why)}</th><th>{c.t(T::records_count)}</th><th>{c.t(T::status)}</th><th>{c.t(T::uses)}</th><th>{c.t(T::to)}</th><th></th></tr></thead>
                         <tbody>
@@ -61,8 +51,7 @@ pub fn Grants() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any(),
-            }}
+            })}
         </section>
     }
 }

@@ -8,22 +8,15 @@ use wasm_bindgen::JsCast;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{Discarded, PluginRow, PluginRun, RunPlugin, Saved};
-use crate::views::{Banner, ctx};
+use crate::views::{Banner, ctx, fetch_once, fetched};
 
 /// The plugins page.
 #[component]
 pub fn Plugins() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<Vec<PluginRow>, String>>);
+    let data = fetch_once::<Vec<PluginRow>>("/api/plugins".into());
     let run = RwSignal::new(None::<Result<PluginRun, String>>);
     let saved = RwSignal::new(None::<String>);
-    leptos::task::spawn_local(async move {
-        data.set(Some(
-            api::get::<Vec<PluginRow>>("/api/plugins")
-                .await
-                .map_err(|e| e.message),
-        ));
-    });
     let start = move |plugin: String, action: String, form: web_sys::HtmlFormElement| {
         saved.set(None);
         let records: Vec<String> = form
@@ -104,11 +97,10 @@ pub fn Plugins() -> impl IntoView {
                     }.into_any()
                 }
             })}
-            {move || match data.get() {
-                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{c.t(T::none)}</p> }.into_any(),
-                Some(Ok(list)) => list.into_iter().map(|p| {
+            {fetched(data, move |list| if list.is_empty() {
+                view! { <p class="muted">{c.t(T::none)}</p> }.into_any()
+            } else {
+                list.into_iter().map(|p| {
                     let name = p.name.clone();
                     view! {
                         <article class="card plugin" data-testid="plugin-card">
@@ -137,8 +129,8 @@ pub fn Plugins() -> impl IntoView {
                             }).collect_view()}
                         </article>
                     }
-                }).collect_view().into_any(),
-            }}
+                }).collect_view().into_any()
+            })}
         </section>
     }
 }

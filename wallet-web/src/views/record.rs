@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::T;
 use crate::model::RecordDetail;
-use crate::views::{Banner, ctx};
+use crate::views::{ctx, fetch_once, fetched};
 use crate::{Route, api};
 
 /// The record page.
@@ -15,18 +15,8 @@ pub fn RecordPage(
     id: String,
 ) -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<RecordDetail, String>>);
     let url = format!("/api/records/{}", api::enc(&id));
-    {
-        let url = url.clone();
-        leptos::task::spawn_local(async move {
-            let r = api::get::<RecordDetail>(&url).await;
-            if let Err(e) = &r {
-                c.check_locked(e);
-            }
-            data.set(Some(r.map_err(|e| e.message)));
-        });
-    }
+    let data = fetch_once::<RecordDetail>(url.clone());
     let delete = move |_| {
         let url = url.clone();
         let confirmed = web_sys::window()
@@ -45,11 +35,8 @@ pub fn RecordPage(
             }
         });
     };
-    move || match data.get() {
-        None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-        Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-        Some(Ok(r)) => {
-            let attachment = r.attachment.clone().and_then(|a| {
+    fetched(data, move |r| {
+        let attachment = r.attachment.clone().and_then(|a| {
                 let bytes = base64::engine::general_purpose::STANDARD.decode(a.data.as_bytes()).ok()?;
                 let title = a.title.unwrap_or_default();
                 Some(match Shown::of(a.content_type.as_deref(), &bytes) {
@@ -74,33 +61,31 @@ pub fn RecordPage(
                     }
                 })
             });
-            let mut shown = r.resource.clone();
-            if let Some(content) = shown.get_mut("content").and_then(|c| c.as_array_mut()) {
-                for item in content {
-                    if let Some(a) = item.get_mut("attachment").and_then(|a| a.as_object_mut()) {
-                        a.insert("data".into(), serde_json::Value::String("…".into()));
-                    }
+        let mut shown = r.resource.clone();
+        if let Some(content) = shown.get_mut("content").and_then(|c| c.as_array_mut()) {
+            for item in content {
+                if let Some(a) = item.get_mut("attachment").and_then(|a| a.as_object_mut()) {
+                    a.insert("data".into(), serde_json::Value::String("…".into()));
                 }
             }
-            view! {
-                <article class="record" data-testid="record">
-                    <p><a href=Route::Timeline.href()>{c.t(T::back)}</a></p>
-                    <h1>{r.about.title.clone()}</h1>
-                    <dl>
-                        <dt>{c.t(T::date)}</dt><dd>{r.about.date.clone().unwrap_or_else(|| "—".into())}</dd>
-                        <dt>{c.t(T::record_type)}</dt><dd>{format!("{} · ABDM {}", r.about.resource_type, r.about.hi_type)}</dd>
-                        {r.about.status.clone().map(|s| view! { <dt>{c.t(T::status)}</dt><dd>{s}</dd> })}
-                        <dt>"Source"</dt><dd>{r.about.source.clone()}</dd>
-                        <dt>"SHA-256"</dt><dd class="mono">{r.sha256.clone()}</dd>
-                    </dl>
-                    {attachment}
-                    <details><summary>"FHIR"</summary><pre data-testid="fhir-json">{serde_json::to_string_pretty(&shown).unwrap_or_default()}</pre></details>
-                    <button class="danger" on:click=delete.clone()>{c.t(T::delete)}</button>
-                </article>
-            }
-            .into_any()
         }
-    }
+        view! {
+            <article class="record" data-testid="record">
+                <p><a href=Route::Timeline.href()>{c.t(T::back)}</a></p>
+                <h1>{r.about.title.clone()}</h1>
+                <dl>
+                    <dt>{c.t(T::date)}</dt><dd>{r.about.date.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>{c.t(T::record_type)}</dt><dd>{format!("{} · ABDM {}", r.about.resource_type, r.about.hi_type)}</dd>
+                    {r.about.status.clone().map(|s| view! { <dt>{c.t(T::status)}</dt><dd>{s}</dd> })}
+                    <dt>"Source"</dt><dd>{r.about.source.clone()}</dd>
+                    <dt>"SHA-256"</dt><dd class="mono">{r.sha256.clone()}</dd>
+                </dl>
+                {attachment}
+                <details><summary>"FHIR"</summary><pre data-testid="fhir-json">{serde_json::to_string_pretty(&shown).unwrap_or_default()}</pre></details>
+                <button class="danger" on:click=delete.clone()>{c.t(T::delete)}</button>
+            </article>
+        }
+    })
 }
 
 /// How an attachment is shown. A record's `contentType` is whatever the file
