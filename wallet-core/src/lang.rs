@@ -36,10 +36,15 @@ impl Lang {
 
     /// The language's own name.
     pub fn name(self) -> &'static str {
+        self.pick("English", "اردو", "हिन्दी")
+    }
+
+    /// Of one text's three translations, the one in this language.
+    pub fn pick<'a>(self, en: &'a str, ur: &'a str, hi: &'a str) -> &'a str {
         match self {
-            Lang::En => "English",
-            Lang::Ur => "اردو",
-            Lang::Hi => "हिन्दी",
+            Lang::En => en,
+            Lang::Ur => ur,
+            Lang::Hi => hi,
         }
     }
 

@@ -7,8 +7,6 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
-
 use crate::audit::{Actor, Event};
 use crate::contract::{CreatedShare, ShareRow};
 use crate::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose};
@@ -101,7 +99,7 @@ impl Prepared {
 }
 
 /// A share made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Created {
     /// The link (QR text).
     pub link: String,

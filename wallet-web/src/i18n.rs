@@ -242,11 +242,7 @@ texts! {
 /// The text for `key` in `lang`.
 pub fn t(lang: Lang, key: T) -> &'static str {
     let (en, ur, hi) = TEXT[key as usize];
-    match lang {
-        Lang::En => en,
-        Lang::Ur => ur,
-        Lang::Hi => hi,
-    }
+    lang.pick(en, ur, hi)
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ pub fn describe(event: &Event, lang: Lang) -> String {
     let Some(&(_, en, ur, hi)) = EVENTS.iter().find(|(k, ..)| *k == kind) else {
         return kind.replace('_', " ");
     };
-    let mut text = pick(lang, en, ur, hi).to_string();
+    let mut text = lang.pick(en, ur, hi).to_string();
     for (field, value) in &fields {
         let shown = match (field.as_str(), value) {
             ("expires" | "at", Value::Number(n)) => n.as_i64().map(human_time).unwrap_or_default(),
@@ -151,10 +151,10 @@ pub fn describe(event: &Event, lang: Lang) -> String {
 /// Who acted, in `lang`.
 pub fn actor(actor: &Actor, lang: Lang) -> String {
     match actor {
-        Actor::Patient => pick(lang, "you", "آپ", "आप").into(),
-        Actor::Plugin { name } => {
-            pick(lang, "plugin {name}", "پلگ ان {name}", "प्लगइन {name}").replace("{name}", name)
-        }
+        Actor::Patient => lang.pick("you", "آپ", "आप").into(),
+        Actor::Plugin { name } => lang
+            .pick("plugin {name}", "پلگ ان {name}", "प्लगइन {name}")
+            .replace("{name}", name),
         Actor::Recipient { who } => who.clone(),
     }
 }
@@ -165,16 +165,8 @@ fn purpose(code: &str, lang: Lang) -> String {
         return code.to_string();
     };
     match PURPOSES.iter().find(|(c, ..)| *c == p.code()) {
-        Some(&(_, ur, hi)) => pick(lang, p.words(), ur, hi).to_string(),
+        Some(&(_, ur, hi)) => lang.pick(p.words(), ur, hi).to_string(),
         None => p.words().to_string(),
-    }
-}
-
-fn pick<'a>(lang: Lang, en: &'a str, ur: &'a str, hi: &'a str) -> &'a str {
-    match lang {
-        Lang::En => en,
-        Lang::Ur => ur,
-        Lang::Hi => hi,
     }
 }
 
