@@ -188,7 +188,7 @@ pub enum PluginCommand {
         /// The snapshot file.
         file: PathBuf,
         /// The registry key's thumbprint, as the registry publishes it.
-        #[arg(long, value_name = "THUMBPRINT")]
+        #[arg(long, value_name = "THUMBPRINT", allow_hyphen_values = true)]
         key: String,
     },
     /// For publishers: embed the manifest in a component and sign it.
@@ -472,7 +472,7 @@ pub enum RegistryCommand {
         /// The snapshot file.
         file: PathBuf,
         /// The registry key's thumbprint, as the registry publishes it.
-        #[arg(long, value_name = "THUMBPRINT")]
+        #[arg(long, value_name = "THUMBPRINT", allow_hyphen_values = true)]
         key: String,
     },
     /// List the registries and providers your wallet trusts.
