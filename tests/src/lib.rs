@@ -197,6 +197,26 @@ impl TestVault {
     }
 
     /// Opens the wallet in this process (holding its lock) through the library.
+    /// The wallet's database opened directly, as an attacker with the disk
+    /// (or a crash) would see it; flushed after `f`. The wallet must be closed.
+    pub fn raw_db<R>(&self, f: impl FnOnce(&sled::Db) -> R) -> R {
+        // A wallet this process just closed may hold sled's file lock for a
+        // moment longer, while sled's I/O threads let go.
+        let started = std::time::Instant::now();
+        let db = loop {
+            match sled::open(self.dir.join("db")) {
+                Ok(db) => break db,
+                Err(_) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("the wallet's database does not open: {e}"),
+            }
+        };
+        let out = f(&db);
+        db.flush().expect("flush");
+        out
+    }
+
     pub fn open(&self) -> wallet_core::vault::Vault {
         wallet_core::vault::Vault::open(&self.dir, &age::secrecy::SecretString::from(PASSPHRASE))
             .expect("wallet opens")
@@ -473,6 +493,17 @@ pub fn provider(v: &TestVault, name: &str, registration: &str) -> (PathBuf, Stri
         .expect("a card")
         .to_string();
     (identity, text)
+}
+
+/// `amanat registry trust SNAPSHOT --key KEY` in `v`.
+pub fn trust_registry(v: &TestVault, snapshot: &Path, key: &str) -> Run {
+    v.run(&[
+        "registry",
+        "trust",
+        snapshot.to_str().expect("utf-8 path"),
+        "--key",
+        key,
+    ])
 }
 
 /// A registry ("Pakistan Medical & Dental Council", key in `v`'s scratch

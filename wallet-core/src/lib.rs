@@ -14,7 +14,7 @@
 //! use age::secrecy::SecretString;
 //! use wallet_core::{grant::{AccessMode, Purpose}, import, link::{Location, ShareLink}};
 //! use wallet_core::{profile::{ProfileDraft, Relationship}, share, sharing};
-//! use wallet_core::vault::{CreateOptions, MIN_KDF_LOG_N, Vault};
+//! use wallet_core::{clock::Clock, vault::{CreateOptions, MIN_KDF_LOG_N, Vault}};
 //!
 //! let now = 1_790_000_000; // the clock is the caller's: tests and the CLI pass it in
 //! let dir = tempfile::tempdir().unwrap();
@@ -22,7 +22,8 @@
 //! let owner = ProfileDraft { name: "Ayesha Khan".into(), ..ProfileDraft::default() }
 //!     .build("2026-11-30", Relationship::Owner).unwrap();
 //! let pass = SecretString::from("correct horse battery".to_string());
-//! let options = CreateOptions { kdf_log_n: MIN_KDF_LOG_N, owner };
+//! let clock = Clock::Fixed(now);
+//! let options = CreateOptions { kdf_log_n: MIN_KDF_LOG_N, owner, clock };
 //! let mut vault = Vault::create(&dir.path().join("wallet"), &pass, options).unwrap();
 //!
 //! // Import a FHIR resource from a file's bytes.
@@ -65,6 +66,8 @@
 
 pub mod audit;
 pub mod base45;
+#[cfg(feature = "native")]
+pub mod clock;
 pub mod contract;
 pub mod demo;
 pub mod fhir;

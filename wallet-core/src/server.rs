@@ -33,6 +33,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::vault::Vault;
 
 /// How `amanat serve` runs.
@@ -49,6 +50,8 @@ pub struct Options {
     pub passphrase: Option<SecretString>,
     /// scrypt work factor for wallets created from the web.
     pub kdf_log_n: u8,
+    /// The wallet's clock (the machine's, but for tests).
+    pub clock: Clock,
 }
 
 /// The web wallet's files and the policy that goes with them.
@@ -284,10 +287,11 @@ pub async fn serve(
         (Some(pass), true) => {
             let dir = opts.vault_dir.clone();
             let pass = pass.clone();
-            let v = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
+            let mut v = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
                 .await
                 .map_err(std::io::Error::other)?
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
+            v.set_clock(opts.clock);
             Some(Arc::new(Mutex::new(v)))
         }
         _ => None,

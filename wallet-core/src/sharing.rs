@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::audit::{Actor, Event};
+use crate::clock::Clock;
 use crate::contract::{CreatedShare, ShareRow};
 use crate::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose};
 use crate::ids::{ProfileId, RecordId};
@@ -274,11 +275,11 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
 }
 
 /// Uploads a prepared share to its relay; returns the share's URL there.
-pub async fn upload(prepared: &Prepared) -> Result<Option<String>, SharingError> {
+pub async fn upload(prepared: &Prepared, clock: Clock) -> Result<Option<String>, SharingError> {
     match &prepared.relay {
         None => Ok(None),
         Some(base) => {
-            let client = crate::relay::client::Client::new()?;
+            let client = crate::relay::client::Client::new(clock)?;
             Ok(Some(
                 client
                     .upload(
@@ -300,7 +301,7 @@ pub async fn upload(prepared: &Prepared) -> Result<Option<String>, SharingError>
 pub async fn relay_statuses(
     grants: &[MadeShare],
     key: &ed25519_dalek::SigningKey,
-    now: i64,
+    clock: Clock,
 ) -> Result<(Vec<(String, Status)>, Vec<String>), SharingError> {
     let (mut statuses, mut warnings) = (Vec::new(), Vec::new());
     let asked: Vec<_> = grants
@@ -310,12 +311,12 @@ pub async fn relay_statuses(
     if asked.is_empty() {
         return Ok((statuses, warnings));
     }
-    let client = crate::relay::client::Client::new()?;
+    let client = crate::relay::client::Client::new(clock)?;
     for g in asked {
         let Some(url) = &g.relay_url else { continue };
         match client.status(url, key).await {
             Ok(status) => statuses.push((g.id.clone(), status)),
-            Err(RelayError::NotFound) if now >= g.expires => {}
+            Err(RelayError::NotFound) if clock.now() >= g.expires => {}
             Err(e) => warnings.push(format!("share {}: {e}", g.id)),
         }
     }
@@ -338,9 +339,13 @@ pub fn record_statuses(
 
 /// Asks the share's relay to delete it (nothing to ask for an offline share
 /// or one revoked already); then [`mark_revoked`] records it.
-pub async fn revoke_at_relay(grant: &MadeShare, key: &ed25519_dalek::SigningKey) -> Result<(), SharingError> {
+pub async fn revoke_at_relay(
+    grant: &MadeShare,
+    key: &ed25519_dalek::SigningKey,
+    clock: Clock,
+) -> Result<(), SharingError> {
     if let (Some(url), false) = (&grant.relay_url, grant.revoked) {
-        crate::relay::client::Client::new()?.revoke(url, key).await?;
+        crate::relay::client::Client::new(clock)?.revoke(url, key).await?;
     }
     Ok(())
 }

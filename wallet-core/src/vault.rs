@@ -48,6 +48,7 @@ use self::seal::Sealer;
 pub use self::shares::MadeShare;
 use self::shares::TrustedRegistry;
 use crate::audit::{Actor, AuditEntry, ChainError, Event};
+use crate::clock::Clock;
 use crate::fhir::Resource;
 use crate::ids::{ProfileId, RecordId, WalletId};
 use crate::profile::{Profile, Relationship};
@@ -193,6 +194,8 @@ pub struct CreateOptions {
     pub kdf_log_n: u8,
     /// The owner's profile.
     pub owner: Profile,
+    /// The wallet's clock from its first moment (creation is audited).
+    pub clock: Clock,
 }
 
 /// An open, unlocked vault. Dropping it releases the lock.
@@ -210,10 +213,8 @@ pub struct Vault {
     profiles: Vec<Profile>,
     directory: Directory,
     audit_head: Option<AuditHead>,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    /// Stamps audit entries and imports; the edge sets it ([`Vault::set_clock`]).
+    clock: Clock,
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> VaultError + 'a {
@@ -328,11 +329,12 @@ impl Vault {
             db,
             keys,
             Info {
-                created: now(),
+                created: options.clock.now(),
                 owner: options.owner.id,
                 layout: VAULT_VERSION,
             },
         );
+        vault.clock = options.clock;
         let mut batch = sled::Batch::default();
         batch.insert(K_INFO, vault.seal_json(K_INFO, &vault.info));
         vault.profiles.push(options.owner.clone());
@@ -423,7 +425,18 @@ impl Vault {
             profiles: Vec::new(),
             directory: Directory::default(),
             audit_head: None,
+            clock: Clock::System,
         }
+    }
+
+    /// Sets the clock that stamps what the vault records from now on.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// The vault's clock, for flows that act on its behalf.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Whether the sealed state (or, in a version 1 wallet, the audit head)
@@ -650,13 +663,6 @@ impl Vault {
             return Ok(Some(format!("catalog page {} is missing", gone.id)));
         }
         Ok(None)
-    }
-
-    /// Raw access for tests that tamper with stored bytes, as an attacker with
-    /// the disk would. Not for normal use.
-    #[doc(hidden)]
-    pub fn raw_db(&self) -> &sled::Db {
-        self.db()
     }
 }
 

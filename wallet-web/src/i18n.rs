@@ -88,6 +88,8 @@ texts! {
     normal => ("normal", "نارمل", "सामान्य"),
     normal_range => ("normal range", "نارمل حد", "सामान्य सीमा"),
     records_count => ("records", "ریکارڈ", "रिकॉर्ड"),
+    n_records_one => ("{n} record", "{n} ریکارڈ", "{n} रिकॉर्ड"),
+    n_records => ("{n} records", "{n} ریکارڈ", "{n} रिकॉर्ड"),
     search => ("Search", "تلاش", "खोजें"),
     record_type => ("Kind", "قسم", "प्रकार"),
     all => ("All", "سب", "सभी"),
@@ -229,11 +231,19 @@ texts! {
         "{what} شیئر کریں۔ کس کے ساتھ: {whom}۔ مقصد: {why}۔ مدت: {long}۔",
         "{what} साझा करें। किसके साथ: {whom}। उद्देश्य: {why}। अवधि: {long}।",
     ),
+    audit_intact_one => ("Intact: {n} entry, every link of the chain verified.",
+        "محفوظ: {n} اندراج، زنجیر کی ہر کڑی کی تصدیق ہو گئی۔",
+        "सुरक्षित: {n} प्रविष्टि, श्रृंखला की हर कड़ी सत्यापित।",
+    ),
     audit_intact => ("Intact: {n} entries, every link of the chain verified.",
         "محفوظ: {n} اندراجات، زنجیر کی ہر کڑی کی تصدیق ہو گئی۔",
         "सुरक्षित: {n} प्रविष्टियाँ, श्रृंखला की हर कड़ी सत्यापित।",
     ),
-    shared_n => ("{n} record(s) shared.",
+    shared_one => ("{n} record shared.",
+        "{n} ریکارڈ شیئر ہوا۔",
+        "{n} रिकॉर्ड साझा हुआ।",
+    ),
+    shared_n => ("{n} records shared.",
         "{n} ریکارڈ شیئر ہوئے۔",
         "{n} रिकॉर्ड साझा हुए।",
     ),
@@ -245,9 +255,33 @@ pub fn t(lang: Lang, key: T) -> &'static str {
     lang.pick(en, ur, hi)
 }
 
+/// The text for a count: `one` or `other` as CLDR's plural rules for `lang`
+/// want for `n` (English and Urdu: exactly 1 is "one"; Hindi: 0 and 1), with
+/// `{n}` filled in.
+pub fn count(lang: Lang, n: usize, one: T, other: T) -> String {
+    let singular = match lang {
+        Lang::Hi => n <= 1,
+        Lang::En | Lang::Ur => n == 1,
+    };
+    t(lang, if singular { one } else { other }).replace("{n}", &n.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_each_languages_plural_form() {
+        let records = |lang, n| count(lang, n, T::n_records_one, T::n_records);
+        assert_eq!(records(Lang::En, 1), "1 record");
+        assert_eq!(records(Lang::En, 0), "0 records");
+        assert_eq!(records(Lang::En, 240), "240 records");
+        let shared = |lang, n| count(lang, n, T::shared_one, T::shared_n);
+        assert_eq!(shared(Lang::Hi, 0), "0 रिकॉर्ड साझा हुआ।");
+        assert_eq!(shared(Lang::Hi, 2), "2 रिकॉर्ड साझा हुए।");
+        assert_eq!(shared(Lang::Ur, 1), "1 ریکارڈ شیئر ہوا۔");
+        assert_eq!(shared(Lang::Ur, 3), "3 ریکارڈ شیئر ہوئے۔");
+    }
 
     #[test]
     fn every_text_is_translated_with_the_same_placeholders() {

@@ -116,6 +116,11 @@ impl Ctx {
         t(self.lang.get(), key)
     }
 
+    /// A count in the current language: [`i18n::count`].
+    pub fn count(&self, n: usize, one: T, other: T) -> String {
+        i18n::count(self.lang.get(), n, one, other)
+    }
+
     /// Goes to a route.
     pub fn go(&self, route: Route) {
         if let Some(w) = web_sys::window() {

@@ -25,29 +25,41 @@ use crate::i18n::T;
 pub type Fetched<D> = RwSignal<Option<Result<D, String>>>;
 
 /// Fetches `path()` from the wallet, and again whenever a signal `path`
-/// reads changes (the profile, the language, a version bumped after an
-/// action).
+/// reads changes (the profile, the language, filters as the patient types, a
+/// version bumped after an action). Only the newest question's answer is kept:
+/// an earlier one that arrives late is dropped.
 pub fn fetch<D: DeserializeOwned + Send + Sync + 'static>(path: impl Fn() -> String + 'static) -> Fetched<D> {
     let data = RwSignal::new(None);
-    Effect::new(move |_| leptos::task::spawn_local(load(path(), data)));
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let path = path();
+        let n = asked.get_value().wrapping_add(1);
+        asked.set_value(n);
+        leptos::task::spawn_local(async move {
+            let answer = answer::<D>(&path).await;
+            if asked.get_value() == n {
+                data.set(Some(answer));
+            }
+        });
+    });
     data
 }
 
 /// Fetches `path` from the wallet once: for a page whose question does not change.
 pub fn fetch_once<D: DeserializeOwned + Send + Sync + 'static>(path: String) -> Fetched<D> {
     let data = RwSignal::new(None);
-    leptos::task::spawn_local(load(path, data));
+    leptos::task::spawn_local(async move { data.set(Some(answer::<D>(&path).await)) });
     data
 }
 
-/// Asks the wallet and keeps the answer; one that says the wallet is locked
-/// sends the app to the unlock screen.
-async fn load<D: DeserializeOwned + Send + Sync + 'static>(path: String, data: Fetched<D>) {
-    let answer = api::get::<D>(&path).await;
+/// The wallet's answer, or its refusal in words; one that says the wallet is
+/// locked sends the app to the unlock screen.
+async fn answer<D: DeserializeOwned>(path: &str) -> Result<D, String> {
+    let answer = api::get::<D>(path).await;
     if let Err(e) = &answer {
         ctx().check_locked(e);
     }
-    data.set(Some(answer.map_err(|e| e.message)));
+    answer.map_err(|e| e.message)
 }
 
 /// "Loading…", the refusal as a red banner, or `show(answer)`.

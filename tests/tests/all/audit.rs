@@ -48,41 +48,41 @@ fn tampered(tamper: impl FnOnce(&sled::Db)) -> TestVault {
         .ok();
     v.run(&["import", fixture("observation.json").to_str().unwrap()])
         .ok();
-    let vault = v.open();
-    tamper(vault.raw_db());
-    vault.raw_db().flush().unwrap();
-    drop(vault);
+    v.raw_db(tamper);
     v
+}
+
+/// `audit --verify` after `tamper` fails (exit 4) and says `expected`.
+fn verify_names(tamper: impl FnOnce(&sled::Db), expected: &str) {
+    let err = tampered(tamper).run(&["audit", "--verify"]).fails_with(4);
+    assert!(err.contains(expected), "{err}");
 }
 
 #[test]
 fn an_altered_entry_is_named() {
-    let v = tampered(|db| {
+    let flip_last_byte = |db: &sled::Db| {
         let mut bytes = db.get(audit_key(2)).unwrap().unwrap().to_vec();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         db.insert(audit_key(2), bytes).unwrap();
-    });
-    let err = v.run(&["audit", "--verify"]).fails_with(4);
-    assert!(err.contains("audit entry #2"), "{err}");
+    };
+    verify_names(flip_last_byte, "audit entry #2");
 }
 
 #[test]
 fn a_removed_entry_is_named() {
-    let v = tampered(|db| {
-        db.remove(audit_key(2)).unwrap();
-    });
-    let err = v.run(&["audit", "--verify"]).fails_with(4);
-    assert!(err.contains("audit entry #2 is missing"), "{err}");
+    verify_names(
+        |db| drop(db.remove(audit_key(2)).unwrap()),
+        "audit entry #2 is missing",
+    );
 }
 
 #[test]
 fn entries_cut_from_the_end_are_detected() {
-    let v = tampered(|db| {
-        db.remove(audit_key(3)).unwrap();
-    });
-    let err = v.run(&["audit", "--verify"]).fails_with(4);
-    assert!(err.contains("after #2 were removed"), "{err}");
+    verify_names(
+        |db| drop(db.remove(audit_key(3)).unwrap()),
+        "after #2 were removed",
+    );
 }
 
 #[test]
@@ -111,33 +111,26 @@ fn a_head_put_back_to_an_older_one_is_detected() {
     let v = TestVault::new();
     v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
         .ok();
-    let (old_state, old_seq) = {
-        let vault = v.open();
-        let state = vault.raw_db().get(b"m/state").unwrap().unwrap();
-        (state, vault.audit_entries().unwrap().len() as u64)
-    };
+    let old_seq = v.run(&["audit", "--verify", "--json"]).json()["entries"]
+        .as_u64()
+        .unwrap();
+    let old_state = v.raw_db(|db| db.get(b"m/state").unwrap().unwrap());
     v.run(&["import", fixture("observation.json").to_str().unwrap()])
         .ok();
     v.run(&["audit", "--verify"]).ok();
 
     // The older sealed state alone: the entries after it remain.
-    {
-        let vault = v.open();
-        vault.raw_db().insert(b"m/state", old_state.clone()).unwrap();
-        vault.raw_db().flush().unwrap();
-    }
+    v.raw_db(|db| db.insert(b"m/state", old_state.clone()).unwrap());
     let err = v.run(&["audit", "--verify"]).fails_with(4);
     assert!(err.contains("goes on past its head"), "{err}");
 
     // ... and with the entries after it deleted too, so the chain itself is
     // whole: the catalog written since no longer matches the older directory.
-    {
-        let vault = v.open();
+    v.raw_db(|db| {
         for seq in old_seq + 1..=old_seq + 5 {
-            vault.raw_db().remove(audit_key(seq)).unwrap();
+            db.remove(audit_key(seq)).unwrap();
         }
-        vault.raw_db().flush().unwrap();
-    }
+    });
     let err = v.run(&["audit", "--verify"]).fails_with(4);
     assert!(
         err.contains("the wallet's state was rolled back to an older copy: catalog page"),

@@ -45,11 +45,9 @@ fn assert_consistent(v: &TestVault) -> usize {
         assert_eq!(record.meta.id, meta.id);
     }
     let catalog: HashSet<_> = listed.iter().map(|m| *m.id.as_bytes()).collect();
-    let stored: Vec<_> = vault
-        .raw_db()
-        .scan_prefix(b"r/")
-        .map(|kv| kv.unwrap().0.to_vec())
-        .collect();
+    let count = vault.record_count();
+    drop(vault);
+    let stored: Vec<_> = v.raw_db(|db| db.scan_prefix(b"r/").map(|kv| kv.unwrap().0.to_vec()).collect());
     for key in &stored {
         let id: [u8; 10] = key[2..].try_into().unwrap();
         assert!(
@@ -58,7 +56,7 @@ fn assert_consistent(v: &TestVault) -> usize {
         );
     }
     assert_eq!(stored.len(), listed.len());
-    assert_eq!(vault.record_count() as usize, listed.len());
+    assert_eq!(count as usize, listed.len());
     listed.len()
 }
 

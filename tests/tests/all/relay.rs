@@ -11,7 +11,7 @@ use std::time::Duration;
 use amanat_tests::redis::{RedisServer, files_under, shared_cluster, shared_redis, wait_for};
 use amanat_tests::{TestRelay, amanat_bare, contains};
 
-use crate::sharing::{ids, receive, share, wallet_with_records};
+use crate::sharing::{ids, receive, share, share_link, wallet_with_records};
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -36,6 +36,40 @@ impl Backend {
             Backend::Redis => vec![shared_redis().snapshot()],
             Backend::Cluster => shared_cluster().snapshots(),
         }
+    }
+}
+
+/// Two relays on the shared Redis and a share uploaded through `a`.
+struct Pair {
+    a: TestRelay,
+    b: TestRelay,
+    /// The patient's wallet.
+    v: amanat_tests::TestVault,
+    /// What `share --json` printed.
+    out: serde_json::Value,
+    /// The share's address at `a`, and the same share's at `b`.
+    via_a: String,
+    via_b: String,
+    /// The shared record.
+    id: String,
+}
+
+fn two_relays_one_share(uses: &str) -> Pair {
+    let a = Backend::Redis.relay(&["--rate-limit", "0"]);
+    let b = Backend::Redis.relay(&["--rate-limit", "0"]);
+    let v = wallet_with_records();
+    let id = ids(&v, &["--type", "Condition"]).remove(0);
+    let out = share(&v, &[&id, "--relay", &a.url, "--uses", uses]);
+    let via_a = out["relay_url"].as_str().unwrap().to_string();
+    let via_b = via_a.replace(&a.url, &b.url);
+    Pair {
+        a,
+        b,
+        v,
+        out,
+        via_a,
+        via_b,
+        id,
     }
 }
 
@@ -299,13 +333,15 @@ fn fetch_concurrently(urls: Vec<String>) -> Vec<u16> {
 
 #[test]
 fn two_relays_on_one_redis_count_each_use_exactly_once() {
-    let a = Backend::Redis.relay(&["--rate-limit", "0"]);
-    let b = Backend::Redis.relay(&["--rate-limit", "0"]);
-    let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
-    let out = share(&v, &[&id[0], "--relay", &a.url, "--uses", "5"]);
-    let via_a = out["relay_url"].as_str().unwrap().to_string();
-    let via_b = via_a.replace(&a.url, &b.url);
+    let Pair {
+        a,
+        b,
+        v,
+        via_a,
+        via_b,
+        id,
+        ..
+    } = two_relays_one_share("5");
 
     // Uploaded through one, fetched through the other, 200 at once over both.
     let urls = (0..200)
@@ -328,7 +364,7 @@ fn two_relays_on_one_redis_count_each_use_exactly_once() {
     assert_eq!(audit.matches("opened (use ").count(), 5, "{audit}");
 
     // A revoke through one relay is seen by the other at once.
-    let fresh = share(&v, &[&id[0], "--relay", &a.url]);
+    let fresh = share(&v, &[&id, "--relay", &a.url]);
     let fresh_b = fresh["relay_url"].as_str().unwrap().replace(&a.url, &b.url);
     assert_eq!(get(&fresh_b).0, 200);
     let grant = fresh["grant_id"].as_str().unwrap();
@@ -494,13 +530,15 @@ fn load(urls: Vec<String>, ok: Arc<AtomicUsize>, stop: Arc<AtomicBool>) -> std::
 
 #[test]
 fn a_relay_killed_under_load_leaves_the_other_serving_and_no_use_lost() {
-    let mut a = Backend::Redis.relay(&["--rate-limit", "0"]);
-    let b = Backend::Redis.relay(&["--rate-limit", "0"]);
-    let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
-    let out = share(&v, &[&id[0], "--relay", &a.url, "--uses", "1000000"]);
-    let via_a = out["relay_url"].as_str().unwrap().to_string();
-    let via_b = via_a.replace(&a.url, &b.url);
+    let Pair {
+        mut a,
+        b: _b,
+        v: _v,
+        out,
+        via_a,
+        via_b,
+        ..
+    } = two_relays_one_share("1000000");
     let grant = out["grant_id"].as_str().unwrap();
 
     let (ok, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
@@ -663,10 +701,7 @@ fn a_hostile_relay_streaming_a_gigabyte_is_refused_and_read_no_further_than_the_
     let relay = Backend::Sled.relay(&["--rate-limit", "0"]);
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Condition"]);
-    let link = share(&v, &[&id[0], "--relay", &relay.url])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let link = share_link(&v, &[&id[0], "--relay", &relay.url]);
     for declare_length in [true, false] {
         let (hostile, server) = hostile_relay(declare_length);
         // The relay's address is not signed: anyone can point a link elsewhere.

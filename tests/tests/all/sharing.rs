@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use amanat_tests::{TestVault, amanat_bare, fixture, provider, signed_registry};
+use amanat_tests::{TestVault, amanat_bare, fixture, provider, signed_registry, trust_registry};
 use serde_json::Value;
 
 pub fn wallet_with_records() -> TestVault {
@@ -33,6 +33,11 @@ pub fn share(v: &TestVault, extra: &[&str]) -> Value {
     let mut a = vec!["share", "--json", "--purpose", "CAREMGT", "--expires", "2h"];
     a.extend_from_slice(extra);
     v.run(&a).json()
+}
+
+/// The link a share prints (`share`'s flags as in [`share`]).
+pub fn share_link(v: &TestVault, extra: &[&str]) -> String {
+    share(v, extra)["link"].as_str().unwrap().to_string()
 }
 
 pub fn receive(link: &str) -> amanat_tests::Run {
@@ -142,10 +147,7 @@ fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) ->
 fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_message() {
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Condition"]);
-    let link = share(&v, &[&id[0], "--offline"])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let link = share_link(&v, &[&id[0], "--offline"]);
 
     // Expired: a grant signed with this wallet's key but already past its expiry.
     let expired = {
@@ -190,10 +192,7 @@ fn every_single_character_change_is_caught() {
     // Through the library, for speed: every position of a real link.
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Condition"]);
-    let link = share(&v, &[&id[0], "--offline"])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let link = share_link(&v, &[&id[0], "--offline"]);
     let current = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -273,10 +272,7 @@ fn a_share_for_one_provider_opens_only_for_them() {
     }
 
     // A view-only share may not be saved.
-    let view = share(&v, &[&id[0], "--offline"])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let view = share_link(&v, &[&id[0], "--offline"]);
     let err = amanat_bare(
         &["receive", &view, "--out", v.scratch("nope").to_str().unwrap()],
         &[],
@@ -290,32 +286,14 @@ fn registries_let_a_patient_name_a_provider_by_registration() {
     let v = wallet_with_records();
     let (rao, rao_card) = provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
     let (thumbprint, snapshot) = signed_registry(&v, &[&rao_card]);
-    let err = v
-        .run(&[
-            "registry",
-            "trust",
-            snapshot.to_str().unwrap(),
-            "--key",
-            // A thumbprint is base64url: one key in 64 has one that begins
-            // with '-', which must reach the check, not be read as a flag.
-            "-7AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        ])
-        .fails_with(1);
+    // A thumbprint is base64url: one key in 64 has one that begins with '-',
+    // which must reach the check, not be read as a flag.
+    let err = trust_registry(&v, &snapshot, "-7AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").fails_with(1);
     assert!(err.contains("not the registry's key you gave"), "{err}");
-    v.run(&[
-        "registry",
-        "trust",
-        snapshot.to_str().unwrap(),
-        "--key",
-        &thumbprint,
-    ])
-    .ok();
+    trust_registry(&v, &snapshot, &thumbprint).ok();
     assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
     let id = ids(&v, &["--type", "Condition"]);
-    let link = share(&v, &[&id[0], "--offline", "--to", "pmdc-12345-p"])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let link = share_link(&v, &[&id[0], "--offline", "--to", "pmdc-12345-p"]);
     let ok = amanat_bare(
         &["receive", &link, "--identity", rao.to_str().unwrap()],
         &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
@@ -409,10 +387,7 @@ fn passcode_locked_share() {
 fn an_independent_jose_library_verifies_the_grant() {
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Observation"]);
-    let link = share(&v, &[&id[0], "--offline"])["link"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let link = share_link(&v, &[&id[0], "--offline"]);
     let got = receive(&link).json();
     let jws = got["jws"].as_str().unwrap();
     let js = amanat_tests::workspace_root().join("target/js");

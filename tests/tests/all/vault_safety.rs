@@ -1,6 +1,6 @@
 //! The vault at rest: encryption, wrong passphrases, tampering, concurrent use.
 
-use amanat_tests::{TestVault, built_plugin, contains, fixture, provider, signed_registry};
+use amanat_tests::{TestVault, built_plugin, contains, fixture, provider, signed_registry, trust_registry};
 
 fn import_demo(v: &TestVault) {
     v.run(&["demo", "--records", "300"]).ok();
@@ -12,14 +12,7 @@ fn import_demo(v: &TestVault) {
 fn trust_a_registry(v: &TestVault) -> String {
     let (_, card) = provider(v, "Dr. Imran Rao", "PMDC-12345-P");
     let (thumbprint, snapshot) = signed_registry(v, &[&card]);
-    v.run(&[
-        "registry",
-        "trust",
-        snapshot.to_str().unwrap(),
-        "--key",
-        &thumbprint,
-    ])
-    .ok();
+    trust_registry(v, &snapshot, &thumbprint).ok();
     thumbprint
 }
 
@@ -151,19 +144,16 @@ fn tampered_record_reports_integrity_error_and_others_still_read() {
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect();
     let victim = ids[2].clone();
-    {
-        // An attacker with the disk flips bits inside one stored record.
-        let vault = v.open();
-        let id: wallet_core::ids::RecordId = victim.parse().unwrap();
-        let mut key = b"r/".to_vec();
-        key.extend_from_slice(id.as_bytes());
-        let db = vault.raw_db();
+    // An attacker with the disk flips bits inside one stored record.
+    let id: wallet_core::ids::RecordId = victim.parse().unwrap();
+    let mut key = b"r/".to_vec();
+    key.extend_from_slice(id.as_bytes());
+    v.raw_db(|db| {
         let mut bytes = db.get(&key).unwrap().unwrap().to_vec();
         let at = bytes.len() / 3;
         bytes[at] ^= 0xFF;
         db.insert(&key, bytes).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let err = v.run(&["show", &victim]).fails_with(4);
     assert!(
         err.contains(&format!("record {victim} fails its integrity check")),

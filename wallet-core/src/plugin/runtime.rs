@@ -24,6 +24,7 @@ use super::manifest::Permissions;
 use super::wasi;
 use super::{ActionInfo, Installed, PluginError};
 use crate::audit::{Actor, Event};
+use crate::clock::Clock;
 use crate::fhir::{Description, Resource};
 use crate::ids::{ProfileId, RecordId};
 use crate::vault::{Query, Vault};
@@ -272,6 +273,8 @@ struct State {
     http: Option<http::Client>,
     /// When the call's time runs out: host calls that wait (HTTP) stop then too.
     deadline: Instant,
+    /// The vault's clock: what the plugin is told the time is.
+    clock: Clock,
     /// The capability-less WASI context, and its resources (streams, pollables).
     wasi: wasmtime_wasi::WasiCtx,
     table: wasmtime_wasi::ResourceTable,
@@ -298,10 +301,6 @@ pub struct RunOutcome {
     pub proposals: Vec<(Resource, Description)>,
     /// The plugin's log lines (level, text).
     pub logs: Vec<(String, String)>,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 impl State {
@@ -486,7 +485,7 @@ impl bindings::amanat::plugin::host::Host for State {
     }
 
     fn now(&mut self) -> wasmtime::Result<i64> {
-        Ok(now())
+        Ok(self.clock.now())
     }
 
     fn setting(&mut self, key: String) -> wasmtime::Result<Option<String>> {
@@ -736,6 +735,7 @@ impl Runtime {
         profile: ProfileId,
     ) -> Result<Store<State>, PluginError> {
         let (wasi, stdout, stderr) = wasi::context();
+        let clock = vault.lock().unwrap_or_else(|p| p.into_inner()).clock();
         let state = State {
             allowed,
             settings,
@@ -752,6 +752,7 @@ impl Runtime {
             logs: Vec::new(),
             http: None,
             deadline: Instant::now() + limits.deadline,
+            clock,
             wasi,
             table: wasmtime_wasi::ResourceTable::new(),
             stdout,
@@ -987,6 +988,7 @@ mod tests {
         let options = CreateOptions {
             kdf_log_n: MIN_KDF_LOG_N,
             owner,
+            clock: Clock::System,
         };
         let v = Vault::create(dir, &secrecy::SecretString::from("pw".to_string()), options).unwrap();
         (Arc::new(Mutex::new(v)), profile)

@@ -6,6 +6,7 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 
 use super::{ErrorBody, RelayError, Status, Upload, signing_message};
+use crate::clock::Clock;
 
 /// Longest a relay request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -19,10 +20,8 @@ const STATUS_CAP: usize = 4 * 1024 * 1024;
 /// A relay client.
 pub struct Client {
     http: reqwest::Client,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    /// Dates the signed requests (status, revoke, fetch as the named provider).
+    clock: Clock,
 }
 
 /// The share URL for an id at a relay base URL.
@@ -31,15 +30,15 @@ pub fn share_url(base: &str, id: &str) -> String {
 }
 
 impl Client {
-    /// A client with sane timeouts.
-    pub fn new() -> Result<Client, RelayError> {
+    /// A client with sane timeouts that dates its signatures by `clock`.
+    pub fn new(clock: Clock) -> Result<Client, RelayError> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("amanat/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RelayError::Server(e.to_string()))?;
-        Ok(Client { http })
+        Ok(Client { http, clock })
     }
 
     async fn check(
@@ -120,18 +119,18 @@ impl Client {
     pub async fn fetch(&self, url: &str, signer: Option<&SigningKey>) -> Result<Vec<u8>, RelayError> {
         let mut request = self.http.get(url);
         if let Some(key) = signer {
-            request = request.header("authorization", Self::authorization(key, "GET", url)?);
+            request = request.header("authorization", self.authorization(key, "GET", url)?);
         }
         let response = Self::check(request.send().await, url).await?;
         Self::read_capped(response, crate::share::MAX_BUNDLE).await
     }
 
-    fn authorization(key: &SigningKey, method: &str, url: &str) -> Result<String, RelayError> {
+    fn authorization(&self, key: &SigningKey, method: &str, url: &str) -> Result<String, RelayError> {
         let path = reqwest::Url::parse(url)
             .map_err(|e| RelayError::BadRequest(e.to_string()))?
             .path()
             .to_string();
-        let t = now();
+        let t = self.clock.now();
         let sig = key.sign(signing_message(method, &path, t).as_bytes());
         let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
         Ok(format!(
@@ -143,7 +142,7 @@ impl Client {
 
     /// Revokes a share (signed with the patient's key).
     pub async fn revoke(&self, url: &str, key: &SigningKey) -> Result<(), RelayError> {
-        let auth = Self::authorization(key, "DELETE", url)?;
+        let auth = self.authorization(key, "DELETE", url)?;
         Self::check(
             self.http.delete(url).header("authorization", auth).send().await,
             url,
@@ -155,7 +154,7 @@ impl Client {
     /// Uses, limit and access log of a share (signed with the patient's key).
     pub async fn status(&self, url: &str, key: &SigningKey) -> Result<Status, RelayError> {
         let log = format!("{url}/log");
-        let auth = Self::authorization(key, "GET", &log)?;
+        let auth = self.authorization(key, "GET", &log)?;
         let response = Self::check(
             self.http.get(&log).header("authorization", auth).send().await,
             &log,

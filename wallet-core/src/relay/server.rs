@@ -32,6 +32,7 @@ use super::clients::{Cidr, bucket, client_address};
 use super::metrics::Metrics;
 use super::store::{Quotas, ShareMeta, ShareStore};
 use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
+use crate::clock::Clock;
 use crate::grant::{Grantee, SignedGrant};
 
 /// Longest a share may live at the relay.
@@ -48,6 +49,8 @@ pub struct Config {
     pub trusted_proxies: Vec<Cidr>,
     /// Upload quotas per patient key and the store's size limit.
     pub quotas: Quotas,
+    /// Dates uses, expiry, signatures and rate windows (the machine's, but for tests).
+    pub clock: Clock,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             rate_per_second: 20,
             trusted_proxies: Vec::new(),
             quotas: Quotas::default(),
+            clock: Clock::System,
         }
     }
 }
@@ -85,14 +89,6 @@ impl IntoResponse for RelayError {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self.body())).into_response()
     }
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Route patterns, as metrics label them.
@@ -129,7 +125,11 @@ impl Relay {
         if route != "/health" && route != "/metrics" && self.config.rate_per_second > 0 {
             let ok = self
                 .store
-                .admit(&bucket(client), self.config.rate_per_second, now_ms())
+                .admit(
+                    &bucket(client),
+                    self.config.rate_per_second,
+                    self.config.clock.now_ms(),
+                )
                 .await?;
             if !ok {
                 return Err(RelayError::RateLimited);
@@ -148,7 +148,7 @@ impl Relay {
     ) -> Result<(), RelayError> {
         let meta = self.store.meta(id).await?;
         let signed = Signed::parse(headers)?.ok_or(RelayError::Unauthorized)?;
-        signed.verify(&meta.owner, method, path)
+        signed.verify(&meta.owner, method, path, self.config.clock.now())
     }
 }
 
@@ -192,10 +192,10 @@ impl Signed {
         Ok(Some(Signed { time, sig, key }))
     }
 
-    /// Checks the signature against `key`, for this method and path, now.
-    fn verify(&self, key: &[u8; 32], method: &str, path: &str) -> Result<(), RelayError> {
+    /// Checks the signature against `key`, for this method and path, at `now`.
+    fn verify(&self, key: &[u8; 32], method: &str, path: &str, now: i64) -> Result<(), RelayError> {
         // The time is the requester's: no arithmetic on it may overflow.
-        if now()
+        if now
             .checked_sub(self.time)
             .is_none_or(|d| d.unsigned_abs() > SIGNATURE_WINDOW.unsigned_abs())
         {
@@ -210,9 +210,9 @@ impl Signed {
     }
 
     /// The key that signed this request, verified.
-    fn signer(&self, method: &str, path: &str) -> Result<[u8; 32], RelayError> {
+    fn signer(&self, method: &str, path: &str, now: i64) -> Result<[u8; 32], RelayError> {
         let key = self.key.ok_or(RelayError::Unauthorized)?;
-        self.verify(&key, method, path)?;
+        self.verify(&key, method, path, now)?;
         Ok(key)
     }
 }
@@ -265,7 +265,7 @@ async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Resu
     let (grant, key) = signed
         .verify()
         .map_err(|e| RelayError::BadRequest(e.to_string()))?;
-    let now = now();
+    let now = relay.config.clock.now();
     if grant.exp <= now {
         return Err(RelayError::BadRequest("the grant has already expired".into()));
     }
@@ -317,11 +317,12 @@ async fn fetch(
 ) -> Result<Response, RelayError> {
     // A signed fetch names its signer; the store answers a provider's share
     // only to that provider, before it counts a use.
+    let now = relay.config.clock.now();
     let signer = match Signed::parse(&headers)? {
-        Some(signed) => Some(signed.signer("GET", &format!("/v1/shares/{id}"))?),
+        Some(signed) => Some(signed.signer("GET", &format!("/v1/shares/{id}"), now)?),
         None => None,
     };
-    let bytes = relay.store.fetch(&id, now(), &client.to_string(), signer).await?;
+    let bytes = relay.store.fetch(&id, now, &client.to_string(), signer).await?;
     let mut response = Bytes::from(bytes).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -340,7 +341,7 @@ async fn revoke(
     relay
         .authorize(&id, "DELETE", &format!("/v1/shares/{id}"), &headers)
         .await?;
-    relay.store.revoke(&id, now()).await?;
+    relay.store.revoke(&id, relay.config.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -363,7 +364,7 @@ async fn health(State(relay): State<Arc<Relay>>) -> Result<&'static str, RelayEr
 }
 
 async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
-    let usage = relay.store.usage(now()).await.ok();
+    let usage = relay.store.usage(relay.config.clock.now()).await.ok();
     let mut response = relay.metrics.render(usage).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -398,12 +399,12 @@ pub async fn serve(
     relay: Arc<Relay>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let store = relay.store.clone();
+    let (store, clock) = (relay.store.clone(), relay.config.clock);
     let purger = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(e) = store.purge(now()).await {
+            if let Err(e) = store.purge(clock.now()).await {
                 eprintln!("relay: purging expired shares failed: {e}");
             }
         }
@@ -427,7 +428,7 @@ mod tests {
                 key: None,
             };
             assert_eq!(
-                signed.verify(&[0; 32], "GET", "/v1/shares/a"),
+                signed.verify(&[0; 32], "GET", "/v1/shares/a", Clock::System.now()),
                 Err(RelayError::Unauthorized),
                 "{time}"
             );

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
+use crate::clock::Clock;
 use crate::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, ErrorBody,
     Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
@@ -134,12 +135,8 @@ async fn with_vault<T: Send + 'static>(
     .map_err(ApiError::internal)?
 }
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn today() -> String {
-    crate::fhir::date::FhirDateTime::from_unix(now())
+fn today(clock: Clock) -> String {
+    crate::fhir::date::FhirDateTime::from_unix(clock.now())
         .day()
         .to_string()
 }
@@ -202,7 +199,7 @@ async fn not_found() -> ApiError {
 
 /// Every profile of the wallet, as of today.
 fn profile_infos(v: &Vault) -> Vec<ProfileInfo> {
-    let (owner, today) = (v.owner().id, today());
+    let (owner, today) = (v.owner().id, today(v.clock()));
     v.profiles()
         .iter()
         .map(|p| ProfileInfo::new(p, p.id == owner, &today))
@@ -245,10 +242,10 @@ async fn init(State(state): State<Arc<AppState>>, Json(body): Json<Init>) -> Api
         relationship: None,
         ..body.owner
     }
-    .build(&today(), Relationship::Owner)
+    .build(&today(state.opts.clock), Relationship::Owner)
     .map_err(|e| ApiError::bad(e.to_string()))?;
     let dir = state.opts.vault_dir.clone();
-    let kdf = state.opts.kdf_log_n;
+    let (kdf, clock) = (state.opts.kdf_log_n, state.opts.clock);
     let pass = SecretString::from(body.passphrase);
     let vault = tokio::task::spawn_blocking(move || {
         Vault::create(
@@ -257,6 +254,7 @@ async fn init(State(state): State<Arc<AppState>>, Json(body): Json<Init>) -> Api
             CreateOptions {
                 kdf_log_n: kdf,
                 owner,
+                clock,
             },
         )
     })
@@ -270,9 +268,14 @@ async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<Unlock>) ->
     if state.vault().is_none() {
         let dir = state.opts.vault_dir.clone();
         let pass = SecretString::from(body.passphrase);
+        let clock = state.opts.clock;
         let vault = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
             .await
-            .map_err(ApiError::internal)??;
+            .map_err(ApiError::internal)?
+            .map(|mut v| {
+                v.set_clock(clock);
+                v
+            })?;
         *lock(&state.vault) = Some(Arc::new(Mutex::new(vault)));
     }
     status(State(state)).await
@@ -292,7 +295,7 @@ async fn add_profile(
     State(state): State<Arc<AppState>>,
     Json(draft): Json<NewProfile>,
 ) -> ApiResult<ProfileInfo> {
-    let today = today();
+    let today = today(state.opts.clock);
     let profile = draft
         .build(&today, Relationship::Child)
         .map_err(|e| ApiError::bad(e.to_string()))?;
@@ -319,7 +322,7 @@ async fn summary(
             ..Query::default()
         })?;
         Ok(Json(SummaryOf {
-            profile: ProfileInfo::new(&profile, id == v.owner().id, &today()),
+            profile: ProfileInfo::new(&profile, id == v.owner().id, &today(v.clock())),
             summary: crate::summary::Summary::from_metas(&metas),
         }))
     })
@@ -405,13 +408,14 @@ async fn import(
     with_vault(&state, move |v| {
         let profile = profile_id(v, p.profile.as_deref())?;
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
-        let records = crate::import::records_from_bytes(&name, &body, &ids, now()).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid file",
-                format!("{name}: {e}"),
-            )
-        })?;
+        let records =
+            crate::import::records_from_bytes(&name, &body, &ids, v.clock().now()).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid file",
+                    format!("{name}: {e}"),
+                )
+            })?;
         let (added, duplicates) = v.import_records(profile, records, Actor::Patient, &name, |_| {})?;
         if added > 0 {
             v.checkpoint()?;
@@ -484,7 +488,7 @@ async fn create_share(
         .unwrap_or("view")
         .parse()
         .map_err(ApiError::bad)?;
-    let now = now();
+    let now = state.opts.clock.now();
     let prepared = with_vault(&state, move |v| {
         let request = sharing::ShareRequest {
             profile: profile_id(v, b.profile.as_deref())?,
@@ -505,7 +509,7 @@ async fn create_share(
         Ok(sharing::prepare(v, request, now)?)
     })
     .await?;
-    let relay_url = sharing::upload(&prepared).await?;
+    let relay_url = sharing::upload(&prepared, state.opts.clock).await?;
     let created = with_vault(&state, move |v| Ok(sharing::finish(v, prepared, relay_url, now)?)).await?;
     Ok(Json(created.answer(now)))
 }
@@ -514,12 +518,12 @@ async fn create_share(
 async fn shares(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
     let (list, key) = with_vault(&state, |v| Ok((v.shares()?, v.signing_key().clone()))).await?;
     // A relay that does not answer leaves that share's figures as last known.
-    let (statuses, _) = sharing::relay_statuses(&list, &key, now()).await?;
+    let (statuses, _) = sharing::relay_statuses(&list, &key, state.opts.clock).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut list = v.shares()?;
         sharing::record_statuses(v, &mut list, &statuses)?;
-        let now = now();
+        let now = v.clock().now();
         Ok(Json(list.iter().map(|g| sharing::row(g, now, true)).collect()))
     })
     .await
@@ -527,14 +531,14 @@ async fn shares(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> 
 
 async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<ShareRow> {
     let (grant, key) = with_vault(&state, move |v| Ok((v.share(&id)?, v.signing_key().clone()))).await?;
-    sharing::revoke_at_relay(&grant, &key).await?;
+    sharing::revoke_at_relay(&grant, &key, state.opts.clock).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut g = grant;
         if !g.revoked {
             sharing::mark_revoked(v, &mut g)?;
         }
-        Ok(Json(sharing::row(&g, now(), true)))
+        Ok(Json(sharing::row(&g, v.clock().now(), true)))
     })
     .await
 }
@@ -680,7 +684,7 @@ async fn export(State(state): State<Arc<AppState>>, Json(b): Json<Export>) -> Re
             .profile_by_id(profile)
             .map(|p| p.handle.clone())
             .unwrap_or_default();
-        let (bundle, count) = profile_bundle(v, profile, now()).map_err(ApiError::internal)?;
+        let (bundle, count) = profile_bundle(v, profile, v.clock().now()).map_err(ApiError::internal)?;
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(&bundle).map_err(ApiError::internal)?);
         let to = ExportTo::Passphrase(SecretString::from(b.passphrase), crate::vault::DEFAULT_KDF_LOG_N);
         let sealed = encrypt(&plain, &to, false).map_err(ApiError::internal)?;

@@ -15,7 +15,7 @@ impl Vault {
     pub(super) fn append_audit(&mut self, batch: &mut sled::Batch, actor: Actor, event: Event) -> AuditEntry {
         let entry = AuditEntry::next(
             self.audit_head.as_ref().map(|h| (h.seq, h.hash)),
-            now(),
+            self.clock.now(),
             actor,
             event,
         );

@@ -115,7 +115,7 @@ impl Vault {
             .ok_or_else(|| VaultError::ProfileNotFound(profile.to_string()))?
             .handle
             .clone();
-        let added_at = now();
+        let added_at = self.clock.now();
         let mut outcome = ImportOutcome::default();
         let mut batch = sled::Batch::default();
         let mut directory = self.directory.clone();

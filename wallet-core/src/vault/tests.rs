@@ -20,6 +20,7 @@ fn new_vault(dir: &Path) -> Vault {
         CreateOptions {
             kdf_log_n: MIN_KDF_LOG_N,
             owner,
+            clock: Clock::System,
         },
     )
     .unwrap()
@@ -160,10 +161,10 @@ fn tampered_record_fails_alone() {
         .unwrap();
     let (bad, good) = (out.added[0], out.added[1]);
     let k = key(P_RECORD, bad.as_bytes());
-    let mut bytes = v.raw_db().get(&k).unwrap().unwrap().to_vec();
+    let mut bytes = v.db().get(&k).unwrap().unwrap().to_vec();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
-    v.raw_db().insert(&k, bytes).unwrap();
+    v.db().insert(&k, bytes).unwrap();
     let err = v.get(bad).unwrap_err();
     assert!(
         err.to_string()
@@ -210,4 +211,43 @@ fn pages_roll_over_and_list_stays_ordered() {
     let all = v.list(&Query::default()).unwrap();
     assert_eq!(all.len(), catalog::PAGE_CAP + 40);
     assert!(all.windows(2).all(|w| w[0].sort_key >= w[1].sort_key));
+}
+
+#[test]
+fn the_clock_the_edge_sets_dates_creation_imports_and_the_audit_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let owner = ProfileDraft {
+        name: "Ayesha Siddiqui".into(),
+        ..Default::default()
+    }
+    .build("2026-01-01", Relationship::Owner)
+    .unwrap();
+    let (created, later) = (1_700_000_000, 1_800_000_000);
+    let options = CreateOptions {
+        kdf_log_n: MIN_KDF_LOG_N,
+        owner,
+        clock: Clock::Fixed(created),
+    };
+    let mut v = Vault::create(tmp.path(), &pass("pw"), options).unwrap();
+    assert_eq!(v.created(), created);
+    v.set_clock(Clock::Fixed(later));
+    let me = v.owner().id;
+    // A reading with no date of its own sorts by when it was added.
+    let (resource, description) = read_resources(
+        br#"{"resourceType":"Observation","status":"final","code":{"text":"Weight"},"valueQuantity":{"value":60,"unit":"kg"}}"#,
+    )
+    .unwrap()
+    .remove(0);
+    v.add_records(
+        me,
+        vec![NewRecord::new(resource, description, Source::Demo)],
+        Actor::Patient,
+        "x",
+    )
+    .unwrap();
+    let listed = v.list(&Query::default()).unwrap();
+    assert_eq!(listed[0].added, later);
+    let entries = v.audit_entries().unwrap();
+    let times: Vec<i64> = entries.into_iter().map(|e| e.unwrap().time).collect();
+    assert_eq!(times, [created, later]);
 }

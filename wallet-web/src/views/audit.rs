@@ -24,8 +24,11 @@ pub fn Audit() -> impl IntoView {
                     ..
                 }) => (
                     true,
-                    c.t(T::audit_intact)
-                        .replace("{n}", &entries.unwrap_or_default().to_string()),
+                    c.count(
+                        entries.unwrap_or_default() as usize,
+                        T::audit_intact_one,
+                        T::audit_intact,
+                    ),
                 ),
                 Ok(v) => (false, v.error.unwrap_or_else(|| "broken".into())),
                 Err(e) => (false, e.message),

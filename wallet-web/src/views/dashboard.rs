@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::Route;
 use crate::charts::TrendChart;
 use crate::i18n::T;
 use crate::model::{Flag, Item, Latest, SummaryOf};
-use crate::views::{Banner, ctx};
-use crate::{Route, api};
+use crate::views::{ctx, fetch, fetched};
 
 fn section(title: &'static str, items: Vec<Item>, none: &'static str, testid: &'static str) -> impl IntoView {
     view! {
@@ -63,56 +63,40 @@ fn latest(title: &'static str, rows: Vec<Latest>, none: &'static str, testid: &'
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let c = ctx();
-    let data = RwSignal::new(None::<Result<SummaryOf, String>>);
-    Effect::new(move |_| {
-        let q = c.profile_query();
+    let data = fetch::<SummaryOf>(move || {
         c.changed.get();
-        leptos::task::spawn_local(async move {
-            let r = api::get::<SummaryOf>(&format!("/api/summary?{q}")).await;
-            if let Err(e) = &r {
-                c.check_locked(e);
-            }
-            let ok = r.is_ok();
-            data.set(Some(r.map_err(|e| e.message)));
-            if ok {
-                crate::mark_ready("amanat:dashboard-ready");
-            }
-        });
+        format!("/api/summary?{}", c.profile_query())
     });
-    move || match data.get() {
-        None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-        Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-        Some(Ok(r)) => {
-            let p = r.profile;
-            let s = r.summary;
-            let details = [
-                p.birth_date
-                    .clone()
-                    .map(|b| format!("{b} ({} y)", p.age.unwrap_or_default())),
-                p.cnic.clone().map(|x| format!("CNIC {x}")),
-                p.abha_number.clone().map(|x| format!("ABHA {x}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ");
-            view! {
-                <div class="dashboard">
-                    <header class="patient">
-                        <h1 data-testid="patient-name">{p.name.clone()}</h1>
-                        <p class="muted">{details} " · " {s.records} " " {c.t(T::records_count)}</p>
-                    </header>
-                    <div class="grid">
-                        {section(c.t(T::problems), s.problems, c.t(T::none), "problems")}
-                        {section(c.t(T::allergies), s.allergies, c.t(T::none), "allergies")}
-                        {section(c.t(T::medications), s.medications, c.t(T::none), "medications")}
-                        {section(c.t(T::immunizations), s.immunizations, c.t(T::none), "immunizations")}
-                    </div>
-                    {latest(c.t(T::results), s.results, c.t(T::none), "results")}
-                    {latest(c.t(T::vitals), s.vitals, c.t(T::none), "vitals")}
+    fetched(data, move |r| {
+        crate::mark_ready("amanat:dashboard-ready");
+        let p = r.profile;
+        let s = r.summary;
+        let details = [
+            p.birth_date
+                .clone()
+                .map(|b| format!("{b} ({} y)", p.age.unwrap_or_default())),
+            p.cnic.clone().map(|x| format!("CNIC {x}")),
+            p.abha_number.clone().map(|x| format!("ABHA {x}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+        view! {
+            <div class="dashboard">
+                <header class="patient">
+                    <h1 data-testid="patient-name">{p.name.clone()}</h1>
+                    <p class="muted">{details} " · " {c.count(s.records, T::n_records_one, T::n_records)}</p>
+                </header>
+                <div class="grid">
+                    {section(c.t(T::problems), s.problems, c.t(T::none), "problems")}
+                    {section(c.t(T::allergies), s.allergies, c.t(T::none), "allergies")}
+                    {section(c.t(T::medications), s.medications, c.t(T::none), "medications")}
+                    {section(c.t(T::immunizations), s.immunizations, c.t(T::none), "immunizations")}
                 </div>
-            }
-            .into_any()
+                {latest(c.t(T::results), s.results, c.t(T::none), "results")}
+                {latest(c.t(T::vitals), s.vitals, c.t(T::none), "vitals")}
+            </div>
         }
-    }
+    })
 }

@@ -77,7 +77,7 @@ pub fn ShareWizard() -> impl IntoView {
     let sentence = move || {
         let subject = match what.get().as_str() {
             "summary" => c.t(T::the_summary).to_string(),
-            "chosen" => format!("{} {}", c.chosen.get().len(), c.t(T::records_count)),
+            "chosen" => c.count(c.chosen.get().len(), T::n_records_one, T::n_records),
             _ => types
                 .get()
                 .iter()
@@ -145,7 +145,7 @@ pub fn ShareWizard() -> impl IntoView {
                     let link = created.link.clone();
                     view! {
                         <div class="share-result" data-testid="share-result">
-                            <p class="sentence">{c.t(T::shared_n).replace("{n}", &created.records.len().to_string())}</p>
+                            <p class="sentence">{c.count(created.records.len(), T::shared_one, T::shared_n)}</p>
                             <QrCode text=link.clone()/>
                             <p class="countdown" data-testid="countdown">
                                 {move || { let left = expires - clock.get(); if left > 0 { format!("{} {}", c.t(T::expires_in), remaining(left)) } else { c.t(T::expired).to_string() } }}

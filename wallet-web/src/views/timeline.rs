@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::T;
 use crate::model::RecordRow;
-use crate::views::{Banner, ctx};
+use crate::views::{ctx, fetch, fetched};
 use crate::{Route, api};
 
 /// Height of one row, px (fixed, so the visible slice is a division).
@@ -30,12 +30,9 @@ pub fn Timeline() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let since = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
-    let rows = RwSignal::new(None::<Result<Vec<RecordRow>, String>>);
     let scroll = RwSignal::new(0.0f64);
     let viewport = 620.0;
-    // Filters change as the patient types; only the newest question's answer is shown.
-    let latest = StoredValue::new(0u32);
-    Effect::new(move |_| {
+    let rows = fetch::<Vec<RecordRow>>(move || {
         let mut q = vec![c.profile_query()];
         for (key, value) in [
             ("type", kind.get()),
@@ -48,23 +45,7 @@ pub fn Timeline() -> impl IntoView {
             }
         }
         c.changed.get();
-        let url = format!("/api/records?{}", q.join("&"));
-        let asked = latest.get_value().wrapping_add(1);
-        latest.set_value(asked);
-        leptos::task::spawn_local(async move {
-            let r = api::get::<Vec<RecordRow>>(&url).await;
-            if latest.get_value() != asked {
-                return;
-            }
-            if let Err(e) = &r {
-                c.check_locked(e);
-            }
-            let ok = r.is_ok();
-            rows.set(Some(r.map_err(|e| e.message)));
-            if ok {
-                crate::mark_ready("amanat:timeline-ready");
-            }
-        });
+        format!("/api/records?{}", q.join("&"))
     });
     let kinds = [
         ("", T::all),
@@ -103,14 +84,12 @@ pub fn Timeline() -> impl IntoView {
                     </a>
                 })}
             </form>
-            {move || match rows.get() {
-                None => view! { <p class="loading">{c.t(T::loading)}</p> }.into_any(),
-                Some(Err(e)) => view! { <Banner message=e ok=false/> }.into_any(),
-                Some(Ok(list)) => {
+            {fetched(rows, move |list| {
+                    crate::mark_ready("amanat:timeline-ready");
                     let total = list.len();
                     let list = StoredValue::new(list);
                     view! {
-                        <p class="muted" data-testid="record-count">{total} " " {c.t(T::records_count)}</p>
+                        <p class="muted" data-testid="record-count">{c.count(total, T::n_records_one, T::n_records)}</p>
                         <div class="scroller" style:height=format!("{viewport}px") data-testid="timeline"
                             on:scroll=move |ev| {
                                 let el: web_sys::HtmlElement = event_target(&ev);
@@ -137,9 +116,7 @@ pub fn Timeline() -> impl IntoView {
                             </div>
                         </div>
                     }
-                    .into_any()
-                }
-            }}
+            })}
         </div>
     }
 }

@@ -14,6 +14,7 @@ use wallet_core::vault::{CreateOptions, DEFAULT_KDF_LOG_N, MIN_KDF_LOG_N, Query,
 use crate::cli::BenchArgs;
 use crate::output;
 use crate::wallet::now;
+use wallet_core::clock::Clock;
 
 fn new_vault(dir: &std::path::Path, log_n: u8) -> Result<Vault> {
     let owner = ProfileDraft {
@@ -27,6 +28,7 @@ fn new_vault(dir: &std::path::Path, log_n: u8) -> Result<Vault> {
         CreateOptions {
             kdf_log_n: log_n,
             owner,
+            clock: Clock::System,
         },
     )?)
 }

@@ -85,7 +85,9 @@ impl Ctx {
             return Err(VaultError::NotFound(dir).into());
         }
         let pass = self.passphrase(&dir)?;
-        Ok(Vault::open(&dir, &pass)?)
+        let mut vault = Vault::open(&dir, &pass)?;
+        vault.set_clock(crate::wallet::CLOCK);
+        Ok(vault)
     }
 
     fn passphrase(&self, dir: &std::path::Path) -> Result<SecretString> {
@@ -163,6 +165,7 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
             .kdf
             .kdf_work_factor
             .unwrap_or(wallet_core::vault::DEFAULT_KDF_LOG_N),
+        clock: crate::wallet::CLOCK,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -21,7 +21,7 @@ use wallet_core::vault::{DEFAULT_KDF_LOG_N, MadeShare, Vault};
 use crate::cli::{
     GrantsArgs, GrantsCommand, ProviderCommand, ReceiveArgs, RegistryCommand, RelayArgs, ShareArgs,
 };
-use crate::wallet::now;
+use crate::wallet::{CLOCK, now};
 use crate::{Ctx, Failure, data_dir, exit, output, prompt};
 
 /// Parses `30m`, `24h`, `7d`, `2w`, `1d12h`, `90s` into seconds.
@@ -138,7 +138,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     let now = now();
     let prepared = sharing::prepare(&vault, request, now)?;
     let relay_url = if prepared.relay().is_some() {
-        runtime()?.block_on(sharing::upload(&prepared))?
+        runtime()?.block_on(sharing::upload(&prepared, CLOCK))?
     } else {
         None
     };
@@ -296,7 +296,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
             }
             runtime()?
                 .block_on(async {
-                    Client::new()?
+                    Client::new(CLOCK)?
                         .fetch(url, identity.as_ref().map(|i| &i.signing))
                         .await
                 })
@@ -411,7 +411,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
 /// Brings uses and accesses up to date from the relays; returns warnings.
 fn refresh(vault: &mut Vault, grants: &mut [MadeShare]) -> Result<Vec<String>> {
     let (statuses, warnings) =
-        runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), now()))?;
+        runtime()?.block_on(sharing::relay_statuses(grants, vault.signing_key(), CLOCK))?;
     sharing::record_statuses(vault, grants, &statuses)?;
     Ok(warnings)
 }
@@ -471,7 +471,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                 println!("Share {} was already revoked.", g.id);
                 return Ok(());
             }
-            runtime()?.block_on(sharing::revoke_at_relay(&g, vault.signing_key()))?;
+            runtime()?.block_on(sharing::revoke_at_relay(&g, vault.signing_key(), CLOCK))?;
             sharing::mark_revoked(&mut vault, &mut g)?;
             match &g.relay_url {
                 Some(_) => println!(
@@ -509,6 +509,7 @@ pub fn relay(args: RelayArgs) -> Result<()> {
                     bytes_per_key_per_day: args.bytes_per_key,
                     max_store_bytes: args.max_store_bytes,
                 },
+                clock: CLOCK,
             },
         );
         let listener = tokio::net::TcpListener::bind(args.bind)

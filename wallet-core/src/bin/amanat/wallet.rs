@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use serde_json::json;
 use wallet_core::audit::{Actor, AuditEntry};
+use wallet_core::clock::Clock;
 use wallet_core::contract::{AuditCheck, ProfileInfo};
 use wallet_core::profile::{Profile, ProfileDraft, Relationship};
 use wallet_core::record::{NewRecord, Source};
@@ -20,8 +21,12 @@ pub fn today() -> String {
         .to_string()
 }
 
+/// The CLI's clock: the machine's. The CLI is an edge: it reads the time here
+/// and passes it into every flow it runs.
+pub const CLOCK: Clock = Clock::System;
+
 pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    CLOCK.now()
 }
 
 fn draft(fields: ProfileFields, default_name: &str, relationship: Option<String>) -> ProfileDraft {
@@ -47,6 +52,7 @@ fn create(ctx: &Ctx, owner: Profile, kdf: Option<u8>) -> Result<Vault> {
         CreateOptions {
             kdf_log_n: kdf.unwrap_or(DEFAULT_KDF_LOG_N),
             owner,
+            clock: CLOCK,
         },
     )?;
     Ok(vault)
