@@ -95,6 +95,22 @@ impl Run {
         self.stderr
     }
 
+    /// Asserts success and that stdout says `words`; returns stdout.
+    #[track_caller]
+    pub fn ok_saying(self, words: &str) -> String {
+        let out = self.ok();
+        assert!(out.contains(words), "expected {words:?} in:\n{out}");
+        out
+    }
+
+    /// Asserts this exit code and that stderr says `words`; returns stderr.
+    #[track_caller]
+    pub fn fails_saying(self, code: i32, words: &str) -> String {
+        let err = self.fails_with(code);
+        assert!(err.contains(words), "expected {words:?} in:\n{err}");
+        err
+    }
+
     /// Parses stdout as JSON.
     #[track_caller]
     pub fn json(self) -> serde_json::Value {
@@ -140,6 +156,23 @@ impl TestVault {
             "1968-04-12",
         ])
         .ok();
+        v
+    }
+
+    /// The id of the first record `amanat list` shows with `filter`.
+    #[track_caller]
+    pub fn first_id(&self, filter: &[&str]) -> String {
+        let mut args = vec!["list", "--json"];
+        args.extend_from_slice(filter);
+        let list = self.run(&args).json();
+        list[0]["id"].as_str().expect("a record").to_string()
+    }
+
+    /// An initialised wallet with the fixture `name` imported.
+    pub fn with(name: &str) -> TestVault {
+        let v = TestVault::new();
+        v.run(&["import", fixture(name).to_str().expect("utf-8 path")])
+            .ok();
         v
     }
 

@@ -181,20 +181,10 @@ pub fn records_from_bytes(
     identities: &[Box<dyn age::Identity>],
     now: i64,
 ) -> Result<Vec<NewRecord>, ImportError> {
-    if FileKind::detect(bytes) == Some(FileKind::Age) {
-        records_from_backup(name, bytes, identities, now)
-    } else {
-        records_from_file(name, bytes, now)
+    if FileKind::detect(bytes) != Some(FileKind::Age) {
+        return records_from_file(name, bytes, now);
     }
-}
-
-/// Records from an Amanat backup (an age file holding a FHIR Bundle).
-pub fn records_from_backup(
-    name: &str,
-    bytes: &[u8],
-    identities: &[Box<dyn age::Identity>],
-    now: i64,
-) -> Result<Vec<NewRecord>, ImportError> {
+    // An Amanat backup: an age file holding a FHIR Bundle.
     let plain = decrypt_backup(bytes, identities)?;
     if FileKind::detect(&plain) != Some(FileKind::Json) {
         return Err(ImportError::BackupDamaged(

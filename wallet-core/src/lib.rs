@@ -1,9 +1,11 @@
 //! # Amanat wallet core
 //!
 //! A patient-held, encrypted personal health record wallet. Data flows one
-//! way: files → [`import`] → the vault → a share (a signed consent [`grant`]
-//! and the records sealed with age, [`share`]) → a [`link`] (a QR code's
-//! text) → a [`relay`] or the QR code itself → opened, verified, shown.
+//! way: files → [`import`] → the vault → a [`share`] (a signed consent
+//! [`share::grant`] and the records sealed with age, made and managed from the
+//! vault by [`share::manage`]) → a [`share::link`] (a QR code's text) → a
+//! [`relay`] or the QR code itself → opened, verified, shown. The time comes
+//! in from the edge ([`clock`]).
 //! `docs/architecture.md` maps every module; [`contract`] is what the CLI, the
 //! local server and the web app say to each other.
 //!
@@ -12,8 +14,8 @@
 //! ```
 //! # #[cfg(feature = "native")] {
 //! use age::secrecy::SecretString;
-//! use wallet_core::{grant::{AccessMode, Purpose}, import, link::{Location, ShareLink}};
-//! use wallet_core::{profile::{ProfileDraft, Relationship}, share, sharing};
+//! use wallet_core::share::{self, grant::{AccessMode, Purpose}, link::{Location, ShareLink}, manage};
+//! use wallet_core::{import, profile::{ProfileDraft, Relationship}};
 //! use wallet_core::{clock::Clock, vault::{CreateOptions, MIN_KDF_LOG_N, Vault}};
 //!
 //! let now = 1_790_000_000; // the clock is the caller's: tests and the CLI pass it in
@@ -35,16 +37,16 @@
 //! vault.import_records(me, records, wallet_core::audit::Actor::Patient, "tetanus.json", |_| {}).unwrap();
 //!
 //! // Share it for treatment, for an hour, inside the QR code (no relay).
-//! let request = sharing::ShareRequest {
+//! let request = manage::ShareRequest {
 //!     profile: me,
-//!     selection: sharing::Selection { types: vec!["Immunization".into()], ..Default::default() },
+//!     selection: manage::Selection { types: vec!["Immunization".into()], ..Default::default() },
 //!     purpose: Purpose::CareManagement,
 //!     mode: AccessMode::View,
 //!     seconds: 3600,
 //!     to: None, uses: None, passcode: None, relay: None,
 //! };
-//! let prepared = sharing::prepare(&vault, request, now).unwrap();
-//! let created = sharing::finish(&mut vault, prepared, None, now).unwrap();
+//! let prepared = manage::prepare(&vault, request, now).unwrap();
+//! let created = manage::finish(&mut vault, prepared, None, now).unwrap();
 //!
 //! // The doctor's side: decode the link, verify the grant, decrypt, read.
 //! let link = ShareLink::decode(&created.link).unwrap();
@@ -69,13 +71,12 @@ pub mod base45;
 #[cfg(feature = "native")]
 pub mod clock;
 pub mod contract;
+#[cfg(any(test, feature = "demo"))]
 pub mod demo;
 pub mod fhir;
-pub mod grant;
 pub mod ids;
 pub mod import;
 pub mod lang;
-pub mod link;
 pub mod national_id;
 mod par;
 pub mod profile;
@@ -96,7 +97,5 @@ pub mod plugin;
 pub mod secret_file;
 #[cfg(feature = "native")]
 pub mod server;
-#[cfg(feature = "native")]
-pub mod sharing;
 #[cfg(feature = "native")]
 pub mod vault;

@@ -148,6 +148,16 @@ pub struct Installed {
     pub actions: Vec<ActionInfo>,
 }
 
+impl crate::vault::StoredPlugin for Installed {
+    fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
 impl Installed {
     /// What host calls are allowed: manifest ∩ approval.
     pub fn effective(&self) -> Permissions {
@@ -206,7 +216,7 @@ pub fn prepare(
     manifest.check_interface()?;
     let owner = {
         let v = vault.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(existing) = v.plugin(&manifest.name)?
+        if let Some(existing) = v.plugin::<Installed>(&manifest.name)?
             && existing.manifest.publisher_key != manifest.publisher_key
         {
             return Err(PluginError::PublisherChanged {
@@ -289,7 +299,7 @@ pub fn call(runtime: &Runtime, vault: &Arc<Mutex<Vault>>, call: Call) -> Result<
     let (installed, profile, ids) = {
         let v = vault.lock().unwrap_or_else(|p| p.into_inner());
         let installed = v
-            .plugin(&call.plugin)?
+            .plugin::<Installed>(&call.plugin)?
             .ok_or_else(|| PluginError::NotInstalled(call.plugin.clone()))?;
         let profile = v.profile(call.profile.as_deref().filter(|h| !h.is_empty()))?.id;
         let ids = call

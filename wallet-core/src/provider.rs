@@ -12,7 +12,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::grant::{Grantee, thumbprint};
+use crate::share::grant::{Grantee, thumbprint};
+
+#[cfg(feature = "native")]
+pub mod identity;
 
 /// Card text starts with this.
 pub const CARD_PREFIX: &str = "AMANAT-CARD:";

@@ -147,11 +147,11 @@ impl RelayError {
     }
 }
 
-/// Whether `id` can name a share: a grant id ([`crate::grant::valid_grant_id`]).
+/// Whether `id` can name a share: a grant id ([`crate::share::grant::valid_grant_id`]).
 /// The relay checks this before any store sees the id, so no id can reach into
 /// another share's keys (a NUL, `/` or `..`), or make a store key huge.
 pub fn valid_share_id(id: &str) -> bool {
-    crate::grant::valid_grant_id(id)
+    crate::share::grant::valid_grant_id(id)
 }
 
 /// What the patient signs to act on a share: method, path and time, so a

@@ -1,4 +1,5 @@
-//! Small secret files outside a wallet: a provider's identity, a registry's key.
+//! Small secret files outside a wallet: a provider's identity
+//! ([`crate::provider::identity`]), a registry's or publisher's key.
 //!
 //! Each is a standard age file encrypted to a passphrase (scrypt, pinned work
 //! factor), holding JSON. The stock `age` tool opens them too.
@@ -11,8 +12,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
-
-use crate::provider::ProviderCard;
 
 /// Why a secret file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +39,8 @@ pub enum SecretFileError {
     Exists(String),
 }
 
-fn write_sealed(
+/// Writes `json` to a new file at `path`, age-encrypted to `passphrase`.
+pub(crate) fn write_sealed(
     path: &Path,
     json: &[u8],
     passphrase: &SecretString,
@@ -75,7 +75,8 @@ fn write_sealed(
     file.sync_all().map_err(|e| SecretFileError::Io(e.to_string()))
 }
 
-fn read_sealed(
+/// Reads and decrypts what [`write_sealed`] wrote; `what` names it in errors.
+pub(crate) fn read_sealed(
     path: &Path,
     what: &'static str,
     passphrase: &SecretString,
@@ -105,79 +106,6 @@ fn read_sealed(
         .read_to_end(&mut out)
         .map_err(|_| SecretFileError::Corrupt(name))?;
     Ok(out)
-}
-
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct IdentityFile {
-    format: String,
-    name: String,
-    registration: String,
-    signing_key: String,
-    age_identity: String,
-}
-
-/// A provider's identity: their card and the secret keys behind it.
-pub struct ProviderIdentity {
-    /// The public card.
-    pub card: ProviderCard,
-    /// The ed25519 key.
-    pub signing: ed25519_dalek::SigningKey,
-    /// The age key shares are encrypted to.
-    pub age: age::x25519::Identity,
-}
-
-impl ProviderIdentity {
-    /// A new identity.
-    pub fn generate(name: &str, registration: &str) -> ProviderIdentity {
-        let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let age = age::x25519::Identity::generate();
-        let card = ProviderCard {
-            v: 1,
-            name: name.trim().to_string(),
-            registration: registration.trim().to_string(),
-            key: B64URL.encode(signing.verifying_key().as_bytes()),
-            age: age.to_public().to_string(),
-        };
-        ProviderIdentity { card, signing, age }
-    }
-
-    /// Writes it, encrypted with a passphrase.
-    pub fn save(&self, path: &Path, passphrase: &SecretString, log_n: u8) -> Result<(), SecretFileError> {
-        use age::secrecy::ExposeSecret;
-        let file = IdentityFile {
-            format: "amanat-provider-identity-v1".into(),
-            name: self.card.name.clone(),
-            registration: self.card.registration.clone(),
-            signing_key: B64URL.encode(self.signing.to_bytes()),
-            age_identity: self.age.to_string().expose_secret().to_string(),
-        };
-        let json = Zeroizing::new(serde_json::to_vec(&file).unwrap_or_default());
-        write_sealed(path, &json, passphrase, log_n)
-    }
-
-    /// Reads one.
-    pub fn load(path: &Path, passphrase: &SecretString) -> Result<ProviderIdentity, SecretFileError> {
-        let json = read_sealed(path, "provider identity", passphrase)?;
-        let corrupt = || SecretFileError::Corrupt(path.display().to_string());
-        let file: IdentityFile = serde_json::from_slice(&json).map_err(|_| corrupt())?;
-        if file.format != "amanat-provider-identity-v1" {
-            return Err(corrupt());
-        }
-        let key: [u8; 32] = Zeroizing::new(B64URL.decode(&file.signing_key).map_err(|_| corrupt())?)
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt())?;
-        let signing = ed25519_dalek::SigningKey::from_bytes(&key);
-        let age: age::x25519::Identity = file.age_identity.parse().map_err(|_| corrupt())?;
-        let card = ProviderCard {
-            v: 1,
-            name: file.name.clone(),
-            registration: file.registration.clone(),
-            key: B64URL.encode(signing.verifying_key().as_bytes()),
-            age: age.to_public().to_string(),
-        };
-        Ok(ProviderIdentity { card, signing, age })
-    }
 }
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -263,13 +191,16 @@ impl NamedKey {
                 purpose.what()
             )));
         }
-        let key: [u8; 32] = Zeroizing::new(B64URL.decode(&file.signing_key).map_err(|_| corrupt())?)
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt())?;
         Ok(NamedKey {
             name: file.name.clone(),
-            signing: ed25519_dalek::SigningKey::from_bytes(&key),
+            signing: signing_key(&file.signing_key).ok_or_else(corrupt)?,
         })
     }
+}
+
+/// An ed25519 key from its base64url secret bytes, as the files hold it.
+pub(crate) fn signing_key(b64: &str) -> Option<ed25519_dalek::SigningKey> {
+    let bytes = Zeroizing::new(B64URL.decode(b64).ok()?);
+    let key: Zeroizing<[u8; 32]> = Zeroizing::new(bytes.as_slice().try_into().ok()?);
+    Some(ed25519_dalek::SigningKey::from_bytes(&key))
 }

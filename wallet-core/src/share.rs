@@ -19,12 +19,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
+use self::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
+use self::link::{LinkError, Location, ShareLink};
 use crate::fhir::{Description, Resource};
-use crate::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
 use crate::ids::WalletId;
 
+pub mod compress;
+pub mod grant;
+pub mod link;
+#[cfg(feature = "native")]
+pub mod manage;
 mod passcode;
-use crate::link::{self, LinkError, Location, ShareLink};
+
 pub use passcode::{MIN_CHOSEN_CHARS, Passcode, WeakPasscode, key_text};
 
 /// scrypt work factor for passcode-locked shares: slow enough to make guessing a
@@ -236,7 +242,7 @@ pub fn seal(
         entry,
     };
     let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
-    let compressed = Zeroizing::new(link::compress(&plain));
+    let compressed = Zeroizing::new(compress::compress(&plain));
     let tries = if compressed.len() <= QR_SIZED { QR_TRIES } else { 1 };
     let (ciphertext, key_bytes, passcode) = match lock {
         Lock::Bearer => {
@@ -393,7 +399,7 @@ fn check_relay_url(url: &str, jti: &str) -> Result<(), ShareError> {
     let share_path = path
         .strip_suffix(jti)
         .is_some_and(|p| p == "v1/shares/" || p.ends_with("/v1/shares/"));
-    if !clean(authority) || !clean(path) || !share_path || !crate::grant::valid_grant_id(jti) {
+    if !clean(authority) || !clean(path) || !share_path || !crate::share::grant::valid_grant_id(jti) {
         return Err(refused());
     }
     Ok(())
@@ -450,7 +456,8 @@ pub fn open(
             decrypt(ciphertext, &identity_from_bytes(key)?).map_err(|_| ShareError::Altered)?
         }
     };
-    let plain = Zeroizing::new(link::decompress(&compressed, MAX_BUNDLE).map_err(|_| ShareError::Altered)?);
+    let plain =
+        Zeroizing::new(compress::decompress(&compressed, MAX_BUNDLE).map_err(|_| ShareError::Altered)?);
     let entries = bundle_entries(&plain)?;
     let (grant, patient_key) = if link.detached {
         // The record list is rebuilt from what arrived; the signature then proves
@@ -555,7 +562,7 @@ fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<ReceivedRecor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grant::{AccessMode, Purpose};
+    use crate::share::grant::{AccessMode, Purpose};
 
     fn inputs() -> Vec<ShareInput> {
         crate::demo::family(160, 1_790_000_000, 4)

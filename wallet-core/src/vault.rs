@@ -42,7 +42,7 @@ pub use self::catalog::Query;
 use self::catalog::{Directory, bucket_of, sort_newest_first};
 use self::keyring::KeyringError;
 pub use self::keyring::{DEFAULT_KDF_LOG_N, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N};
-pub use self::plugins::PluginCode;
+pub use self::plugins::{PluginCode, StoredPlugin};
 pub use self::records::{ImportOutcome, Record};
 use self::seal::Sealer;
 pub use self::shares::MadeShare;

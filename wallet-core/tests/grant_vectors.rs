@@ -9,10 +9,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
-use wallet_core::grant::{
+use wallet_core::ids::WalletId;
+use wallet_core::share::grant::{
     AccessMode, Grant, GrantError, GrantedRecord, Grantee, Purpose, SignedGrant, sha256_b64, thumbprint,
 };
-use wallet_core::ids::WalletId;
 
 const NOW: i64 = 1_790_000_000;
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use wallet_core::grant::{AccessMode, Grant, GrantError, Grantee, Purpose};
-use wallet_core::link::{LinkError, ShareLink};
+use wallet_core::share::grant::{AccessMode, Grant, GrantError, Grantee, Purpose};
+use wallet_core::share::link::{LinkError, ShareLink};
 use wallet_core::share::{self, Lock, ShareError, ShareInput};
 
 const NOW: i64 = 1_790_000_000;
@@ -129,10 +129,10 @@ fn outcome(text: &str) -> String {
         Err(e) => return format!("link:{e}"),
     };
     let result = match &link.location {
-        wallet_core::link::Location::Inline(ct) => {
+        wallet_core::share::link::Location::Inline(ct) => {
             share::open(&link, ct, NOW, None, None).map(|r| r.records.len())
         }
-        wallet_core::link::Location::Relay(_) => {
+        wallet_core::share::link::Location::Relay(_) => {
             return match share::verify_link(&link, NOW, None) {
                 Ok((g, _)) => format!("valid_relay:{}", g.records.len()),
                 Err(e) => format!("error:{e}"),

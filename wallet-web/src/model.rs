@@ -10,5 +10,5 @@ pub use wallet_core::summary::{Flag, Item, Latest, Point};
 
 /// `YYYY-MM-DD hh:mm` in UTC for a time.
 pub fn human_time(seconds: i64) -> String {
-    wallet_core::grant::human_time(seconds)
+    wallet_core::share::grant::human_time(seconds)
 }

@@ -20,6 +20,17 @@ use serde::de::DeserializeOwned;
 use crate::api;
 use crate::i18n::T;
 
+/// The ABDM kinds of health record, as the records page filters them and the
+/// share wizard offers them, with their words.
+pub const KINDS: [(&str, T); 6] = [
+    ("DiagnosticReport", T::lab_results),
+    ("Prescription", T::prescriptions),
+    ("ImmunizationRecord", T::immunizations),
+    ("WellnessRecord", T::vitals),
+    ("OPConsultation", T::problems),
+    ("HealthDocumentRecord", T::documents),
+];
+
 /// What a page fetched from the wallet: `None` while it loads, the wallet's
 /// refusal in words, or the answer.
 pub type Fetched<D> = RwSignal<Option<Result<D, String>>>;

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use ed25519_dalek::SigningKey;
-use wallet_core::grant::{AccessMode, Grant, GrantedRecord, Grantee, Purpose, SignedGrant, sha256_b64};
 use wallet_core::ids::WalletId;
+use wallet_core::share::grant::{
+    AccessMode, Grant, GrantedRecord, Grantee, Purpose, SignedGrant, sha256_b64,
+};
 
 const CONNECTIONS: usize = 64;
 const CIPHERTEXT_BYTES: usize = 1_400;

@@ -8,9 +8,7 @@ fn entries(v: &TestVault) -> Vec<serde_json::Value> {
 
 #[test]
 fn every_change_is_logged_and_the_chain_verifies() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let id = v.run(&["list", "--json"]).json()[0]["id"]
         .as_str()
         .unwrap()
@@ -25,13 +23,9 @@ fn every_change_is_logged_and_the_chain_verifies() {
         .map(|e| e["event"]["event"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(events, ["vault_created", "imported", "deleted", "exported"]);
-    let ok = v.run(&["audit", "--verify"]).ok();
-    assert!(ok.contains("intact: 4 entries"), "{ok}");
-    let text = v.run(&["audit"]).ok();
-    assert!(
-        text.contains("imported 7 record(s) from lab-bundle.json"),
-        "{text}"
-    );
+    v.run(&["audit", "--verify"]).ok_saying("intact: 4 entries");
+    v.run(&["audit"])
+        .ok_saying("imported 7 record(s) from lab-bundle.json");
 }
 
 fn audit_key(seq: u64) -> Vec<u8> {
@@ -43,9 +37,7 @@ fn audit_key(seq: u64) -> Vec<u8> {
 /// A wallet with three audit entries (created, two imports), changed by `tamper`
 /// through the database as an attacker with the disk could.
 fn tampered(tamper: impl FnOnce(&sled::Db)) -> TestVault {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     v.run(&["import", fixture("observation.json").to_str().unwrap()])
         .ok();
     v.raw_db(tamper);
@@ -54,8 +46,9 @@ fn tampered(tamper: impl FnOnce(&sled::Db)) -> TestVault {
 
 /// `audit --verify` after `tamper` fails (exit 4) and says `expected`.
 fn verify_names(tamper: impl FnOnce(&sled::Db), expected: &str) {
-    let err = tampered(tamper).run(&["audit", "--verify"]).fails_with(4);
-    assert!(err.contains(expected), "{err}");
+    tampered(tamper)
+        .run(&["audit", "--verify"])
+        .fails_saying(4, expected);
 }
 
 #[test]
@@ -108,9 +101,7 @@ fn a_wiped_audit_log_is_an_integrity_failure_not_an_empty_log() {
 
 #[test]
 fn a_head_put_back_to_an_older_one_is_detected() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let old_seq = v.run(&["audit", "--verify", "--json"]).json()["entries"]
         .as_u64()
         .unwrap();
@@ -121,8 +112,8 @@ fn a_head_put_back_to_an_older_one_is_detected() {
 
     // The older sealed state alone: the entries after it remain.
     v.raw_db(|db| db.insert(b"m/state", old_state.clone()).unwrap());
-    let err = v.run(&["audit", "--verify"]).fails_with(4);
-    assert!(err.contains("goes on past its head"), "{err}");
+    v.run(&["audit", "--verify"])
+        .fails_saying(4, "goes on past its head");
 
     // ... and with the entries after it deleted too, so the chain itself is
     // whole: the catalog written since no longer matches the older directory.
@@ -131,9 +122,8 @@ fn a_head_put_back_to_an_older_one_is_detected() {
             db.remove(audit_key(seq)).unwrap();
         }
     });
-    let err = v.run(&["audit", "--verify"]).fails_with(4);
-    assert!(
-        err.contains("the wallet's state was rolled back to an older copy: catalog page"),
-        "{err}"
+    v.run(&["audit", "--verify"]).fails_saying(
+        4,
+        "the wallet's state was rolled back to an older copy: catalog page",
     );
 }

@@ -154,10 +154,7 @@ fn list_filters_and_show() {
         "{err}"
     );
 
-    let hba1c = v.run(&["list", "--json", "--search", "4548-4"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hba1c = v.first_id(&["--search", "4548-4"]);
     let shown = v.run(&["show", "--json", &hba1c[..6]]).json();
     let bundle: Value = serde_json::from_slice(&std::fs::read(fixture("lab-bundle.json")).unwrap()).unwrap();
     assert_eq!(
@@ -173,8 +170,8 @@ fn list_filters_and_show() {
         text.contains("DiagnosticReport") && text.contains("lab-bundle.json"),
         "{text}"
     );
-    let err = v.run(&["show", "zzzzzzzz"]).fails_with(1);
-    assert!(err.contains("no record 'zzzzzzzz'"), "{err}");
+    v.run(&["show", "zzzzzzzz"])
+        .fails_saying(1, "no record 'zzzzzzzz'");
 }
 
 #[test]
@@ -257,8 +254,7 @@ fn export_decrypts_with_stock_age_and_restores() {
         if armor {
             args.push("--armor");
         }
-        let said = v.run(&args).ok();
-        assert!(said.contains("Exported 9 record(s)"), "{said}");
+        v.run(&args).ok_saying("Exported 9 record(s)");
         let plain = stock_age()
             .arg("-d")
             .arg("-i")
@@ -286,26 +282,22 @@ fn export_decrypts_with_stock_age_and_restores() {
             "the same resources, unknown fields included"
         );
     }
-    let err = v
-        .run(&[
-            "export",
-            "--out",
-            v.scratch("backup-false.age").to_str().unwrap(),
-            "--to",
-            &recipient,
-        ])
-        .fails_with(1);
-    assert!(err.contains("already exists"), "{err}");
-    let err = v
-        .run(&[
-            "export",
-            "--out",
-            v.scratch("x.age").to_str().unwrap(),
-            "--to",
-            "age1nope",
-        ])
-        .fails_with(1);
-    assert!(err.contains("'age1nope' is not an age recipient"), "{err}");
+    v.run(&[
+        "export",
+        "--out",
+        v.scratch("backup-false.age").to_str().unwrap(),
+        "--to",
+        &recipient,
+    ])
+    .fails_saying(1, "already exists");
+    v.run(&[
+        "export",
+        "--out",
+        v.scratch("x.age").to_str().unwrap(),
+        "--to",
+        "age1nope",
+    ])
+    .fails_saying(1, "'age1nope' is not an age recipient");
 
     // Restore into a new wallet with the identity.
     let fresh = TestVault::new();
@@ -330,10 +322,9 @@ fn export_decrypts_with_stock_age_and_restores() {
             .collect()
     };
     assert_eq!(titles(&fresh), titles(&v));
-    let err = TestVault::new()
+    TestVault::new()
         .run(&["import", backup.to_str().unwrap()])
-        .fails_with(1);
-    assert!(err.contains("skipped"), "{err}");
+        .fails_saying(1, "skipped");
 }
 
 #[test]

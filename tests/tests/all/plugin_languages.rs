@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 fn install(v: &TestVault, wasm: &std::path::Path, extra: &[&str]) -> String {
     let mut args = vec!["plugin", "install", "--yes", wasm.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let out = v.run(&args).ok();
-    assert!(out.contains("Installed"), "{out}");
-    out
+    v.run(&args).ok_saying("Installed")
 }
 
 fn records(v: &TestVault) -> Value {
@@ -71,10 +69,7 @@ fn wallet_with_records() -> TestVault {
 }
 
 fn condition_id(v: &TestVault) -> String {
-    v.run(&["list", "--json", "--type", "Condition"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    v.first_id(&["--type", "Condition"])
 }
 
 #[test]
@@ -83,11 +78,9 @@ fn python_and_javascript_sample_plugins_read_what_they_may_and_propose_records()
     let condition = condition_id(&v);
     install(&v, &built_plugin("med-reminders.wasm"), &[]);
     install(&v, &built_plugin("vitals-risk.wasm"), &[]);
-    let shown = v.run(&["plugin", "show", "med-reminders"]).ok();
-    assert!(
-        shown.contains("read your prescriptions (MedicationRequest)"),
-        "{shown}"
-    );
+    let shown = v
+        .run(&["plugin", "show", "med-reminders"])
+        .ok_saying("read your prescriptions (MedicationRequest)");
     assert!(
         shown.contains("suggest new CarePlan (saved only if you confirm)"),
         "{shown}"
@@ -104,8 +97,7 @@ fn python_and_javascript_sample_plugins_read_what_they_may_and_propose_records()
         "--save-document",
         ics.to_str().unwrap(),
     ]);
-    let out = run.ok();
-    assert!(out.contains("Metformin 1000 mg: 08:00, 20:00"), "{out}");
+    let out = run.ok_saying("Metformin 1000 mg: 08:00, 20:00");
     assert!(out.contains("Atorvastatin 20 mg: 21:00"), "{out}");
     assert!(
         !out.contains("Glibenclamide"),
@@ -144,8 +136,9 @@ fn python_and_javascript_sample_plugins_read_what_they_may_and_propose_records()
     assert_eq!(risks[0]["title"], "Blood pressure and weight summary", "{risks}");
 
     // Each read only what it was granted: the diagnosis was never read.
-    let audit = v.run(&["audit"]).ok();
-    assert!(audit.contains("ran med-reminders schedule: completed"), "{audit}");
+    let audit = v
+        .run(&["audit"])
+        .ok_saying("ran med-reminders schedule: completed");
     assert!(audit.contains("ran vitals-risk summary: completed"), "{audit}");
     assert!(!audit.contains(&condition), "{audit}");
     assert!(!audit.contains("denied"), "{audit}");
@@ -170,13 +163,11 @@ fn a_hostile_python_plugin_is_stopped_by_every_limit_and_reaches_nothing() {
         "{err}"
     );
     // A list growing without bound, under the default cap and a chosen one.
-    let err = hostile(&v, "grow", None, &[]).fails_with(7);
-    assert!(
-        err.contains("plugin hostile-python was stopped: it tried to use more than its 64 MiB of memory"),
-        "{err}"
+    hostile(&v, "grow", None, &[]).fails_saying(
+        7,
+        "plugin hostile-python was stopped: it tried to use more than its 64 MiB of memory",
     );
-    let err = hostile(&v, "grow", None, &["--memory-limit", "40"]).fails_with(7);
-    assert!(err.contains("more than its 40 MiB of memory"), "{err}");
+    hostile(&v, "grow", None, &["--memory-limit", "40"]).fails_saying(7, "more than its 40 MiB of memory");
 
     // Files, environment, sockets, processes: each attempt gets an error, or nothing.
     let out = hostile(&v, "escape", None, &[]).ok();
@@ -206,18 +197,13 @@ fn a_hostile_python_plugin_is_stopped_by_every_limit_and_reaches_nothing() {
     assert!(!std::path::Path::new("/tmp/amanat-hostile-python").exists());
 
     // A record of a type it may not read: an error value, which it reports.
-    let err = hostile(&v, "read", Some(&condition), &[]).fails_with(7);
-    assert!(
-        err.contains(&format!(
+    hostile(&v, "read", Some(&condition), &[]).fails_saying(7, &format!(
             "plugin hostile-python: refused by the wallet: the wallet said: denied: read record {condition} (Condition): this plugin may not read that type"
-        )),
-        "{err}"
-    );
+        ));
     // An uncaught exception is named; endless printing is cut.
-    let err = hostile(&v, "crash", None, &[]).fails_with(7);
-    assert!(
-        err.contains("plugin hostile-python crashed: ValueError: the hostile Python plugin fails on purpose"),
-        "{err}"
+    hostile(&v, "crash", None, &[]).fails_saying(
+        7,
+        "plugin hostile-python crashed: ValueError: the hostile Python plugin fails on purpose",
     );
     let chatter = hostile(&v, "chatter", None, &[]);
     assert_eq!(chatter.code, 0, "{chatter:?}");
@@ -234,11 +220,9 @@ fn a_hostile_python_plugin_is_stopped_by_every_limit_and_reaches_nothing() {
     assert!((100..1000).contains(&kept), "{kept} lines kept");
 
     assert_eq!(records(&v), before, "no record changed");
-    let audit = v.run(&["audit"]).ok();
-    assert!(
-        audit.contains("ran hostile-python spin: plugin hostile-python was stopped"),
-        "{audit}"
-    );
+    let audit = v
+        .run(&["audit"])
+        .ok_saying("ran hostile-python spin: plugin hostile-python was stopped");
     assert!(
         audit.contains(&format!("denied read record {condition}")),
         "{audit}"
@@ -258,25 +242,19 @@ fn a_hostile_javascript_plugin_is_stopped_like_a_rust_one() {
             || err.contains("plugin hostile-js was stopped: it used up its computation budget"),
         "{err}"
     );
-    let err = run("grow").fails_with(7);
-    assert!(
-        err.contains("plugin hostile-js was stopped: it tried to use more than its 64 MiB of memory"),
-        "{err}"
+    run("grow").fails_saying(
+        7,
+        "plugin hostile-js was stopped: it tried to use more than its 64 MiB of memory",
     );
     // fetch() reaches for wasi:http, which is not offered: named, and nothing sent.
-    let err = run("fetch").fails_with(7);
-    assert!(
-        err.contains("plugin hostile-js crashed: the plugin called wasi:http/types@0.2.3#[constructor]fields, which Amanat does not offer"),
-        "{err}"
-    );
+    let err = run("fetch").fails_saying(7, "plugin hostile-js crashed: the plugin called wasi:http/types@0.2.3#[constructor]fields, which Amanat does not offer");
     assert!(
         !err.contains("wasm function"),
         "no wasm backtrace for the patient: {err}"
     );
-    let err = run("crash").fails_with(7);
-    assert!(
-        err.contains("plugin hostile-js crashed: TypeError: can't access property \"boom\" of null"),
-        "{err}"
+    run("crash").fails_saying(
+        7,
+        "plugin hostile-js crashed: TypeError: can't access property \"boom\" of null",
     );
     assert_eq!(records(&v), before, "no record changed");
     v.run(&["audit", "--verify"]).ok();
@@ -299,8 +277,7 @@ fn a_plugin_asks_for_more_memory_in_its_manifest_and_the_patient_sees_it() {
         out.contains("use up to 96 MiB of memory while it runs (plugins get 64 MiB unless they ask)"),
         "{out}"
     );
-    let err = hostile(&v, "grow", None, &[]).fails_with(7);
-    assert!(err.contains("more than its 96 MiB of memory"), "{err}");
+    hostile(&v, "grow", None, &[]).fails_saying(7, "more than its 96 MiB of memory");
 
     manifest["permissions"]["memory_mib"] = 4096.into();
     let refused = amanat_tests::try_sign_plugin(&unsigned, &manifest, &v.scratch("greedy.wasm"));
@@ -331,18 +308,16 @@ fn new_plugin_projects_build_and_install_in_rust_python_and_javascript() {
     let v = wallet_with_records();
     for lang in ["rust", "python", "js"] {
         let name = format!("hello-{lang}");
-        let out = v
-            .run(&[
-                "plugin",
-                "new",
-                &name,
-                "--lang",
-                lang,
-                "--dir",
-                v.scratch.to_str().unwrap(),
-            ])
-            .ok();
-        assert!(out.contains("./build"), "{out}");
+        v.run(&[
+            "plugin",
+            "new",
+            &name,
+            "--lang",
+            lang,
+            "--dir",
+            v.scratch.to_str().unwrap(),
+        ])
+        .ok_saying("./build");
         let dir: PathBuf = v.scratch(&name);
         for file in ["wit/plugin.wit", "amanat-plugin.json", "build"] {
             assert!(dir.join(file).exists(), "{file} in {}", dir.display());
@@ -357,10 +332,8 @@ fn new_plugin_projects_build_and_install_in_rust_python_and_javascript() {
         );
         let wasm = dir.join(format!("{name}.wasm"));
         // Unsigned: refused, then installed on the development path.
-        let refused = v
-            .run(&["plugin", "install", "--yes", wasm.to_str().unwrap()])
-            .fails_with(7);
-        assert!(refused.contains("not signed by its publisher"), "{refused}");
+        v.run(&["plugin", "install", "--yes", wasm.to_str().unwrap()])
+            .fails_saying(7, "not signed by its publisher");
         install(&v, &wasm, &["--allow-unsigned"]);
         let out = v.run(&["plugin", "run", &name, "hello", "--yes"]).ok();
         assert!(
@@ -368,22 +341,18 @@ fn new_plugin_projects_build_and_install_in_rust_python_and_javascript() {
             "{lang}: {out}"
         );
     }
-    let again = v
-        .run(&[
-            "plugin",
-            "new",
-            "hello-js",
-            "--lang",
-            "js",
-            "--dir",
-            v.scratch.to_str().unwrap(),
-        ])
-        .fails_with(1);
-    assert!(again.contains("already exists"), "{again}");
-    let bad = v
-        .run(&["plugin", "new", "Hello World", "--lang", "python"])
-        .fails_with(1);
-    assert!(bad.contains("is not a plugin name"), "{bad}");
+    v.run(&[
+        "plugin",
+        "new",
+        "hello-js",
+        "--lang",
+        "js",
+        "--dir",
+        v.scratch.to_str().unwrap(),
+    ])
+    .fails_saying(1, "already exists");
+    v.run(&["plugin", "new", "Hello World", "--lang", "python"])
+        .fails_saying(1, "is not a plugin name");
 }
 
 /// An author's mistakes while packing, and a memory cap past the ceiling,
@@ -450,8 +419,6 @@ fn packing_mistakes_and_a_memory_limit_past_the_ceiling_are_named() {
         "a refused pack writes nothing"
     );
 
-    let err = v
-        .run(&["plugin", "run", "anything", "--memory-limit", "513"])
-        .fails_with(2);
-    assert!(err.contains("513 is not in 1..=512"), "{err}");
+    v.run(&["plugin", "run", "anything", "--memory-limit", "513"])
+        .fails_saying(2, "513 is not in 1..=512");
 }

@@ -9,10 +9,8 @@ use amanat_tests::{
 use serde_json::{Value, json};
 
 fn install(v: &TestVault, wasm: &std::path::Path) {
-    let out = v
-        .run(&["plugin", "install", "--yes", wasm.to_str().unwrap()])
-        .ok();
-    assert!(out.contains("Installed"), "{out}");
+    v.run(&["plugin", "install", "--yes", wasm.to_str().unwrap()])
+        .ok_saying("Installed");
 }
 
 fn records(v: &TestVault) -> Value {
@@ -47,11 +45,9 @@ OBX|2|NM|1558-6^Fasting glucose [Mass/volume] in Serum or Plasma^LN||142|mg/dL|7
 fn lab_import_turns_an_hl7_message_into_results() {
     let v = TestVault::new();
     install(&v, &built_plugin("lab-import.wasm"));
-    let shown = v.run(&["plugin", "show", "lab-import"]).ok();
-    assert!(
-        shown.contains("suggest new test results and measurements (Observation)"),
-        "{shown}"
-    );
+    let shown = v
+        .run(&["plugin", "show", "lab-import"])
+        .ok_saying("suggest new test results and measurements (Observation)");
     assert!(shown.contains("no internet access"), "{shown}");
     let input = v.scratch("report.hl7");
     std::fs::write(&input, ORU).unwrap();
@@ -64,44 +60,35 @@ fn lab_import_turns_an_hl7_message_into_results() {
             input.to_str().unwrap(),
             "--yes",
         ])
-        .ok();
-    assert!(
-        out.contains("Read 2 result(s) from CHUGHTAI; outside the normal range"),
-        "{out}"
-    );
+        .ok_saying("Read 2 result(s) from CHUGHTAI; outside the normal range");
     assert!(out.contains("Saved 3 record(s)"), "{out}");
     let a1c = v.run(&["list", "--json", "--search", "4548-4"]).json();
     assert_eq!(a1c[0]["title"], "Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %");
-    let shown = v.run(&["show", a1c[0]["id"].as_str().unwrap()]).ok();
-    assert!(shown.contains("from plugin lab-import"), "{shown}");
+    v.run(&["show", a1c[0]["id"].as_str().unwrap()])
+        .ok_saying("from plugin lab-import");
     // The same report again proposes the same records: nothing is stored twice.
-    let again = v
-        .run(&[
-            "plugin",
-            "run",
-            "lab-import",
-            "--input",
-            input.to_str().unwrap(),
-            "--yes",
-        ])
-        .ok();
-    assert!(again.contains("Saved 0 record(s) (3 already there)"), "{again}");
-    let audit = v.run(&["audit"]).ok();
-    assert!(audit.contains("installed plugin lab-import 0.1.0"), "{audit}");
+    v.run(&[
+        "plugin",
+        "run",
+        "lab-import",
+        "--input",
+        input.to_str().unwrap(),
+        "--yes",
+    ])
+    .ok_saying("Saved 0 record(s) (3 already there)");
+    let audit = v.run(&["audit"]).ok_saying("installed plugin lab-import 0.1.0");
     assert!(audit.contains("ran lab-import import: completed"), "{audit}");
     // Bad input is the plugin's clear error, and nothing is saved.
     std::fs::write(&input, "not a lab report").unwrap();
-    let err = v
-        .run(&[
-            "plugin",
-            "run",
-            "lab-import",
-            "--input",
-            input.to_str().unwrap(),
-            "--yes",
-        ])
-        .fails_with(7);
-    assert!(err.contains("plugin lab-import: invalid input"), "{err}");
+    v.run(&[
+        "plugin",
+        "run",
+        "lab-import",
+        "--input",
+        input.to_str().unwrap(),
+        "--yes",
+    ])
+    .fails_saying(7, "plugin lab-import: invalid input");
 }
 
 fn visit_records() -> Value {
@@ -143,34 +130,24 @@ fn insurer_claim_is_sent_to_the_insurer_and_the_answer_kept() {
     let signed = v.scratch("insurer-claim.wasm");
     sign_plugin(&unsigned("insurer-claim"), &m, &signed);
     install(&v, &signed);
-    let id = |t: &str| {
-        v.run(&["list", "--json", "--type", t]).json()[0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let id = |t: &str| v.first_id(&["--type", t]);
     let (enc, cond, med) = (id("Encounter"), id("Condition"), id("MedicationRequest"));
     let doc = v.scratch("claim-out.json");
-    let out = v
-        .run(&[
-            "plugin",
-            "run",
-            "insurer-claim",
-            "--record",
-            &enc,
-            "--record",
-            &cond,
-            "--record",
-            &med,
-            "--yes",
-            "--save-document",
-            doc.to_str().unwrap(),
-        ])
-        .ok();
-    assert!(
-        out.contains("Claim sent to State Life Insurance: complete. Approved: PKR 4,500"),
-        "{out}"
-    );
+    v.run(&[
+        "plugin",
+        "run",
+        "insurer-claim",
+        "--record",
+        &enc,
+        "--record",
+        &cond,
+        "--record",
+        &med,
+        "--yes",
+        "--save-document",
+        doc.to_str().unwrap(),
+    ])
+    .ok_saying("Claim sent to State Life Insurance: complete. Approved: PKR 4,500");
     let sent = insurer.received();
     assert_eq!(sent.len(), 1);
     let claim: Value = serde_json::from_slice(&sent[0].body).unwrap();
@@ -219,11 +196,8 @@ fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates()
     let signed = v.scratch("e-pharmacy.wasm");
     sign_plugin(&unsigned("e-pharmacy"), &m, &signed);
     install(&v, &signed);
-    let amoxicillin = v.run(&["list", "--json", "--search", "amoxicillin"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let out = v
+    let amoxicillin = v.first_id(&["--search", "amoxicillin"]);
+    v
         .run(&[
             "plugin",
             "run",
@@ -232,9 +206,7 @@ fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates()
             "--record",
             &amoxicillin,
             "--yes",
-        ])
-        .ok();
-    assert!(out.contains("Not ordered: Amoxicillin 500 mg capsule is one of the penicillins, and you are allergic to penicillin"), "{out}");
+        ]).ok_saying("Not ordered: Amoxicillin 500 mg capsule is one of the penicillins, and you are allergic to penicillin");
     assert!(pharmacy.received().is_empty(), "nothing was sent to the pharmacy");
 
     let rosuvastatin = v.scratch("rx.json");
@@ -245,17 +217,10 @@ fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates()
         "medicationCodeableConcept": {"text": "Rosuvastatin 10 mg tablet"}}),
     );
     v.run(&["import", rosuvastatin.to_str().unwrap()]).ok();
-    let id = v.run(&["list", "--json", "--search", "rosuvastatin"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = v.first_id(&["--search", "rosuvastatin"]);
     let out = v
         .run(&["plugin", "run", "e-pharmacy", "order", "--record", &id, "--yes"])
-        .ok();
-    assert!(
-        out.contains("Ordered 1 medicine(s); the pharmacy says: accepted"),
-        "{out}"
-    );
+        .ok_saying("Ordered 1 medicine(s); the pharmacy says: accepted");
     assert!(out.contains("duplicate therapy"), "{out}");
     assert_eq!(pharmacy.received().len(), 1);
     assert_eq!(
@@ -271,9 +236,7 @@ fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates()
 /// A wallet with the hostile plugin installed (reads Observations, proposes
 /// Observations, may reach `network`), two profiles, and a record of each.
 fn hostile_wallet(network: &[String]) -> (TestVault, String, String) {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     v.run(&["profile", "add", "--name", "Zara Siddiqui", "--handle", "zara"])
         .ok();
     v.run(&[
@@ -288,10 +251,7 @@ fn hostile_wallet(network: &[String]) -> (TestVault, String, String) {
     let signed = v.scratch("hostile.wasm");
     sign_plugin(&built_plugin("hostile-unsigned.wasm"), &m, &signed);
     install(&v, &signed);
-    let mine = v.run(&["list", "--json", "--type", "Condition"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mine = v.first_id(&["--type", "Condition"]);
     let zaras = v.run(&["--profile", "zara", "list", "--json"]).json()[0]["id"]
         .as_str()
         .unwrap()
@@ -315,10 +275,9 @@ fn hostile_plugins_are_stopped_and_the_wallet_carries_on() {
             || err.contains("computation budget"),
         "{err}"
     );
-    let err = hostile(&v, "bomb", None, &["--memory-limit", "32"]).fails_with(7);
-    assert!(
-        err.contains("plugin hostile was stopped: it tried to use more than its 32 MiB of memory"),
-        "{err}"
+    hostile(&v, "bomb", None, &["--memory-limit", "32"]).fails_saying(
+        7,
+        "plugin hostile was stopped: it tried to use more than its 32 MiB of memory",
     );
     let err = hostile(&v, "panic", None, &[]).fails_with(7);
     assert!(
@@ -326,22 +285,16 @@ fn hostile_plugins_are_stopped_and_the_wallet_carries_on() {
         "{err}"
     );
 
-    let err = hostile(&v, "list-forbidden", None, &[]).fails_with(7);
-    assert!(
-        err.contains("denied: list Condition records: this plugin may not read that type"),
-        "{err}"
+    hostile(&v, "list-forbidden", None, &[]).fails_saying(
+        7,
+        "denied: list Condition records: this plugin may not read that type",
     );
-    let err = hostile(&v, "read", Some(&mine), &[]).fails_with(7);
-    assert!(err.contains("may not read that type"), "{err}");
-    let err = hostile(&v, "read", Some(&zaras), &[]).fails_with(7);
-    assert!(err.contains("it belongs to another profile"), "{err}");
-    let err = hostile(&v, "propose-forbidden", None, &[]).fails_with(7);
-    assert!(err.contains("denied: propose a Condition"), "{err}");
-    let err = hostile(&v, "fetch", Some("http://127.0.0.1:9/steal"), &[]).fails_with(7);
-    assert!(err.contains("no network permission"), "{err}");
+    hostile(&v, "read", Some(&mine), &[]).fails_saying(7, "may not read that type");
+    hostile(&v, "read", Some(&zaras), &[]).fails_saying(7, "it belongs to another profile");
+    hostile(&v, "propose-forbidden", None, &[]).fails_saying(7, "denied: propose a Condition");
+    hostile(&v, "fetch", Some("http://127.0.0.1:9/steal"), &[]).fails_saying(7, "no network permission");
     // Records it may not read cannot be handed to it either.
-    let err = hostile(&v, "echo", None, &["--record", &mine]).fails_with(7);
-    assert!(err.contains("cannot be given that record"), "{err}");
+    hostile(&v, "echo", None, &["--record", &mine]).fails_saying(7, "cannot be given that record");
     let ok = hostile(&v, "echo", None, &[]).ok();
     assert!(
         ok.contains("0 input records, 3 observations readable"),
@@ -378,21 +331,17 @@ fn network_only_to_approved_origins_and_redirects_are_rechecked() {
         _ => (200, vec![], b"hello".to_vec()),
     });
     let (v, _, _) = hostile_wallet(std::slice::from_ref(&good.origin));
-    let ok = hostile(&v, "fetch", Some(&format!("{}/ok", good.origin)), &[]).ok();
-    assert!(ok.contains("fetched 5 bytes, status 200"), "{ok}");
-    let err = hostile(&v, "fetch", Some(&format!("{}/x", evil.origin)), &[]).fails_with(7);
-    assert!(err.contains("is not approved for this plugin"), "{err}");
-    let err = hostile(&v, "fetch", Some(&format!("{}/redirect", good.origin)), &[]).fails_with(7);
-    assert!(err.contains("is not approved for this plugin"), "{err}");
+    hostile(&v, "fetch", Some(&format!("{}/ok", good.origin)), &[]).ok_saying("fetched 5 bytes, status 200");
+    hostile(&v, "fetch", Some(&format!("{}/x", evil.origin)), &[])
+        .fails_saying(7, "is not approved for this plugin");
+    hostile(&v, "fetch", Some(&format!("{}/redirect", good.origin)), &[])
+        .fails_saying(7, "is not approved for this plugin");
     assert!(
         evil.received().is_empty(),
         "the unapproved origin was never contacted"
     );
-    let audit = v.run(&["audit"]).ok();
-    assert!(
-        audit.contains(&format!("denied connect to {}/collect", evil.origin)),
-        "{audit}"
-    );
+    v.run(&["audit"])
+        .ok_saying(&format!("denied connect to {}/collect", evil.origin));
 }
 
 #[test]
@@ -406,35 +355,24 @@ fn tampered_unsigned_malformed_and_incompatible_plugins_are_refused_at_install()
     tampered[at] ^= 0x01;
     let path = v.scratch("tampered.wasm");
     std::fs::write(&path, &tampered).unwrap();
-    let err = v
-        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
-        .fails_with(7);
-    assert!(
-        err.contains("the plugin was altered after its publisher signed it"),
-        "{err}"
-    );
+    v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_saying(7, "the plugin was altered after its publisher signed it");
 
-    let err = v
-        .run(&[
-            "plugin",
-            "install",
-            "--yes",
-            unsigned("lab-import").to_str().unwrap(),
-        ])
-        .fails_with(7);
-    assert!(err.contains("not signed by its publisher"), "{err}");
+    v.run(&[
+        "plugin",
+        "install",
+        "--yes",
+        unsigned("lab-import").to_str().unwrap(),
+    ])
+    .fails_saying(7, "not signed by its publisher");
 
     let path = v.scratch("garbage.wasm");
     std::fs::write(&path, b"\x00asm\x0d\x00\x01\x00garbage").unwrap();
-    let err = v
-        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
-        .fails_with(7);
-    assert!(err.contains("not a valid plugin"), "{err}");
+    v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_saying(7, "not a valid plugin");
     std::fs::write(&path, b"\x00asm\x01\x00\x00\x00").unwrap();
-    let err = v
-        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
-        .fails_with(7);
-    assert!(err.contains("core WebAssembly module"), "{err}");
+    v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_saying(7, "core WebAssembly module");
 
     // Built against a future interface version.
     let mut m = manifest("lab-import");
@@ -446,26 +384,19 @@ fn tampered_unsigned_malformed_and_incompatible_plugins_are_refused_at_install()
             .unwrap();
     let path = v.scratch("future.wasm");
     std::fs::write(&path, future).unwrap();
-    let err = v
-        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
-        .fails_with(7);
-    assert!(
-        err.contains("built for plugin interface 0.2.0; this wallet supports 0.1.0"),
-        "{err}"
-    );
+    v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_saying(7, "built for plugin interface 0.2.0; this wallet supports 0.1.0");
 
     // A manifest that does not match the component's own name.
     let mut m = manifest("lab-import");
     m["name"] = json!("not-lab-import");
     let path = v.scratch("renamed.wasm");
     sign_plugin(&unsigned("lab-import"), &m, &path);
-    let err = v
-        .run(&["plugin", "install", "--yes", path.to_str().unwrap()])
-        .fails_with(7);
-    assert!(
-        err.contains("calls itself lab-import 0.1.0, but its manifest says not-lab-import 0.1.0"),
-        "{err}"
-    );
+    v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
+        .fails_saying(
+            7,
+            "calls itself lab-import 0.1.0, but its manifest says not-lab-import 0.1.0",
+        );
 
     assert!(v.run(&["plugin", "list"]).ok().contains("No plugins installed"));
     // Development builds can be installed unsigned, loudly.
@@ -506,11 +437,11 @@ fn plugins_are_listed_shown_and_removed() {
     let list = v.run(&["plugin", "list", "--json"]).json();
     assert_eq!(list[0]["manifest"]["name"], "lab-import");
     assert_eq!(list[0]["actions"][0]["name"], "import");
-    let err = v.run(&["plugin", "run", "lab-import", "export"]).fails_with(7);
-    assert!(err.contains("has no action 'export'; it offers: import"), "{err}");
+    v.run(&["plugin", "run", "lab-import", "export"])
+        .fails_saying(7, "has no action 'export'; it offers: import");
     v.run(&["plugin", "remove", "lab-import"]).ok();
-    let err = v.run(&["plugin", "run", "lab-import"]).fails_with(7);
-    assert!(err.contains("no plugin 'lab-import' is installed"), "{err}");
+    v.run(&["plugin", "run", "lab-import"])
+        .fails_saying(7, "no plugin 'lab-import' is installed");
 }
 
 #[test]
@@ -574,17 +505,14 @@ fn a_plugin_flooding_host_calls_leaves_the_audit_log_bounded() {
     let (v, _, _) = hostile_wallet(&[]);
     let entries = |v: &TestVault| v.run(&["audit", "--json"]).json().as_array().unwrap().len();
     let before = entries(&v);
-    let err = hostile(&v, "flood", None, &[]).fails_with(7);
-    assert!(err.contains("time limit"), "{err}");
+    hostile(&v, "flood", None, &[]).fails_saying(7, "time limit");
     // At most MAX_CALL_EVENTS (500) entries for the call, one summing up the
     // rest, and the run itself; no entry holds the plugin's 64 KiB strings.
     let added = entries(&v) - before;
     assert!(added <= 502, "{added} audit entries for one call");
-    let audit = v.run(&["audit"]).ok();
-    assert!(
-        audit.contains("more host calls than are logged one by one"),
-        "{audit}"
-    );
+    let audit = v
+        .run(&["audit"])
+        .ok_saying("more host calls than are logged one by one");
     let longest = audit.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 1_000, "an audit line of {longest} bytes");
     v.run(&["audit", "--verify"]).ok();
@@ -615,9 +543,7 @@ fn a_server_that_never_answers_cannot_hold_a_plugin_past_its_time_limit() {
 
 #[test]
 fn a_plugin_spinning_while_it_describes_itself_gets_only_the_small_install_budget() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let before = records(&v);
     let m = json!({"name": "hostile", "version": "0.1.0", "interface": "0.1.0", "publisher": "Tests", "kind": "other",
         "description": "Spins at install", "permissions": {"read": [], "propose": [], "network": []}});
@@ -625,13 +551,8 @@ fn a_plugin_spinning_while_it_describes_itself_gets_only_the_small_install_budge
     sign_plugin(&built_plugin("hostile-spin-at-install.wasm"), &m, &signed);
     // The full limits of an approved call (10 s, 5,000,000,000 fuel) used to
     // apply here, before the patient had approved anything.
-    let err = v
-        .run(&["plugin", "install", "--yes", signed.to_str().unwrap()])
-        .fails_with(7);
-    assert!(
-        err.contains("plugin hostile was stopped: it used up its computation budget (50000000 units of fuel) while describing itself"),
-        "{err}"
-    );
+    v
+        .run(&["plugin", "install", "--yes", signed.to_str().unwrap()]).fails_saying(7, "plugin hostile was stopped: it used up its computation budget (50000000 units of fuel) while describing itself");
     assert!(
         v.run(&["plugin", "list"]).ok().contains("No plugins"),
         "installed anyway"
@@ -685,11 +606,7 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
     // Signed, but nobody the patient trusts vouches for the key: it used to be
     // shown as "Amanat sample plugins (key …)", as if the name were checked.
     let install = v.run(&["plugin", "install", "--yes", lab.to_str().unwrap()]);
-    let shown = install.ok();
-    assert!(
-        shown.contains("UNKNOWN PUBLISHER: it calls itself 'Amanat sample plugins', but its key"),
-        "{shown}"
-    );
+    let shown = install.ok_saying("UNKNOWN PUBLISHER: it calls itself 'Amanat sample plugins', but its key");
     let trust = |name: &str| v.run(&["plugin", "show", name, "--json"]).json()["publisher_trust"].clone();
     let fingerprint = trust("lab-import")["fingerprint"].as_str().unwrap().to_string();
     assert_eq!(fingerprint.len(), 43, "a SHA-256 thumbprint: {fingerprint}");
@@ -704,13 +621,8 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
     let impostor = v.scratch("impostor.wasm");
     sign_with_own_key(&v, &raw, &manifest, &impostor);
     // An update signed by another key is refused.
-    let err = v
-        .run(&["plugin", "install", "--yes", impostor.to_str().unwrap()])
-        .fails_with(7);
-    assert!(
-        err.contains("a plugin 'lab-import' from another publisher is installed"),
-        "{err}"
-    );
+    v.run(&["plugin", "install", "--yes", impostor.to_str().unwrap()])
+        .fails_saying(7, "a plugin 'lab-import' from another publisher is installed");
     let mut renamed = manifest.clone();
     renamed["name"] = "hostile".into();
     renamed["version"] = "0.1.0".into();
@@ -736,7 +648,7 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
     .ok();
     let thumbprint = created.lines().last().unwrap().trim().to_string();
     let list = v.scratch("publishers.json");
-    let signed = amanat_bare(
+    amanat_bare(
         &[
             "registry",
             "sign",
@@ -749,45 +661,31 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
         ],
         &env,
     )
-    .ok();
-    assert!(signed.contains("1 plugin publisher(s)"), "{signed}");
-    let err = v
-        .run(&[
-            "plugin",
-            "trust",
-            list.to_str().unwrap(),
-            "--key",
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        ])
-        .fails_with(1);
-    assert!(err.contains("not the registry's key you gave"), "{err}");
-    let trusted = v
-        .run(&["plugin", "trust", list.to_str().unwrap(), "--key", &thumbprint])
-        .ok();
-    assert!(
-        trusted.contains("for 1 plugin publisher(s): Amanat sample plugins"),
-        "{trusted}"
-    );
+    .ok_saying("1 plugin publisher(s)");
+    v.run(&[
+        "plugin",
+        "trust",
+        list.to_str().unwrap(),
+        "--key",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ])
+    .fails_saying(1, "not the registry's key you gave");
+    v.run(&["plugin", "trust", list.to_str().unwrap(), "--key", &thumbprint])
+        .ok_saying("for 1 plugin publisher(s): Amanat sample plugins");
 
-    let show = v.run(&["plugin", "show", "lab-import"]).ok();
-    assert!(
-        show.contains(&format!(
-            "Amanat sample plugins, vouched for by Lab Plugin Directory (key {fingerprint})"
-        )),
-        "{show}"
-    );
+    v.run(&["plugin", "show", "lab-import"]).ok_saying(&format!(
+        "Amanat sample plugins, vouched for by Lab Plugin Directory (key {fingerprint})"
+    ));
     assert_eq!(trust("lab-import")["status"], "vouched");
     assert_eq!(
         trust("hostile")["status"],
         "unknown",
         "the same name under another key stays unknown"
     );
-    let listed = v.run(&["plugin", "list"]).ok();
-    assert!(listed.contains("unknown ('Amanat sample plugins')"), "{listed}");
-    let audit = v.run(&["audit"]).ok();
-    assert!(
-        audit.contains("trusted registry 'Lab Plugin Directory' for its 1 plugin publisher(s)"),
-        "{audit}"
-    );
+    v.run(&["plugin", "list"])
+        .ok_saying("unknown ('Amanat sample plugins')");
+    let audit = v
+        .run(&["audit"])
+        .ok_saying("trusted registry 'Lab Plugin Directory' for its 1 plugin publisher(s)");
     assert!(!audit.contains("(0 providers)"), "{audit}");
 }

@@ -18,8 +18,8 @@ fn init_then_whoami_shows_wallet_id_and_profile() {
 #[test]
 fn init_twice_is_refused() {
     let v = TestVault::new();
-    let err = v.run(&["init", "--name", "Someone"]).fails_with(1);
-    assert!(err.contains("already exists"), "{err}");
+    v.run(&["init", "--name", "Someone"])
+        .fails_saying(1, "already exists");
 }
 
 #[test]
@@ -29,8 +29,8 @@ fn init_refuses_a_directory_of_someone_elses_files_and_deletes_nothing() {
     let v = TestVault::empty();
     std::fs::create_dir_all(v.dir.join("db")).unwrap();
     std::fs::write(v.dir.join("db/thesis.tex"), "four years of work").unwrap();
-    let err = v.run(&["init", "--name", "Someone"]).fails_with(1);
-    assert!(err.contains("is not empty and holds no wallet"), "{err}");
+    v.run(&["init", "--name", "Someone"])
+        .fails_saying(1, "is not empty and holds no wallet");
     assert_eq!(
         std::fs::read_to_string(v.dir.join("db/thesis.tex")).unwrap(),
         "four years of work"
@@ -40,8 +40,7 @@ fn init_refuses_a_directory_of_someone_elses_files_and_deletes_nothing() {
     let other = TestVault::empty();
     std::fs::create_dir_all(&other.dir).unwrap();
     std::fs::write(other.dir.join("notes.txt"), "mine").unwrap();
-    let err = other.run(&["init"]).fails_with(1);
-    assert!(err.contains("is not empty"), "{err}");
+    other.run(&["init"]).fails_saying(1, "is not empty");
     assert_eq!(std::fs::read_dir(&other.dir).unwrap().count(), 1);
 
     // What an interrupted init leaves (lock, keyring, database) is taken over.
@@ -56,31 +55,20 @@ fn init_refuses_a_directory_of_someone_elses_files_and_deletes_nothing() {
 #[test]
 fn short_passphrase_is_refused_at_init() {
     let v = TestVault::empty();
-    let err = v
-        .run_env(&["init"], &[("AMANAT_PASSPHRASE", "short")])
-        .fails_with(1);
-    assert!(err.contains("at least 8 characters"), "{err}");
+    v.run_env(&["init"], &[("AMANAT_PASSPHRASE", "short")])
+        .fails_saying(1, "at least 8 characters");
     assert!(!v.dir.join("vault.json").exists());
 }
 
 #[test]
 fn national_ids_are_validated_with_clear_errors() {
     let v = TestVault::empty();
-    let err = v
-        .run(&["init", "--name", "A", "--cnic", "9520212345671"])
-        .fails_with(1);
-    assert!(
-        err.contains("CNIC '9520212345671' must have 13 digits, first digit 1-7"),
-        "{err}"
-    );
-    let err = v
-        .run(&["init", "--name", "A", "--abha-number", "12-3456"])
-        .fails_with(1);
-    assert!(err.contains("exactly 14 digits"), "{err}");
-    let err = v
-        .run(&["init", "--name", "A", "--abha-address", "ab@gmail.com"])
-        .fails_with(1);
-    assert!(err.contains("name@abdm"), "{err}");
+    v.run(&["init", "--name", "A", "--cnic", "9520212345671"])
+        .fails_saying(1, "CNIC '9520212345671' must have 13 digits, first digit 1-7");
+    v.run(&["init", "--name", "A", "--abha-number", "12-3456"])
+        .fails_saying(1, "exactly 14 digits");
+    v.run(&["init", "--name", "A", "--abha-address", "ab@gmail.com"])
+        .fails_saying(1, "name@abdm");
     assert!(
         !v.dir.join("vault.json").exists(),
         "nothing is created on a bad profile"
@@ -133,10 +121,10 @@ fn family_profiles_keep_records_apart() {
     assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 0);
     let all = v.run(&["list", "--all-profiles", "--json"]).json();
     assert_eq!(all[0]["profile"], "zara");
-    let err = v.run(&["profile", "remove", "zara"]).fails_with(1);
-    assert!(err.contains("still has 1 record"), "{err}");
-    let err = v.run(&["--profile", "nobody", "list"]).fails_with(1);
-    assert!(err.contains("no profile 'nobody'"), "{err}");
+    v.run(&["profile", "remove", "zara"])
+        .fails_saying(1, "still has 1 record");
+    v.run(&["--profile", "nobody", "list"])
+        .fails_saying(1, "no profile 'nobody'");
 }
 
 #[test]
@@ -153,8 +141,7 @@ fn passphrase_change_keeps_every_record() {
         &[("AMANAT_NEW_PASSPHRASE", "a brand new passphrase")],
     )
     .ok();
-    let err = v.run(&["list"]).fails_with(3);
-    assert!(err.contains("wrong passphrase"), "{err}");
+    v.run(&["list"]).fails_saying(3, "wrong passphrase");
     let after = v
         .run_env(
             &["list", "--json"],

@@ -11,7 +11,7 @@ use std::time::Duration;
 use amanat_tests::redis::{RedisServer, files_under, shared_cluster, shared_redis, wait_for};
 use amanat_tests::{TestRelay, amanat_bare, contains};
 
-use crate::sharing::{ids, receive, share, share_link, wallet_with_records};
+use crate::sharing::{ids, receive, share, share_link, share_run, wallet_with_records};
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -179,17 +179,13 @@ fn the_relay_suite(backend: Backend) {
         .collect();
     assert_eq!(grants[0]["record_ids"].as_array().unwrap(), &shared);
     let grant = out["grant_id"].as_str().unwrap();
-    let said = v.run(&["grants", "revoke", &grant[..8]]).ok();
-    assert!(said.contains("Revoked"), "{said}");
-    let err = receive(link).fails_with(6);
-    assert!(err.contains("the patient revoked this share"), "{err}");
+    v.run(&["grants", "revoke", &grant[..8]]).ok_saying("Revoked");
+    receive(link).fails_saying(6, "the patient revoked this share");
     let grants = v.run(&["grants", "--json"]).json();
     assert_eq!(grants[0]["status"], "revoked");
-    let audit = v.run(&["audit"]).ok();
-    assert!(
-        audit.contains(&format!("share {grant} opened (use 1)")),
-        "{audit}"
-    );
+    let audit = v
+        .run(&["audit"])
+        .ok_saying(&format!("share {grant} opened (use 1)"));
     assert!(audit.contains(&format!("revoked share {grant}")), "{audit}");
 
     // Uses are limited.
@@ -197,8 +193,7 @@ fn the_relay_suite(backend: Backend) {
     let once = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "1"]);
     let once = once["link"].as_str().unwrap();
     receive(once).ok();
-    let err = receive(once).fails_with(6);
-    assert!(err.contains("uses exhausted"), "{err}");
+    receive(once).fails_saying(6, "uses exhausted");
 
     // Ids that could reach into other keys are refused before the store
     // (sent raw: an HTTP client would resolve `%2E%2E` itself).
@@ -383,21 +378,9 @@ fn upload_quotas_hold_across_relays() {
     let id = ids(&v, &["--type", "Condition"]);
     share(&v, &[&id[0], "--relay", &a.url]);
     share(&v, &[&id[0], "--relay", &b.url]);
-    let err = v
-        .run(&[
-            "share",
-            &id[0],
-            "--purpose",
-            "CAREMGT",
-            "--expires",
-            "1h",
-            "--relay",
-            &a.url,
-        ])
-        .fails_with(1);
-    assert!(
-        err.contains("the relay's daily limit for this wallet is reached: 2 shares a day"),
-        "{err}"
+    share_run(&v, &[&id[0], "--relay", &a.url]).fails_saying(
+        1,
+        "the relay's daily limit for this wallet is reached: 2 shares a day",
     );
     // Another patient is not affected.
     let other = wallet_with_records();
@@ -409,21 +392,10 @@ fn upload_quotas_hold_across_relays() {
 fn a_full_store_refuses_uploads_and_still_serves(relay: &TestRelay) {
     let v = wallet_with_records();
     let id = ids(&v, &["--type", "Observation"]);
-    let args = [
-        "share",
-        "--json",
-        &id[0],
-        "--purpose",
-        "CAREMGT",
-        "--expires",
-        "1h",
-        "--relay",
-        &relay.url,
-    ];
     let mut taken = Vec::new();
     let mut refused = None;
     for _ in 0..20 {
-        let run = v.run(&args);
+        let run = share_run(&v, &[&id[0], "--relay", &relay.url]);
         if run.code != 0 {
             refused = Some(run.stderr);
             break;
@@ -444,7 +416,7 @@ fn a_full_store_refuses_uploads_and_still_serves(relay: &TestRelay) {
         v.run(&["grants", "revoke", out["grant_id"].as_str().unwrap()])
             .ok();
     }
-    v.run(&args).ok();
+    share_run(&v, &[&id[0], "--relay", &relay.url]).ok();
 }
 
 #[test]
@@ -474,8 +446,7 @@ fn redis_down_is_a_clear_503_and_the_relay_heals_itself_counts_surviving_a_resta
         "{body}"
     );
     assert_eq!(get(&format!("{}/health", relay.url)).0, 503);
-    let err = receive(link).fails_with(6);
-    assert!(err.contains("unavailable"), "{err}");
+    receive(link).fails_saying(6, "unavailable");
     let (_, metrics) = get(&format!("{}/metrics", relay.url));
     assert!(metrics.contains("amanat_relay_store_up 0"), "{metrics}");
 
@@ -492,8 +463,7 @@ fn redis_down_is_a_clear_503_and_the_relay_heals_itself_counts_surviving_a_resta
         "the use before the restart survived: {grants}"
     );
     receive(link).ok();
-    let err = receive(link).fails_with(6);
-    assert!(err.contains("uses exhausted"), "{err}");
+    receive(link).fails_saying(6, "uses exhausted");
 }
 
 /// Fetches `urls` round-robin from 16 tasks until `stop`; counts 200s.
@@ -637,8 +607,7 @@ fn the_rate_limit_comes_before_the_body_and_believes_only_trusted_proxies() {
     );
     assert_eq!(status, 200);
     v.run(&["grants"]).ok();
-    let audit = v.run(&["audit"]).ok();
-    assert!(audit.contains("192.0.2.77"), "{audit}");
+    v.run(&["audit"]).ok_saying("192.0.2.77");
 
     // A relay that trusts no proxy ignores the header: one bucket for all.
     let plain = Backend::Sled.relay(&["--rate-limit", "1"]);
@@ -705,13 +674,12 @@ fn a_hostile_relay_streaming_a_gigabyte_is_refused_and_read_no_further_than_the_
     for declare_length in [true, false] {
         let (hostile, server) = hostile_relay(declare_length);
         // The relay's address is not signed: anyone can point a link elsewhere.
-        let mut redirected = wallet_core::link::ShareLink::decode(&link).unwrap();
-        let wallet_core::link::Location::Relay(url) = &redirected.location else {
+        let mut redirected = wallet_core::share::link::ShareLink::decode(&link).unwrap();
+        let wallet_core::share::link::Location::Relay(url) = &redirected.location else {
             panic!("a relay link")
         };
-        redirected.location = wallet_core::link::Location::Relay(url.replace(&relay.url, &hostile));
-        let err = receive(&redirected.encode()).fails_with(6);
-        assert!(err.contains("the relay sent more than any share can be"), "{err}");
+        redirected.location = wallet_core::share::link::Location::Relay(url.replace(&relay.url, &hostile));
+        receive(&redirected.encode()).fails_saying(6, "the relay sent more than any share can be");
         let sent = server.join().unwrap();
         // Refused from the header at once, or as soon as the body passed
         // 64 MiB: never the whole gigabyte. What the server counts as sent

@@ -30,9 +30,14 @@ pub fn ids(v: &TestVault, args: &[&str]) -> Vec<String> {
 }
 
 pub fn share(v: &TestVault, extra: &[&str]) -> Value {
+    share_run(v, extra).json()
+}
+
+/// `amanat share --json --purpose CAREMGT --expires 2h` and `extra`, as run.
+pub fn share_run(v: &TestVault, extra: &[&str]) -> amanat_tests::Run {
     let mut a = vec!["share", "--json", "--purpose", "CAREMGT", "--expires", "2h"];
     a.extend_from_slice(extra);
-    v.run(&a).json()
+    v.run(&a)
 }
 
 /// The link a share prints (`share`'s flags as in [`share`]).
@@ -47,28 +52,21 @@ pub fn receive(link: &str) -> amanat_tests::Run {
 #[test]
 fn an_unknown_purpose_or_access_mode_is_refused_by_name() {
     let v = wallet_with_records();
-    let err = v
-        .run(&["share", "--purpose", "gossip", "--expires", "1h"])
-        .fails_with(2);
-    assert!(
-        err.contains("'gossip' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT"),
-        "{err}"
-    );
-    let err = v
-        .run(&[
-            "share",
-            "--purpose",
-            "treatment",
-            "--mode",
-            "keep",
-            "--expires",
-            "1h",
-        ])
-        .fails_with(2);
-    assert!(
-        err.contains("'keep' is not an access mode: use view or store"),
-        "{err}"
-    );
+    v.run(&["share", "--purpose", "gossip", "--expires", "1h"])
+        .fails_saying(
+            2,
+            "'gossip' is not a purpose: use CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT",
+        );
+    v.run(&[
+        "share",
+        "--purpose",
+        "treatment",
+        "--mode",
+        "keep",
+        "--expires",
+        "1h",
+    ])
+    .fails_saying(2, "'keep' is not an access mode: use view or store");
     // Words work as well as codes, in any case.
     let made = share(&v, &["--type", "Condition", "--offline", "--mode", "STORE"]);
     assert!(made["link"].as_str().is_some(), "{made}");
@@ -115,14 +113,14 @@ fn offline_share_is_received_with_no_network_and_no_wallet() {
 /// hour from `from`.
 fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) -> String {
     let vault = v.open();
-    let grant = wallet_core::grant::Grant {
+    let grant = wallet_core::share::grant::Grant {
         v: 1,
         jti: "craftedgrant0001".into(),
         wallet: String::new(),
         patient: patient.into(),
-        to: wallet_core::grant::Grantee::Bearer,
-        purpose: wallet_core::grant::Purpose::CareManagement,
-        mode: wallet_core::grant::AccessMode::View,
+        to: wallet_core::share::grant::Grantee::Bearer,
+        purpose: wallet_core::share::grant::Purpose::CareManagement,
+        mode: wallet_core::share::grant::AccessMode::View,
         iat: from,
         nbf: from,
         exp: from + 3600,
@@ -157,14 +155,9 @@ fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_me
             .start();
         crafted_share(&v, "Ayesha Siddiqui", then, record.bytes)
     };
-    let err = receive(&expired).fails_with(6);
-    assert!(
-        err.contains("this share expired at 2020-01-01 01:00 UTC"),
-        "{err}"
-    );
+    receive(&expired).fails_saying(6, "this share expired at 2020-01-01 01:00 UTC");
 
-    let err = receive(&link[..link.len() - 1]).fails_with(6);
-    assert!(err.contains("incomplete: it was cut off"), "{err}");
+    receive(&link[..link.len() - 1]).fails_saying(6, "incomplete: it was cut off");
     let err = receive(&link[..link.len() / 2]).fails_with(6);
     assert!(err.contains("incomplete") || err.contains("damaged"), "{err}");
 
@@ -201,15 +194,15 @@ fn every_single_character_change_is_caught() {
         let mut bytes = link.clone().into_bytes();
         bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
         let changed = String::from_utf8(bytes).unwrap();
-        let verdict = wallet_core::link::ShareLink::decode(&changed)
+        let verdict = wallet_core::share::link::ShareLink::decode(&changed)
             .map_err(|e| e.to_string())
             .and_then(|l| match &l.location {
-                wallet_core::link::Location::Inline(ct) => {
+                wallet_core::share::link::Location::Inline(ct) => {
                     wallet_core::share::open(&l, ct, current, None, None)
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 }
-                wallet_core::link::Location::Relay(_) => Err("not offline".into()),
+                wallet_core::share::link::Location::Relay(_) => Err("not offline".into()),
             });
         assert!(verdict.is_err(), "changing character {at} went unnoticed");
     }
@@ -237,15 +230,11 @@ fn a_share_for_one_provider_opens_only_for_them() {
     let link = out["link"].as_str().unwrap();
     let pass = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
 
-    let err = amanat_bare(&["receive", link], &[]).fails_with(6);
-    assert!(
-        err.contains("this share is for Dr. Imran Rao (PMDC-12345-P)"),
-        "{err}"
-    );
-    let err = amanat_bare(&["receive", link, "--identity", noor.to_str().unwrap()], &pass).fails_with(6);
-    assert!(err.contains("not for you"), "{err}");
+    amanat_bare(&["receive", link], &[]).fails_saying(6, "this share is for Dr. Imran Rao (PMDC-12345-P)");
+    amanat_bare(&["receive", link, "--identity", noor.to_str().unwrap()], &pass)
+        .fails_saying(6, "not for you");
     let out_dir = v.scratch("received");
-    let ok = amanat_bare(
+    amanat_bare(
         &[
             "receive",
             link,
@@ -256,8 +245,7 @@ fn a_share_for_one_provider_opens_only_for_them() {
         ],
         &pass,
     )
-    .ok();
-    assert!(ok.contains("to you, Dr. Imran Rao (PMDC-12345-P)"), "{ok}");
+    .ok_saying("to you, Dr. Imran Rao (PMDC-12345-P)");
     // Named by position in the share: the wallet's own record ids stay in the wallet.
     let saved = std::fs::read(out_dir.join("1-Condition.json")).unwrap();
     let original = v.open().get(id[0].parse().unwrap()).unwrap().bytes;
@@ -273,12 +261,11 @@ fn a_share_for_one_provider_opens_only_for_them() {
 
     // A view-only share may not be saved.
     let view = share_link(&v, &[&id[0], "--offline"]);
-    let err = amanat_bare(
+    amanat_bare(
         &["receive", &view, "--out", v.scratch("nope").to_str().unwrap()],
         &[],
     )
-    .fails_with(6);
-    assert!(err.contains("view-only"), "{err}");
+    .fails_saying(6, "view-only");
 }
 
 #[test]
@@ -288,18 +275,17 @@ fn registries_let_a_patient_name_a_provider_by_registration() {
     let (thumbprint, snapshot) = signed_registry(&v, &[&rao_card]);
     // A thumbprint is base64url: one key in 64 has one that begins with '-',
     // which must reach the check, not be read as a flag.
-    let err = trust_registry(&v, &snapshot, "-7AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").fails_with(1);
-    assert!(err.contains("not the registry's key you gave"), "{err}");
+    trust_registry(&v, &snapshot, "-7AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .fails_saying(1, "not the registry's key you gave");
     trust_registry(&v, &snapshot, &thumbprint).ok();
     assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
     let id = ids(&v, &["--type", "Condition"]);
     let link = share_link(&v, &[&id[0], "--offline", "--to", "pmdc-12345-p"]);
-    let ok = amanat_bare(
+    amanat_bare(
         &["receive", &link, "--identity", rao.to_str().unwrap()],
         &[("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")],
     )
-    .ok();
-    assert!(ok.contains("listed by Pakistan Medical & Dental Council"), "{ok}");
+    .ok_saying("listed by Pakistan Medical & Dental Council");
 }
 
 #[test]
@@ -325,8 +311,8 @@ fn qr_png_is_read_back_from_the_image() {
     assert_eq!(got["records"].as_array().unwrap().len(), 2);
     let blank = v.scratch("blank.png");
     std::fs::copy(fixture("blank.png"), &blank).unwrap();
-    let err = amanat_bare(&["receive", "--qr-image", blank.to_str().unwrap()], &[]).fails_with(6);
-    assert!(err.contains("no QR code was found"), "{err}");
+    amanat_bare(&["receive", "--qr-image", blank.to_str().unwrap()], &[])
+        .fails_saying(6, "no QR code was found");
 }
 
 #[test]
@@ -362,12 +348,11 @@ fn passcode_locked_share() {
     let link = out["link"].as_str().unwrap().to_string();
     let code = out["passcode"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 14, "{code}");
-    let err = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "1111")]).fails_with(6);
-    assert!(err.contains("passcode is wrong"), "{err}");
+    amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", "1111")])
+        .fails_saying(6, "passcode is wrong");
     // As a doctor's phone keyboard may type it: a capital, no dashes.
     let typed = format!("{}{}", code[..1].to_uppercase(), code[1..].replace('-', ""));
-    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", &typed)]).ok();
-    assert!(ok.contains("an emergency (BTG)"), "{ok}");
+    amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", &typed)]).ok_saying("an emergency (BTG)");
 
     // A long passphrase of the patient's own is used exactly as given.
     let phrase = "zara's doctor at the lahore clinic";
@@ -379,8 +364,7 @@ fn passcode_locked_share() {
         "a chosen passphrase is not printed back"
     );
     let link = out["link"].as_str().unwrap().to_string();
-    let ok = amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", phrase)]).ok();
-    assert!(ok.contains("an emergency (BTG)"), "{ok}");
+    amanat_bare(&["receive", &link], &[("AMANAT_SHARE_PASSCODE", phrase)]).ok_saying("an emergency (BTG)");
 }
 
 #[test]

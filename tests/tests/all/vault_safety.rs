@@ -29,10 +29,7 @@ fn raw_vault_files_hold_no_plaintext() {
     let plugin = v.run(&["plugin", "list", "--json"]).json()[0].clone();
     let sha256 = plugin["sha256"].as_str().unwrap().to_string();
     let thumbprint = trust_a_registry(&v);
-    let id = v.run(&["list", "--json", "--type", "Condition"]).json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = v.first_id(&["--type", "Condition"]);
     let grant = v
         .run(&[
             "share",
@@ -100,19 +97,15 @@ fn raw_vault_files_hold_no_plaintext() {
 
 #[test]
 fn wrong_passphrase_is_named_and_changes_nothing_on_disk() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let before = v.raw_files();
     for args in [
         &["list"][..],
         &["import", fixture("observation.json").to_str().unwrap()],
         &["delete", "--yes", "abcd"],
     ] {
-        let err = v
-            .run_env(args, &[("AMANAT_PASSPHRASE", "not the passphrase")])
-            .fails_with(3);
-        assert!(err.contains("wrong passphrase for the wallet at"), "{err}");
+        v.run_env(args, &[("AMANAT_PASSPHRASE", "not the passphrase")])
+            .fails_saying(3, "wrong passphrase for the wallet at");
     }
     assert_eq!(
         before,
@@ -133,9 +126,7 @@ fn missing_wallet_says_how_to_create_one() {
 
 #[test]
 fn tampered_record_reports_integrity_error_and_others_still_read() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let list = v.run(&["list", "--json"]).json();
     let ids: Vec<String> = list
         .as_array()
@@ -154,11 +145,8 @@ fn tampered_record_reports_integrity_error_and_others_still_read() {
         bytes[at] ^= 0xFF;
         db.insert(&key, bytes).unwrap();
     });
-    let err = v.run(&["show", &victim]).fails_with(4);
-    assert!(
-        err.contains(&format!("record {victim} fails its integrity check")),
-        "{err}"
-    );
+    v.run(&["show", &victim])
+        .fails_saying(4, &format!("record {victim} fails its integrity check"));
     for id in ids.iter().filter(|i| **i != victim) {
         v.run(&["show", id, "--json"]).ok();
     }
@@ -175,8 +163,8 @@ fn tampered_record_reports_integrity_error_and_others_still_read() {
 fn a_second_process_gets_in_use() {
     let v = TestVault::new();
     let held = v.open();
-    let err = v.run(&["list"]).fails_with(5);
-    assert!(err.contains("in use by another Amanat process"), "{err}");
+    v.run(&["list"])
+        .fails_saying(5, "in use by another Amanat process");
     drop(held);
     v.run(&["list"]).ok();
 }
@@ -288,13 +276,10 @@ fn a_version_1_wallet_is_upgraded_when_first_opened_and_keeps_everything() {
     let grants = v.run(&["grants", "--json"]).json();
     assert_eq!(grants[0]["id"], grant, "{grants}");
     assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
-    let verified = v.run(&["audit", "--verify"]).ok();
-    assert!(verified.contains("intact: 4 entries"), "{verified}");
+    v.run(&["audit", "--verify"]).ok_saying("intact: 4 entries");
     // The duplicate index survives: the same file adds nothing.
-    let again = v
-        .run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
-    assert!(again.contains("0 added, 7 already"), "{again}");
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok_saying("0 added, 7 already");
     for (path, bytes) in v.raw_files() {
         for needle in [grant, thumbprint] {
             assert!(
@@ -308,9 +293,7 @@ fn a_version_1_wallet_is_upgraded_when_first_opened_and_keeps_everything() {
 
 #[test]
 fn rotating_the_keys_leaves_an_old_keyring_opening_nothing() {
-    let v = TestVault::new();
-    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
-        .ok();
+    let v = TestVault::with("lab-bundle.json");
     let signed = built_plugin("lab-import.wasm");
     v.run(&["plugin", "install", "--yes", signed.to_str().unwrap()])
         .ok();
@@ -319,20 +302,17 @@ fn rotating_the_keys_leaves_an_old_keyring_opening_nothing() {
     copy_dir(&v.dir, &before);
 
     let new_pass = "a new passphrase after the laptop was stolen";
-    let out = v
-        .run_env(
-            &["passphrase", "--rotate-keys"],
-            &[("AMANAT_NEW_PASSPHRASE", new_pass)],
-        )
-        .ok();
-    assert!(out.contains("stored values sealed under a new key"), "{out}");
+    v.run_env(
+        &["passphrase", "--rotate-keys"],
+        &[("AMANAT_NEW_PASSPHRASE", new_pass)],
+    )
+    .ok_saying("stored values sealed under a new key");
     let with_new = |args: &[&str]| v.run_env(args, &[("AMANAT_PASSPHRASE", new_pass)]);
     assert_eq!(with_new(&["list", "--json"]).json(), listed);
     let first = listed[0]["id"].as_str().unwrap();
     with_new(&["show", first, "--json"]).ok();
     assert!(with_new(&["plugin", "list"]).ok().contains("lab-import"));
-    let audit = with_new(&["audit", "--verify"]).ok();
-    assert!(audit.contains("intact"), "{audit}");
+    with_new(&["audit", "--verify"]).ok_saying("intact");
     assert!(
         with_new(&["audit"]).ok().contains("sealed all"),
         "the rotation is in the audit log"
@@ -343,11 +323,8 @@ fn rotating_the_keys_leaves_an_old_keyring_opening_nothing() {
     // The old keyring with the old passphrase (what a thief with an old copy
     // of keyring.age holds) used to open the vault forever.
     std::fs::copy(before.join("keyring.age"), v.dir.join("keyring.age")).unwrap();
-    let err = v.run(&["list"]).fails_with(1);
-    assert!(
-        err.contains("keyring.age does not open this wallet's database"),
-        "{err}"
-    );
+    v.run(&["list"])
+        .fails_saying(1, "keyring.age does not open this wallet's database");
 
     // A rotation cut short at each step leaves the wallet wholly old or wholly
     // new; the states are built from the real files before and after.

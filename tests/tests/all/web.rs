@@ -417,15 +417,13 @@ async fn patient_and_doctor_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     let v = amanat_tests::TestVault::new();
-    let out = v
-        .run(&[
-            "plugin",
-            "install",
-            "--yes",
-            amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
-        ])
-        .ok();
-    assert!(out.contains("Installed"), "{out}");
+    v.run(&[
+        "plugin",
+        "install",
+        "--yes",
+        amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
+    ])
+    .ok_saying("Installed");
     let report = v.scratch("report.hl7");
     std::fs::write(&report, crate::plugins::ORU).unwrap();
     // Two attachments: a page whose script reaches into the wallet's page (as
@@ -555,7 +553,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     let identity: Box<dyn age::Identity> = Box::new(age::scrypt::Identity::new(
         age::secrecy::SecretString::from("backup passphrase here"),
     ));
-    let restored = wallet_core::import::records_from_backup("amanat-backup.age", &backup, &[identity], 0)
+    let restored = wallet_core::import::records_from_bytes("amanat-backup.age", &backup, &[identity], 0)
         .expect("the backup opens");
     assert_eq!(
         restored.len(),
@@ -598,10 +596,8 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     chrome.wait("[data-testid=lock]").await;
     chrome.quit().await;
     drop(server);
-    let out = v
-        .run_env(&["summary"], &[("AMANAT_PASSPHRASE", "a brand new passphrase")])
-        .ok();
-    assert!(out.contains("Ayesha Siddiqui"), "{out}");
+    v.run_env(&["summary"], &[("AMANAT_PASSPHRASE", "a brand new passphrase")])
+        .ok_saying("Ayesha Siddiqui");
 }
 
 fn js_encode(text: &str) -> String {

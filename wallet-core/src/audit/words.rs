@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{Actor, Event};
-use crate::grant::{Purpose, human_time};
 use crate::lang::Lang;
+use crate::share::grant::{Purpose, human_time};
 
 /// (event kind as serialised, English, Urdu, Hindi)
 const EVENTS: &[(&str, &str, &str, &str)] = &[

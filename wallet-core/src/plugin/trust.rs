@@ -82,5 +82,5 @@ fn fingerprint(key: &str) -> Option<String> {
         .try_into()
         .ok()?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?;
-    Some(crate::grant::thumbprint(&key))
+    Some(crate::share::grant::thumbprint(&key))
 }

@@ -33,7 +33,7 @@ use super::metrics::Metrics;
 use super::store::{Quotas, ShareMeta, ShareStore};
 use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
 use crate::clock::Clock;
-use crate::grant::{Grantee, SignedGrant};
+use crate::share::grant::{Grantee, SignedGrant};
 
 /// Longest a share may live at the relay.
 pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
@@ -138,17 +138,19 @@ impl Relay {
         Ok(())
     }
 
-    /// Checks `Authorization: Amanat-Signature t=<time>,sig=<base64url>` against the share's owner.
+    /// Checks `Authorization: Amanat-Signature t=<time>,sig=<base64url>` against
+    /// the share's owner, for `method` on `/v1/shares/{id}{below}`.
     async fn authorize(
         &self,
         id: &str,
         method: &str,
-        path: &str,
+        below: &str,
         headers: &HeaderMap,
     ) -> Result<(), RelayError> {
         let meta = self.store.meta(id).await?;
         let signed = Signed::parse(headers)?.ok_or(RelayError::Unauthorized)?;
-        signed.verify(&meta.owner, method, path, self.config.clock.now())
+        let path = format!("/v1/shares/{id}{below}");
+        signed.verify(&meta.owner, method, &path, self.config.clock.now())
     }
 }
 
@@ -338,9 +340,7 @@ async fn revoke(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    relay
-        .authorize(&id, "DELETE", &format!("/v1/shares/{id}"), &headers)
-        .await?;
+    relay.authorize(&id, "DELETE", "", &headers).await?;
     relay.store.revoke(&id, relay.config.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -350,9 +350,7 @@ async fn log(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    relay
-        .authorize(&id, "GET", &format!("/v1/shares/{id}/log"), &headers)
-        .await?;
+    relay.authorize(&id, "GET", "/log", &headers).await?;
     Ok(Json(relay.store.status(&id).await?).into_response())
 }
 

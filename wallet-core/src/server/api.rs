@@ -21,11 +21,11 @@ use crate::contract::{
     Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
     RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
-use crate::grant::{AccessMode, Purpose};
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
 use crate::share::Passcode;
-use crate::sharing;
+use crate::share::grant::{AccessMode, Purpose};
+use crate::share::manage;
 use crate::vault::{CreateOptions, Query, Vault, VaultError};
 
 /// A refusal: HTTP status and `{"error": code, "message": words}`.
@@ -96,11 +96,11 @@ impl From<VaultError> for ApiError {
     }
 }
 
-impl From<sharing::SharingError> for ApiError {
-    fn from(e: sharing::SharingError) -> ApiError {
+impl From<manage::SharingError> for ApiError {
+    fn from(e: manage::SharingError) -> ApiError {
         match e {
-            sharing::SharingError::Vault(v) => v.into(),
-            sharing::SharingError::Relay(r) => ApiError::new(StatusCode::BAD_GATEWAY, "relay", r.to_string()),
+            manage::SharingError::Vault(v) => v.into(),
+            manage::SharingError::Relay(r) => ApiError::new(StatusCode::BAD_GATEWAY, "relay", r.to_string()),
             other => ApiError::bad(other.to_string()),
         }
     }
@@ -490,9 +490,9 @@ async fn create_share(
         .map_err(ApiError::bad)?;
     let now = state.opts.clock.now();
     let prepared = with_vault(&state, move |v| {
-        let request = sharing::ShareRequest {
+        let request = manage::ShareRequest {
             profile: profile_id(v, b.profile.as_deref())?,
-            selection: sharing::Selection {
+            selection: manage::Selection {
                 ids: b.ids,
                 types: b.types,
                 since: None,
@@ -506,11 +506,11 @@ async fn create_share(
             passcode: optional(b.passcode).map(|p| Passcode::Chosen(SecretString::from(p))),
             relay: optional(b.relay),
         };
-        Ok(sharing::prepare(v, request, now)?)
+        Ok(manage::prepare(v, request, now)?)
     })
     .await?;
-    let relay_url = sharing::upload(&prepared, state.opts.clock).await?;
-    let created = with_vault(&state, move |v| Ok(sharing::finish(v, prepared, relay_url, now)?)).await?;
+    let relay_url = manage::upload(&prepared, state.opts.clock).await?;
+    let created = with_vault(&state, move |v| Ok(manage::finish(v, prepared, relay_url, now)?)).await?;
     Ok(Json(created.answer(now)))
 }
 
@@ -518,27 +518,27 @@ async fn create_share(
 async fn shares(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ShareRow>> {
     let (list, key) = with_vault(&state, |v| Ok((v.shares()?, v.signing_key().clone()))).await?;
     // A relay that does not answer leaves that share's figures as last known.
-    let (statuses, _) = sharing::relay_statuses(&list, &key, state.opts.clock).await?;
+    let (statuses, _) = manage::relay_statuses(&list, &key, state.opts.clock).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut list = v.shares()?;
-        sharing::record_statuses(v, &mut list, &statuses)?;
+        manage::record_statuses(v, &mut list, &statuses)?;
         let now = v.clock().now();
-        Ok(Json(list.iter().map(|g| sharing::row(g, now, true)).collect()))
+        Ok(Json(list.iter().map(|g| manage::row(g, now, true)).collect()))
     })
     .await
 }
 
 async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<ShareRow> {
     let (grant, key) = with_vault(&state, move |v| Ok((v.share(&id)?, v.signing_key().clone()))).await?;
-    sharing::revoke_at_relay(&grant, &key, state.opts.clock).await?;
+    manage::revoke_at_relay(&grant, &key, state.opts.clock).await?;
     drop(key);
     with_vault(&state, move |v| {
         let mut g = grant;
         if !g.revoked {
-            sharing::mark_revoked(v, &mut g)?;
+            manage::mark_revoked(v, &mut g)?;
         }
-        Ok(Json(sharing::row(&g, v.clock().now(), true)))
+        Ok(Json(manage::row(&g, v.clock().now(), true)))
     })
     .await
 }
@@ -573,7 +573,12 @@ async fn verify(State(state): State<Arc<AppState>>) -> ApiResult<AuditCheck> {
 async fn plugins(State(state): State<Arc<AppState>>) -> ApiResult<Vec<PluginRow>> {
     with_vault(&state, |v| {
         let registries = v.registries()?;
-        Ok(Json(v.plugins()?.iter().map(|i| i.row(&registries)).collect()))
+        Ok(Json(
+            v.plugins::<crate::plugin::Installed>()?
+                .iter()
+                .map(|i| i.row(&registries))
+                .collect(),
+        ))
     })
     .await
 }

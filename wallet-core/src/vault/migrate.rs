@@ -67,8 +67,10 @@ impl Vault {
             return renamed(new.clone(), self.seal_json(&new, &value));
         }
         if k.starts_with(P_PLUGIN) {
-            let installed: crate::plugin::Installed = self.open_json(k, v, "an installed plugin")?;
-            let new = self.plugin_key(&installed.manifest.name);
+            let installed: serde_json::Value = self.open_json(k, v, "an installed plugin")?;
+            let filed = <super::plugins::Filed as serde::Deserialize>::deserialize(&installed)
+                .map_err(|_| VaultError::Integrity("an installed plugin".into()))?;
+            let new = self.plugin_key(&filed.manifest.name);
             return renamed(new.clone(), self.seal_json(&new, &installed));
         }
         if k.starts_with(P_PLUGIN_BYTES) {

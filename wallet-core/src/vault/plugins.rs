@@ -1,6 +1,34 @@
 //! The vault's plugins: what the patient approved, the component, and its compiled code.
+//!
+//! The vault files an installed plugin by its name and its component's hash
+//! and keeps the rest sealed as JSON; what a plugin is, `plugin` says (its
+//! `Installed` is a [`StoredPlugin`]). So the vault does not depend on the
+//! plugin host, only the other way round.
+
+use serde::de::DeserializeOwned;
 
 use super::*;
+
+/// What the vault must know of an installed plugin to file it.
+pub trait StoredPlugin: Serialize + DeserializeOwned {
+    /// Its name: one installed plugin per name.
+    fn name(&self) -> &str;
+    /// SHA-256 (hex) of its component: the bytes and compiled code are filed under it.
+    fn sha256(&self) -> &str;
+}
+
+/// The part of any stored plugin the vault reads for itself (removal,
+/// migration): serde skips the rest.
+#[derive(Deserialize)]
+pub(super) struct Filed {
+    pub(super) manifest: FiledManifest,
+    pub(super) sha256: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct FiledManifest {
+    pub(super) name: String,
+}
 
 /// Compiled plugin code, opened (authenticated and decrypted) where it was
 /// read; see [`Vault::plugin_code`].
@@ -24,18 +52,18 @@ impl Vault {
     /// compiled code, with the audit entry, in one step.
     pub fn put_plugin(
         &mut self,
-        installed: &crate::plugin::Installed,
+        installed: &impl StoredPlugin,
         component: &[u8],
         code: Option<(&str, &[u8])>,
         event: Event,
     ) -> Result<()> {
         let mut batch = sled::Batch::default();
-        let k = self.plugin_key(&installed.manifest.name);
+        let k = self.plugin_key(installed.name());
         batch.insert(k.clone(), self.seal_json(&k, installed));
-        let bk = self.component_key(&installed.sha256);
+        let bk = self.component_key(installed.sha256());
         batch.insert(bk.clone(), self.meta.seal(&bk, component));
         if let Some((cache_key, bytes)) = code {
-            let ck = self.code_key(&installed.sha256, cache_key);
+            let ck = self.code_key(installed.sha256(), cache_key);
             batch.insert(ck.clone(), self.meta.seal(&ck, bytes));
         }
         self.append_audit(&mut batch, Actor::Patient, event);
@@ -65,17 +93,17 @@ impl Vault {
     }
 
     /// Installed plugins.
-    pub fn plugins(&self) -> Result<Vec<crate::plugin::Installed>> {
+    pub fn plugins<P: StoredPlugin>(&self) -> Result<Vec<P>> {
         let mut out = Vec::new();
         for item in self.db().scan_prefix(P_PLUGIN) {
             let (k, v) = item?;
-            out.push(self.open_json::<crate::plugin::Installed>(&k, &v, "an installed plugin")?);
+            out.push(self.open_json::<P>(&k, &v, "an installed plugin")?);
         }
         Ok(out)
     }
 
     /// One installed plugin.
-    pub fn plugin(&self, name: &str) -> Result<Option<crate::plugin::Installed>> {
+    pub fn plugin<P: DeserializeOwned>(&self, name: &str) -> Result<Option<P>> {
         let k = self.plugin_key(name);
         match self.read(&k, || format!("plugin {name}"))? {
             Some(v) => Ok(Some(self.open_json(&k, &v, "an installed plugin")?)),
@@ -120,7 +148,7 @@ impl Vault {
 
     /// Removes a plugin, its component and its compiled code.
     pub fn remove_plugin(&mut self, name: &str) -> Result<bool> {
-        let Some(installed) = self.plugin(name)? else {
+        let Some(installed) = self.plugin::<Filed>(name)? else {
             return Ok(false);
         };
         let mut batch = sled::Batch::default();

@@ -3,8 +3,8 @@
 //! compiled to WebAssembly: the decrypted records never pass through any server.
 
 use leptos::prelude::*;
-use wallet_core::grant::{AccessMode, Grantee};
-use wallet_core::link::{Location, ShareLink};
+use wallet_core::share::grant::{AccessMode, Grantee};
+use wallet_core::share::link::{Location, ShareLink};
 use wallet_core::share::{self, Received};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

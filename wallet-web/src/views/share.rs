@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{CreatedShare, NewShare};
-use crate::views::{Banner, QrCode, ctx};
+use crate::views::{Banner, KINDS, QrCode, ctx};
 
 /// How long, in seconds, with the text key for it.
 const DURATIONS: [(i64, T); 5] = [
@@ -24,13 +24,6 @@ const PURPOSES: [(&str, T); 6] = [
     ("PUBHLTH", T::why_PUBHLTH),
     ("DSRCH", T::why_DSRCH),
     ("PATRQT", T::why_PATRQT),
-];
-const TYPES: [(&str, T); 5] = [
-    ("DiagnosticReport", T::lab_results),
-    ("Prescription", T::prescriptions),
-    ("ImmunizationRecord", T::immunizations),
-    ("OPConsultation", T::problems),
-    ("HealthDocumentRecord", T::documents),
 ];
 
 /// "2 h 05 min", "3 d 4 h", "45 s".
@@ -81,7 +74,7 @@ pub fn ShareWizard() -> impl IntoView {
             _ => types
                 .get()
                 .iter()
-                .filter_map(|t| TYPES.iter().find(|(k, _)| k == t))
+                .filter_map(|t| KINDS.iter().find(|(k, _)| k == t))
                 .map(|(_, key)| c.t(*key))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -164,7 +157,7 @@ pub fn ShareWizard() -> impl IntoView {
                             <label><input type="radio" name="what" value="chosen" data-testid="what-chosen" disabled=move || c.chosen.get().is_empty() prop:checked=move || what.get() == "chosen" on:change=move |_| what.set("chosen".into())/> {c.t(T::chosen)} " (" {move || c.chosen.get().len()} ")"</label>
                             <label><input type="radio" name="what" value="types" data-testid="what-types" prop:checked=move || what.get() == "types" on:change=move |_| what.set("types".into())/> {c.t(T::record_type)}</label>
                             <div class="types" class:hidden=move || what.get() != "types">
-                                {TYPES.into_iter().map(|(code, key)| view! {
+                                {KINDS.into_iter().map(|(code, key)| view! {
                                     <label><input type="checkbox" prop:checked=move || types.get().iter().any(|t| t == code)
                                         on:change=move |_| types.update(|list| if let Some(i) = list.iter().position(|t| t == code) { list.remove(i); } else { list.push(code.into()); })/> {c.t(key)}</label>
                                 }).collect_view()}

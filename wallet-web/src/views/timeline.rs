@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::T;
 use crate::model::RecordRow;
-use crate::views::{ctx, fetch, fetched};
+use crate::views::{KINDS, ctx, fetch, fetched};
 use crate::{Route, api};
 
 /// Height of one row, px (fixed, so the visible slice is a division).
@@ -47,15 +47,7 @@ pub fn Timeline() -> impl IntoView {
         c.changed.get();
         format!("/api/records?{}", q.join("&"))
     });
-    let kinds = [
-        ("", T::all),
-        ("DiagnosticReport", T::lab_results),
-        ("Prescription", T::prescriptions),
-        ("ImmunizationRecord", T::immunizations),
-        ("WellnessRecord", T::vitals),
-        ("OPConsultation", T::problems),
-        ("HealthDocumentRecord", T::documents),
-    ];
+    let kinds = std::iter::once(("", T::all)).chain(KINDS);
     let toggle = move |id: String| {
         c.chosen.update(|list| {
             if let Some(i) = list.iter().position(|x| *x == id) {
@@ -70,7 +62,7 @@ pub fn Timeline() -> impl IntoView {
             <form class="filters" on:submit=|ev| ev.prevent_default()>
                 <label>{move || c.t(T::record_type)}
                     <select data-testid="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))>
-                        {kinds.into_iter().map(|(v, key)| view! { <option value=v>{move || c.t(key)}</option> }).collect_view()}
+                        {kinds.map(|(v, key)| view! { <option value=v>{move || c.t(key)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>{move || c.t(T::search)}

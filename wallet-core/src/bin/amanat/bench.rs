@@ -243,8 +243,8 @@ fn vault(args: &BenchArgs, report: &mut Report) -> Result<()> {
 /// Sharing: make and open a 50-record share; the size of a 20-entry summary QR,
 /// against the same bundle as a SMART Health Card.
 fn share(report: &mut Report) -> Result<()> {
-    use wallet_core::grant::{AccessMode, Grant, Grantee, Purpose};
-    use wallet_core::link::ShareLink;
+    use wallet_core::share::grant::{AccessMode, Grant, Grantee, Purpose};
+    use wallet_core::share::link::ShareLink;
     use wallet_core::share::{Lock, ShareInput};
 
     report.heading("Sharing");

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use wallet_core::grant::{AccessMode, Purpose};
+use wallet_core::share::grant::{AccessMode, Purpose};
 
 const AFTER_HELP: &str = "\
 Getting started:
@@ -78,6 +78,7 @@ pub enum Command {
     /// Export a profile's records as one FHIR Bundle in an age-encrypted file (a backup).
     Export(ExportArgs),
     /// Fill a wallet with a synthetic patient (and her daughter) to try Amanat.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Show the audit log of everything that touched the wallet, or verify its chain.
     Audit(AuditArgs),
@@ -661,6 +662,7 @@ pub struct ExportArgs {
 }
 
 /// `demo`.
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How many records the demo patient gets (at least ~150 of clinic history;

@@ -7,11 +7,17 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod cli;
+#[cfg(feature = "demo")]
+mod demo;
+mod doctor;
+mod keys;
 mod output;
 mod plugins;
 mod prompt;
 mod records;
-mod sharing;
+mod registry;
+mod relay;
+mod shares;
 mod templates;
 mod wallet;
 
@@ -19,7 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use age::secrecy::SecretString;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use wallet_core::vault::{Vault, VaultError};
 
@@ -124,7 +130,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Passphrase(args) => wallet::passphrase(&ctx, args),
         Command::Whoami(args) => wallet::whoami(&ctx, args.json),
         Command::Profile(cmd) => wallet::profile(&ctx, cmd),
-        Command::Demo(args) => wallet::demo(&ctx, args),
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::demo(&ctx, args),
         Command::Audit(args) => wallet::audit(&ctx, args),
         Command::Import(args) => records::import(&ctx, args),
         Command::List(args) => records::list(&ctx, args),
@@ -133,12 +140,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Summary(args) => records::summary(&ctx, args.json),
         Command::Export(args) => records::export(&ctx, args),
         Command::Serve(args) => serve(&ctx, args),
-        Command::Share(args) => sharing::share(&ctx, args),
-        Command::Receive(args) => sharing::receive(args),
-        Command::Grants(args) => sharing::grants(&ctx, args),
-        Command::Relay(args) => sharing::relay(args),
-        Command::Provider(cmd) => sharing::provider(cmd),
-        Command::Registry(cmd) => sharing::registry(&ctx, cmd),
+        Command::Share(args) => shares::share(&ctx, args),
+        Command::Receive(args) => doctor::receive(args),
+        Command::Grants(args) => shares::grants(&ctx, args),
+        Command::Relay(args) => relay::relay(args),
+        Command::Provider(cmd) => doctor::provider(cmd),
+        Command::Registry(cmd) => registry::registry(&ctx, cmd),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args),
@@ -271,4 +278,12 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// A runtime for the few network steps a command takes (upload, fetch, status).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
 }

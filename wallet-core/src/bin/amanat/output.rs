@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 pub use wallet_core::terminal::{safe, safe_lines};
 
@@ -46,6 +46,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
         writeln!(out, "{}", line(row.iter().map(|c| c.as_ref()).collect()))?;
     }
     Ok(())
+}
+
+/// [`table`], or the sentence `empty` when there are no rows.
+pub fn table_or(empty: &str, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    if rows.is_empty() {
+        println!("{empty}");
+        return Ok(());
+    }
+    table(header, rows)
 }
 
 /// Prints `label: value` lines aligned on the colon. Values may come from
@@ -102,4 +111,20 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         file.write_all(bytes)
     };
     write().map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes a QR code as a PNG image (8 pixels a module).
+pub fn write_png(qr: &wallet_core::qr::Qr, path: &std::path::Path) -> Result<()> {
+    let (side, pixels) = qr.to_pixels(8);
+    let img = image::GrayImage::from_raw(side as u32, side as u32, pixels)
+        .ok_or_else(|| anyhow::anyhow!("QR image size"))?;
+    img.save_with_format(path, image::ImageFormat::Png)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Draws a QR code in the terminal, when there is one.
+pub fn show_qr(qr: &wallet_core::qr::Qr) {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!("{}", qr.to_terminal());
+    }
 }

@@ -8,12 +8,12 @@ use wallet_core::plugin::manifest::Manifest;
 use wallet_core::plugin::runtime::{Limits, Runtime};
 use wallet_core::plugin::trust::PublisherTrust;
 use wallet_core::plugin::{self, Installed, PluginError};
-use wallet_core::secret_file::{KeyPurpose, NamedKey};
-use wallet_core::vault::{DEFAULT_KDF_LOG_N, Vault};
+use wallet_core::secret_file::KeyPurpose;
+use wallet_core::vault::Vault;
 
 use crate::cli::PluginCommand;
 use crate::wallet::now;
-use crate::{Ctx, output, prompt};
+use crate::{Ctx, keys, output, prompt};
 
 fn shared(vault: Vault) -> Arc<Mutex<Vault>> {
     Arc::new(Mutex::new(vault))
@@ -70,19 +70,12 @@ fn write_packed(
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
     match cmd {
         PluginCommand::Keygen { publisher, key, kdf } => {
-            let k = NamedKey::generate(&publisher);
-            let pass = prompt::new("AMANAT_PUBLISHER_PASSPHRASE", "your publisher key")?;
-            k.save(
-                &key,
-                KeyPurpose::Publisher,
-                &pass,
-                kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N),
-            )?;
+            let k = keys::create(KeyPurpose::Publisher, &publisher, &key, &kdf)?;
             println!("Created the publisher key of {} at {}", k.name, key.display());
             return Ok(());
         }
         PluginCommand::Trust { file, key } => {
-            let snapshot = crate::sharing::trust_snapshot(ctx, &file, &key)?;
+            let snapshot = crate::registry::trust_snapshot(ctx, &file, &key)?;
             if snapshot.publishers.is_empty() {
                 println!(
                     "Trusted '{}', which lists no plugin publishers (only {} provider(s)).",
@@ -134,11 +127,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             manifest,
             out,
         } => {
-            let pass = prompt::existing(
-                "AMANAT_PUBLISHER_PASSPHRASE",
-                &format!("Passphrase for {}: ", key.display()),
-            )?;
-            let k = NamedKey::load(&key, KeyPurpose::Publisher, &pass)?;
+            let k = keys::open(KeyPurpose::Publisher, &key)?;
             let (m, out) = write_packed(&file, &manifest, out, |component, m| {
                 Ok(plugin::signature::sign(component, m, &k.signing)?)
             })?;
@@ -238,10 +227,6 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                     .collect::<Result<Vec<_>>>()?;
                 return output::json(&all);
             }
-            if list.is_empty() {
-                println!("No plugins installed.");
-                return Ok(());
-            }
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .zip(&trusts)
@@ -260,7 +245,11 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            output::table(&["PLUGIN", "VERSION", "PUBLISHER", "ACTIONS"], &rows)
+            output::table_or(
+                "No plugins installed.",
+                &["PLUGIN", "VERSION", "PUBLISHER", "ACTIONS"],
+                &rows,
+            )
         }
         PluginCommand::Show { name, json } => {
             let i = lock(&vault)

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
-use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_backup, records_from_bytes};
+use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
 use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
@@ -64,7 +64,7 @@ fn read_file(
         let mut id = age::scrypt::Identity::new(pass);
         id.set_max_work_factor(wallet_core::vault::MAX_KDF_LOG_N);
         identities.push(Box::new(id));
-        result = records_from_backup(&name, &bytes, identities, now());
+        result = records_from_bytes(&name, &bytes, identities, now());
     }
     result.map_err(|e| e.to_string())
 }
@@ -183,10 +183,6 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
         let list: Vec<RecordSummary> = metas.iter().map(|m| summary_of(m, &vault)).collect();
         return output::json(&list);
     }
-    if metas.is_empty() {
-        println!("No records match.");
-        return Ok(());
-    }
     let mut header = vec!["ID", "DATE", "TYPE"];
     if args.all_profiles {
         header.push("PROFILE");
@@ -203,7 +199,7 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
             row
         })
         .collect();
-    output::table(&header, &rows)?;
+    output::table_or("No records match.", &header, &rows)?;
     if query.limit.is_some_and(|l| metas.len() == l) {
         eprintln!("(showing the newest {}; use --limit 0 for all)", metas.len());
     }

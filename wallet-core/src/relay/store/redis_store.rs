@@ -377,7 +377,7 @@ impl RedisStore {
                     .key(l)
                     .arg(now)
                     .arg(from)
-                    .arg(crate::grant::CLOCK_SKEW)
+                    .arg(crate::share::grant::CLOCK_SKEW)
                     .arg(MAX_LOGGED)
                     .arg(TOMBSTONE_SECONDS)
                     .arg(signer.map(|k| hex(&k)).unwrap_or_default()),

@@ -199,7 +199,7 @@ impl SledStore {
                     Err(RelayError::ProviderOnly)
                 } else if now >= meta.exp {
                     Err(RelayError::Expired)
-                } else if now.saturating_add(crate::grant::CLOCK_SKEW) < meta.nbf {
+                } else if now.saturating_add(crate::share::grant::CLOCK_SKEW) < meta.nbf {
                     Err(RelayError::NotFound)
                 } else if meta.max_uses.is_some_and(|m| meta.uses >= m) {
                     Err(RelayError::UsesExhausted)

@@ -26,8 +26,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use ed25519_dalek::VerifyingKey;
 
 use crate::base45;
-use crate::grant::{AccessMode, GRANT_VERSION, Grant, GrantedRecord, Grantee, Purpose, SignedGrant};
 use crate::ids::{RecordId, WalletId};
+use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, GrantedRecord, Grantee, Purpose, SignedGrant};
 
 mod age_file;
 
@@ -37,16 +37,8 @@ pub const LINK_PREFIX: &str = "AMANAT:";
 /// The link format version this code writes and reads.
 pub const LINK_VERSION: u8 = 2;
 
-/// The preset brotli dictionary of version 2: skeletons of common FHIR resources.
-pub const DICTIONARY: &[u8] = include_bytes!("link/dictionary.txt");
-
 /// Bytes of checksum after the CBOR payload.
 const CHECKSUM_LEN: usize = 4;
-
-/// Bundles up to this size get brotli's slowest, densest setting (about 20 ms):
-/// only they can hope to fit a QR code. Larger ones go to a relay, where speed
-/// matters more than the last few percent.
-const DENSEST_UP_TO: usize = 64 * 1024;
 
 /// Why a link cannot be read. Each says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,71 +163,6 @@ impl ShareLink {
             grant.records = records;
         }
         Ok(SignedGrant::assemble(&key, &grant, self.signature))
-    }
-}
-
-/// Brotli (RFC 7932) with the preset dictionary in front of the data.
-pub fn compress(data: &[u8]) -> Vec<u8> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: if data.len() <= DENSEST_UP_TO { 11 } else { 5 },
-        lgwin: 22,
-        size_hint: data.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(data.len() / 4 + 64);
-    // Reading a slice and writing to a Vec cannot fail.
-    let _ = brotli::enc::BrotliCompressCustomIoCustomDict(
-        &mut brotli::enc::IoReaderWrapper(&mut &data[..]),
-        &mut brotli::enc::IoWriterWrapper(&mut out),
-        &mut [0u8; 4096],
-        &mut [0u8; 4096],
-        &params,
-        brotli::enc::StandardAlloc::default(),
-        &mut |_, _, _, _| (),
-        DICTIONARY,
-        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
-    );
-    out
-}
-
-/// Inverse of [`compress`], refusing output beyond `limit` bytes.
-pub fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, LinkError> {
-    /// A writer that refuses to grow past its limit.
-    struct Capped {
-        out: Vec<u8>,
-        limit: usize,
-        over: bool,
-    }
-    impl std::io::Write for Capped {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if self.out.len() + buf.len() > self.limit {
-                self.over = true;
-                return Err(std::io::Error::other("over the limit"));
-            }
-            self.out.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut w = Capped {
-        out: Vec::with_capacity(data.len() * 8),
-        limit,
-        over: false,
-    };
-    let result = brotli_decompressor::BrotliDecompressCustomDict(
-        &mut &data[..],
-        &mut w,
-        &mut [0u8; 4096],
-        &mut [0u8; 4096],
-        DICTIONARY.to_vec(),
-    );
-    match result {
-        Ok(()) => Ok(w.out),
-        Err(_) if w.over => Err(LinkError::Malformed(format!("it expands beyond {limit} bytes"))),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(LinkError::Truncated),
-        Err(e) => Err(LinkError::Damaged(format!("it does not decompress ({e})"))),
     }
 }
 
@@ -490,7 +417,7 @@ mod tests {
             records: vec![GrantedRecord {
                 id: "r1".into(),
                 resource_type: "Observation".into(),
-                sha256: crate::grant::sha256_b64(b"x"),
+                sha256: crate::share::grant::sha256_b64(b"x"),
             }],
         };
         let signed = SignedGrant::sign(&grant, &key);
@@ -594,39 +521,11 @@ mod tests {
     }
 
     #[test]
-    fn dictionary_is_frozen_for_version_2() {
-        let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(DICTIONARY));
-        assert_eq!(
-            digest, FROZEN_DICTIONARY_SHA256,
-            "the v2 dictionary must never change"
-        );
-    }
-
-    const FROZEN_DICTIONARY_SHA256: &str = "ff686d4906ccd3863e409f3dd9c8577a0f50bbdd213143ddaa3d41ff9a3932cc";
-
-    #[test]
     fn a_version_1_link_is_named_as_such() {
         // The start of a real version 1 link (zlib-compressed CBOR).
         assert_eq!(
             ShareLink::decode("AMANAT:9DF6+74PIK70X/0OJVKEC%70S9F034YRE").unwrap_err(),
             LinkError::Version(1)
         );
-    }
-
-    #[test]
-    fn compression_round_trips_and_refuses_bombs() {
-        let bundle = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","id":"c1"}}]}"#;
-        let packed = compress(bundle);
-        assert!(
-            packed.len() < bundle.len() / 2,
-            "the dictionary should do most of the work"
-        );
-        assert_eq!(decompress(&packed, 1 << 20).unwrap(), bundle);
-        let bomb = compress(&vec![b'a'; 1 << 20]);
-        assert!(matches!(decompress(&bomb, 1000), Err(LinkError::Malformed(_))));
-        assert!(matches!(
-            decompress(&packed[..packed.len() / 2], 1 << 20),
-            Err(LinkError::Truncated | LinkError::Damaged(_))
-        ));
     }
 }

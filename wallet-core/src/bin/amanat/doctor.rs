@@ -1,0 +1,272 @@
+//! The doctor's side: `amanat receive` (open and verify a share) and
+//! `amanat provider` (an identity and the card patients share to).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use wallet_core::provider::identity::ProviderIdentity;
+use wallet_core::qr::Qr;
+use wallet_core::relay::RelayError;
+use wallet_core::relay::client::Client;
+use wallet_core::share::grant::{AccessMode, Grantee, human_time};
+use wallet_core::share::link::{Location, ShareLink};
+use wallet_core::share::{self, ShareError};
+use wallet_core::vault::DEFAULT_KDF_LOG_N;
+
+use crate::cli::{ProviderCommand, ReceiveArgs};
+use crate::wallet::{CLOCK, now};
+use crate::{Failure, data_dir, exit, output, prompt};
+
+/// A share-level refusal: its own exit code, its own message.
+fn refused(e: impl std::fmt::Display) -> anyhow::Error {
+    Failure {
+        message: format!("share refused: {e}"),
+        code: exit::REFUSED,
+    }
+    .into()
+}
+
+/// Reads the link from the argument, standard input, or a QR image.
+fn link_text(args: &ReceiveArgs) -> Result<String> {
+    if let Some(path) = &args.qr_image {
+        let img = image::open(path)
+            .with_context(|| format!("cannot read the image {}", path.display()))?
+            .to_luma8();
+        let (w, h) = img.dimensions();
+        return wallet_core::qr::read_greyscale(w as usize, h as usize, |x, y| {
+            img.get_pixel(x as u32, y as u32)[0]
+        })
+        .map_err(refused);
+    }
+    match args.link.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            Ok(text)
+        }
+        Some(text) => Ok(text.to_string()),
+        None => bail!("give a link or --qr-image FILE"),
+    }
+}
+
+fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = arg {
+        return Ok(p.clone());
+    }
+    if let Some(p) = std::env::var_os("AMANAT_PROVIDER_IDENTITY").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(data_dir()
+        .context("cannot find your data directory; pass --identity FILE")?
+        .join("provider.age"))
+}
+
+fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
+    let path = identity_path(arg)?;
+    if !path.exists() {
+        bail!(
+            "no provider identity at {} (create one with `amanat provider init`)",
+            path.display()
+        );
+    }
+    let pass = prompt::existing(
+        "AMANAT_PROVIDER_PASSPHRASE",
+        &format!("Passphrase for {}: ", path.display()),
+    )?;
+    Ok(ProviderIdentity::load(&path, &pass)?)
+}
+
+pub fn receive(args: ReceiveArgs) -> Result<()> {
+    let text = link_text(&args)?;
+    let link = ShareLink::decode(&text).map_err(refused)?;
+    let now = now();
+    let identity = match &link.grant.to {
+        Grantee::Provider {
+            name, registration, ..
+        } => {
+            let path = identity_path(&args.identity)?;
+            if !path.exists() {
+                return Err(refused(ShareError::NeedsIdentity {
+                    name: name.clone(),
+                    registration: registration.clone(),
+                }));
+            }
+            Some(load_identity(&args.identity)?)
+        }
+        Grantee::Bearer => None,
+    };
+    let provider_age = identity.as_ref().map(|i| i.card.age.clone());
+    share::precheck(&link, now, provider_age.as_deref()).map_err(refused)?;
+    let passcode = if link.passcode {
+        Some(prompt::existing(
+            "AMANAT_SHARE_PASSCODE",
+            "The patient's passcode for this share: ",
+        )?)
+    } else {
+        None
+    };
+    let ciphertext = match &link.location {
+        Location::Inline(bytes) => bytes.clone(),
+        Location::Relay(url) => {
+            // A link that carries its record list is verified before the relay is
+            // asked; a detached one (what wallets make) after, with its records.
+            if !link.detached {
+                share::verify_link(&link, now, provider_age.as_deref()).map_err(refused)?;
+            }
+            crate::runtime()?
+                .block_on(async {
+                    Client::new(CLOCK)?
+                        .fetch(url, identity.as_ref().map(|i| &i.signing))
+                        .await
+                })
+                .map_err(|e: RelayError| refused(e))?
+        }
+    };
+    let received = share::open(
+        &link,
+        &ciphertext,
+        now,
+        identity.as_ref().map(|i| &i.age),
+        passcode.as_ref(),
+    )
+    .map_err(refused)?;
+    let grant = &received.grant;
+    if let Some(dir) = &args.out {
+        if grant.mode != AccessMode::Store {
+            return Err(refused(
+                "this share is view-only: the patient did not allow storing it (--out)",
+            ));
+        }
+        output::private_dir(dir)?;
+        for r in &received.records {
+            let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
+            output::write_private(&path, &r.resource.to_bytes())?;
+        }
+        output::write_private(
+            &dir.join("grant.jws"),
+            link.signed_grant(Some(grant.records.clone()))?
+                .compact()
+                .as_bytes(),
+        )?;
+    }
+    if args.json {
+        let records: Vec<_> = received
+            .records
+            .iter()
+            .map(|r| r.resource.json().clone())
+            .collect();
+        return output::json(&json!({
+            "grant": grant,
+            "jws": link.signed_grant(Some(grant.records.clone()))?.compact(),
+            "wallet_id": received.wallet_id.to_string(),
+            "records": records,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "VERIFIED share from {} (wallet {})",
+        output::safe(&grant.patient),
+        received.wallet_id
+    )?;
+    writeln!(
+        out,
+        "  for {} ({}) · {} · valid until {}",
+        grant.purpose.words(),
+        grant.purpose.code(),
+        if grant.mode == AccessMode::Store {
+            "you may keep a copy"
+        } else {
+            "view only"
+        },
+        human_time(grant.exp)
+    )?;
+    let to = match &grant.to {
+        Grantee::Bearer => "whoever holds the code".to_string(),
+        Grantee::Provider {
+            name,
+            registration,
+            registry,
+            ..
+        } => match registry {
+            Some(r) => format!("you, {name} ({registration}, listed by {r})"),
+            None => format!("you, {name} ({registration})"),
+        },
+    };
+    writeln!(out, "  to {}", output::safe(&to))?;
+    writeln!(
+        out,
+        "  {} record(s), each matching the patient's signature:\n",
+        received.records.len()
+    )?;
+    for r in &received.records {
+        let date = r
+            .description
+            .date
+            .as_ref()
+            .map(|d| d.day().to_string())
+            .unwrap_or_else(|| "—".into());
+        writeln!(
+            out,
+            "  {date:<10}  {:<20} {}",
+            output::safe(&r.granted.resource_type),
+            output::safe(&r.description.title)
+        )?;
+    }
+    if args.out.is_some() {
+        writeln!(
+            out,
+            "\nSaved to {}",
+            args.out
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+pub fn provider(cmd: ProviderCommand) -> Result<()> {
+    match cmd {
+        ProviderCommand::Init {
+            name,
+            registration,
+            identity,
+            kdf,
+        } => {
+            let path = identity_path(&identity)?;
+            let id = ProviderIdentity::generate(&name, &registration);
+            id.card.validate()?;
+            let pass = prompt::new("AMANAT_PROVIDER_PASSPHRASE", "your provider identity")?;
+            id.save(&path, &pass, kdf.kdf_work_factor.unwrap_or(DEFAULT_KDF_LOG_N))?;
+            println!(
+                "Created the provider identity of {} ({}) at {}",
+                id.card.name,
+                id.card.registration,
+                path.display()
+            );
+            println!("Give patients your card: amanat provider card");
+            Ok(())
+        }
+        ProviderCommand::Card {
+            identity,
+            qr_png,
+            json,
+        } => {
+            let id = load_identity(&identity)?;
+            let text = id.card.to_text();
+            if let Some(path) = &qr_png {
+                output::write_png(&Qr::new(&text)?, path)?;
+            }
+            if json {
+                return output::json(&id.card);
+            }
+            output::show_qr(&Qr::new(&text)?);
+            println!("{} · {}", id.card.name, id.card.registration);
+            println!("{text}");
+            Ok(())
+        }
+    }
+}

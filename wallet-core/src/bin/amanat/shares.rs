@@ -1,0 +1,265 @@
+//! The patient's sharing: `amanat share` (records to a QR code or a relay)
+//! and `amanat grants` (uses, accesses, revoking).
+
+use std::path::Path;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use wallet_core::qr::Qr;
+use wallet_core::share::Passcode;
+use wallet_core::share::grant::{AccessMode, human_time};
+use wallet_core::share::manage::{self, MAX_SHARE_SECONDS};
+use wallet_core::vault::{MadeShare, Vault};
+
+use crate::cli::{GrantsArgs, GrantsCommand, ShareArgs};
+use crate::wallet::{CLOCK, now};
+use crate::{Ctx, output};
+
+/// Parses `30m`, `24h`, `7d`, `2w`, `1d12h`, `90s` into seconds.
+pub fn parse_duration(text: &str) -> Result<i64> {
+    let bad =
+        || anyhow::anyhow!("'{text}' is not a duration: use a number and a unit, e.g. 30m, 24h, 7d, 2w");
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(bad()),
+        };
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
+    }
+    if !number.is_empty() || total <= 0 {
+        return Err(bad());
+    }
+    if total > MAX_SHARE_SECONDS {
+        bail!("a share can last at most a year");
+    }
+    Ok(total)
+}
+
+/// Reads `--to`: a card file, or card text / a registration number as given.
+fn provider_text(text: &str) -> Result<String> {
+    let path = Path::new(text);
+    if path.is_file() {
+        return std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
+    }
+    Ok(text.to_string())
+}
+
+pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
+    let (purpose, mode) = (args.purpose, args.mode);
+    let seconds = parse_duration(&args.expires)?;
+    if args.offline && args.uses.is_some() {
+        bail!("--uses needs --relay: an offline QR code cannot count how often it is opened");
+    }
+    if args.passcode && args.to.is_some() {
+        bail!("--passcode is for bearer shares; a share --to a provider opens only with their key");
+    }
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    // The wallet makes the passcode unless the patient set a passphrase of
+    // their own in the environment (checked in manage::prepare).
+    let passcode = args
+        .passcode
+        .then(|| match std::env::var("AMANAT_SHARE_PASSCODE") {
+            Ok(chosen) if !chosen.is_empty() => Passcode::Chosen(SecretString::from(chosen)),
+            _ => Passcode::generate(),
+        });
+    let generated = match &passcode {
+        Some(p @ Passcode::Generated(_)) => Some(p.secret().clone()),
+        _ => None,
+    };
+    let request = manage::ShareRequest {
+        profile: profile.id,
+        selection: manage::Selection {
+            ids: args.ids.clone(),
+            types: args.types.clone(),
+            since: crate::records::date_flag(args.since.as_deref(), false, "--since")?,
+            summary: args.summary,
+        },
+        purpose,
+        mode,
+        seconds,
+        to: args.to.as_deref().map(provider_text).transpose()?,
+        uses: args.uses,
+        passcode,
+        relay: args.relay.clone(),
+    };
+    let now = now();
+    let prepared = manage::prepare(&vault, request, now)?;
+    let relay_url = if prepared.relay().is_some() {
+        crate::runtime()?.block_on(manage::upload(&prepared, CLOCK))?
+    } else {
+        None
+    };
+    let provider = prepared.provider.clone();
+    let created = manage::finish(&mut vault, prepared, relay_url, now)?;
+    let qr = Qr::new(&created.link)?;
+    if let Some(path) = &args.qr_png {
+        output::write_png(&qr, path)?;
+    }
+    if let Some(path) = &args.qr_svg {
+        std::fs::write(path, qr.to_svg()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let g = &created.grant;
+    if args.json {
+        return output::json(&json!({
+            "link": created.link,
+            "grant_id": g.id,
+            "expires": human_time(g.expires),
+            "expires_at": g.expires,
+            "qr_version": created.qr_version,
+            "records": created.records,
+            "relay_url": g.relay_url,
+            "passcode": generated.as_ref().map(|c| c.expose_secret()),
+        }));
+    }
+    output::show_qr(&qr);
+    let whom = match &provider {
+        Some(card) => card.name.clone(),
+        None => "whoever you show this code to".into(),
+    };
+    println!(
+        "Sharing {} record(s) of {} with {whom} for {} until {} ({}).",
+        g.records,
+        profile.name,
+        purpose.words(),
+        human_time(g.expires),
+        if mode == AccessMode::Store {
+            "they may keep a copy"
+        } else {
+            "view only"
+        }
+    );
+    println!(
+        "Grant {} · QR version {} · {} characters",
+        g.id,
+        created.qr_version,
+        created.link.len()
+    );
+    match &g.relay_url {
+        Some(_) => println!("Revoke it any time with: amanat grants revoke {}", g.id),
+        None => println!(
+            "This offline code works without a network and cannot be recalled: it stays valid until it expires."
+        ),
+    }
+    match &generated {
+        Some(code) => println!(
+            "Passcode: {}\nTell it to the doctor separately (not in a message with the code); the code alone does not open the records.",
+            code.expose_secret()
+        ),
+        None if args.passcode => {
+            println!("Tell the doctor the passcode separately; the code alone does not open the records.")
+        }
+        None => {}
+    }
+    println!("\n{}", created.link);
+    Ok(())
+}
+
+/// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
+/// Brings uses and accesses up to date from the relays; returns warnings.
+fn refresh(vault: &mut Vault, grants: &mut [MadeShare]) -> Result<Vec<String>> {
+    let (statuses, warnings) =
+        crate::runtime()?.block_on(manage::relay_statuses(grants, vault.signing_key(), CLOCK))?;
+    manage::record_statuses(vault, grants, &statuses)?;
+    Ok(warnings)
+}
+
+pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    match args.command {
+        None => {
+            let mut grants = vault.shares()?;
+            let warnings = refresh(&mut vault, &mut grants)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            let now = now();
+            if args.json {
+                let list: Vec<_> = grants.iter().map(|g| manage::row(g, now, false)).collect();
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = grants
+                .iter()
+                .map(|g| {
+                    let uses = match (&g.relay_url, g.max_uses) {
+                        (None, _) => "offline".to_string(),
+                        (Some(_), Some(m)) => format!("{}/{m}", g.uses),
+                        (Some(_), None) => g.uses.to_string(),
+                    };
+                    vec![
+                        g.id.clone(),
+                        manage::status_word(g, now).into(),
+                        human_time(g.expires),
+                        uses,
+                        g.records.to_string(),
+                        g.purpose.clone(),
+                        g.to.clone(),
+                    ]
+                })
+                .collect();
+            output::table_or(
+                "No shares yet. Make one with `amanat share`.",
+                &["GRANT", "STATUS", "EXPIRES", "USES", "RECORDS", "PURPOSE", "TO"],
+                &rows,
+            )
+        }
+        Some(GrantsCommand::Show { id }) => {
+            let g = vault.share(&id)?;
+            let qr = Qr::new(&g.link)?;
+            output::show_qr(&qr);
+            println!("{}", g.link);
+            Ok(())
+        }
+        Some(GrantsCommand::Revoke { id }) => {
+            let mut g = vault.share(&id)?;
+            if g.revoked {
+                println!("Share {} was already revoked.", g.id);
+                return Ok(());
+            }
+            crate::runtime()?.block_on(manage::revoke_at_relay(&g, vault.signing_key(), CLOCK))?;
+            manage::mark_revoked(&mut vault, &mut g)?;
+            match &g.relay_url {
+                Some(_) => println!(
+                    "Revoked share {}: the relay deleted the records; opening the link now fails.",
+                    g.id
+                ),
+                None => println!(
+                    "Marked share {} revoked. It was an offline code: whoever has it can still open it until {}.",
+                    g.id,
+                    human_time(g.expires)
+                ),
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("1d12h").unwrap(), 129_600);
+        assert_eq!(parse_duration("2w").unwrap(), 1_209_600);
+        for bad in ["", "24", "h", "3x", "0h", "400d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
