@@ -159,13 +159,22 @@ impl TestVault {
         v
     }
 
-    /// The id of the first record `amanat list` shows with `filter`.
+    /// The ids of every record `amanat list` shows with `filter`, newest first.
     #[track_caller]
-    pub fn first_id(&self, filter: &[&str]) -> String {
-        let mut args = vec!["list", "--json"];
+    pub fn ids(&self, filter: &[&str]) -> Vec<String> {
+        let mut args = vec!["list", "--json", "-n", "0"];
         args.extend_from_slice(filter);
         let list = self.run(&args).json();
-        list[0]["id"].as_str().expect("a record").to_string()
+        let rows = list.as_array().expect("a list");
+        rows.iter()
+            .map(|r| r["id"].as_str().expect("an id").to_string())
+            .collect()
+    }
+
+    /// The id of the newest record `amanat list` shows with `filter`.
+    #[track_caller]
+    pub fn first_id(&self, filter: &[&str]) -> String {
+        self.ids(filter).into_iter().next().expect("a record")
     }
 
     /// An initialised wallet with the fixture `name` imported.

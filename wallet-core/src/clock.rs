@@ -25,6 +25,13 @@ impl Clock {
         }
     }
 
+    /// Today's date, `YYYY-MM-DD` in UTC (ages and new profiles are dated by it).
+    pub fn today(self) -> String {
+        crate::fhir::date::FhirDateTime::from_unix(self.now())
+            .day()
+            .to_string()
+    }
+
     /// Unix milliseconds now (the relay's rate limiter counts in them).
     pub fn now_ms(self) -> i64 {
         match self {
@@ -45,6 +52,7 @@ mod tests {
     fn a_fixed_clock_stands_still_and_the_system_clock_is_today() {
         assert_eq!(Clock::Fixed(1_700_000_000).now(), 1_700_000_000);
         assert_eq!(Clock::Fixed(1_700_000_000).now_ms(), 1_700_000_000_000);
+        assert_eq!(Clock::Fixed(1_700_000_000).today(), "2023-11-14");
         // Later than this code was written, and seconds and milliseconds agree.
         let (s, ms) = (Clock::System.now(), Clock::System.now_ms());
         assert!(s > 1_790_000_000, "{s}");

@@ -287,11 +287,11 @@ pub async fn serve(
         (Some(pass), true) => {
             let dir = opts.vault_dir.clone();
             let pass = pass.clone();
-            let mut v = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
+            let v = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
                 .await
                 .map_err(std::io::Error::other)?
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            v.set_clock(opts.clock);
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .with_clock(opts.clock);
             Some(Arc::new(Mutex::new(v)))
         }
         _ => None,

@@ -213,7 +213,7 @@ pub struct Vault {
     profiles: Vec<Profile>,
     directory: Directory,
     audit_head: Option<AuditHead>,
-    /// Stamps audit entries and imports; the edge sets it ([`Vault::set_clock`]).
+    /// Stamps audit entries and imports; the edge sets it ([`Vault::with_clock`]).
     clock: Clock,
 }
 
@@ -429,9 +429,10 @@ impl Vault {
         }
     }
 
-    /// Sets the clock that stamps what the vault records from now on.
-    pub fn set_clock(&mut self, clock: Clock) {
+    /// The vault with `clock` stamping what it records from now on.
+    pub fn with_clock(mut self, clock: Clock) -> Vault {
         self.clock = clock;
+        self
     }
 
     /// The vault's clock, for flows that act on its behalf.

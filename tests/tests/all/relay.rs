@@ -11,7 +11,7 @@ use std::time::Duration;
 use amanat_tests::redis::{RedisServer, files_under, shared_cluster, shared_redis, wait_for};
 use amanat_tests::{TestRelay, amanat_bare, contains};
 
-use crate::sharing::{ids, receive, share, share_link, share_run, wallet_with_records};
+use crate::sharing::{receive, share, share_link, share_run, wallet_with_records};
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -58,7 +58,7 @@ fn two_relays_one_share(uses: &str) -> Pair {
     let a = Backend::Redis.relay(&["--rate-limit", "0"]);
     let b = Backend::Redis.relay(&["--rate-limit", "0"]);
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]).remove(0);
+    let id = v.ids(&["--type", "Condition"]).remove(0);
     let out = share(&v, &[&id, "--relay", &a.url, "--uses", uses]);
     let via_a = out["relay_url"].as_str().unwrap().to_string();
     let via_b = via_a.replace(&a.url, &b.url);
@@ -189,7 +189,7 @@ fn the_relay_suite(backend: Backend) {
     assert!(audit.contains(&format!("revoked share {grant}")), "{audit}");
 
     // Uses are limited.
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let once = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "1"]);
     let once = once["link"].as_str().unwrap();
     receive(once).ok();
@@ -375,7 +375,7 @@ fn upload_quotas_hold_across_relays() {
     let a = Backend::Redis.relay(&args);
     let b = Backend::Redis.relay(&args);
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     share(&v, &[&id[0], "--relay", &a.url]);
     share(&v, &[&id[0], "--relay", &b.url]);
     share_run(&v, &[&id[0], "--relay", &a.url]).fails_saying(
@@ -384,14 +384,14 @@ fn upload_quotas_hold_across_relays() {
     );
     // Another patient is not affected.
     let other = wallet_with_records();
-    let oid = ids(&other, &["--type", "Condition"]);
+    let oid = other.ids(&["--type", "Condition"]);
     share(&other, &[&oid[0], "--relay", &b.url]);
 }
 
 /// Shares until the relay says it is full; the shares it took still open.
 fn a_full_store_refuses_uploads_and_still_serves(relay: &TestRelay) {
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Observation"]);
+    let id = v.ids(&["--type", "Observation"]);
     let mut taken = Vec::new();
     let mut refused = None;
     for _ in 0..20 {
@@ -432,7 +432,7 @@ fn redis_down_is_a_clear_503_and_the_relay_heals_itself_counts_surviving_a_resta
     let mut redis = RedisServer::start_aof();
     let relay = TestRelay::on(Some(&redis.url()), &["--rate-limit", "0"]);
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let out = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "3"]);
     let link = out["link"].as_str().unwrap();
     let url = out["relay_url"].as_str().unwrap();
@@ -539,7 +539,7 @@ fn a_relay_killed_under_load_leaves_the_other_serving_and_no_use_lost() {
 fn use_counts_survive_sigkill_of_a_relay_on_sled() {
     let mut relay = Backend::Sled.relay(&["--rate-limit", "0"]);
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let out = share(&v, &[&id[0], "--relay", &relay.url, "--uses", "1000000"]);
     let url = out["relay_url"].as_str().unwrap().to_string();
     let grant = out["grant_id"].as_str().unwrap().to_string();
@@ -594,7 +594,7 @@ fn the_rate_limit_comes_before_the_body_and_believes_only_trusted_proxies() {
 
     // The access log shows whom the proxy forwarded for.
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let out = share(&v, &[&id[0], "--relay", &relay.url]);
     let path = out["relay_url"]
         .as_str()
@@ -669,7 +669,7 @@ fn loopback_buffers() -> usize {
 fn a_hostile_relay_streaming_a_gigabyte_is_refused_and_read_no_further_than_the_cap() {
     let relay = Backend::Sled.relay(&["--rate-limit", "0"]);
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let link = share_link(&v, &[&id[0], "--relay", &relay.url]);
     for declare_length in [true, false] {
         let (hostile, server) = hostile_relay(declare_length);

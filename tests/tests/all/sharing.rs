@@ -17,18 +17,6 @@ pub fn wallet_with_records() -> TestVault {
     v
 }
 
-pub fn ids(v: &TestVault, args: &[&str]) -> Vec<String> {
-    let mut a = vec!["list", "--json", "-n", "0"];
-    a.extend_from_slice(args);
-    v.run(&a)
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 pub fn share(v: &TestVault, extra: &[&str]) -> Value {
     share_run(v, extra).json()
 }
@@ -78,7 +66,7 @@ fn an_unknown_purpose_or_access_mode_is_refused_by_name() {
 #[test]
 fn offline_share_is_received_with_no_network_and_no_wallet() {
     let v = wallet_with_records();
-    let chosen = ids(&v, &["--type", "Observation"]);
+    let chosen = v.ids(&["--type", "Observation"]);
     let mut args: Vec<&str> = chosen.iter().map(String::as_str).collect();
     args.push("--offline");
     let out = share(&v, &args);
@@ -144,7 +132,7 @@ fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) ->
 #[test]
 fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_message() {
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let link = share_link(&v, &[&id[0], "--offline"]);
 
     // Expired: a grant signed with this wallet's key but already past its expiry.
@@ -184,7 +172,7 @@ fn expired_truncated_tampered_and_garbage_links_are_refused_each_with_its_own_me
 fn every_single_character_change_is_caught() {
     // Through the library, for speed: every position of a real link.
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let link = share_link(&v, &[&id[0], "--offline"]);
     let current = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -215,7 +203,7 @@ fn a_share_for_one_provider_opens_only_for_them() {
     let (noor, _) = provider(&v, "Dr. Noor Fatima", "PMDC-99999-P");
     let card_file = v.scratch("rao.card");
     std::fs::write(&card_file, &rao_card).unwrap();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let out = share(
         &v,
         &[
@@ -279,7 +267,7 @@ fn registries_let_a_patient_name_a_provider_by_registration() {
         .fails_saying(1, "not the registry's key you gave");
     trust_registry(&v, &snapshot, &thumbprint).ok();
     assert!(v.run(&["registry", "list"]).ok().contains("PMDC-12345-P"));
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let link = share_link(&v, &[&id[0], "--offline", "--to", "pmdc-12345-p"]);
     amanat_bare(
         &["receive", &link, "--identity", rao.to_str().unwrap()],
@@ -291,7 +279,7 @@ fn registries_let_a_patient_name_a_provider_by_registration() {
 #[test]
 fn qr_png_is_read_back_from_the_image() {
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Observation"]);
+    let id = v.ids(&["--type", "Observation"]);
     let png = v.scratch("share.png");
     let svg = v.scratch("share.svg");
     share(
@@ -318,7 +306,7 @@ fn qr_png_is_read_back_from_the_image() {
 #[test]
 fn passcode_locked_share() {
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Condition"]);
+    let id = v.ids(&["--type", "Condition"]);
     let share_args = [
         "share",
         "--json",
@@ -370,7 +358,7 @@ fn passcode_locked_share() {
 #[test]
 fn an_independent_jose_library_verifies_the_grant() {
     let v = wallet_with_records();
-    let id = ids(&v, &["--type", "Observation"]);
+    let id = v.ids(&["--type", "Observation"]);
     let link = share_link(&v, &[&id[0], "--offline"]);
     let got = receive(&link).json();
     let jws = got["jws"].as_str().unwrap();

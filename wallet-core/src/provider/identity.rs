@@ -37,10 +37,20 @@ impl ProviderIdentity {
     pub fn generate(name: &str, registration: &str) -> ProviderIdentity {
         let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         let age = age::x25519::Identity::generate();
+        ProviderIdentity::of(name.trim(), registration.trim(), signing, age)
+    }
+
+    /// The identity of these keys, with the card that publishes them.
+    fn of(
+        name: &str,
+        registration: &str,
+        signing: ed25519_dalek::SigningKey,
+        age: age::x25519::Identity,
+    ) -> ProviderIdentity {
         let card = ProviderCard {
             v: 1,
-            name: name.trim().to_string(),
-            registration: registration.trim().to_string(),
+            name: name.to_string(),
+            registration: registration.to_string(),
             key: B64URL.encode(signing.verifying_key().as_bytes()),
             age: age.to_public().to_string(),
         };
@@ -71,13 +81,6 @@ impl ProviderIdentity {
         }
         let signing = signing_key(&file.signing_key).ok_or_else(corrupt)?;
         let age: age::x25519::Identity = file.age_identity.parse().map_err(|_| corrupt())?;
-        let card = ProviderCard {
-            v: 1,
-            name: file.name.clone(),
-            registration: file.registration.clone(),
-            key: B64URL.encode(signing.verifying_key().as_bytes()),
-            age: age.to_public().to_string(),
-        };
-        Ok(ProviderIdentity { card, signing, age })
+        Ok(ProviderIdentity::of(&file.name, &file.registration, signing, age))
     }
 }

@@ -149,9 +149,18 @@ impl Relay {
     ) -> Result<(), RelayError> {
         let meta = self.store.meta(id).await?;
         let signed = Signed::parse(headers)?.ok_or(RelayError::Unauthorized)?;
-        let path = format!("/v1/shares/{id}{below}");
-        signed.verify(&meta.owner, method, &path, self.config.clock.now())
+        signed.verify(
+            &meta.owner,
+            method,
+            &share_path(id, below),
+            self.config.clock.now(),
+        )
     }
+}
+
+/// The path a share's requests are signed for: `/v1/shares/{id}{below}`.
+fn share_path(id: &str, below: &str) -> String {
+    format!("/v1/shares/{id}{below}")
 }
 
 /// `Authorization: Amanat-Signature t=<time>,sig=<base64url>[,key=<base64url>]`:
@@ -321,7 +330,7 @@ async fn fetch(
     // only to that provider, before it counts a use.
     let now = relay.config.clock.now();
     let signer = match Signed::parse(&headers)? {
-        Some(signed) => Some(signed.signer("GET", &format!("/v1/shares/{id}"), now)?),
+        Some(signed) => Some(signed.signer("GET", &share_path(&id, ""), now)?),
         None => None,
     };
     let bytes = relay.store.fetch(&id, now, &client.to_string(), signer).await?;

@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
-use crate::clock::Clock;
 use crate::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, ErrorBody,
     Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
@@ -135,12 +134,6 @@ async fn with_vault<T: Send + 'static>(
     .map_err(ApiError::internal)?
 }
 
-fn today(clock: Clock) -> String {
-    crate::fhir::date::FhirDateTime::from_unix(clock.now())
-        .day()
-        .to_string()
-}
-
 #[derive(Deserialize, Default)]
 struct ProfileParam {
     profile: Option<String>,
@@ -199,7 +192,7 @@ async fn not_found() -> ApiError {
 
 /// Every profile of the wallet, as of today.
 fn profile_infos(v: &Vault) -> Vec<ProfileInfo> {
-    let (owner, today) = (v.owner().id, today(v.clock()));
+    let (owner, today) = (v.owner().id, v.clock().today());
     v.profiles()
         .iter()
         .map(|p| ProfileInfo::new(p, p.id == owner, &today))
@@ -242,7 +235,7 @@ async fn init(State(state): State<Arc<AppState>>, Json(body): Json<Init>) -> Api
         relationship: None,
         ..body.owner
     }
-    .build(&today(state.opts.clock), Relationship::Owner)
+    .build(&state.opts.clock.today(), Relationship::Owner)
     .map_err(|e| ApiError::bad(e.to_string()))?;
     let dir = state.opts.vault_dir.clone();
     let (kdf, clock) = (state.opts.kdf_log_n, state.opts.clock);
@@ -271,11 +264,8 @@ async fn unlock(State(state): State<Arc<AppState>>, Json(body): Json<Unlock>) ->
         let clock = state.opts.clock;
         let vault = tokio::task::spawn_blocking(move || Vault::open(&dir, &pass))
             .await
-            .map_err(ApiError::internal)?
-            .map(|mut v| {
-                v.set_clock(clock);
-                v
-            })?;
+            .map_err(ApiError::internal)??
+            .with_clock(clock);
         *lock(&state.vault) = Some(Arc::new(Mutex::new(vault)));
     }
     status(State(state)).await
@@ -295,7 +285,7 @@ async fn add_profile(
     State(state): State<Arc<AppState>>,
     Json(draft): Json<NewProfile>,
 ) -> ApiResult<ProfileInfo> {
-    let today = today(state.opts.clock);
+    let today = state.opts.clock.today();
     let profile = draft
         .build(&today, Relationship::Child)
         .map_err(|e| ApiError::bad(e.to_string()))?;
@@ -322,7 +312,7 @@ async fn summary(
             ..Query::default()
         })?;
         Ok(Json(SummaryOf {
-            profile: ProfileInfo::new(&profile, id == v.owner().id, &today(v.clock())),
+            profile: ProfileInfo::new(&profile, id == v.owner().id, &v.clock().today()),
             summary: crate::summary::Summary::from_metas(&metas),
         }))
     })

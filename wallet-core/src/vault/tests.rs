@@ -228,9 +228,9 @@ fn the_clock_the_edge_sets_dates_creation_imports_and_the_audit_log() {
         owner,
         clock: Clock::Fixed(created),
     };
-    let mut v = Vault::create(tmp.path(), &pass("pw"), options).unwrap();
+    let v = Vault::create(tmp.path(), &pass("pw"), options).unwrap();
     assert_eq!(v.created(), created);
-    v.set_clock(Clock::Fixed(later));
+    let mut v = v.with_clock(Clock::Fixed(later));
     let me = v.owner().id;
     // A reading with no date of its own sorts by when it was added.
     let (resource, description) = read_resources(

@@ -91,9 +91,7 @@ impl Ctx {
             return Err(VaultError::NotFound(dir).into());
         }
         let pass = self.passphrase(&dir)?;
-        let mut vault = Vault::open(&dir, &pass)?;
-        vault.set_clock(crate::wallet::CLOCK);
-        Ok(vault)
+        Ok(Vault::open(&dir, &pass)?.with_clock(crate::wallet::CLOCK))
     }
 
     fn passphrase(&self, dir: &std::path::Path) -> Result<SecretString> {

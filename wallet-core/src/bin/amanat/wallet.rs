@@ -15,9 +15,7 @@ use crate::cli::{AuditArgs, InitArgs, PassphraseArgs, ProfileCommand, ProfileFie
 use crate::{Ctx, Failure, exit, output, prompt};
 
 pub fn today() -> String {
-    wallet_core::fhir::date::FhirDateTime::from_unix(now())
-        .day()
-        .to_string()
+    CLOCK.today()
 }
 
 /// The CLI's clock: the machine's. The CLI is an edge: it reads the time here
