@@ -97,7 +97,10 @@ ensure_plugin_tools() {
   export JCO="$PWD/target/tools/node_modules/.bin/jco"
 }
 
-# Builds the web wallet into target/web (served by `amanat serve`).
+# Builds the web wallet into target/web (served by `amanat serve`) and the
+# share viewer into target/viewer (served by `amanat relay`, exported by
+# `amanat viewer export`; relative paths, so it works under any prefix).
 build_web() {
   TRUNK_SKIP_VERSION_CHECK=true trunk build --locked
+  TRUNK_SKIP_VERSION_CHECK=true trunk build --locked --dist target/viewer --public-url ./ wallet-web/viewer.html
 }

@@ -163,21 +163,35 @@ fn free_port() -> u16 {
 impl Chrome {
     /// Starts chromedriver and a browser session.
     pub async fn start() -> Chrome {
-        Chrome::start_with(&[]).await
+        Chrome::start_with(&[], None).await
+    }
+
+    /// A phone: 390×844 CSS pixels at 3× density, touch, a mobile Chrome's
+    /// user agent (chromedriver's mobile emulation), as a doctor's phone
+    /// opening the address its camera read.
+    pub async fn phone() -> Chrome {
+        let emulation = serde_json::json!({
+            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
+        });
+        Chrome::start_with(&[], Some(emulation)).await
     }
 
     /// A browser whose camera films `y4m` (see [`write_y4m`]), as a doctor's
     /// phone pointed at the patient's screen.
     pub async fn with_camera(y4m: &std::path::Path) -> Chrome {
-        Chrome::start_with(&[
-            "--use-fake-ui-for-media-stream".into(),
-            "--use-fake-device-for-media-stream".into(),
-            format!("--use-file-for-fake-video-capture={}", y4m.display()),
-        ])
+        Chrome::start_with(
+            &[
+                "--use-fake-ui-for-media-stream".into(),
+                "--use-fake-device-for-media-stream".into(),
+                format!("--use-file-for-fake-video-capture={}", y4m.display()),
+            ],
+            None,
+        )
         .await
     }
 
-    async fn start_with(extra: &[String]) -> Chrome {
+    async fn start_with(extra: &[String], mobile: Option<serde_json::Value>) -> Chrome {
         let driver_bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
@@ -223,7 +237,10 @@ impl Chrome {
                 "prefs": { "download.default_directory": downloads, "download.prompt_for_download": false }
             }
         });
-        let caps = caps.as_object().cloned().expect("capabilities");
+        let mut caps = caps.as_object().cloned().expect("capabilities");
+        if let Some(emulation) = mobile {
+            caps["goog:chromeOptions"]["mobileEmulation"] = emulation;
+        }
         let client = ClientBuilder::rustls()
             .expect("tls")
             .capabilities(caps)

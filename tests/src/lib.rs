@@ -266,6 +266,16 @@ impl TestVault {
 }
 
 /// Writes JSON to a file.
+/// The text of the QR code in a PNG (or any image the `image` crate reads).
+pub fn read_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).expect("an image").to_luma8();
+    let (w, h) = img.dimensions();
+    wallet_core::qr::read_greyscale(w as usize, h as usize, |x, y| {
+        img.get_pixel(x as u32, y as u32)[0]
+    })
+    .expect("a readable QR code")
+}
+
 pub fn write_json(path: &Path, value: &serde_json::Value) {
     std::fs::write(path, serde_json::to_vec_pretty(value).expect("json")).expect("write");
 }

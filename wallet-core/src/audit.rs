@@ -155,6 +155,13 @@ pub enum Event {
         /// `completed`, or the error.
         outcome: String,
     },
+    /// A setting changed (`viewer`: the address share codes open).
+    SettingChanged {
+        /// Which.
+        setting: String,
+        /// Its new value; empty when cleared.
+        value: String,
+    },
     /// A registry's provider list was trusted.
     RegistryTrusted {
         /// Registry name.

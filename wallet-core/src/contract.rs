@@ -288,6 +288,9 @@ pub struct NewShare {
     pub mode: Option<String>,
     /// A passcode the patient chose.
     pub passcode: Option<String>,
+    /// The viewer whose address the QR code carries (`https://…/`); the
+    /// relay's, or the wallet's setting, when absent.
+    pub viewer: Option<String>,
 }
 
 /// A share the wallet made (`GET /api/grants`, `amanat grants --json`).

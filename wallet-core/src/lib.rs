@@ -43,7 +43,7 @@
 //!     purpose: Purpose::CareManagement,
 //!     mode: AccessMode::View,
 //!     seconds: 3600,
-//!     to: None, uses: None, passcode: None, relay: None,
+//!     to: None, uses: None, passcode: None, relay: None, viewer: None,
 //! };
 //! let prepared = manage::prepare(&vault, request, now).unwrap();
 //! let created = manage::finish(&mut vault, prepared, None, now).unwrap();
@@ -71,6 +71,7 @@ pub mod base45;
 #[cfg(feature = "native")]
 pub mod clock;
 pub mod contract;
+pub mod decimal;
 #[cfg(any(test, feature = "demo"))]
 pub mod demo;
 pub mod fhir;
@@ -99,3 +100,5 @@ pub mod secret_file;
 pub mod server;
 #[cfg(feature = "native")]
 pub mod vault;
+#[cfg(feature = "native")]
+pub mod webapp;

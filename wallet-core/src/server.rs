@@ -19,22 +19,20 @@ pub mod session;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use age::secrecy::SecretString;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::vault::Vault;
+use crate::webapp::WebApp;
 
 /// How `amanat serve` runs.
 pub struct Options {
@@ -54,52 +52,6 @@ pub struct Options {
     pub clock: Clock,
 }
 
-/// The web wallet's files and the policy that goes with them.
-struct Web {
-    dir: Option<PathBuf>,
-    index: String,
-    csp: String,
-}
-
-impl Web {
-    fn load(dir: Option<&Path>) -> Web {
-        let index = dir
-            .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok())
-            .unwrap_or_else(|| NOT_BUILT.to_string());
-        // Trunk's loader is an inline module script; allow exactly it, by hash.
-        let mut hashes = String::new();
-        let mut rest = index.as_str();
-        while let Some(start) = rest.find("<script") {
-            let after = &rest[start..];
-            let Some(open_end) = after.find('>') else { break };
-            let tag = &after[..open_end];
-            let body_start = &after[open_end + 1..];
-            let Some(close) = body_start.find("</script>") else {
-                break;
-            };
-            if !tag.contains("src=") {
-                let digest = Sha256::digest(&body_start.as_bytes()[..close]);
-                hashes.push_str(&format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                ));
-            }
-            rest = &body_start[close..];
-        }
-        let csp = format!(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data: blob:; media-src 'self' blob:; frame-src blob:; object-src 'none'; \
-             connect-src 'self' https: http://127.0.0.1:* http://localhost:*; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'"
-        );
-        Web {
-            dir: dir.map(Path::to_path_buf),
-            index,
-            csp,
-        }
-    }
-}
-
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Amanat</title>\
 <p>The web wallet has not been built. Run <code>scripts/start</code> (or <code>trunk build --release</code>) \
 and start <code>amanat serve</code> again; the command line works meanwhile.";
@@ -117,7 +69,7 @@ pub(crate) struct AppState {
     hosts: Vec<String>,
     vault: Mutex<Option<Arc<Mutex<Vault>>>>,
     last_seen: Mutex<Instant>,
-    web: Web,
+    web: WebApp,
     plugins: Mutex<Option<Arc<crate::plugin::runtime::Runtime>>>,
     pending: Mutex<HashMap<String, PendingRun>>,
 }
@@ -163,19 +115,7 @@ async fn check_host(State(state): State<Arc<AppState>>, req: Request, next: Next
     let is_api = req.uri().path().starts_with("/api/");
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&state.web.csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    state.web.guard(h);
     if is_api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -204,35 +144,7 @@ async fn check_token(State(state): State<Arc<AppState>>, req: Request, next: Nex
 
 /// Static files of the web wallet; anything else is the app itself (it routes in the browser).
 async fn static_file(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let path = req.uri().path().trim_start_matches('/');
-    if let Some(dir) = &state.web.dir
-        && !path.is_empty()
-        && !path.contains("..")
-        && !path.contains('\\')
-    {
-        let file = dir.join(path);
-        if file.is_file()
-            && let Ok(bytes) = tokio::fs::read(&file).await
-        {
-            let mime = match file.extension().and_then(|e| e.to_str()) {
-                Some("js") => "text/javascript",
-                Some("wasm") => "application/wasm",
-                Some("css") => "text/css",
-                Some("svg") => "image/svg+xml",
-                Some("png") => "image/png",
-                Some("ico") => "image/x-icon",
-                Some("json") => "application/json",
-                Some("html") => "text/html; charset=utf-8",
-                _ => "application/octet-stream",
-            };
-            return ([(header::CONTENT_TYPE, mime)], Body::from(bytes)).into_response();
-        }
-    }
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        state.web.index.clone(),
-    )
-        .into_response()
+    state.web.respond(req.uri().path()).await
 }
 
 /// The routes, with their guards.
@@ -251,18 +163,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 /// Finds the built web wallet: `$AMANAT_WEB_DIR`, then `web/` next to the binary or
 /// one level up (`target/release/amanat` → `target/web`), then `target/web` here.
 pub fn find_web_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("AMANAT_WEB_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let bin_dir = exe.parent()?;
-    [
-        bin_dir.join("web"),
-        bin_dir.parent()?.join("web"),
-        PathBuf::from("target/web"),
-    ]
-    .into_iter()
-    .find(|d| d.join("index.html").is_file())
+    crate::webapp::find("AMANAT_WEB_DIR", "web")
 }
 
 /// Serves until `shutdown` completes. The listener must be on a loopback address.
@@ -298,7 +199,7 @@ pub async fn serve(
     };
     let idle = opts.idle_lock;
     let state = Arc::new(AppState {
-        web: Web::load(opts.web_dir.as_deref()),
+        web: WebApp::load(opts.web_dir.as_deref(), NOT_BUILT),
         opts,
         hosts,
         vault: Mutex::new(vault),

@@ -25,6 +25,7 @@ mod profiles;
 mod rebuild;
 mod records;
 mod seal;
+mod settings;
 mod shares;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub use self::keyring::{DEFAULT_KDF_LOG_N, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N};
 pub use self::plugins::{PluginCode, StoredPlugin};
 pub use self::records::{ImportOutcome, Record};
 use self::seal::Sealer;
+pub use self::settings::Settings;
 pub use self::shares::MadeShare;
 use self::shares::TrustedRegistry;
 use crate::audit::{Actor, AuditEntry, ChainError, Event};
@@ -143,6 +145,7 @@ const DB: &str = "db";
 const K_INFO: &[u8] = b"m/info";
 /// The catalog directory and the audit head, sealed together (version 2).
 const K_STATE: &[u8] = b"m/state";
+const K_SETTINGS: &[u8] = b"m/settings";
 const P_RECORD: &[u8] = b"r/";
 const P_PAGE: &[u8] = b"c/";
 const P_DEDUP: &[u8] = b"h/";

@@ -12,6 +12,7 @@ pub mod api;
 pub mod charts;
 pub mod i18n;
 pub mod model;
+pub mod viewer;
 pub mod views;
 
 use leptos::prelude::*;
@@ -111,6 +112,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A fresh context at `route`, in the language the reader chose last time
+    /// (or their browser's, the first time).
+    pub fn new(route: Route) -> Ctx {
+        Ctx {
+            lang: RwSignal::new(saved_language()),
+            route: RwSignal::new(route),
+            status: RwSignal::new(None),
+            profile: RwSignal::new(None),
+            chosen: RwSignal::new(Vec::new()),
+            changed: RwSignal::new(0),
+        }
+    }
+
     /// The text for a key in the current language.
     pub fn t(&self, key: T) -> &'static str {
         t(self.lang.get(), key)
@@ -178,6 +192,29 @@ pub fn mark_ready(name: &'static str) {
     });
 }
 
+/// The language chosen last time on this device; else the browser's first
+/// preference that Amanat speaks; else English.
+fn saved_language() -> Lang {
+    let window = web_sys::window();
+    let saved = window
+        .as_ref()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("amanat-language").ok().flatten());
+    let browser = || {
+        window
+            .as_ref()
+            .and_then(|w| w.navigator().language())
+            .unwrap_or_default()
+    };
+    let code = saved.unwrap_or_else(browser);
+    Lang::from_code(code.split('-').next().unwrap_or_default())
+}
+
+/// Sets the page's `lang` and direction whenever the language changes.
+pub fn follow_language(ctx: Ctx) {
+    Effect::new(move |_| apply_language(ctx.lang.get()));
+}
+
 fn apply_language(lang: Lang) {
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
@@ -197,21 +234,9 @@ pub fn App() -> impl IntoView {
         .as_ref()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    let saved_lang = window
-        .as_ref()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item("amanat-language").ok().flatten())
-        .unwrap_or_default();
-    let ctx = Ctx {
-        lang: RwSignal::new(Lang::from_code(&saved_lang)),
-        route: RwSignal::new(Route::parse(&hash)),
-        status: RwSignal::new(None),
-        profile: RwSignal::new(None),
-        chosen: RwSignal::new(Vec::new()),
-        changed: RwSignal::new(0),
-    };
+    let ctx = Ctx::new(Route::parse(&hash));
     provide_context(ctx);
-    Effect::new(move |_| apply_language(ctx.lang.get()));
+    follow_language(ctx);
     let _hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
@@ -239,7 +264,8 @@ pub fn App() -> impl IntoView {
     });
     move || match phase.get() {
         Phase::Receive(link) => {
-            view! { <views::shell::Bare><views::receive::Receive link=link/></views::shell::Bare> }.into_any()
+            view! { <views::shell::Bare><views::receive::ReceiveAndScan link=link/></views::shell::Bare> }
+                .into_any()
         }
         Phase::Loading => view! { <p class="loading">{move || ctx.t(T::loading)}</p> }.into_any(),
         Phase::Locked { exists, error } => {

@@ -112,6 +112,20 @@ async fn main() {
         kib(js.0),
         kib(js.1)
     );
+    // The share viewer: everything a doctor's phone downloads on a first
+    // visit (page, JS, wasm, CSS, service worker, manifest, icon).
+    let mut viewer = (0, 0);
+    for entry in std::fs::read_dir(workspace_root().join("target/viewer")).expect("target/viewer: run scripts/bench-web") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        viewer = (viewer.0 + bytes.len(), viewer.1 + gzip_len(&bytes));
+    }
+    println!(
+        "viewer     all its files {} raw ({} bytes), {} gzipped ({} bytes)",
+        kib(viewer.0),
+        viewer.0,
+        kib(viewer.1),
+        viewer.1
+    );
 
     // A wallet of `records` records.
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -12,4 +12,5 @@ mod profiles;
 mod relay;
 mod sharing;
 mod vault_safety;
+mod viewer;
 mod web;

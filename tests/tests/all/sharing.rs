@@ -99,7 +99,7 @@ fn offline_share_is_received_with_no_network_and_no_wallet() {
 /// A bearer share of one Condition made with the library, as a wallet (or an
 /// attacker's own code) could: `patient` as the grant names them, valid for an
 /// hour from `from`.
-fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) -> String {
+pub fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>) -> String {
     let vault = v.open();
     let grant = wallet_core::share::grant::Grant {
         v: 1,

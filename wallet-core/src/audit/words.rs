@@ -103,6 +103,12 @@ const EVENTS: &[(&str, &str, &str, &str)] = &[
         "{plugin} चलाया, {action}: {outcome}",
     ),
     (
+        "setting_changed",
+        "changed setting {setting} to '{value}'",
+        "ترتیب {setting} کو '{value}' کیا",
+        "सेटिंग {setting} को '{value}' किया",
+    ),
+    (
         "registry_trusted",
         "trusted registry '{registry}' ({providers} providers)",
         "رجسٹری '{registry}' پر اعتماد کیا ({providers} فراہم کنندگان)",

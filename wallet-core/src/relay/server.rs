@@ -34,6 +34,7 @@ use super::store::{Quotas, ShareMeta, ShareStore};
 use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
 use crate::clock::Clock;
 use crate::share::grant::{Grantee, SignedGrant};
+use crate::webapp::WebApp;
 
 /// Longest a share may live at the relay.
 pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
@@ -51,6 +52,10 @@ pub struct Config {
     pub quotas: Quotas,
     /// Dates uses, expiry, signatures and rate windows (the machine's, but for tests).
     pub clock: Clock,
+    /// The built share viewer (`target/viewer`), served at `/` so the relay's
+    /// address opens the relay's shares on a phone; `None`: a page saying it
+    /// was not built.
+    pub viewer: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             quotas: Quotas::default(),
             clock: Clock::System,
+            viewer: None,
         }
     }
 }
@@ -78,6 +84,7 @@ pub struct Relay {
     store: Arc<dyn ShareStore>,
     config: Config,
     metrics: Metrics,
+    viewer: WebApp,
 }
 
 /// The client a request came from (see [`client_address`]).
@@ -92,7 +99,9 @@ impl IntoResponse for RelayError {
 }
 
 /// Route patterns, as metrics label them.
-const ROUTES: [&str; 5] = [
+const ROUTES: [&str; 7] = [
+    "/",
+    "/{file}",
     "/health",
     "/metrics",
     "/v1/shares",
@@ -106,6 +115,7 @@ impl Relay {
     pub fn new(store: Arc<dyn ShareStore>, config: Config) -> Arc<Relay> {
         Arc::new(Relay {
             store,
+            viewer: WebApp::load(config.viewer.as_deref(), VIEWER_NOT_BUILT),
             config,
             metrics: Metrics::default(),
         })
@@ -380,11 +390,27 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     response
 }
 
-/// The relay's routes. Fetches carry CORS headers so a doctor's browser on any
-/// origin can read the (encrypted) share.
+const VIEWER_NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Amanat relay</title>\
+<p>This Amanat relay holds encrypted shares. Its share viewer was not built: run \
+<code>scripts/start</code> (or <code>trunk build wallet-web/viewer.html --dist target/viewer --public-url ./</code>) \
+and start the relay again, or give it <code>--viewer DIR</code>.";
+
+/// The share viewer's files, with the headers a page holding a share's key
+/// needs ([`WebApp::guard`]).
+async fn viewer(State(relay): State<Arc<Relay>>, req: Request) -> Response {
+    let mut response = relay.viewer.respond(req.uri().path()).await;
+    relay.viewer.guard(response.headers_mut());
+    response
+}
+
+/// The relay's routes: the share viewer at `/`, the API under `/v1/`.
+/// Fetches carry CORS headers so a doctor's browser on any origin can read
+/// the (encrypted) share.
 pub fn router(relay: Arc<Relay>) -> Router {
     let limit = relay.config.body_limit();
     Router::new()
+        .route("/", get(viewer))
+        .route("/{file}", get(viewer))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/v1/shares", axum::routing::post(upload))

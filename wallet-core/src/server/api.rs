@@ -495,6 +495,7 @@ async fn create_share(
             uses: b.uses,
             passcode: optional(b.passcode).map(|p| Passcode::Chosen(SecretString::from(p))),
             relay: optional(b.relay),
+            viewer: optional(b.viewer),
         };
         Ok(manage::prepare(v, request, now)?)
     })

@@ -25,14 +25,18 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use ed25519_dalek::VerifyingKey;
 
-use crate::base45;
 use crate::ids::{RecordId, WalletId};
 use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, GrantedRecord, Grantee, Purpose, SignedGrant};
+use crate::{base45, decimal};
 
 mod age_file;
 
 /// Every link starts with this (alphanumeric-mode characters only).
 pub const LINK_PREFIX: &str = "AMANAT:";
+
+/// In the URL form (`https://viewer.example/#AMANAT/<digits>`), this follows
+/// the `#`; the same bytes follow it as decimal digits (see [`crate::decimal`]).
+pub const URL_MARKER: &str = "AMANAT/";
 
 /// The link format version this code writes and reads.
 pub const LINK_VERSION: u8 = 2;
@@ -167,8 +171,24 @@ impl ShareLink {
 }
 
 impl ShareLink {
-    /// Encodes the link text.
+    /// Encodes the link text: `AMANAT:` and base45.
     pub fn encode(&self) -> String {
+        let mut text = String::from(LINK_PREFIX);
+        text.push_str(&base45::encode(&self.to_bytes()));
+        text
+    }
+
+    /// The URL form, for a QR code a phone camera opens: the viewer's address
+    /// (any fragment it has dropped), `#AMANAT/` and the link's bytes as
+    /// digits. The fragment never leaves the browser, so the viewer's server
+    /// sees neither the key nor the records.
+    pub fn encode_url(&self, viewer: &str) -> String {
+        let base = viewer.split('#').next().unwrap_or_default();
+        format!("{base}#{URL_MARKER}{}", crate::decimal::encode(&self.to_bytes()))
+    }
+
+    /// The payload as CBOR and its checksum.
+    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let (b, u) = match &self.location {
             Location::Inline(file) => (Some(age_file::pack(file)), None),
             Location::Relay(url) => (None, Some(url.clone())),
@@ -229,13 +249,13 @@ impl ShareLink {
         let _ = ciborium::into_writer(&wire, &mut *cbor);
         let checksum = Sha256::digest(&*cbor);
         cbor.extend_from_slice(&checksum[..CHECKSUM_LEN]);
-        let mut text = String::from(LINK_PREFIX);
-        text.push_str(&base45::encode(&cbor));
-        text
+        cbor
     }
 
-    /// Decodes link text: forgiving of case, spaces and line breaks (base45 has
-    /// no lower case, so upper-casing loses nothing).
+    /// Decodes a link in either form: `AMANAT:` and base45, or a viewer URL
+    /// whose fragment is `AMANAT/` and digits (the address itself is ignored).
+    /// Forgiving of case, spaces and line breaks (base45 has no lower case, so
+    /// upper-casing loses nothing).
     pub fn decode(text: &str) -> Result<ShareLink, LinkError> {
         let cleaned: String = text
             .trim()
@@ -243,29 +263,18 @@ impl ShareLink {
             .filter(|c| !matches!(c, '\n' | '\r' | '\t'))
             .collect::<String>()
             .to_uppercase();
-        let body = cleaned
-            .find(LINK_PREFIX)
-            .map(|i| &cleaned[i + LINK_PREFIX.len()..])
-            .ok_or(LinkError::NotALink)?;
-        if body.is_empty() {
-            return Err(LinkError::Truncated);
-        }
-        if let Some(c) = body.chars().find(|c| !c.is_ascii()) {
-            return Err(LinkError::Damaged(format!("character {c:?} is not base45")));
-        }
-        let bytes = Zeroizing::new(base45::decode(body).map_err(|e| match e {
-            base45::Base45Error::Length(_) => LinkError::Truncated,
-            // A bad final partial group is a cut-off link if what comes before it
-            // is the start of a valid payload.
-            base45::Base45Error::Range if body.len() % 3 == 2 => {
-                match base45::decode(&body[..body.len() - 2]).map(|b| parse_payload(&b)) {
-                    Ok(Err(LinkError::Truncated)) => LinkError::Truncated,
-                    _ => LinkError::Damaged(e.to_string()),
-                }
-            }
-            other => LinkError::Damaged(other.to_string()),
-        })?);
+        // Neither base45 nor digits hold a `#`: what follows the last one is
+        // the fragment of a URL form.
+        let fragment = cleaned.rsplit('#').next().unwrap_or_default();
+        let bytes = match fragment.strip_prefix(URL_MARKER) {
+            Some(digits) => decode_digits(&digits.replace(' ', ""))?,
+            None => decode_base45(&cleaned)?,
+        };
         let wire = parse_payload(&bytes)?;
+        ShareLink::from_wire(wire)
+    }
+
+    fn from_wire(wire: Wire) -> Result<ShareLink, LinkError> {
         let malformed = |m: &str| LinkError::Malformed(m.to_string());
         let patient_key: [u8; 32] = wire
             .x
@@ -351,6 +360,50 @@ impl ShareLink {
             location,
         })
     }
+}
+
+/// The bytes of an `AMANAT:` link (upper-cased).
+fn decode_base45(cleaned: &str) -> Result<Zeroizing<Vec<u8>>, LinkError> {
+    let body = cleaned
+        .find(LINK_PREFIX)
+        .map(|i| &cleaned[i + LINK_PREFIX.len()..])
+        .ok_or(LinkError::NotALink)?;
+    if body.is_empty() {
+        return Err(LinkError::Truncated);
+    }
+    if let Some(c) = body.chars().find(|c| !c.is_ascii()) {
+        return Err(LinkError::Damaged(format!("character {c:?} is not base45")));
+    }
+    Ok(Zeroizing::new(base45::decode(body).map_err(|e| match e {
+        base45::Base45Error::Length(_) => LinkError::Truncated,
+        // A bad final partial group is a cut-off link if what comes before it
+        // is the start of a valid payload.
+        base45::Base45Error::Range if body.len() % 3 == 2 => {
+            match base45::decode(&body[..body.len() - 2]).map(|b| parse_payload(&b)) {
+                Ok(Err(LinkError::Truncated)) => LinkError::Truncated,
+                _ => LinkError::Damaged(e.to_string()),
+            }
+        }
+        other => LinkError::Damaged(other.to_string()),
+    })?))
+}
+
+/// The bytes of a URL form's digits; a cut-off tail is told from damage as
+/// for base45.
+fn decode_digits(digits: &str) -> Result<Zeroizing<Vec<u8>>, LinkError> {
+    if digits.is_empty() {
+        return Err(LinkError::Truncated);
+    }
+    decimal::decode(digits).map(Zeroizing::new).map_err(|e| match e {
+        decimal::DecimalError::Length(_) => {
+            let whole = &digits[..digits.len() - digits.len() % 17];
+            match decimal::decode(whole).map(|b| parse_payload(&b)) {
+                Ok(Err(LinkError::Truncated)) => LinkError::Truncated,
+                _ => LinkError::Damaged(e.to_string()),
+            }
+        }
+        other => LinkError::Damaged(other.to_string()),
+    })
 }
 
 /// A grant id as bytes when it is the text of a wallet-made id (exactly: the
@@ -502,6 +555,66 @@ mod tests {
                 "change at {i} went unnoticed"
             );
         }
+    }
+
+    #[test]
+    fn the_url_form_round_trips_and_survives_what_urls_go_through() {
+        let link = sample();
+        let url = link.encode_url("https://viewer.example/amanat/#old-fragment");
+        let digits = url
+            .strip_prefix("https://viewer.example/amanat/#AMANAT/")
+            .unwrap();
+        assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{url}");
+        assert_eq!(ShareLink::decode(&url).unwrap(), link);
+        // What a phone's camera or browser may do: upper-case the address, wrap the
+        // text, or give only the fragment.
+        assert_eq!(ShareLink::decode(&url.to_uppercase()).unwrap(), link);
+        assert_eq!(ShareLink::decode(&format!("#AMANAT/{digits}\n")).unwrap(), link);
+        let wrapped: String = digits
+            .as_bytes()
+            .chunks(40)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        assert_eq!(ShareLink::decode(&format!("AMANAT/{wrapped}")).unwrap(), link);
+        // Bare links in a URL still read (a hand-made address).
+        assert_eq!(
+            ShareLink::decode(&format!("https://v.example/#{}", link.encode())).unwrap(),
+            link
+        );
+    }
+
+    #[test]
+    fn a_cut_or_changed_url_form_is_refused() {
+        let url = sample().encode_url("https://viewer.example/");
+        let start = url
+            .find('/')
+            .map_or(0, |_| url.len() - url.rsplit('/').next().unwrap().len());
+        assert_eq!(
+            ShareLink::decode(&url[..url.len() - 1]).unwrap_err(),
+            LinkError::Truncated
+        );
+        assert_eq!(
+            ShareLink::decode(&url[..start + 17]).unwrap_err(),
+            LinkError::Truncated
+        );
+        assert_eq!(
+            ShareLink::decode(&url[..start]).unwrap_err(),
+            LinkError::Truncated
+        );
+        for i in start..url.len() {
+            let mut bytes = url.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
+            let changed = String::from_utf8(bytes).unwrap();
+            assert!(
+                ShareLink::decode(&changed).is_err(),
+                "change at {i} went unnoticed"
+            );
+        }
+        assert!(matches!(
+            ShareLink::decode(&format!("{url}x")).unwrap_err(),
+            LinkError::Damaged(_)
+        ));
     }
 
     /// Found by `cargo fuzz run share_link`: a multi-byte character at the end of

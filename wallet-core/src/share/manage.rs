@@ -77,6 +77,9 @@ pub struct ShareRequest {
     pub passcode: Option<Passcode>,
     /// Through this relay; `None` for an offline share.
     pub relay: Option<String>,
+    /// The viewer whose address the QR code carries. `None`: the relay's for
+    /// a relay share, the wallet's setting for an offline one.
+    pub viewer: Option<String>,
 }
 
 /// A sealed share waiting for its relay upload (if any) and to be recorded.
@@ -90,6 +93,7 @@ pub struct Prepared {
     profile: ProfileId,
     offline: bool,
     relay: Option<String>,
+    viewer: Option<String>,
 }
 
 impl Prepared {
@@ -202,6 +206,49 @@ pub fn grantee_words(to: &Grantee) -> String {
     }
 }
 
+/// A viewer's address as share codes carry it: `https://` (plain `http://`
+/// only on this machine, for trying things out: the page receives the share's
+/// key, so it must come unaltered from whoever the patient trusts), no
+/// credentials, query or fragment; a bare host gets its `/`.
+pub fn viewer_address(text: &str) -> Result<String, SharingError> {
+    let text = text.trim();
+    let bad = |why: &str| SharingError::Invalid(format!("the viewer address '{text}' {why}"));
+    let rest = if let Some(rest) = text.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = text.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.strip_prefix("[::1]") {
+            Some(_) => "[::1]",
+            None => authority.split(':').next().unwrap_or_default(),
+        };
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Err(bad(
+                "must start with https:// (the page it names receives the share's key; over plain http anyone on the network could change it)",
+            ));
+        }
+        rest
+    } else {
+        return Err(bad("must start with https://"));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| matches!(c, '@' | '?' | '#') || c.is_whitespace() || c.is_control())
+    {
+        return Err(bad(&format!(
+            "cannot hold {c:?} (no credentials, query or fragment)"
+        )));
+    }
+    Ok(if rest.contains('/') {
+        text.to_string()
+    } else {
+        format!("{text}/")
+    })
+}
+
 /// Selects and seals. Nothing is written yet.
 pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepared, SharingError> {
     if request.seconds <= 0 || request.seconds > MAX_SHARE_SECONDS {
@@ -219,6 +266,11 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             "a passcode is for bearer shares; a share to a provider opens only with their key".into(),
         ));
     }
+    let viewer = match (&request.viewer, &request.relay) {
+        (Some(given), _) => Some(viewer_address(given)?),
+        (None, Some(relay)) => Some(viewer_address(relay)?),
+        (None, None) => vault.settings()?.viewer,
+    };
     let records = select(vault, request.profile, &request.selection)?;
     let profile = vault
         .profile_by_id(request.profile)
@@ -271,6 +323,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         profile: profile.id,
         offline: request.relay.is_none(),
         relay: request.relay,
+        viewer,
     })
 }
 
@@ -357,10 +410,11 @@ pub fn finish(
     relay_url: Option<String>,
     now: i64,
 ) -> Result<Created, SharingError> {
-    let link = prepared
-        .sealed
-        .link(relay_url.as_deref(), &vault.verifying_key())
-        .encode();
+    let link = prepared.sealed.link(relay_url.as_deref(), &vault.verifying_key());
+    let link = match &prepared.viewer {
+        Some(viewer) => link.encode_url(viewer),
+        None => link.encode(),
+    };
     let qr = Qr::new(&link).map_err(|e| {
         if prepared.offline {
             SharingError::Invalid(format!(

@@ -92,32 +92,98 @@ async fn read_image(file: web_sys::File) -> Result<String, String> {
     decode_rgba(w, h, &data.data())
 }
 
-/// The doctor's view.
+/// Whether a link's records are locked with a passcode (`false` for text
+/// that is not a link: opening it then says what is wrong).
+fn needs_passcode(text: &str) -> bool {
+    ShareLink::decode(text).is_ok_and(|l| l.passcode)
+}
+
+/// The doctor's view: the verdict on a share (given in the address, pasted,
+/// or read by `scanner`), over the records.
 #[component]
-pub fn Receive(
+pub fn Receive<S, V>(
     /// A link from the address, if any.
     link: Option<String>,
-) -> impl IntoView {
+    /// More ways in, given what to do with a link found and with a failure:
+    /// the wallet's photo and camera [`Scanner`]; the phone viewer has none
+    /// (the phone's own camera opened it), which keeps the QR reader out of
+    /// its download.
+    scanner: S,
+) -> impl IntoView
+where
+    S: FnOnce(Callback<String>, Callback<String>) -> V,
+    V: IntoView + 'static,
+{
     let c = ctx();
     let text = RwSignal::new(link.clone().unwrap_or_default());
     let passcode = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<Received, String>>);
     let busy = RwSignal::new(false);
-    let camera_on = RwSignal::new(false);
-    let video_ref = NodeRef::<leptos::html::Video>::new();
+    let locked = Memo::new(move |_| needs_passcode(&text.get()));
     let verify = move || {
         busy.set(true);
+        outcome.set(None);
         let t = text.get_untracked();
         let p = passcode.get_untracked();
         leptos::task::spawn_local(async move {
             let r = open_link(&t, Some(p)).await;
             busy.set(false);
             outcome.set(Some(r));
+            crate::mark_ready("share-open");
         });
     };
-    if link.is_some() {
+    // A locked share waits for its passcode rather than opening to a refusal.
+    if link.as_deref().is_some_and(|l| !needs_passcode(l)) {
         verify();
     }
+    let found = Callback::new(move |link: String| {
+        text.set(link);
+        verify();
+    });
+    let failed = Callback::new(move |e: String| outcome.set(Some(Err(e))));
+    let scanner = scanner(found, failed);
+    view! {
+        <section class="receive">
+            <h1>{move || c.t(T::receive)}</h1>
+            {move || busy.get().then(|| view! { <p class="loading" role="status">{c.t(T::verifying)}</p> })}
+            {move || outcome.get().map(|r| view! { <Verdict outcome=r/> })}
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
+                {move || (locked.get() && outcome.get().is_none_or(|r| r.is_err())).then(|| view! {
+                    <p class="banner" role="status" data-testid="needs-passcode">{c.t(T::needs_passcode)}</p>
+                })}
+                <label class:hidden=move || !locked.get()>{move || c.t(T::passcode)}
+                    <input type="password" autocomplete="off" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
+                </label>
+                <label>{move || c.t(T::paste_link)}
+                    <textarea rows="3" data-testid="receive-link" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                </label>
+                <button type="submit" data-testid="receive-open" disabled=move || busy.get()>{move || c.t(T::open_share)}</button>
+            </form>
+            {scanner}
+        </section>
+    }
+}
+
+/// The wallet's doctor's view: [`Receive`] with the photo and camera [`Scanner`].
+#[component]
+pub fn ReceiveAndScan(
+    /// A link from the address, if any.
+    link: Option<String>,
+) -> impl IntoView {
+    view! { <Receive link scanner=|found, failed| view! { <Scanner found failed/> }/> }
+}
+
+/// Reading a QR code from a photo or the camera, in the page.
+#[component]
+pub fn Scanner(
+    /// Gets the text of a code found.
+    found: Callback<String>,
+    /// Gets why no code could be read.
+    failed: Callback<String>,
+) -> impl IntoView {
+    let c = ctx();
+    let camera_on = RwSignal::new(false);
+    let video_ref = NodeRef::<leptos::html::Video>::new();
     let on_file = move |ev: leptos::ev::Event| {
         let Some(file) = ev
             .target()
@@ -129,11 +195,8 @@ pub fn Receive(
         };
         leptos::task::spawn_local(async move {
             match read_image(file).await {
-                Ok(found) => {
-                    text.set(found);
-                    verify();
-                }
-                Err(e) => outcome.set(Some(Err(e))),
+                Ok(text) => found.run(text),
+                Err(e) => failed.run(e),
             }
         });
     };
@@ -171,7 +234,7 @@ pub fn Receive(
             .await;
             if let Err(e) = result {
                 camera_on.set(false);
-                outcome.set(Some(Err(e)));
+                failed.run(e);
             }
         });
     };
@@ -197,7 +260,7 @@ pub fn Receive(
             let Ok(data) = context.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)) else {
                 return;
             };
-            if let Ok(found) = decode_rgba(w, h, &data.data()) {
+            if let Ok(text) = decode_rgba(w, h, &data.data()) {
                 camera_on.set(false);
                 if let Some(stream) = video
                     .src_object()
@@ -209,8 +272,7 @@ pub fn Receive(
                         }
                     }
                 }
-                text.set(found);
-                verify();
+                found.run(text);
             }
         },
         std::time::Duration::from_millis(300),
@@ -222,55 +284,77 @@ pub fn Receive(
         }
     });
     view! {
-        <section class="receive">
-            <h1>{move || c.t(T::receive)}</h1>
-            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
-                <label>{move || c.t(T::paste_link)}
-                    <textarea rows="4" data-testid="receive-link" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                </label>
-                <label>{move || c.t(T::passphrase)} " (passcode, if the patient gave one)"
-                    <input type="password" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
-                </label>
-                <button type="submit" data-testid="receive-open" disabled=move || busy.get()>{move || c.t(T::open_share)}</button>
-                <label>{move || c.t(T::qr_photo)}
-                    <input type="file" accept="image/*" data-testid="receive-image" on:change=on_file/>
-                </label>
-                <button type="button" data-testid="camera" on:click=start_camera>{move || c.t(T::camera)}</button>
-            </form>
+        <div class="scanner">
+            <label>{move || c.t(T::qr_photo)}
+                <input type="file" accept="image/*" data-testid="receive-image" on:change=on_file/>
+            </label>
+            <button type="button" data-testid="camera" on:click=start_camera>{move || c.t(T::camera)}</button>
             <video node_ref=video_ref class:hidden=move || !camera_on.get() playsinline muted></video>
-            {move || outcome.get().map(|r| match r {
-                Err(e) => view! {
-                    <div class="refused" data-testid="refused" role="alert">
-                        <h2>{c.t(T::refused)}</h2>
-                        <p>{e}</p>
-                    </div>
-                }.into_any(),
-                Ok(got) => {
-                    let g = &got.grant;
-                    let to = match &g.to {
-                        Grantee::Bearer => "whoever holds the code".to_string(),
-                        Grantee::Provider { name, registration, .. } => format!("{name} ({registration})"),
-                    };
-                    view! {
-                        <div class="verified" data-testid="verified">
-                            <h2>{format!("{} · {}", c.t(T::verified), g.patient)}</h2>
-                            <p>{format!("Wallet {} · for {} ({}) · {} · {} {}", got.wallet_id, g.purpose.words(), g.purpose.code(),
-                                if g.mode == AccessMode::Store { "may keep a copy" } else { "view only" }, c.t(T::valid_until), human_time(g.exp))}</p>
-                            <p class="muted">{format!("To {to}. {} record(s), each matching the patient's signature.", got.records.len())}</p>
-                            <ul class="received">
-                                {got.records.iter().map(|r| view! {
-                                    <li data-testid="received-record">
-                                        <span class="date">{r.description.date.as_ref().map(|d| d.day().to_string()).unwrap_or_else(|| "—".into())}</span>
-                                        <span class="kind">{r.granted.resource_type.clone()}</span>
-                                        <details><summary>{r.description.title.clone()}</summary>
-                                            <pre>{serde_json::to_string_pretty(r.resource.json()).unwrap_or_default()}</pre></details>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        </div>
-                    }.into_any()
-                }
-            })}
-        </section>
+        </div>
     }
+}
+
+/// The green verdict (whose records, which wallet, why, until when, for
+/// whom) over the records, each readable in a line and whole on a tap; or the
+/// red refusal saying why.
+#[component]
+fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
+    let c = ctx();
+    let got = match outcome {
+        Err(e) => {
+            return view! {
+                <div class="refused" data-testid="refused" role="alert">
+                    <h2>{c.t(T::refused)}</h2>
+                    <p>{e}</p>
+                </div>
+            }
+            .into_any();
+        }
+        Ok(got) => got,
+    };
+    let g = &got.grant;
+    let to = match &g.to {
+        Grantee::Bearer => c.t(T::whoever_holds).to_string(),
+        Grantee::Provider {
+            name, registration, ..
+        } => format!("{name} ({registration})"),
+    };
+    let mode = if g.mode == AccessMode::Store {
+        T::may_keep
+    } else {
+        T::view_only
+    };
+    let facts = [
+        (T::wallet_id, got.wallet_id.to_string()),
+        (
+            T::purpose,
+            format!("{} ({})", g.purpose.words(), g.purpose.code()),
+        ),
+        (T::access, c.t(mode).to_string()),
+        (T::valid_until_label, human_time(g.exp)),
+        (T::shared_with, to),
+    ];
+    view! {
+        <div class="verified" data-testid="verified">
+            <p class="verdict">"✔ " {c.t(T::verified)}</p>
+            <h2 data-testid="verified-patient">{g.patient.clone()}</h2>
+            <dl class="facts">
+                {facts.into_iter().map(|(k, v)| view! { <dt>{c.t(k)}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <p class="muted">{c.count(got.records.len(), T::n_signed_one, T::n_signed)}</p>
+            <ul class="received">
+                {got.records.iter().map(|r| view! {
+                    <li data-testid="received-record">
+                        <details><summary>
+                            <span class="title">{r.description.title.clone()}</span>
+                            <span class="kind">{r.granted.resource_type.clone()} " · "
+                                {r.description.date.as_ref().map(|d| d.day().to_string()).unwrap_or_else(|| "—".into())}</span>
+                        </summary>
+                        <pre>{serde_json::to_string_pretty(r.resource.json()).unwrap_or_default()}</pre></details>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+    .into_any()
 }

@@ -344,18 +344,23 @@ fn share(report: &mut Report) -> Result<()> {
     );
     // age adds a random "grease" stanza (0 to 99 bytes) to every file, so the
     // link's length varies from share to share: seal it many times.
+    // The URL form, as phones open it, with a viewer address of a typical length.
+    const VIEWER: &str = "https://relay.amanat.example/";
     const SEALS: usize = 50;
     let mut lengths = Vec::with_capacity(SEALS);
     let mut versions = Vec::with_capacity(SEALS);
+    let mut url_versions = Vec::with_capacity(SEALS);
     for _ in 0..SEALS {
-        let text = wallet_core::share::seal(&inputs, grant(now()), vault.signing_key(), Lock::Bearer)?
-            .link(None, &vault.verifying_key())
-            .encode();
+        let link = wallet_core::share::seal(&inputs, grant(now()), vault.signing_key(), Lock::Bearer)?
+            .link(None, &vault.verifying_key());
+        let text = link.encode();
         lengths.push(text.len() as f64);
         versions.push(version_of(&text));
+        url_versions.push(version_of(&link.encode_url(VIEWER)));
     }
     lengths.sort_by(f64::total_cmp);
     versions.sort_by(f64::total_cmp);
+    url_versions.sort_by(f64::total_cmp);
     report.add(
         &format!("  offline link, median of {SEALS} shares"),
         lengths[SEALS / 2],
@@ -377,6 +382,24 @@ fn share(report: &mut Report) -> Result<()> {
     report.add(
         &format!("  shares that fit version 30, of {SEALS}"),
         versions.iter().filter(|v| **v <= 30.0).count() as f64,
+        "shares",
+        "",
+    );
+    report.add(
+        &format!("  as a viewer URL ({VIEWER}#AMANAT/<digits>): QR version, median"),
+        url_versions[SEALS / 2],
+        "version",
+        "<= 30",
+    );
+    report.add(
+        &format!("  as a viewer URL: QR version, largest of {SEALS}"),
+        url_versions[SEALS - 1],
+        "version",
+        "",
+    );
+    report.add(
+        &format!("  as a viewer URL: shares that fit version 30, of {SEALS}"),
+        url_versions.iter().filter(|v| **v <= 30.0).count() as f64,
         "shares",
         "",
     );

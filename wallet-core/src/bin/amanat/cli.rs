@@ -62,6 +62,8 @@ pub enum Command {
     Passphrase(PassphraseArgs),
     /// Show the wallet ID and the owner's profile.
     Whoami(JsonArg),
+    /// Show or change the wallet's settings (the viewer share codes open in).
+    Settings(SettingsArgs),
     /// Manage family profiles: children, parents, anyone you care for.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -91,8 +93,11 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// The shares you made: who, what, until when, uses; revoke them.
     Grants(GrantsArgs),
-    /// Run a relay: an HTTP store that holds only encrypted shares.
+    /// Run a relay: an HTTP store that holds only encrypted shares, and the share viewer at /.
     Relay(RelayArgs),
+    /// The share viewer a doctor's phone opens share codes in: export it for a static host.
+    #[command(subcommand)]
+    Viewer(ViewerCommand),
     /// For doctors and facilities: your provider identity and public card.
     #[command(subcommand)]
     Provider(ProviderCommand),
@@ -304,6 +309,10 @@ pub struct ShareArgs {
     /// Upload the encrypted records to this relay; the QR carries the link and the key.
     #[arg(long, value_name = "URL")]
     pub relay: Option<String>,
+    /// The viewer a phone's camera opens the code in (https://…) [default: the relay's for
+    /// --relay; for --offline, `amanat settings --viewer`, else a bare AMANAT: link].
+    #[arg(long, value_name = "URL")]
+    pub viewer: Option<String>,
     /// Write the QR code as PNG.
     #[arg(long, value_name = "FILE")]
     pub qr_png: Option<PathBuf>,
@@ -403,6 +412,21 @@ pub struct RelayArgs {
     /// A proxy or load balancer (address or CIDR block) whose X-Forwarded-For names the client; repeatable.
     #[arg(long, value_name = "CIDR")]
     pub trusted_proxy: Vec<wallet_core::relay::clients::Cidr>,
+    /// The built share viewer to serve at / [default: $AMANAT_VIEWER_DIR, viewer/ next to the
+    /// binary, or target/viewer]
+    #[arg(long, value_name = "DIR")]
+    pub viewer: Option<PathBuf>,
+}
+
+/// `viewer …`.
+#[derive(Debug, Subcommand)]
+pub enum ViewerCommand {
+    /// Write the share viewer's files (HTML, JS, wasm, CSS) into DIR, for any static web host;
+    /// then `amanat settings --viewer https://that-host/` makes offline codes open there.
+    Export {
+        /// Where to write them (created if missing).
+        dir: PathBuf,
+    },
 }
 
 /// `provider …`.
@@ -478,6 +502,25 @@ pub enum RegistryCommand {
     },
     /// List the registries and providers your wallet trusts.
     List(JsonArg),
+}
+
+/// `settings`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  amanat settings
+  amanat settings --viewer https://relay.example/   # offline share codes open there on a phone
+  amanat settings --no-viewer                        # offline codes hold the bare AMANAT: link")]
+pub struct SettingsArgs {
+    /// The viewer whose address offline share codes carry, so a phone's camera opens them in
+    /// the browser: an Amanat relay's address, or wherever `amanat viewer export` was put.
+    #[arg(long, value_name = "URL", conflicts_with = "no_viewer")]
+    pub viewer: Option<String>,
+    /// Offline share codes hold the bare AMANAT: link (opened by `amanat receive` or the web wallet).
+    #[arg(long)]
+    pub no_viewer: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--json` alone.

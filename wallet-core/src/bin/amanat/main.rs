@@ -127,6 +127,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => wallet::init(&ctx, args),
         Command::Passphrase(args) => wallet::passphrase(&ctx, args),
         Command::Whoami(args) => wallet::whoami(&ctx, args.json),
+        Command::Settings(args) => wallet::settings(&ctx, args),
         Command::Profile(cmd) => wallet::profile(&ctx, cmd),
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::demo(&ctx, args),
@@ -142,6 +143,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Receive(args) => doctor::receive(args),
         Command::Grants(args) => shares::grants(&ctx, args),
         Command::Relay(args) => relay::relay(args),
+        Command::Viewer(cmd) => relay::viewer(cmd),
         Command::Provider(cmd) => doctor::provider(cmd),
         Command::Registry(cmd) => registry::registry(&ctx, cmd),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),

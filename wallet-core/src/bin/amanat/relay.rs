@@ -1,15 +1,17 @@
 //! `amanat relay`: serve the relay that holds encrypted shares.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::RelayArgs;
+use crate::cli::{RelayArgs, ViewerCommand};
 use crate::wallet::CLOCK;
 
 pub fn relay(args: RelayArgs) -> Result<()> {
     use wallet_core::relay::server::{Config, Relay, serve};
     use wallet_core::relay::store::Quotas;
+    let viewer = args.viewer.clone().or_else(find_viewer);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let store = args
@@ -28,18 +30,58 @@ pub fn relay(args: RelayArgs) -> Result<()> {
                     max_store_bytes: args.max_store_bytes,
                 },
                 clock: CLOCK,
+                viewer: viewer.clone(),
             },
         );
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        println!("Amanat relay listening on http://{addr} (store {})", args.store);
-        std::io::stdout().flush().ok();
+        // One line (scripts read the address from it); a closed stdout does not stop the relay.
+        let viewer_note = match &viewer {
+            Some(dir) if dir.join("index.html").is_file() => format!("; share viewer at / from {}", dir.display()),
+            _ => {
+                eprintln!(
+                    "No share viewer was found (build it with scripts/start, or give --viewer DIR): phones opening this relay's share codes get a page saying so."
+                );
+                String::new()
+            }
+        };
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "Amanat relay listening on http://{addr} (store {}){viewer_note}", args.store);
+        let _ = out.flush();
         serve(listener, relay, stop_requested())
             .await
             .context("the relay stopped")
     })
+}
+
+/// The built share viewer: `$AMANAT_VIEWER_DIR`, `viewer/` beside the binary, `target/viewer`.
+fn find_viewer() -> Option<PathBuf> {
+    wallet_core::webapp::find("AMANAT_VIEWER_DIR", "viewer")
+}
+
+/// `amanat viewer export DIR`: the viewer's files, for any static host.
+pub fn viewer(cmd: ViewerCommand) -> Result<()> {
+    let ViewerCommand::Export { dir } = cmd;
+    let from = find_viewer().context(
+        "the share viewer has not been built: run scripts/start (or trunk build wallet-web/viewer.html --dist target/viewer --public-url ./)",
+    )?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut files = 0;
+    for entry in std::fs::read_dir(&from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            let to = dir.join(entry.file_name());
+            std::fs::copy(entry.path(), &to).with_context(|| format!("cannot write {}", to.display()))?;
+            files += 1;
+        }
+    }
+    println!(
+        "Wrote the share viewer ({files} files) to {}. Serve it over https, then: amanat settings --viewer https://<that address>/",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// Ctrl-C, or SIGTERM (what systemd and container runtimes send): the relay

@@ -97,6 +97,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
         uses: args.uses,
         passcode,
         relay: args.relay.clone(),
+        viewer: args.viewer.clone(),
     };
     let now = now();
     let prepared = manage::prepare(&vault, request, now)?;
@@ -150,6 +151,12 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
         created.qr_version,
         created.link.len()
     );
+    match created.link.split_once('#') {
+        Some((viewer, _)) => println!("A phone's camera opens the code in the browser: {viewer}"),
+        None => println!(
+            "Phone cameras show this code as text: open it with `amanat receive`, or set a viewer (amanat settings --viewer URL)."
+        ),
+    }
     match &g.relay_url {
         Some(_) => println!("Revoke it any time with: amanat grants revoke {}", g.id),
         None => println!(

@@ -9,9 +9,10 @@ use wallet_core::audit::{Actor, AuditEntry};
 use wallet_core::clock::Clock;
 use wallet_core::contract::{AuditCheck, ProfileInfo};
 use wallet_core::profile::{Profile, ProfileDraft, Relationship};
+use wallet_core::share::manage;
 use wallet_core::vault::{CreateOptions, DEFAULT_KDF_LOG_N, Vault};
 
-use crate::cli::{AuditArgs, InitArgs, PassphraseArgs, ProfileCommand, ProfileFields};
+use crate::cli::{AuditArgs, InitArgs, PassphraseArgs, ProfileCommand, ProfileFields, SettingsArgs};
 use crate::{Ctx, Failure, exit, output, prompt};
 
 pub fn today() -> String {
@@ -152,6 +153,26 @@ pub fn whoami(ctx: &Ctx, as_json: bool) -> Result<()> {
     ])?;
     println!("Owner's profile:");
     output::fields(&profile_lines(vault.owner()))
+}
+
+pub fn settings(ctx: &Ctx, args: SettingsArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let mut settings = vault.settings()?;
+    if let Some(viewer) = &args.viewer {
+        settings.viewer = Some(manage::viewer_address(viewer)?);
+    } else if args.no_viewer {
+        settings.viewer = None;
+    }
+    vault.set_settings(&settings)?;
+    if args.json {
+        return output::json(&json!({ "viewer": settings.viewer }));
+    }
+    output::fields(&[(
+        "viewer",
+        settings
+            .viewer
+            .unwrap_or_else(|| "none: offline share codes hold the bare AMANAT: link".into()),
+    )])
 }
 
 pub fn profile(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
