@@ -523,6 +523,17 @@ pub struct Discarded {
     pub discarded: String,
 }
 
+/// The wallet's settings (`GET`/`PUT /api/settings`, `amanat settings
+/// --json`), kept sealed in the vault. Absent fields take their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The viewer whose address offline share codes carry, so a phone's
+    /// camera opens them (`https://viewer.example/`); `None`: offline codes
+    /// hold the bare `AMANAT:` link. Relay shares use their relay's viewer.
+    pub viewer: Option<String>,
+}
+
 /// `POST /api/passphrase`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangePassphrase {
@@ -606,6 +617,18 @@ mod tests {
         assert_eq!(
             json,
             json!({"error": "locked", "message": "the wallet is locked"})
+        );
+    }
+
+    #[test]
+    fn settings_default_to_no_viewer() {
+        let set = Settings {
+            viewer: Some("https://relay.example/".into()),
+        };
+        assert_eq!(round_trip(set), json!({"viewer": "https://relay.example/"}));
+        assert_eq!(
+            serde_json::from_value::<Settings>(json!({})).unwrap(),
+            Settings::default()
         );
     }
 

@@ -4,7 +4,7 @@
 pub use wallet_core::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Export, Imported,
     Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, RecordDetail, RecordRow,
-    RunPlugin, Saved, Series, ShareRow, SignIn, Status, SummaryOf, Unlock,
+    RunPlugin, Saved, Series, Settings as WalletSettings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 pub use wallet_core::summary::{Flag, Item, Latest, Point};
 

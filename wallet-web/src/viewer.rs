@@ -10,10 +10,17 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::T;
 use crate::views::receive::Receive;
 use crate::views::shell::Bare;
 use crate::{Ctx, Route};
+
+/// What the viewer says before a share is opened. Only the viewer shows it,
+/// so it is kept here rather than in the wallet's text table.
+const INTRO: (&str, &str, &str) = (
+    "Point your phone's camera at the patient's Amanat QR code: the records open here, checked against the patient's signature. Nothing is installed and nothing is sent anywhere: the key stays in this page.",
+    "مریض کے امانت کیو آر کوڈ پر فون کا کیمرا رکھیں: ریکارڈ یہیں کھلیں گے، مریض کے دستخط سے جانچ کر۔ کچھ انسٹال نہیں ہوتا اور کچھ کہیں نہیں بھیجا جاتا: چابی اسی صفحے میں رہتی ہے۔",
+    "मरीज़ के अमानत क्यूआर कोड पर फ़ोन का कैमरा रखें: रिकॉर्ड यहीं खुलेंगे, मरीज़ के हस्ताक्षर से जांच कर। कुछ इंस्टॉल नहीं होता और कुछ कहीं नहीं भेजा जाता: चाबी इसी पेज में रहती है।",
+);
 
 /// The share in the address, if there is one; the address keeps no copy.
 fn take_share() -> Option<String> {
@@ -52,9 +59,9 @@ pub fn Viewer() -> impl IntoView {
     view! {
         <Bare>
             {move || share.get().is_none().then(|| view! {
-                <p class="intro" data-testid="viewer-intro">{ctx.t(T::viewer_intro)}</p>
+                <p class="intro" data-testid="viewer-intro">{move || ctx.lang.get().pick(INTRO.0, INTRO.1, INTRO.2)}</p>
             })}
-            {move || view! { <Receive link=share.get() scanner=|_, _| ()/> }}
+            {move || view! { <Receive link=share.get() scanner=|_| ()/> }}
         </Bare>
     }
 }

@@ -115,7 +115,9 @@ async fn main() {
     // The share viewer: everything a doctor's phone downloads on a first
     // visit (page, JS, wasm, CSS, service worker, manifest, icon).
     let mut viewer = (0, 0);
-    for entry in std::fs::read_dir(workspace_root().join("target/viewer")).expect("target/viewer: run scripts/bench-web") {
+    for entry in std::fs::read_dir(workspace_root().join("target/viewer"))
+        .expect("target/viewer: run scripts/bench-web")
+    {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
         viewer = (viewer.0 + bytes.len(), viewer.1 + gzip_len(&bytes));
     }

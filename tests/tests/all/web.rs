@@ -533,6 +533,26 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
         .wait_text("[data-testid=profile-switch]", "Zara Siddiqui")
         .await;
 
+    // Where offline share codes open: a plain-http address is refused with
+    // the CLI's words; an https one is kept (and read back by the CLI later).
+    let viewer = chrome.wait("[data-testid=viewer-url]").await;
+    viewer.send_keys("http://viewer.example").await.unwrap();
+    chrome.click("[data-testid=viewer-save]").await;
+    chrome
+        .wait_text("[data-testid=banner-error]", "must start with https://")
+        .await;
+    viewer.clear().await.unwrap();
+    viewer.send_keys("https://viewer.example").await.unwrap();
+    chrome.click("[data-testid=viewer-save]").await;
+    chrome.wait_text("[data-testid=banner-ok]", "Saved.").await;
+    let saved = chrome
+        .wait("[data-testid=viewer-url]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(saved.as_deref(), Some("https://viewer.example/"));
+
     // A backup, downloaded; it opens with its passphrase and holds the records.
     chrome
         .wait("[data-testid=backup-passphrase]")
@@ -590,6 +610,8 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     drop(server);
     v.run_env(&["summary"], &[("AMANAT_PASSPHRASE", "a brand new passphrase")])
         .ok_saying("Ayesha Siddiqui");
+    v.run_env(&["settings"], &[("AMANAT_PASSPHRASE", "a brand new passphrase")])
+        .ok_saying("https://viewer.example/");
 }
 
 fn js_encode(text: &str) -> String {

@@ -18,7 +18,8 @@ use crate::audit::Actor;
 use crate::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, ErrorBody,
     Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
-    RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, ShareRow, SignIn, Status, SummaryOf, Unlock,
+    RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, Settings, ShareRow, SignIn, Status,
+    SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
@@ -182,6 +183,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/plugins/{name}/run", post(run_plugin))
         .route("/plugin-runs/{id}", post(save_run).delete(discard_run))
         .route("/passphrase", post(passphrase))
+        .route("/settings", get(settings).post(change_settings))
         .route("/export", post(export))
         .route("/{*rest}", delete(not_found).get(not_found).post(not_found))
 }
@@ -652,6 +654,25 @@ async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
 async fn discard_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Discarded> {
     lock(&state.pending).remove(&id);
     Ok(Json(Discarded { discarded: id }))
+}
+
+async fn settings(State(state): State<Arc<AppState>>) -> ApiResult<Settings> {
+    with_vault(&state, |v| Ok(Json(v.settings()?))).await
+}
+
+/// Saves the settings; a viewer address is checked as `share --viewer`'s is.
+async fn change_settings(
+    State(state): State<Arc<AppState>>,
+    Json(mut b): Json<Settings>,
+) -> ApiResult<Settings> {
+    b.viewer = optional(b.viewer)
+        .map(|v| manage::viewer_address(&v))
+        .transpose()?;
+    with_vault(&state, move |v| {
+        v.set_settings(&b)?;
+        Ok(Json(b))
+    })
+    .await
 }
 
 async fn passphrase(

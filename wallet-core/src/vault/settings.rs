@@ -3,15 +3,7 @@
 
 use super::*;
 
-/// What the patient set. Absent fields take their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    /// The viewer whose address offline share QR codes carry, so a phone's
-    /// camera opens them (`https://viewer.example/`); `None`: offline codes
-    /// hold the bare `AMANAT:` link. Relay shares use their relay's viewer.
-    pub viewer: Option<String>,
-}
+pub use crate::contract::Settings;
 
 impl Vault {
     /// The settings (defaults when none were ever saved).

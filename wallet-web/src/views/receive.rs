@@ -2,6 +2,8 @@
 //! Verification and decryption run here, in the browser, with `wallet-core`
 //! compiled to WebAssembly: the decrypted records never pass through any server.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use wallet_core::share::grant::{AccessMode, Grantee};
 use wallet_core::share::link::{Location, ShareLink};
@@ -92,6 +94,9 @@ async fn read_image(file: web_sys::File) -> Result<String, String> {
     decode_rgba(w, h, &data.data())
 }
 
+/// What a [`Scanner`] does with a code it read, or with why it read none.
+pub type Found = Rc<dyn Fn(Result<String, String>)>;
+
 /// Whether a link's records are locked with a passcode (`false` for text
 /// that is not a link: opening it then says what is wrong).
 fn needs_passcode(text: &str) -> bool {
@@ -104,14 +109,14 @@ fn needs_passcode(text: &str) -> bool {
 pub fn Receive<S, V>(
     /// A link from the address, if any.
     link: Option<String>,
-    /// More ways in, given what to do with a link found and with a failure:
+    /// More ways in, given what to do with a link read (or why none was):
     /// the wallet's photo and camera [`Scanner`]; the phone viewer has none
     /// (the phone's own camera opened it), which keeps the QR reader out of
     /// its download.
     scanner: S,
 ) -> impl IntoView
 where
-    S: FnOnce(Callback<String>, Callback<String>) -> V,
+    S: FnOnce(Found) -> V,
     V: IntoView + 'static,
 {
     let c = ctx();
@@ -119,7 +124,6 @@ where
     let passcode = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<Received, String>>);
     let busy = RwSignal::new(false);
-    let locked = Memo::new(move |_| needs_passcode(&text.get()));
     let verify = move || {
         busy.set(true);
         outcome.set(None);
@@ -129,31 +133,30 @@ where
             let r = open_link(&t, Some(p)).await;
             busy.set(false);
             outcome.set(Some(r));
-            crate::mark_ready("share-open");
         });
     };
     // A locked share waits for its passcode rather than opening to a refusal.
     if link.as_deref().is_some_and(|l| !needs_passcode(l)) {
         verify();
     }
-    let found = Callback::new(move |link: String| {
-        text.set(link);
-        verify();
-    });
-    let failed = Callback::new(move |e: String| outcome.set(Some(Err(e))));
-    let scanner = scanner(found, failed);
+    let scanner = scanner(Rc::new(move |read: Result<String, String>| match read {
+        Ok(link) => {
+            text.set(link);
+            verify();
+        }
+        Err(e) => outcome.set(Some(Err(e))),
+    }));
     view! {
         <section class="receive">
             <h1>{move || c.t(T::receive)}</h1>
-            {move || busy.get().then(|| view! { <p class="loading" role="status">{c.t(T::verifying)}</p> })}
             {move || outcome.get().map(|r| view! { <Verdict outcome=r/> })}
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
-                {move || (locked.get() && outcome.get().is_none_or(|r| r.is_err())).then(|| view! {
+                {move || needs_passcode(&text.get()).then(|| view! {
                     <p class="banner" role="status" data-testid="needs-passcode">{c.t(T::needs_passcode)}</p>
+                    <label>{c.t(T::passcode)}
+                        <input type="password" autocomplete="off" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
+                    </label>
                 })}
-                <label class:hidden=move || !locked.get()>{move || c.t(T::passcode)}
-                    <input type="password" autocomplete="off" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
-                </label>
                 <label>{move || c.t(T::paste_link)}
                     <textarea rows="3" data-testid="receive-link" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                 </label>
@@ -170,20 +173,19 @@ pub fn ReceiveAndScan(
     /// A link from the address, if any.
     link: Option<String>,
 ) -> impl IntoView {
-    view! { <Receive link scanner=|found, failed| view! { <Scanner found failed/> }/> }
+    view! { <Receive link scanner=|found| view! { <Scanner found/> }/> }
 }
 
 /// Reading a QR code from a photo or the camera, in the page.
 #[component]
 pub fn Scanner(
-    /// Gets the text of a code found.
-    found: Callback<String>,
-    /// Gets why no code could be read.
-    failed: Callback<String>,
+    /// Gets the text of a code read, or why none could be.
+    found: Found,
 ) -> impl IntoView {
     let c = ctx();
     let camera_on = RwSignal::new(false);
     let video_ref = NodeRef::<leptos::html::Video>::new();
+    let (from_file, from_camera, from_frames) = (found.clone(), found.clone(), found);
     let on_file = move |ev: leptos::ev::Event| {
         let Some(file) = ev
             .target()
@@ -193,16 +195,15 @@ pub fn Scanner(
         else {
             return;
         };
+        let found = from_file.clone();
         leptos::task::spawn_local(async move {
-            match read_image(file).await {
-                Ok(text) => found.run(text),
-                Err(e) => failed.run(e),
-            }
+            found(read_image(file).await);
         });
     };
     let start_camera = move |_| {
         let Some(video) = video_ref.get() else { return };
         camera_on.set(true);
+        let failed = from_camera.clone();
         leptos::task::spawn_local(async move {
             let result: Result<(), String> = async {
                 let devices = web_sys::window()
@@ -234,7 +235,7 @@ pub fn Scanner(
             .await;
             if let Err(e) = result {
                 camera_on.set(false);
-                failed.run(e);
+                failed(Err(e));
             }
         });
     };
@@ -272,7 +273,7 @@ pub fn Scanner(
                         }
                     }
                 }
-                found.run(text);
+                from_frames(Ok(text));
             }
         },
         std::time::Duration::from_millis(300),

@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::i18n::T;
-use crate::model::{ChangePassphrase, Changed, Export, NewProfile, ProfileInfo};
+use crate::model::{ChangePassphrase, Changed, Export, NewProfile, ProfileInfo, WalletSettings};
 use crate::views::{Banner, ctx};
 use leptos::prelude::*;
 
@@ -49,6 +49,29 @@ pub fn Settings() -> impl IntoView {
             }
         });
     };
+    // Where offline share codes open on a doctor's phone.
+    let viewer = RwSignal::new(String::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(s) = api::get::<WalletSettings>("/api/settings").await {
+            viewer.set(s.viewer.unwrap_or_default());
+        }
+    });
+    let save_viewer = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let body = WalletSettings {
+                viewer: Some(viewer.get_untracked()),
+            };
+            let r = api::post::<_, WalletSettings>("/api/settings", &body).await;
+            message.set(Some(match r {
+                Ok(s) => {
+                    viewer.set(s.viewer.unwrap_or_default());
+                    (true, c.t(T::saved).into())
+                }
+                Err(e) => (false, e.message),
+            }));
+        });
+    };
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
@@ -83,6 +106,12 @@ pub fn Settings() -> impl IntoView {
                     </select>
                 </label>
                 <button type="submit" data-testid="family-add">{move || c.t(T::add)}</button>
+            </form>
+            <form class="card" on:submit=save_viewer>
+                <h2>{move || c.t(T::viewer_setting)}</h2>
+                <p class="muted">{move || c.t(T::viewer_hint)}</p>
+                <label>{move || c.t(T::viewer_address)}<input type="url" data-testid="viewer-url" prop:value=viewer on:input=move |ev| viewer.set(event_target_value(&ev))/></label>
+                <button type="submit" data-testid="viewer-save">{move || c.t(T::save_setting)}</button>
             </form>
             <form class="card" on:submit=change>
                 <h2>{move || c.t(T::change_passphrase)}</h2>
