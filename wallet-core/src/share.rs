@@ -585,6 +585,7 @@ mod tests {
             jti: "g".into(),
             wallet: "w".into(),
             patient: "Ayesha".into(),
+            subject: None,
             to,
             purpose: Purpose::CareManagement,
             mode: AccessMode::View,

@@ -30,6 +30,7 @@ fn grant() -> Grant {
         jti: "d4gq8m2xk0fa77pz".into(),
         wallet: WalletId::from_public_key(&key().verifying_key()).to_string(),
         patient: "Ayesha Siddiqui".into(),
+        subject: None,
         to: Grantee::Bearer,
         purpose: Purpose::CareManagement,
         mode: AccessMode::View,

@@ -38,6 +38,7 @@ fn grant(exp: i64) -> Grant {
         jti: "linkvectorgrant1".into(),
         wallet: String::new(),
         patient: "Ayesha Siddiqui".into(),
+        subject: None,
         to: Grantee::Bearer,
         purpose: Purpose::CareManagement,
         mode: AccessMode::View,

@@ -134,13 +134,27 @@ async fn send(
     })
 }
 
-async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let text = JsFuture::from(response.text().map_err(js_error)?)
+/// Sends a request and reads the answer's text. Not generic, so the browser
+/// bundle holds its future once, not once per answer type (each page asks
+/// for its own type; the generic part, [`parse`], is synchronous and small).
+async fn send_for_text(
+    method: &str,
+    path: &str,
+    body: Option<JsValue>,
+    content_type: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<String, ApiError> {
+    let response = send(method, path, body, content_type, extra).await?;
+    Ok(JsFuture::from(response.text().map_err(js_error)?)
         .await
         .map_err(js_error)?
         .as_string()
-        .unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| ApiError {
+        .unwrap_or_default())
+}
+
+/// An answer's text as `T`.
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError {
         status: 0,
         code: "format".into(),
         message: format!("unexpected answer: {e}"),
@@ -149,44 +163,45 @@ async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ApiError>
 
 /// `GET path` as JSON.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    json_of(send("GET", path, None, None, &[]).await?).await
+    parse(&get_text(path).await?)
+}
+
+/// `GET path`, the answer's text (see [`parse`]).
+pub async fn get_text(path: &str) -> Result<String, ApiError> {
+    send_for_text("GET", path, None, None, &[]).await
 }
 
 /// `POST path` with a JSON body.
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
     let text = serde_json::to_string(body).unwrap_or_default();
-    json_of(
-        send(
-            "POST",
-            path,
-            Some(JsValue::from_str(&text)),
-            Some("application/json"),
-            &[],
-        )
-        .await?,
+    let answer = send_for_text(
+        "POST",
+        path,
+        Some(JsValue::from_str(&text)),
+        Some("application/json"),
+        &[],
     )
-    .await
+    .await?;
+    parse(&answer)
 }
 
 /// `DELETE path`.
 pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    json_of(send("DELETE", path, None, None, &[]).await?).await
+    parse(&send_for_text("DELETE", path, None, None, &[]).await?)
 }
 
 /// Uploads a file as the raw body.
 pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiError> {
     let name = file.name();
-    json_of(
-        send(
-            "POST",
-            path,
-            Some(file.clone().into()),
-            Some("application/octet-stream"),
-            &[("X-File-Name", &name)],
-        )
-        .await?,
+    let answer = send_for_text(
+        "POST",
+        path,
+        Some(file.clone().into()),
+        Some("application/octet-stream"),
+        &[("X-File-Name", &name)],
     )
-    .await
+    .await?;
+    parse(&answer)
 }
 
 /// `POST` returning bytes (a backup), with a JSON body.

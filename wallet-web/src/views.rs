@@ -47,9 +47,9 @@ pub fn fetch<D: DeserializeOwned + Send + Sync + 'static>(path: impl Fn() -> Str
         let n = asked.get_value().wrapping_add(1);
         asked.set_value(n);
         leptos::task::spawn_local(async move {
-            let answer = answer::<D>(&path).await;
+            let answer = answer(&path).await;
             if asked.get_value() == n {
-                data.set(Some(answer));
+                data.set(Some(answer.and_then(parse)));
             }
         });
     });
@@ -59,18 +59,23 @@ pub fn fetch<D: DeserializeOwned + Send + Sync + 'static>(path: impl Fn() -> Str
 /// Fetches `path` from the wallet once: for a page whose question does not change.
 pub fn fetch_once<D: DeserializeOwned + Send + Sync + 'static>(path: String) -> Fetched<D> {
     let data = RwSignal::new(None);
-    leptos::task::spawn_local(async move { data.set(Some(answer::<D>(&path).await)) });
+    leptos::task::spawn_local(async move { data.set(Some(answer(&path).await.and_then(parse))) });
     data
 }
 
-/// The wallet's answer, or its refusal in words; one that says the wallet is
-/// locked sends the app to the unlock screen.
-async fn answer<D: DeserializeOwned>(path: &str) -> Result<D, String> {
-    let answer = api::get::<D>(path).await;
+/// The wallet's answer as text, or its refusal in words; one that says the
+/// wallet is locked sends the app to the unlock screen. Not generic: every
+/// page's question shares this future (the parse, [`parse`], is per type).
+async fn answer(path: &str) -> Result<String, String> {
+    let answer = api::get_text(path).await;
     if let Err(e) = &answer {
         ctx().check_locked(e);
     }
     answer.map_err(|e| e.message)
+}
+
+fn parse<D: DeserializeOwned>(text: String) -> Result<D, String> {
+    api::parse(&text).map_err(|e| e.message)
 }
 
 /// "Loading…", the refusal as a red banner, or `show(answer)`.

@@ -31,6 +31,7 @@ fn bodies(count: usize) -> Vec<String> {
                 jti: format!("bench{i:08}{:08x}", rand::random::<u32>()),
                 wallet: wallet.clone(),
                 patient: "Bench Patient".into(),
+                subject: None,
                 to: Grantee::Bearer,
                 purpose: Purpose::CareManagement,
                 mode: AccessMode::View,

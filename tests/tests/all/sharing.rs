@@ -106,6 +106,7 @@ pub fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>
         jti: "craftedgrant0001".into(),
         wallet: String::new(),
         patient: patient.into(),
+        subject: None,
         to: wallet_core::share::grant::Grantee::Bearer,
         purpose: wallet_core::share::grant::Purpose::CareManagement,
         mode: wallet_core::share::grant::AccessMode::View,

@@ -92,6 +92,17 @@ async fn a_doctors_phone_opens_share_codes_in_the_relays_viewer() {
         text.contains("Ayesha Siddiqui") && text.contains("treatment (CAREMGT)"),
         "{text}"
     );
+    // Whom the records are about, as her profile states it, signed with the grant.
+    let who = phone
+        .wait("[data-testid=verified-who]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        who.ends_with("years (born 1968-04-12), CNIC 35202-1234567-2"),
+        "{who}"
+    );
     let shown = phone
         .client
         .find_all(Locator::Css("[data-testid=received-record]"))
@@ -237,7 +248,7 @@ async fn a_doctors_phone_opens_share_codes_in_the_relays_viewer() {
     phone.quit().await;
 
     // The CLI opens the URL form, and the bare form it came from.
-    amanat_bare(&["receive", &url], &[]).ok_saying("Ayesha Siddiqui");
+    amanat_bare(&["receive", &url], &[]).ok_saying("(born 1968-04-12), CNIC 35202-1234567-2");
     let bare = ShareLink::decode(&url).unwrap().encode();
     amanat_bare(&["receive", &bare], &[]).ok_saying("Ayesha Siddiqui");
 }

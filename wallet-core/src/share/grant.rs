@@ -224,6 +224,11 @@ pub struct Grant {
     pub wallet: String,
     /// The patient's name as they chose to show it.
     pub patient: String,
+    /// Who the patient is beyond the name, as their profile states it (JSON
+    /// member `who`): signed with the grant, so the doctor knows whom the
+    /// records are about. Absent in grants made before it existed.
+    #[serde(rename = "who", default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
     /// Who may open the share.
     pub to: Grantee,
     /// Why.
@@ -241,6 +246,97 @@ pub struct Grant {
     pub uses: Option<u32>,
     /// The records.
     pub records: Vec<GrantedRecord>,
+}
+
+/// The patient's details a grant carries besides the name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// `YYYY-MM-DD`.
+    #[serde(rename = "birthDate", default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    /// `female`, `male`, `other` or `unknown` (FHIR's administrative gender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// National IDs as `[kind, value]`, kind `cnic`, `abha` (the ABHA number)
+    /// or `abha-address`, value as the profile writes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<(String, String)>,
+}
+
+/// Most national IDs a grant may name, and the longest text of any field.
+const SUBJECT_IDS: usize = 4;
+const SUBJECT_TEXT: usize = 64;
+
+impl Subject {
+    /// Nothing to say.
+    pub fn is_empty(&self) -> bool {
+        self.birth_date.is_none() && self.gender.is_none() && self.ids.is_empty()
+    }
+
+    /// One line for people: `female, 58 years (born 1968-04-12), CNIC
+    /// 35202-1234567-2`, the age as of `now`.
+    pub fn describe(&self, now: i64) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(g) = &self.gender {
+            parts.push(g.clone());
+        }
+        if let Some(born) = &self.birth_date {
+            parts.push(match age(born, now) {
+                Some(years) => format!("{years} years (born {born})"),
+                None => format!("born {born}"),
+            });
+        }
+        for (kind, value) in &self.ids {
+            let kind = match kind.as_str() {
+                "cnic" => "CNIC",
+                "abha" => "ABHA",
+                "abha-address" => "ABHA address",
+                other => other,
+            };
+            parts.push(format!("{kind} {value}"));
+        }
+        parts.join(", ")
+    }
+
+    fn check(&self) -> Result<(), GrantError> {
+        let long = |t: &str| t.len() > SUBJECT_TEXT || t.chars().any(char::is_control);
+        let bad = self.birth_date.as_deref().is_some_and(|d| date(d).is_none())
+            || self
+                .gender
+                .as_deref()
+                .is_some_and(|g| !["female", "male", "other", "unknown"].contains(&g))
+            || self.ids.len() > SUBJECT_IDS
+            || self.ids.iter().any(|(k, v)| long(k) || long(v));
+        if bad {
+            return Err(GrantError::Invalid("its patient details are malformed".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A `YYYY-MM-DD` date. Read by hand: `time`'s parser would add 40 KB to the
+/// browser bundle for this one format.
+pub(crate) fn date(text: &str) -> Option<time::Date> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+/// Whole years from a `YYYY-MM-DD` birth date to `now` (seconds since 1970).
+fn age(born: &str, now: i64) -> Option<i64> {
+    date(born)?;
+    let today = crate::fhir::date::FhirDateTime::from_unix(now);
+    let (today, born) = (&today.as_str()[..10], born);
+    let year = |d: &str| d[..4].parse::<i64>().ok();
+    let mut years = year(today)? - year(born)?;
+    if today[5..] < born[5..] {
+        years -= 1;
+    }
+    (years >= 0).then_some(years)
 }
 
 impl Grant {
@@ -267,6 +363,9 @@ impl Grant {
         }
         if self.records.is_empty() {
             return Err(GrantError::Invalid("it names no records".into()));
+        }
+        if let Some(subject) = &self.subject {
+            subject.check()?;
         }
         for r in &self.records {
             // Ids name files a doctor saves (`receive --out`), so no paths.
@@ -501,6 +600,7 @@ mod tests {
             jti: "g1".into(),
             wallet: "x".into(),
             patient: "Ayesha".into(),
+            subject: None,
             to: Grantee::Bearer,
             purpose: Purpose::CareManagement,
             mode: AccessMode::View,
@@ -513,6 +613,67 @@ mod tests {
                 resource_type: "Observation".into(),
                 sha256: sha256_b64(b"{}"),
             }],
+        }
+    }
+
+    #[test]
+    fn the_patients_details_are_signed_described_and_checked() {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let now = 1_764_547_200; // 2025-12-01
+        let mut grant = sample(now);
+        grant.subject = Some(Subject {
+            birth_date: Some("1968-04-12".into()),
+            gender: Some("female".into()),
+            ids: vec![("cnic".into(), "35202-1234567-2".into())],
+        });
+        let signed = SignedGrant::sign(&grant, &key);
+        let (back, _) = SignedGrant::parse(&signed.compact()).unwrap().verify().unwrap();
+        assert_eq!(back.subject, grant.subject);
+        let who = back.subject.unwrap();
+        assert_eq!(
+            who.describe(now),
+            "female, 57 years (born 1968-04-12), CNIC 35202-1234567-2"
+        );
+        // The day before the birthday, one year less.
+        assert_eq!(age("1968-12-02", now), Some(56));
+        assert_eq!(age("1968-12-01", now), Some(57));
+        // Changed details break the signature like any other claim.
+        let text = signed.compact();
+        let payload = text.split('.').nth(1).unwrap();
+        let json = String::from_utf8(B64URL.decode(payload).unwrap()).unwrap();
+        let forged = text.replace(payload, &B64URL.encode(json.replace("1968", "1986")));
+        assert_eq!(
+            SignedGrant::parse(&forged).unwrap().verify().unwrap_err(),
+            GrantError::BadSignature
+        );
+        for bad in [
+            Subject {
+                gender: Some("cat".into()),
+                ..Subject::default()
+            },
+            Subject {
+                birth_date: Some("12/04/1968".into()),
+                ..Subject::default()
+            },
+            Subject {
+                ids: vec![("cnic".into(), "\u{1b}[31m".into())],
+                ..Subject::default()
+            },
+            Subject {
+                ids: vec![("cnic".into(), "1".into()); 5],
+                ..Subject::default()
+            },
+        ] {
+            grant.subject = Some(bad);
+            let signed = SignedGrant::sign(&grant, &key);
+            assert!(
+                matches!(
+                    SignedGrant::parse(&signed.compact()).unwrap().verify(),
+                    Err(GrantError::Invalid(_))
+                ),
+                "{:?}",
+                grant.subject
+            );
         }
     }
 

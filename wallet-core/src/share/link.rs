@@ -30,6 +30,7 @@ use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, GrantedRecord, Grant
 use crate::{base45, decimal};
 
 mod age_file;
+mod subject;
 
 /// Every link starts with this (alphanumeric-mode characters only).
 pub const LINK_PREFIX: &str = "AMANAT:";
@@ -128,6 +129,9 @@ struct Claims {
     /// The grant id: its 10 bytes when it is a wallet-made id, else its text.
     j: ciborium::Value,
     n: String,
+    /// The patient's details ([`Subject`], packed by `subject`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<ciborium::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<WireProvider>,
     /// The purpose's index in [`Purpose::ALL`].
@@ -230,6 +234,7 @@ impl ShareLink {
             c: Claims {
                 j: jti_value(&g.jti),
                 n: g.patient.clone(),
+                d: g.subject.as_ref().map(subject::pack),
                 t,
                 p: Purpose::ALL.iter().position(|p| *p == g.purpose).unwrap_or(0) as u8,
                 m: (g.mode != AccessMode::View).then_some(g.mode),
@@ -341,6 +346,7 @@ impl ShareLink {
             jti,
             wallet,
             patient: c.n,
+            subject: c.d.map(subject::unpack).transpose()?,
             to,
             purpose,
             mode: c.m.unwrap_or(AccessMode::View),
@@ -460,6 +466,7 @@ mod tests {
             jti: "abc".into(),
             wallet: WalletId::from_public_key(&key.verifying_key()).to_string(),
             patient: "P".into(),
+            subject: None,
             to: Grantee::Bearer,
             purpose: Purpose::CareManagement,
             mode: AccessMode::View,
@@ -499,6 +506,23 @@ mod tests {
         assert_eq!(ShareLink::decode(&text).unwrap(), link);
         link.grant.jti = "NOT-A-WALLET-ID".into();
         assert_eq!(ShareLink::decode(&link.encode()).unwrap(), link);
+    }
+
+    #[test]
+    fn the_patients_details_travel_and_rebuild_exactly() {
+        use crate::share::grant::Subject;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let mut link = sample();
+        link.grant.subject = Some(Subject {
+            birth_date: Some("2016-09-03".into()),
+            gender: Some("female".into()),
+            ids: vec![("abha".into(), "91-1234-5678-9012".into())],
+        });
+        link.signature = SignedGrant::sign(&link.grant, &key).signature;
+        let back = ShareLink::decode(&link.encode()).unwrap();
+        assert_eq!(back, link);
+        let (grant, _) = back.signed_grant(None).unwrap().verify().unwrap();
+        assert_eq!(grant.subject, link.grant.subject);
     }
 
     #[test]

@@ -11,11 +11,12 @@ use crate::audit::{Actor, Event};
 use crate::clock::Clock;
 use crate::contract::{CreatedShare, ShareRow};
 use crate::ids::{ProfileId, RecordId};
+use crate::profile::Profile;
 use crate::provider::{CARD_PREFIX, ProviderCard, RegistrySnapshot};
 use crate::qr::Qr;
 use crate::record::RecordMeta;
 use crate::relay::{RelayError, Status};
-use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose};
+use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose, Subject};
 use crate::share::{self, Lock, Passcode, SealedShare, ShareInput};
 use crate::summary::Summary;
 use crate::vault::{MadeShare, Query, Vault};
@@ -249,6 +250,27 @@ pub fn viewer_address(text: &str) -> Result<String, SharingError> {
     })
 }
 
+/// What the grant says of the patient besides the name: the profile's birth
+/// date, gender and national IDs (`None` when it has none of them).
+fn subject_of(profile: &Profile) -> Option<Subject> {
+    let mut ids = Vec::new();
+    if let Some(cnic) = &profile.cnic {
+        ids.push(("cnic".to_string(), cnic.to_string()));
+    }
+    if let Some(abha) = &profile.abha_number {
+        ids.push(("abha".to_string(), abha.to_string()));
+    }
+    if let Some(address) = &profile.abha_address {
+        ids.push(("abha-address".to_string(), address.to_string()));
+    }
+    let subject = Subject {
+        birth_date: profile.birth_date.clone(),
+        gender: profile.gender.map(|g| g.to_string()),
+        ids,
+    };
+    (!subject.is_empty()).then_some(subject)
+}
+
 /// Selects and seals. Nothing is written yet.
 pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepared, SharingError> {
     if request.seconds <= 0 || request.seconds > MAX_SHARE_SECONDS {
@@ -298,6 +320,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         jti: RecordId::random().to_string(),
         wallet: vault.wallet_id().to_string(),
         patient: profile.name.clone(),
+        subject: subject_of(&profile),
         to,
         purpose: request.purpose,
         mode: request.mode,

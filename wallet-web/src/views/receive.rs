@@ -325,6 +325,8 @@ fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
     } else {
         T::view_only
     };
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let who = g.subject.as_ref().map(|s| s.describe(now)).unwrap_or_default();
     let facts = [
         (T::wallet_id, got.wallet_id.to_string()),
         (
@@ -339,6 +341,7 @@ fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
         <div class="verified" data-testid="verified">
             <p class="verdict">"✔ " {c.t(T::verified)}</p>
             <h2 data-testid="verified-patient">{g.patient.clone()}</h2>
+            <p class="who" data-testid="verified-who">{who}</p>
             <dl class="facts">
                 {facts.into_iter().map(|(k, v)| view! { <dt>{c.t(k)}</dt><dd>{v}</dd> }).collect_view()}
             </dl>

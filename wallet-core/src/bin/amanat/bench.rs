@@ -260,6 +260,12 @@ fn share(report: &mut Report) -> Result<()> {
         jti: wallet_core::ids::RecordId::random().to_string(),
         wallet: String::new(),
         patient: patient.clone(),
+        // As the demo patient's profile fills it: birth date, gender, CNIC.
+        subject: Some(wallet_core::share::grant::Subject {
+            birth_date: Some("1968-04-12".into()),
+            gender: Some("female".into()),
+            ids: vec![("cnic".into(), "35202-1234567-2".into())],
+        }),
         to: Grantee::Bearer,
         purpose: Purpose::CareManagement,
         mode: AccessMode::View,

@@ -171,6 +171,9 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         output::safe(&grant.patient),
         received.wallet_id
     )?;
+    if let Some(who) = &grant.subject {
+        writeln!(out, "  patient: {}", output::safe(&who.describe(CLOCK.now())))?;
+    }
     writeln!(
         out,
         "  for {} ({}) · {} · valid until {}",
