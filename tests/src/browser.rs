@@ -255,6 +255,15 @@ impl Chrome {
         }
     }
 
+    /// Runs a Chrome DevTools Protocol command (`Network.emulateNetworkConditions`,
+    /// `Emulation.setCPUThrottlingRate`, …) through chromedriver; its result.
+    pub async fn cdp(&self, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+
     /// Waits (up to 30 s) for an element.
     pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.client
@@ -373,6 +382,27 @@ impl Chrome {
 impl Drop for Chrome {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+    }
+}
+
+/// chromedriver's way to the DevTools protocol: `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

@@ -38,8 +38,8 @@ use crate::webapp::WebApp;
 pub struct Options {
     /// The wallet directory.
     pub vault_dir: PathBuf,
-    /// Where the built web wallet is (Trunk's output); `None` serves a notice.
-    pub web_dir: Option<PathBuf>,
+    /// The built web wallet (Trunk's output); `None` serves a notice.
+    pub web: Option<crate::webapp::Files>,
     /// The session token and its login codes.
     pub sessions: Arc<session::Sessions>,
     /// Lock after this long without requests.
@@ -160,10 +160,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Finds the built web wallet: `$AMANAT_WEB_DIR`, then `web/` next to the binary or
-/// one level up (`target/release/amanat` → `target/web`), then `target/web` here.
-pub fn find_web_dir() -> Option<PathBuf> {
-    crate::webapp::find("AMANAT_WEB_DIR", "web")
+/// The web wallet to serve: `dir` (`--web DIR`), else the one built into the
+/// binary, else `web/` next to the binary or one level up
+/// (`target/release/amanat` → `target/web`), else `target/web` here.
+pub fn web_files(dir: Option<PathBuf>) -> Option<crate::webapp::Files> {
+    crate::webapp::Files::choose(dir, crate::webapp::WEB, "AMANAT_WEB_DIR", "web")
 }
 
 /// Serves until `shutdown` completes. The listener must be on a loopback address.
@@ -199,7 +200,7 @@ pub async fn serve(
     };
     let idle = opts.idle_lock;
     let state = Arc::new(AppState {
-        web: WebApp::load(opts.web_dir.as_deref(), NOT_BUILT),
+        web: WebApp::load(opts.web.clone(), NOT_BUILT),
         opts,
         hosts,
         vault: Mutex::new(vault),

@@ -2,12 +2,88 @@
 //! served with the Content-Security-Policy that fits it: the web wallet by
 //! `amanat serve`, the share viewer by `amanat relay`.
 //!
+//! The files come from the binary itself ([`WEB`] and [`VIEWER`], embedded at
+//! build time by `build.rs` when Trunk had built them) or from a directory
+//! (`--web DIR`, or found beside the binary).
+//!
 //! Trunk's loader is an inline module script; the policy allows exactly it, by
 //! hash, and nothing else inline. Files whose names carry Trunk's content hash
 //! are cached for a year; the page itself is checked again on every visit, so
 //! a new build is picked up at once.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+include!(concat!(env!("OUT_DIR"), "/web_apps.rs"));
+
+/// Where an app's files are.
+#[derive(Debug, Clone)]
+pub enum Files {
+    /// In the binary: (name, bytes).
+    Embedded(&'static [(&'static str, &'static [u8])]),
+    /// In a directory.
+    Dir(PathBuf),
+}
+
+impl Files {
+    /// `dir` when given; else the app embedded in the binary, if it was built
+    /// in; else the app found on disk by [`find`] (`var`, `name`).
+    pub fn choose(
+        dir: Option<PathBuf>,
+        embedded: &'static [(&'static str, &'static [u8])],
+        var: &str,
+        name: &str,
+    ) -> Option<Files> {
+        match dir {
+            Some(d) => Some(Files::Dir(d)),
+            None if !embedded.is_empty() => Some(Files::Embedded(embedded)),
+            None => find(var, name).map(Files::Dir),
+        }
+    }
+
+    /// A file name and nothing else: Trunk writes its files side by side.
+    fn plain(name: &str) -> bool {
+        !name.is_empty() && !name.contains(['/', '\\']) && !name.contains("..")
+    }
+
+    /// The bytes of the file `name` (no paths).
+    pub fn read(&self, name: &str) -> Option<Vec<u8>> {
+        if !Files::plain(name) {
+            return None;
+        }
+        match self {
+            Files::Embedded(files) => files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.to_vec()),
+            Files::Dir(dir) => std::fs::read(dir.join(name)).ok(),
+        }
+    }
+
+    /// Every file (name, bytes), for `amanat viewer export`.
+    pub fn all(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+        match self {
+            Files::Embedded(files) => Ok(files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()),
+            Files::Dir(dir) => {
+                let mut out = Vec::new();
+                for entry in std::fs::read_dir(dir)? {
+                    let entry = entry?;
+                    if entry.file_type()?.is_file() {
+                        out.push((
+                            entry.file_name().to_string_lossy().into_owned(),
+                            std::fs::read(entry.path())?,
+                        ));
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Where they are, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Files::Embedded(_) => "built into this binary".into(),
+            Files::Dir(dir) => dir.display().to_string(),
+        }
+    }
+}
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -17,18 +93,21 @@ use sha2::{Digest, Sha256};
 
 /// A web app's files and the policy that goes with them.
 pub struct WebApp {
-    dir: Option<PathBuf>,
+    files: Option<Files>,
     index: String,
     csp: String,
 }
 
 impl WebApp {
-    /// The app in `dir` (`None`, or a directory without `index.html`: every
-    /// page is `not_built`, which says how to build it).
-    pub fn load(dir: Option<&Path>, not_built: &str) -> WebApp {
-        let index = dir
-            .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok())
-            .unwrap_or_else(|| not_built.to_string());
+    /// The app in `files` (`None`, or files without `index.html`: every page
+    /// is `not_built`, which says how to build it).
+    pub fn load(files: Option<Files>, not_built: &str) -> WebApp {
+        let found = files
+            .as_ref()
+            .and_then(|f| f.read("index.html"))
+            .and_then(|b| String::from_utf8(b).ok());
+        let files = files.filter(|_| found.is_some());
+        let index = found.unwrap_or_else(|| not_built.to_string());
         let mut hashes = String::new();
         let mut rest = index.as_str();
         while let Some(start) = rest.find("<script") {
@@ -54,16 +133,12 @@ impl WebApp {
              connect-src 'self' https: http://127.0.0.1:* http://localhost:*; base-uri 'none'; \
              form-action 'self'; frame-ancestors 'none'"
         );
-        WebApp {
-            dir: dir.map(Path::to_path_buf),
-            index,
-            csp,
-        }
+        WebApp { files, index, csp }
     }
 
     /// Whether the app's files were found.
     pub fn is_built(&self) -> bool {
-        self.dir.as_ref().is_some_and(|d| d.join("index.html").is_file())
+        self.files.is_some()
     }
 
     /// Adds what every answer of a page that may hold secrets needs: the
@@ -94,17 +169,15 @@ impl WebApp {
     /// for anything else (the app routes in the browser).
     pub async fn respond(&self, path: &str) -> Response {
         let path = path.trim_start_matches('/');
-        if let Some(dir) = &self.dir
-            && !path.is_empty()
-            && path != "index.html"
-            && !path.contains("..")
-            && !path.contains('\\')
+        let bytes = match &self.files {
+            _ if path == "index.html" => None,
+            Some(Files::Dir(dir)) if Files::plain(path) => tokio::fs::read(dir.join(path)).await.ok(),
+            Some(files) => files.read(path),
+            None => None,
+        };
         {
-            let file = dir.join(path);
-            if file.is_file()
-                && let Ok(bytes) = tokio::fs::read(&file).await
-            {
-                let ext = file.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            if let Some(bytes) = bytes {
+                let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
                 let mut response = ([(header::CONTENT_TYPE, mime(ext))], Body::from(bytes)).into_response();
                 response.headers_mut().insert(
                     header::CACHE_CONTROL,
@@ -193,11 +266,39 @@ mod tests {
             "<script type=\"module\">init()</script><script src=\"x.js\"></script>",
         )
         .unwrap();
-        let app = WebApp::load(Some(dir.path()), "not built");
+        let app = WebApp::load(Some(Files::Dir(dir.path().to_path_buf())), "not built");
         let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"init()"));
         assert!(app.csp().contains(&format!("'sha256-{digest}'")), "{}", app.csp());
         assert_eq!(app.csp().matches("'sha256-").count(), 1);
         assert!(app.is_built());
         assert!(!WebApp::load(None, "not built").is_built());
+        assert!(!WebApp::load(Some(Files::Embedded(&[])), "not built").is_built());
+    }
+
+    #[test]
+    fn embedded_files_are_served_and_nothing_else() {
+        static FILES: &[(&str, &[u8])] = &[("index.html", b"<p>app"), ("app-0123456789abcdef.js", b"js")];
+        let app = WebApp::load(Some(Files::Embedded(FILES)), "not built");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let body = |path: &str| {
+            rt.block_on(async {
+                let r = app.respond(path).await;
+                let cache = r.headers()[header::CACHE_CONTROL].to_str().unwrap().to_string();
+                let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+                (String::from_utf8(bytes.to_vec()).unwrap(), cache)
+            })
+        };
+        assert_eq!(
+            body("/app-0123456789abcdef.js"),
+            ("js".into(), "public, max-age=31536000, immutable".into())
+        );
+        for page in ["/", "/anything", "/../index.html", "/index.html"] {
+            assert_eq!(body(page), ("<p>app".into(), "no-cache".into()), "{page}");
+        }
+        assert!(
+            Files::Embedded(FILES)
+                .read("../app-0123456789abcdef.js")
+                .is_none()
+        );
     }
 }

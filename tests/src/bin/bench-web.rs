@@ -6,6 +6,12 @@
 //! `amanat:dashboard-ready` and `amanat:timeline-ready` in the Performance
 //! timeline one animation frame after the data arrives); and frame times while
 //! the 10,000-record timeline is scrolled, with how many rows were in the page.
+//! Then the share viewer on a phone (390×844, touch, a mobile user agent):
+//! how long from navigation to the verified records of the patient's
+//! 20-entry summary (offline, in the URL; and through a relay), with DevTools
+//! throttling the network to 1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT and
+//! the CPU 4×: cold (nothing cached, no service worker) and warm (the service
+//! worker installed by an earlier visit).
 //!
 //! Run it with `scripts/bench-web`, which builds what it needs first.
 
@@ -215,4 +221,140 @@ async fn main() {
         );
     }
     chrome.quit().await;
+    // The wallet is free again for `amanat share`.
+    drop(server);
+    phone_viewer(&o, &vault).await;
+}
+
+/// The share viewer on a throttled phone: cold and warm opens of the 20-entry
+/// summary, offline and through a relay serving the viewer.
+async fn phone_viewer(o: &Options, vault: &std::path::Path) {
+    let store = tempfile::tempdir().expect("temp dir");
+    let mut relay = Command::new(&o.amanat)
+        .args(["relay", "--bind", "127.0.0.1:0", "--rate-limit", "0", "--store"])
+        .arg(store.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("amanat relay");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(relay.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("the relay's address");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("an address")
+        .to_string();
+    let share = |extra: &[&str]| -> String {
+        let out = Command::new(&o.amanat)
+            .args([
+                "share",
+                "--summary",
+                "--purpose",
+                "CAREMGT",
+                "--expires",
+                "2h",
+                "--json",
+            ])
+            .args(extra)
+            .env("AMANAT_VAULT", vault)
+            .env("AMANAT_PASSPHRASE", PASSPHRASE)
+            .output()
+            .expect("amanat share");
+        assert!(
+            out.status.success(),
+            "share failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("share --json");
+        v["link"].as_str().expect("a link").to_string()
+    };
+    let offline = share(&["--offline", "--viewer", &url]);
+    let through_relay = share(&["--relay", &url]);
+    let phone = Chrome::phone().await;
+    phone.cdp("Network.enable", serde_json::json!({})).await;
+    phone
+        .cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": false,
+                "latency": 150,
+                "downloadThroughput": 1_600_000 / 8,
+                "uploadThroughput": 750_000 / 8
+            }),
+        )
+        .await;
+    phone
+        .cdp("Emulation.setCPUThrottlingRate", serde_json::json!({ "rate": 4 }))
+        .await;
+    let origin = url.trim_end_matches('/').to_string();
+    for (label, link) in [
+        ("offline share in the URL", &offline),
+        ("relay share", &through_relay),
+    ] {
+        let (mut cold, mut warm) = (Vec::new(), Vec::new());
+        for _ in 0..o.runs {
+            // Cold: no cache, no service worker, nothing stored for the origin.
+            phone.client.goto("about:blank").await.expect("blank");
+            phone
+                .cdp(
+                    "Storage.clearDataForOrigin",
+                    serde_json::json!({ "origin": origin, "storageTypes": "all" }),
+                )
+                .await;
+            phone
+                .cdp("Network.clearBrowserCache", serde_json::json!({}))
+                .await;
+            cold.push(open_verified(&phone, link).await);
+            // Warm: the service worker from that visit serves the viewer.
+            phone.client.goto("about:blank").await.expect("blank");
+            warm.push(open_verified(&phone, link).await);
+        }
+        println!(
+            "viewer     {label}, 20 entries, 1.6 Mbit/s, 150 ms RTT, CPU 4x: cold {:.0} ms (median of {}; {:.0}-{:.0}), warm {:.0} ms ({:.0}-{:.0})",
+            median(cold.clone()),
+            o.runs,
+            cold.iter().copied().fold(f64::MAX, f64::min),
+            cold.iter().copied().fold(0.0, f64::max),
+            median(warm.clone()),
+            warm.iter().copied().fold(f64::MAX, f64::min),
+            warm.iter().copied().fold(0.0, f64::max),
+        );
+    }
+    phone.quit().await;
+    let _ = relay.kill();
+    let _ = relay.wait();
+}
+
+/// Milliseconds from asking for `url` until the verified records are on screen.
+async fn open_verified(phone: &Chrome, url: &str) -> f64 {
+    let started = std::time::Instant::now();
+    phone.client.goto(url).await.expect("the viewer loads");
+    loop {
+        if let Ok(e) = phone
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=verified]"))
+            .await
+            && e.is_displayed().await.unwrap_or(false)
+        {
+            return started.elapsed().as_secs_f64() * 1000.0;
+        }
+        if let Ok(e) = phone
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=refused]"))
+            .await
+        {
+            panic!(
+                "the viewer refused the share: {}",
+                e.text().await.unwrap_or_default()
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the share never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -80,4 +80,53 @@ fn the_debian_package_installs_and_its_relay_runs() {
         status.contains("Package: amanat\nStatus: install ok installed"),
         "{status}"
     );
+
+    // One file to install: the packaged relay serves the share viewer built
+    // into the binary, run from a directory with nothing else in it.
+    let mut relay = Command::new(&amanat)
+        .args(["relay", "--bind", "127.0.0.1:0", "--store"])
+        .arg(scratch.path().join("store"))
+        .current_dir(scratch.path())
+        .env_remove("AMANAT_VIEWER_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(relay.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(
+        line.contains("share viewer at / (built into this binary)"),
+        "{line}"
+    );
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let page = String::from_utf8(get(&format!("{url}/"))).unwrap();
+    let wasm = page
+        .split(['\'', '"'])
+        .find(|p| p.ends_with("_bg.wasm"))
+        .unwrap_or_else(|| panic!("no wasm named in the viewer's page:\n{page}"));
+    let bytes = get(&format!("{url}/{}", wasm.trim_start_matches("./")));
+    assert_eq!(&bytes[..4], b"\0asm", "the viewer's wasm module is served");
+    let _ = relay.kill();
+    let _ = relay.wait();
+}
+
+/// The body of a GET (that must succeed).
+fn get(url: &str) -> Vec<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.expect("the relay answers");
+        assert!(r.status().is_success(), "{url}: {}", r.status());
+        r.bytes().await.expect("a body").to_vec()
+    })
 }

@@ -233,6 +233,14 @@ async fn a_doctors_phone_opens_share_codes_in_the_relays_viewer() {
         "no share is kept: {kept:?}"
     );
     drop(relay);
+    // And the phone itself offline, as DevTools switches it.
+    phone.cdp("Network.enable", serde_json::json!({})).await;
+    phone
+        .cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await;
     assert!(
         reqwest::get(format!(
             "{url_base}/",

@@ -52,10 +52,9 @@ pub struct Config {
     pub quotas: Quotas,
     /// Dates uses, expiry, signatures and rate windows (the machine's, but for tests).
     pub clock: Clock,
-    /// The built share viewer (`target/viewer`), served at `/` so the relay's
-    /// address opens the relay's shares on a phone; `None`: a page saying it
-    /// was not built.
-    pub viewer: Option<std::path::PathBuf>,
+    /// The built share viewer, served at `/` so the relay's address opens
+    /// the relay's shares on a phone; `None`: a page saying it was not built.
+    pub viewer: Option<crate::webapp::Files>,
 }
 
 impl Default for Config {
@@ -115,7 +114,7 @@ impl Relay {
     pub fn new(store: Arc<dyn ShareStore>, config: Config) -> Arc<Relay> {
         Arc::new(Relay {
             store,
-            viewer: WebApp::load(config.viewer.as_deref(), VIEWER_NOT_BUILT),
+            viewer: WebApp::load(config.viewer.clone(), VIEWER_NOT_BUILT),
             config,
             metrics: Metrics::default(),
         })

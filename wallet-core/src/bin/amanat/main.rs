@@ -156,7 +156,7 @@ fn run(cli: Cli) -> Result<()> {
 fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
     use anyhow::Context;
     let vault_dir = ctx.vault_dir()?;
-    let web_dir = args.web.clone().or_else(wallet_core::server::find_web_dir);
+    let web = wallet_core::server::web_files(args.web.clone());
     let passphrase = std::env::var("AMANAT_PASSPHRASE")
         .ok()
         .filter(|p| !p.is_empty())
@@ -164,7 +164,7 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
     let sessions = std::sync::Arc::new(wallet_core::server::session::Sessions::new());
     let options = wallet_core::server::Options {
         vault_dir: vault_dir.clone(),
-        web_dir: web_dir.clone(),
+        web: web.clone(),
         sessions: sessions.clone(),
         idle_lock: std::time::Duration::from_secs(args.idle_lock * 60),
         passphrase,
@@ -195,7 +195,7 @@ fn serve(ctx: &Ctx, args: cli::ServeArgs) -> Result<()> {
         };
         say(format!("Amanat is serving your wallet at {url}"));
         say(format!("  wallet: {}", vault_dir.display()));
-        if web_dir.is_none() {
+        if web.is_none() {
             say("  (the web wallet is not built: run scripts/start; the API works meanwhile)".into());
         }
         say(format!(

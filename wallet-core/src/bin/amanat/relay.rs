@@ -5,13 +5,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use wallet_core::webapp::Files;
+
 use crate::cli::{RelayArgs, ViewerCommand};
 use crate::wallet::CLOCK;
 
 pub fn relay(args: RelayArgs) -> Result<()> {
     use wallet_core::relay::server::{Config, Relay, serve};
     use wallet_core::relay::store::Quotas;
-    let viewer = args.viewer.clone().or_else(find_viewer);
+    let viewer = viewer_files(args.viewer.clone());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let store = args
@@ -39,7 +41,9 @@ pub fn relay(args: RelayArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         // One line (scripts read the address from it); a closed stdout does not stop the relay.
         let viewer_note = match &viewer {
-            Some(dir) if dir.join("index.html").is_file() => format!("; share viewer at / from {}", dir.display()),
+            Some(files) if files.read("index.html").is_some() => {
+                format!("; share viewer at / ({})", files.describe())
+            }
             _ => {
                 eprintln!(
                     "No share viewer was found (build it with scripts/start, or give --viewer DIR): phones opening this relay's share codes get a page saying so."
@@ -56,29 +60,30 @@ pub fn relay(args: RelayArgs) -> Result<()> {
     })
 }
 
-/// The built share viewer: `$AMANAT_VIEWER_DIR`, `viewer/` beside the binary, `target/viewer`.
-fn find_viewer() -> Option<PathBuf> {
-    wallet_core::webapp::find("AMANAT_VIEWER_DIR", "viewer")
+/// The share viewer: `dir` (`--viewer DIR`), else the one built into the
+/// binary, else `$AMANAT_VIEWER_DIR`, `viewer/` beside the binary, `target/viewer`.
+fn viewer_files(dir: Option<PathBuf>) -> Option<Files> {
+    Files::choose(dir, wallet_core::webapp::VIEWER, "AMANAT_VIEWER_DIR", "viewer")
 }
 
 /// `amanat viewer export DIR`: the viewer's files, for any static host.
 pub fn viewer(cmd: ViewerCommand) -> Result<()> {
     let ViewerCommand::Export { dir } = cmd;
-    let from = find_viewer().context(
+    let from = viewer_files(None).context(
         "the share viewer has not been built: run scripts/start (or trunk build wallet-web/viewer.html --dist target/viewer --public-url ./)",
     )?;
+    let files = from
+        .all()
+        .with_context(|| format!("cannot read the viewer ({})", from.describe()))?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut files = 0;
-    for entry in std::fs::read_dir(&from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            let to = dir.join(entry.file_name());
-            std::fs::copy(entry.path(), &to).with_context(|| format!("cannot write {}", to.display()))?;
-            files += 1;
-        }
+    for (name, bytes) in &files {
+        let to = dir.join(name);
+        std::fs::write(&to, bytes).with_context(|| format!("cannot write {}", to.display()))?;
     }
     println!(
-        "Wrote the share viewer ({files} files) to {}. Serve it over https, then: amanat settings --viewer https://<that address>/",
+        "Wrote the share viewer ({} files, {}) to {}. Serve it over https, then: amanat settings --viewer https://<that address>/",
+        files.len(),
+        from.describe(),
         dir.display()
     );
     Ok(())
