@@ -114,7 +114,7 @@ impl Relay {
     pub fn new(store: Arc<dyn ShareStore>, config: Config) -> Arc<Relay> {
         Arc::new(Relay {
             store,
-            viewer: WebApp::load(config.viewer.clone(), VIEWER_NOT_BUILT),
+            viewer: WebApp::load(config.viewer.clone(), VIEWER_NOT_BUILT).compressed(),
             config,
             metrics: Metrics::default(),
         })
@@ -397,7 +397,11 @@ and start the relay again, or give it <code>--viewer DIR</code>.";
 /// The share viewer's files, with the headers a page holding a share's key
 /// needs ([`WebApp::guard`]).
 async fn viewer(State(relay): State<Arc<Relay>>, req: Request) -> Response {
-    let mut response = relay.viewer.respond(req.uri().path()).await;
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let mut response = relay.viewer.respond(req.uri().path(), accept).await;
     relay.viewer.guard(response.headers_mut());
     response
 }
