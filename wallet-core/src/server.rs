@@ -144,11 +144,7 @@ async fn check_token(State(state): State<Arc<AppState>>, req: Request, next: Nex
 
 /// Static files of the web wallet; anything else is the app itself (it routes in the browser).
 async fn static_file(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    state.web.respond(req.uri().path(), accept).await
+    state.web.respond(req.uri().path(), req.headers()).await
 }
 
 /// The routes, with their guards.

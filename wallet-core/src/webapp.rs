@@ -13,6 +13,13 @@
 
 use std::path::PathBuf;
 
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
 include!(concat!(env!("OUT_DIR"), "/web_apps.rs"));
 
 /// Where an app's files are.
@@ -45,14 +52,18 @@ impl Files {
         !name.is_empty() && !name.contains(['/', '\\']) && !name.contains("..")
     }
 
-    /// The bytes of the file `name` (no paths).
-    pub fn read(&self, name: &str) -> Option<Vec<u8>> {
+    /// The bytes of the file `name` (no paths); an embedded file without a
+    /// copy.
+    pub fn read(&self, name: &str) -> Option<Bytes> {
         if !Files::plain(name) {
             return None;
         }
         match self {
-            Files::Embedded(files) => files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.to_vec()),
-            Files::Dir(dir) => std::fs::read(dir.join(name)).ok(),
+            Files::Embedded(files) => files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| Bytes::from_static(b)),
+            Files::Dir(dir) => std::fs::read(dir.join(name)).ok().map(Bytes::from),
         }
     }
 
@@ -85,12 +96,6 @@ impl Files {
     }
 }
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use sha2::{Digest, Sha256};
-
 /// A web app's files and the policy that goes with them.
 pub struct WebApp {
     files: Option<Files>,
@@ -104,7 +109,7 @@ pub struct WebApp {
 
 /// Compressed bodies by (file, encoding), shared with the thread that makes
 /// the brotli ones.
-type Packed = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, Encoding), bytes::Bytes>>>;
+type Packed = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, Encoding), Bytes>>>;
 
 /// Worth compressing: text and wasm, past a kilobyte.
 fn compressible(name: &str, len: usize) -> bool {
@@ -172,7 +177,7 @@ impl WebApp {
         let found = files
             .as_ref()
             .and_then(|f| f.read("index.html"))
-            .and_then(|b| String::from_utf8(b).ok());
+            .and_then(|b| String::from_utf8(b.to_vec()).ok());
         let files = files.filter(|_| found.is_some());
         let index = found.unwrap_or_else(|| not_built.to_string());
         let mut hashes = String::new();
@@ -220,7 +225,7 @@ impl WebApp {
             std::thread::spawn(move || {
                 for (name, bytes) in all {
                     if compressible(&name, bytes.len()) {
-                        let body = bytes::Bytes::from(Encoding::Brotli.encode(&bytes));
+                        let body = Bytes::from(Encoding::Brotli.encode(&bytes));
                         if let Ok(mut cache) = packed.lock() {
                             cache.insert((name, Encoding::Brotli), body);
                         }
@@ -231,7 +236,7 @@ impl WebApp {
         self
     }
 
-    /// Whether the app's files were found.
+    /// Whether the app's files were found (else every page says it was not built).
     pub fn is_built(&self) -> bool {
         self.files.is_some()
     }
@@ -261,7 +266,7 @@ impl WebApp {
         name: &str,
         accept_encoding: Option<&str>,
         bytes: &[u8],
-    ) -> Option<(Encoding, bytes::Bytes)> {
+    ) -> Option<(Encoding, Bytes)> {
         let accepted = Encoding::accepted(accept_encoding);
         let cached = |e: Encoding| {
             self.packed
@@ -281,7 +286,7 @@ impl WebApp {
             return Some((Encoding::Gzip, body));
         }
         let bytes = bytes.to_vec();
-        let body = bytes::Bytes::from(
+        let body = Bytes::from(
             tokio::task::spawn_blocking(move || Encoding::Gzip.encode(&bytes))
                 .await
                 .ok()?,
@@ -298,50 +303,52 @@ impl WebApp {
         &self.csp
     }
 
-    /// The file at `path` (the part of the URL after `/`), or the app's page
-    /// for anything else (the app routes in the browser); compressed when
-    /// `accept_encoding` allows and the file is text or wasm.
-    pub async fn respond(&self, path: &str, accept_encoding: Option<&str>) -> Response {
+    /// The file a request's `path` names, or the app's page for anything
+    /// else (the app routes in the browser); compressed when the request's
+    /// `Accept-Encoding` (in `headers`) allows and the file is text or wasm.
+    pub async fn respond(&self, path: &str, headers: &HeaderMap) -> Response {
         let path = path.trim_start_matches('/');
+        let accept_encoding = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
         let bytes = match &self.files {
             _ if path == "index.html" => None,
-            Some(Files::Dir(dir)) if Files::plain(path) => tokio::fs::read(dir.join(path)).await.ok(),
+            // Off the async threads: a directory is read from disk.
+            Some(Files::Dir(dir)) if Files::plain(path) => {
+                tokio::fs::read(dir.join(path)).await.ok().map(Bytes::from)
+            }
             Some(files) => files.read(path),
             None => None,
         };
-        {
-            if let Some(bytes) = bytes {
-                let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-                let compressible = self.compress && compressible(path, bytes.len());
-                let packed = match compressible {
-                    true => self.packed(path, accept_encoding, &bytes).await,
-                    false => None,
-                };
-                let (body, encoding) = match packed {
-                    Some((e, body)) => (body, Some(e)),
-                    None => (bytes::Bytes::from(bytes), None),
-                };
-                let mut response = ([(header::CONTENT_TYPE, mime(ext))], Body::from(body)).into_response();
-                if let Some(e) = encoding {
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(e.name()));
-                }
-                if compressible {
-                    response
-                        .headers_mut()
-                        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-                }
-                response.headers_mut().insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(if is_hashed(path) {
-                        "public, max-age=31536000, immutable"
-                    } else {
-                        "no-cache"
-                    }),
-                );
-                return response;
+        if let Some(bytes) = bytes {
+            let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+            let compressible = self.compress && compressible(path, bytes.len());
+            let packed = match compressible {
+                true => self.packed(path, accept_encoding, &bytes).await,
+                false => None,
+            };
+            let (body, encoding) = match packed {
+                Some((e, body)) => (body, Some(e)),
+                None => (bytes, None),
+            };
+            let mut response = ([(header::CONTENT_TYPE, mime(ext))], Body::from(body)).into_response();
+            if let Some(e) = encoding {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(e.name()));
             }
+            if compressible {
+                response
+                    .headers_mut()
+                    .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(if is_hashed(path) {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                }),
+            );
+            return response;
         }
         let mut response = (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -400,6 +407,14 @@ pub fn find(var: &str, name: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    fn accepting(accept_encoding: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(a) = accept_encoding {
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(a).unwrap());
+        }
+        h
+    }
+
     #[test]
     fn trunk_names_are_cached_and_pages_are_not() {
         assert!(is_hashed("viewer-3751367feddcec9e_bg.wasm"));
@@ -435,7 +450,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let body = |path: &str| {
             rt.block_on(async {
-                let r = app.respond(path, Some("gzip, br")).await;
+                let r = app.respond(path, &accepting(Some("gzip, br"))).await;
                 let cache = r.headers()[header::CACHE_CONTROL].to_str().unwrap().to_string();
                 let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
                 (String::from_utf8(bytes.to_vec()).unwrap(), cache)
@@ -468,7 +483,7 @@ mod tests {
             .unwrap();
         let get = |app: &WebApp, accept: Option<&str>| {
             rt.block_on(async {
-                let r = app.respond(WASM_PATH, accept).await;
+                let r = app.respond(WASM_PATH, &accepting(accept)).await;
                 let encoding = r
                     .headers()
                     .get(header::CONTENT_ENCODING)

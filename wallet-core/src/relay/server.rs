@@ -120,6 +120,11 @@ impl Relay {
         })
     }
 
+    /// Whether it serves the share viewer (else a page saying it was not built).
+    pub fn serves_viewer(&self) -> bool {
+        self.viewer.is_built()
+    }
+
     /// What is checked before a request's body is read: the declared size
     /// (free), then the client's rate (in the store, so it holds across relays).
     async fn admit(
@@ -397,11 +402,7 @@ and start the relay again, or give it <code>--viewer DIR</code>.";
 /// The share viewer's files, with the headers a page holding a share's key
 /// needs ([`WebApp::guard`]).
 async fn viewer(State(relay): State<Arc<Relay>>, req: Request) -> Response {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    let mut response = relay.viewer.respond(req.uri().path(), accept).await;
+    let mut response = relay.viewer.respond(req.uri().path(), req.headers()).await;
     relay.viewer.guard(response.headers_mut());
     response
 }

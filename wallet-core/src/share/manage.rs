@@ -218,9 +218,9 @@ pub fn viewer_address(text: &str) -> Result<String, SharingError> {
         rest
     } else if let Some(rest) = text.strip_prefix("http://") {
         let authority = rest.split('/').next().unwrap_or_default();
-        let host = match authority.strip_prefix("[::1]") {
-            Some(_) => "[::1]",
-            None => authority.split(':').next().unwrap_or_default(),
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
         };
         if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
             return Err(bad(
@@ -571,4 +571,42 @@ pub fn mark_revoked(vault: &mut Vault, grant: &mut MadeShare) -> Result<(), Shar
         )],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::viewer_address;
+
+    #[test]
+    fn viewer_addresses_are_https_or_this_machine() {
+        assert_eq!(
+            viewer_address("https://relay.example").unwrap(),
+            "https://relay.example/"
+        );
+        assert_eq!(
+            viewer_address(" https://x.example/amanat/ ").unwrap(),
+            "https://x.example/amanat/"
+        );
+        for local in [
+            "http://127.0.0.1:8480",
+            "http://localhost/",
+            "http://[::1]:8480/",
+            "http://[::1]",
+        ] {
+            assert!(viewer_address(local).is_ok(), "{local}");
+        }
+        for (bad, says) in [
+            ("http://relay.example/", "must start with https://"),
+            ("http://127.0.0.1.evil.example/", "must start with https://"),
+            ("http://[::1]evil.example/", "must start with https://"),
+            ("ftp://relay.example/", "must start with https://"),
+            ("https:///path", "has no host"),
+            ("https://user@relay.example/", "no credentials, query or fragment"),
+            ("https://relay.example/?a=1", "no credentials, query or fragment"),
+            ("https://relay.example/#x", "no credentials, query or fragment"),
+        ] {
+            let e = viewer_address(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }

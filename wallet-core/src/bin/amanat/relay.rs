@@ -41,9 +41,7 @@ pub fn relay(args: RelayArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         // One line (scripts read the address from it); a closed stdout does not stop the relay.
         let viewer_note = match &viewer {
-            Some(files) if files.read("index.html").is_some() => {
-                format!("; share viewer at / ({})", files.describe())
-            }
+            Some(files) if relay.serves_viewer() => format!("; share viewer at / ({})", files.describe()),
             _ => {
                 eprintln!(
                     "No share viewer was found (build it with scripts/start, or give --viewer DIR): phones opening this relay's share codes get a page saying so."
