@@ -291,6 +291,9 @@ pub struct NewShare {
     /// The viewer whose address the QR code carries (`https://…/`); the
     /// relay's, or the wallet's setting, when absent.
     pub viewer: Option<String>,
+    /// A SMART Health Link instead of an Amanat link (needs a relay).
+    #[serde(default)]
+    pub shl: bool,
 }
 
 /// A share the wallet made (`GET /api/grants`, `amanat grants --json`).

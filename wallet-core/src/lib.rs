@@ -43,7 +43,7 @@
 //!     purpose: Purpose::CareManagement,
 //!     mode: AccessMode::View,
 //!     seconds: 3600,
-//!     to: None, uses: None, passcode: None, relay: None, viewer: None,
+//!     to: None, uses: None, passcode: None, relay: None, viewer: None, shl: None,
 //! };
 //! let prepared = manage::prepare(&vault, request, now).unwrap();
 //! let created = manage::finish(&mut vault, prepared, None, now).unwrap();

@@ -75,6 +75,12 @@ pub enum RelayError {
     /// Anything else the relay said.
     #[error("the relay failed: {0}")]
     Server(String),
+    /// A SMART Health Link's passcode was wrong.
+    #[error("the passcode is wrong: {0} attempts left before the link stops working")]
+    WrongPasscode(u32),
+    /// A SMART Health Link disabled after too many wrong passcodes.
+    #[error("this link no longer works: too many wrong passcodes")]
+    LinkDead,
 }
 
 pub use crate::contract::ErrorBody;
@@ -95,6 +101,8 @@ impl RelayError {
             RelayError::QuotaExceeded(_) => "quota exceeded",
             RelayError::StoreFull => "store full",
             RelayError::Unavailable => "unavailable",
+            RelayError::WrongPasscode(_) => "wrong passcode",
+            RelayError::LinkDead => "link dead",
             RelayError::Oversized | RelayError::Unreachable(_) | RelayError::Server(_) => "server error",
         }
     }
@@ -102,7 +110,10 @@ impl RelayError {
     /// The HTTP status for the error.
     pub fn status(&self) -> u16 {
         match self {
-            RelayError::Revoked | RelayError::Expired | RelayError::UsesExhausted => 410,
+            RelayError::Revoked | RelayError::Expired | RelayError::UsesExhausted | RelayError::LinkDead => {
+                410
+            }
+            RelayError::WrongPasscode(_) => 401,
             RelayError::NotFound => 404,
             RelayError::RateLimited | RelayError::QuotaExceeded(_) => 429,
             RelayError::StoreFull => 507,
@@ -133,6 +144,7 @@ impl RelayError {
                     .to_string(),
             ),
             "store full" => RelayError::StoreFull,
+            "link dead" => RelayError::LinkDead,
             "unavailable" => RelayError::Unavailable,
             _ => RelayError::Server(body.message.clone()),
         }
@@ -165,8 +177,21 @@ pub fn signing_message(method: &str, path: &str, time: i64) -> String {
 pub struct Upload {
     /// The signed grant; its `jti` becomes the share's id.
     pub grant: String,
-    /// The age ciphertext, standard base64.
+    /// The age ciphertext, standard base64; for a SMART Health Link, the
+    /// compact JWE file (standard base64 of its text).
     pub ciphertext: String,
+    /// Present for a SMART Health Link share: served at `/v1/shl/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkUpload>,
+}
+
+/// How a SMART Health Link share opens at the relay.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LinkUpload {
+    /// The passcode the manifest asks for (flag `P`); the relay keeps only a
+    /// salted hash and counts wrong attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode: Option<String>,
 }
 
 /// One fetch of a share.

@@ -30,6 +30,7 @@ pub mod link;
 #[cfg(feature = "native")]
 pub mod manage;
 mod passcode;
+pub mod shl;
 
 pub use passcode::{MIN_CHOSEN_CHARS, Passcode, WeakPasscode, key_text};
 
@@ -189,16 +190,19 @@ impl SealedShare {
 /// resource. No `fullUrl`, entry ids or timestamp: in a QR code each random id
 /// would cost about 15 incompressible bytes, and the grant already says when.
 #[derive(Serialize)]
-struct OutBundle {
+pub(crate) struct OutBundle {
     #[serde(rename = "resourceType")]
     resource_type: &'static str,
     #[serde(rename = "type")]
     bundle_type: &'static str,
     entry: Vec<OutEntry>,
+    /// A SMART Health Link's bundle carries the signed grant here ([`shl`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<shl::BundleSignature>,
 }
 
 #[derive(Serialize)]
-struct OutEntry {
+pub(crate) struct OutEntry {
     resource: Box<RawValue>,
 }
 
@@ -220,26 +224,13 @@ pub fn seal(
     if inputs.is_empty() {
         return Err(ShareError::Empty);
     }
-    grant.records = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| GrantedRecord {
-            id: position_id(i),
-            resource_type: r.resource_type.clone(),
-            sha256: sha256_b64(&r.bytes),
-        })
-        .collect();
-    let mut entry = Vec::with_capacity(inputs.len());
-    for r in inputs {
-        let text = String::from_utf8(r.bytes.clone())
-            .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
-        let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-        entry.push(OutEntry { resource: raw });
-    }
+    let (records, entry) = granted(inputs)?;
+    grant.records = records;
     let bundle = OutBundle {
         resource_type: "Bundle",
         bundle_type: "collection",
         entry,
+        signature: None,
     };
     let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
     let compressed = Zeroizing::new(compress::compress(&plain));
@@ -272,6 +263,28 @@ pub fn seal(
         key: key_bytes,
         passcode,
     })
+}
+
+/// The grant's record list (positions, types, SHA-256 of the exact bytes) and
+/// the bundle entries for `inputs`, in their order.
+pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<OutEntry>), ShareError> {
+    let records = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| GrantedRecord {
+            id: position_id(i),
+            resource_type: r.resource_type.clone(),
+            sha256: sha256_b64(&r.bytes),
+        })
+        .collect();
+    let mut entry = Vec::with_capacity(inputs.len());
+    for r in inputs {
+        let text = String::from_utf8(r.bytes.clone())
+            .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
+        let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
+        entry.push(OutEntry { resource: raw });
+    }
+    Ok((records, entry))
 }
 
 /// The shortest ciphertext (with what made it) of `tries` calls of `encrypt_once`.
@@ -405,6 +418,37 @@ fn check_relay_url(url: &str, jti: &str) -> Result<(), ShareError> {
     Ok(())
 }
 
+/// Why an address is not one Amanat sends a share's key or passcode to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddressRefusal {
+    /// Neither `https://` nor `http://`.
+    NotWeb,
+    /// Plain `http://` to another machine.
+    PlainHttp,
+}
+
+/// What follows the scheme of an `https://` address, or of an `http://` one
+/// on this machine (`127.0.0.1`, `localhost`, `[::1]`, for trying things
+/// out): a page or server that receives a share's key must be reached
+/// unaltered. The host is found by stripping a numeric port, so
+/// `http://[::1]evil.example/` is not taken for loopback.
+pub(crate) fn web_address(text: &str) -> Result<&str, AddressRefusal> {
+    if let Some(rest) = text.strip_prefix("https://") {
+        return Ok(rest);
+    }
+    let rest = text.strip_prefix("http://").ok_or(AddressRefusal::NotWeb)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        Ok(rest)
+    } else {
+        Err(AddressRefusal::PlainHttp)
+    }
+}
+
 /// Verifies a link's grant before fetching, when the link carries its record
 /// list (`detached == false`): signature, version, time and recipient. Links this
 /// wallet makes are detached; their signature is checked by [`open`].
@@ -506,7 +550,7 @@ fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<
 }
 
 /// The exact bytes of the bundle's resources, in order.
-fn bundle_entries(plain: &[u8]) -> Result<Vec<Vec<u8>>, ShareError> {
+pub(crate) fn bundle_entries(plain: &[u8]) -> Result<Vec<Vec<u8>>, ShareError> {
     #[derive(Deserialize)]
     struct InBundle<'a> {
         #[serde(borrow, default)]
@@ -525,7 +569,7 @@ fn bundle_entries(plain: &[u8]) -> Result<Vec<Vec<u8>>, ShareError> {
         .collect())
 }
 
-fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<ReceivedRecord>, ShareError> {
+pub(crate) fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<ReceivedRecord>, ShareError> {
     if entries.len() != grant.records.len() {
         return Err(ShareError::Count {
             expected: grant.records.len(),
@@ -564,11 +608,12 @@ mod tests {
     use super::*;
     use crate::share::grant::{AccessMode, Purpose};
 
-    fn inputs() -> Vec<ShareInput> {
+    /// The demo patient's first `n` records, as a share takes them.
+    pub(super) fn inputs_of(n: usize) -> Vec<ShareInput> {
         crate::demo::family(160, 1_790_000_000, 4)
             .owner
             .into_iter()
-            .take(20)
+            .take(n)
             .map(|v| {
                 let r = Resource::from_value(v).unwrap();
                 ShareInput {
@@ -577,6 +622,10 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    fn inputs() -> Vec<ShareInput> {
+        inputs_of(20)
     }
 
     fn grant(to: Grantee) -> Grant {

@@ -11,6 +11,7 @@ mod plugins;
 mod profiles;
 mod relay;
 mod sharing;
+mod shl;
 mod vault_safety;
 mod viewer;
 mod web;

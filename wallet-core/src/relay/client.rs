@@ -5,7 +5,7 @@ use std::time::Duration;
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 
-use super::{ErrorBody, RelayError, Status, Upload, signing_message};
+use super::{ErrorBody, LinkUpload, RelayError, Status, Upload, signing_message};
 use crate::clock::Clock;
 
 /// Longest a relay request may take.
@@ -27,6 +27,11 @@ pub struct Client {
 /// The share URL for an id at a relay base URL.
 pub fn share_url(base: &str, id: &str) -> String {
     format!("{}/v1/shares/{id}", base.trim_end_matches('/'))
+}
+
+/// A SMART Health Link's manifest URL for an id at a relay base URL.
+pub fn link_url(base: &str, id: &str) -> String {
+    format!("{}/v1/shl/{id}", base.trim_end_matches('/'))
 }
 
 impl Client {
@@ -78,7 +83,10 @@ impl Client {
 
     /// Reads a body of at most `cap` bytes, refusing a longer one as soon as
     /// it is known to be longer: from `Content-Length`, or while streaming.
-    async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, RelayError> {
+    pub(crate) async fn read_capped(
+        mut response: reqwest::Response,
+        cap: usize,
+    ) -> Result<Vec<u8>, RelayError> {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(RelayError::Oversized);
         }
@@ -98,10 +106,38 @@ impl Client {
 
     /// Uploads a share; returns its URL.
     pub async fn upload(&self, base: &str, grant: &str, ciphertext: &[u8]) -> Result<String, RelayError> {
+        let id = self.post_share(base, grant, ciphertext, None).await?;
+        Ok(share_url(base, &id))
+    }
+
+    /// Uploads a SMART Health Link's file (its compact JWE) with its grant and
+    /// passcode; returns the link's manifest URL.
+    pub async fn upload_link(
+        &self,
+        base: &str,
+        grant: &str,
+        jwe: &str,
+        passcode: Option<&str>,
+    ) -> Result<String, RelayError> {
+        let link = LinkUpload {
+            passcode: passcode.map(str::to_string),
+        };
+        let id = self.post_share(base, grant, jwe.as_bytes(), Some(link)).await?;
+        Ok(link_url(base, &id))
+    }
+
+    async fn post_share(
+        &self,
+        base: &str,
+        grant: &str,
+        ciphertext: &[u8],
+        link: Option<LinkUpload>,
+    ) -> Result<String, RelayError> {
         let url = format!("{}/v1/shares", base.trim_end_matches('/'));
         let body = Upload {
             grant: grant.to_string(),
             ciphertext: base64::engine::general_purpose::STANDARD.encode(ciphertext),
+            link,
         };
         let response = Self::check(self.http.post(&url).json(&body).send().await, &url).await?;
         #[derive(serde::Deserialize)]
@@ -109,7 +145,7 @@ impl Client {
             id: String,
         }
         let created: Created = Self::json_capped(response, ERROR_BODY_CAP).await?;
-        Ok(share_url(base, &created.id))
+        Ok(created.id)
     }
 
     /// Fetches a share's ciphertext (counts a use), at most

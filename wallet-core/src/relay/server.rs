@@ -6,6 +6,8 @@
 //! | GET    | `/v1/shares/{id}`       | link holder    | the ciphertext; counts a use          |
 //! | DELETE | `/v1/shares/{id}`       | patient, signed| revoke: the ciphertext is deleted     |
 //! | GET    | `/v1/shares/{id}/log`   | patient, signed| uses, limit, expiry, access log       |
+//! | POST   | `/v1/shl/{id}`          | link holder    | a SMART Health Link's manifest ([`links`]) |
+//! | GET    | `/v1/shl/{id}`          | link holder    | a SMART Health Link's file            |
 //! | GET    | `/health`               | anyone         | `ok`, or 503 when the store is down   |
 //! | GET    | `/metrics`              | anyone         | counters, Prometheus text format      |
 //!
@@ -30,11 +32,13 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::clients::{Cidr, bucket, client_address};
 use super::metrics::Metrics;
-use super::store::{Quotas, ShareMeta, ShareStore};
-use super::{RelayError, SIGNATURE_WINDOW, Upload, signing_message};
+use super::store::{LinkGate, PasscodeCheck, Quotas, ShareMeta, ShareStore};
+use super::{LinkUpload, RelayError, SIGNATURE_WINDOW, Upload, signing_message};
 use crate::clock::Clock;
-use crate::share::grant::{Grantee, SignedGrant};
+use crate::share::grant::{Grant, Grantee, SignedGrant};
 use crate::webapp::WebApp;
+
+mod links;
 
 /// Longest a share may live at the relay.
 pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
@@ -98,7 +102,7 @@ impl IntoResponse for RelayError {
 }
 
 /// Route patterns, as metrics label them.
-const ROUTES: [&str; 7] = [
+const ROUTES: [&str; 8] = [
     "/",
     "/{file}",
     "/health",
@@ -106,6 +110,7 @@ const ROUTES: [&str; 7] = [
     "/v1/shares",
     "/v1/shares/{id}",
     "/v1/shares/{id}/log",
+    "/v1/shl/{id}",
 ];
 const FETCH_ROUTE: &str = "/v1/shares/{id}";
 
@@ -303,9 +308,13 @@ async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Resu
     if ciphertext.len() > relay.config.max_bytes {
         return Err(RelayError::TooLarge);
     }
-    if !ciphertext.starts_with(b"age-encryption.org/v1\n") {
-        return Err(RelayError::BadRequest("the ciphertext is not an age file".into()));
-    }
+    let link = match &up.link {
+        None if !ciphertext.starts_with(b"age-encryption.org/v1\n") => {
+            return Err(RelayError::BadRequest("the ciphertext is not an age file".into()));
+        }
+        None => None,
+        Some(link) => Some(link_gate(&grant, link, &ciphertext)?),
+    };
     let reader = match &grant.to {
         Grantee::Provider { key, .. } => Some(
             base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -326,12 +335,48 @@ async fn upload(State(relay): State<Arc<Relay>>, Json(up): Json<Upload>) -> Resu
         uses: 0,
         revoked: false,
         reader,
+        link,
     };
     relay
         .store
         .put(&grant.jti, meta, &ciphertext, now, relay.config.quotas)
         .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": grant.jti }))).into_response())
+}
+
+/// The gate of a SMART Health Link upload: its file is a compact JWE (the
+/// relay cannot read it, but refuses what no viewer could), for whoever holds
+/// the link (never a named provider: the link is the credential), with a
+/// passcode check when it has one.
+fn link_gate(grant: &Grant, link: &LinkUpload, file: &[u8]) -> Result<LinkGate, RelayError> {
+    if !matches!(grant.to, Grantee::Bearer) {
+        return Err(RelayError::BadRequest(
+            "a SMART Health Link is for whoever holds it, not a named provider".into(),
+        ));
+    }
+    let jwe = std::str::from_utf8(file).ok().filter(|t| {
+        t.split('.').count() == 5
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    });
+    if jwe.is_none() {
+        return Err(RelayError::BadRequest(
+            "a SMART Health Link's file is a compact JWE".into(),
+        ));
+    }
+    let passcode = match link.passcode.as_deref() {
+        None => None,
+        Some(p) if p.is_empty() || p.chars().count() > 200 => {
+            return Err(RelayError::BadRequest(
+                "a link's passcode is 1 to 200 characters".into(),
+            ));
+        }
+        Some(p) => Some(PasscodeCheck::new(p)),
+    };
+    Ok(LinkGate {
+        passcode,
+        attempts_left: crate::share::shl::PASSCODE_ATTEMPTS,
+    })
 }
 
 async fn fetch(
@@ -347,7 +392,10 @@ async fn fetch(
         Some(signed) => Some(signed.signer("GET", &share_path(&id, ""), now)?),
         None => None,
     };
-    let bytes = relay.store.fetch(&id, now, &client.to_string(), signer).await?;
+    let bytes = relay
+        .store
+        .fetch(&id, now, &client.to_string(), signer, false)
+        .await?;
     let mut response = Bytes::from(bytes).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -420,6 +468,10 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route("/v1/shares", axum::routing::post(upload))
         .route("/v1/shares/{id}", get(fetch).delete(revoke))
         .route("/v1/shares/{id}/log", get(log))
+        .route(
+            "/v1/shl/{id}",
+            get(links::file).post(links::manifest).options(links::preflight),
+        )
         .route_layer(axum::middleware::from_fn_with_state(relay.clone(), guard))
         .layer(axum::middleware::map_response(|mut r: Response| async move {
             r.headers_mut()

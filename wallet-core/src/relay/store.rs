@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::{RelayError, Status, valid_share_id};
@@ -49,6 +50,97 @@ pub struct ShareMeta {
     /// a fetch counts, and is answered, only when signed with it, so whoever
     /// photographs the QR code cannot use up the provider's uses.
     pub reader: Option<[u8; 32]>,
+    /// For a SMART Health Link share, how it opens: only through its link's
+    /// routes (`/v1/shl/{id}`), never as a plain share, and the reverse.
+    pub link: Option<LinkGate>,
+}
+
+impl ShareMeta {
+    /// Whether the share may be handed out now (not counting a use): the
+    /// checks every fetch makes, in the order the refusals should be seen.
+    pub fn openable(&self, now: i64, signer: Option<[u8; 32]>) -> Result<(), RelayError> {
+        if self.revoked {
+            Err(RelayError::Revoked)
+        } else if self.link.as_ref().is_some_and(LinkGate::dead) {
+            Err(RelayError::LinkDead)
+        } else if self.reader.is_some() && self.reader != signer {
+            Err(RelayError::ProviderOnly)
+        } else if now >= self.exp {
+            Err(RelayError::Expired)
+        } else if now.saturating_add(crate::share::grant::CLOCK_SKEW) < self.nbf {
+            Err(RelayError::NotFound)
+        } else if self.max_uses.is_some_and(|m| self.uses >= m) {
+            Err(RelayError::UsesExhausted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A SMART Health Link share's lock at the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkGate {
+    /// For a link with a passcode (flag `P`).
+    pub passcode: Option<PasscodeCheck>,
+    /// Wrong passcodes still allowed; at 0 the link is dead for good.
+    pub attempts_left: u32,
+}
+
+impl LinkGate {
+    /// Too many wrong passcodes.
+    pub fn dead(&self) -> bool {
+        self.passcode.is_some() && self.attempts_left == 0
+    }
+}
+
+/// What the relay keeps of a link's passcode: HMAC-SHA256 under a random
+/// salt. The passcode is a gate, not a key (the files are encrypted to the
+/// key in the link, which the relay never sees), and the attempt count is
+/// what stops guessing, so a slow hash would add nothing.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasscodeCheck {
+    /// Random, per link.
+    pub salt: [u8; 16],
+    /// HMAC-SHA256(salt, passcode).
+    pub mac: [u8; 32],
+}
+
+impl std::fmt::Debug for PasscodeCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasscodeCheck(…)")
+    }
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl PasscodeCheck {
+    /// The check for a new passcode. Passcodes are compared in the form
+    /// [`crate::share::key_text`] gives them, so a capital a phone keyboard
+    /// added or a missing dash in a wallet-made passcode does not count as wrong.
+    pub fn new(passcode: &str) -> PasscodeCheck {
+        let mut salt = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut salt);
+        let mac = hmac::Mac::finalize(Self::mac(&salt, Self::form(passcode).expose_secret().as_bytes()))
+            .into_bytes()
+            .into();
+        PasscodeCheck { salt, mac }
+    }
+
+    fn form(passcode: &str) -> secrecy::SecretString {
+        crate::share::key_text(&secrecy::SecretString::from(passcode))
+    }
+
+    fn mac(key: &[u8], message: &[u8]) -> HmacSha256 {
+        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+        hmac::Mac::update(&mut mac, message);
+        mac
+    }
+
+    /// Whether `passcode` is the one (in constant time).
+    pub fn matches(&self, passcode: &str) -> bool {
+        let form = Self::form(passcode);
+        hmac::Mac::verify_slice(Self::mac(&self.salt, form.expose_secret().as_bytes()), &self.mac).is_ok()
+    }
 }
 
 /// How long after expiry a share's record is kept, so fetchers hear "expired"
@@ -140,14 +232,23 @@ pub trait ShareStore: Send + Sync + 'static {
     /// Returns the ciphertext and counts the use, unless revoked, expired or
     /// exhausted. The use is counted durably before the ciphertext is returned,
     /// so a crash can never hand out more uses than the limit.
-    /// `signer` is the key that signed the request (already verified), if any.
+    /// `signer` is the key that signed the request (already verified), if any;
+    /// `link`: asked through a SMART Health Link's routes (a link share is
+    /// not found otherwise, nor a plain share through them).
     fn fetch<'a>(
         &'a self,
         id: &'a str,
         now: i64,
         from: &'a str,
         signer: Option<[u8; 32]>,
+        link: bool,
     ) -> StoreFuture<'a, Vec<u8>>;
+    /// Counts a wrong passcode for a link share; returns the attempts left.
+    fn wrong_passcode<'a>(&'a self, id: &'a str) -> StoreFuture<'a, u32>;
+    /// The ciphertext, without counting a use or checking anything: for a
+    /// caller that checked [`ShareMeta::openable`] and holds a proof that the
+    /// use was counted (a link file's ticket).
+    fn blob<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Vec<u8>>;
     /// The share's metadata.
     fn meta<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ShareMeta>;
     /// Revokes: deletes the ciphertext, keeps the record, gives the bytes back.

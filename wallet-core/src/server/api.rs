@@ -498,6 +498,7 @@ async fn create_share(
             passcode: optional(b.passcode).map(|p| Passcode::Chosen(SecretString::from(p))),
             relay: optional(b.relay),
             viewer: optional(b.viewer),
+            shl: b.shl.then(manage::ShlOptions::default),
         };
         Ok(manage::prepare(v, request, now)?)
     })

@@ -591,7 +591,7 @@ fn signing_input(header: &[u8], payload: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample(now: i64) -> Grant {

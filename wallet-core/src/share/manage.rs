@@ -17,9 +17,11 @@ use crate::qr::Qr;
 use crate::record::RecordMeta;
 use crate::relay::{RelayError, Status};
 use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose, Subject};
+use crate::share::shl::{Flags, SealedShl, ShlLink};
 use crate::share::{self, Lock, Passcode, SealedShare, ShareInput};
 use crate::summary::Summary;
 use crate::vault::{MadeShare, Query, Vault};
+use age::secrecy::{ExposeSecret, SecretString};
 
 /// Longest a share may last.
 pub const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
@@ -81,12 +83,60 @@ pub struct ShareRequest {
     /// The viewer whose address the QR code carries. `None`: the relay's for
     /// a relay share, the wallet's setting for an offline one.
     pub viewer: Option<String>,
+    /// Make a SMART Health Link instead of an Amanat link (needs a relay).
+    pub shl: Option<ShlOptions>,
+}
+
+/// How a SMART Health Link is made (the passcode, flag `P`, is the request's).
+#[derive(Debug, Clone, Default)]
+pub struct ShlOptions {
+    /// Flag `L`: meant to be used again over time.
+    pub long_term: bool,
+    /// Flag `U`: the link's address is the file itself (no manifest, no passcode).
+    pub direct: bool,
+    /// Shown by viewers (at most 80 characters).
+    pub label: Option<String>,
+}
+
+/// A sealed share: an Amanat link's, or a SMART Health Link's.
+pub enum Sealed {
+    /// Age ciphertext behind an Amanat link.
+    Amanat(SealedShare),
+    /// A JWE file behind a SMART Health Link.
+    Link {
+        /// The grant, the file and its key.
+        sealed: SealedShl,
+        /// `P` is set from the passcode; `L` and `U` from the request.
+        flags: Flags,
+        /// The link's label.
+        label: Option<String>,
+        /// The passcode the relay will ask for.
+        passcode: Option<SecretString>,
+    },
+}
+
+impl Sealed {
+    /// The grant.
+    pub fn grant(&self) -> &Grant {
+        match self {
+            Sealed::Amanat(s) => &s.grant,
+            Sealed::Link { sealed, .. } => &sealed.grant,
+        }
+    }
+
+    /// The grant's compact JWS.
+    pub fn jws(&self) -> String {
+        match self {
+            Sealed::Amanat(s) => s.signed.compact(),
+            Sealed::Link { sealed, .. } => sealed.signed.compact(),
+        }
+    }
 }
 
 /// A sealed share waiting for its relay upload (if any) and to be recorded.
 pub struct Prepared {
     /// The sealed grant and records.
-    pub sealed: SealedShare,
+    pub sealed: Sealed,
     /// The records shared.
     pub records: Vec<RecordMeta>,
     /// The provider, if the share names one.
@@ -214,22 +264,14 @@ pub fn grantee_words(to: &Grantee) -> String {
 pub fn viewer_address(text: &str) -> Result<String, SharingError> {
     let text = text.trim();
     let bad = |why: &str| SharingError::Invalid(format!("the viewer address '{text}' {why}"));
-    let rest = if let Some(rest) = text.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = text.strip_prefix("http://") {
-        let authority = rest.split('/').next().unwrap_or_default();
-        let host = match authority.rsplit_once(':') {
-            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-            _ => authority,
-        };
-        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+    let rest = match share::web_address(text) {
+        Ok(rest) => rest,
+        Err(share::AddressRefusal::PlainHttp) => {
             return Err(bad(
                 "must start with https:// (the page it names receives the share's key; over plain http anyone on the network could change it)",
             ));
         }
-        rest
-    } else {
-        return Err(bad("must start with https://"));
+        Err(share::AddressRefusal::NotWeb) => return Err(bad("must start with https://")),
     };
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() {
@@ -283,6 +325,34 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             "a use limit needs a relay: an offline QR code cannot count how often it is opened".into(),
         ));
     }
+    if let Some(shl) = &request.shl {
+        if request.relay.is_none() {
+            return Err(SharingError::Invalid(
+                "a SMART Health Link needs a relay (--relay URL): its manifest is served from there".into(),
+            ));
+        }
+        if request.to.is_some() {
+            return Err(SharingError::Invalid(
+                "a SMART Health Link opens for whoever holds it: it cannot name a provider (drop --to)"
+                    .into(),
+            ));
+        }
+        if shl.direct && request.passcode.is_some() {
+            return Err(SharingError::Invalid(
+                "a direct-file link (U) has no manifest to ask for a passcode: drop one of them".into(),
+            ));
+        }
+        if shl
+            .label
+            .as_ref()
+            .is_some_and(|l| l.chars().count() > crate::share::shl::MAX_LABEL)
+        {
+            return Err(SharingError::Invalid(format!(
+                "a link's label has at most {} characters",
+                crate::share::shl::MAX_LABEL
+            )));
+        }
+    }
     if request.passcode.is_some() && request.to.is_some() {
         return Err(SharingError::Invalid(
             "a passcode is for bearer shares; a share to a provider opens only with their key".into(),
@@ -307,7 +377,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
                 Some(card),
             )
         }
-        None => match request.passcode {
+        None => match &request.passcode {
             Some(pass) => {
                 pass.check().map_err(|e| SharingError::Invalid(e.to_string()))?;
                 (Grantee::Bearer, Lock::Passcode(pass.secret().clone()), None)
@@ -317,7 +387,11 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
     };
     let grant = Grant {
         v: GRANT_VERSION,
-        jti: RecordId::random().to_string(),
+        // A link's manifest address ends with the grant id: 256 random bits.
+        jti: match request.shl {
+            Some(_) => crate::share::shl::new_grant_id(),
+            None => RecordId::random().to_string(),
+        },
         wallet: vault.wallet_id().to_string(),
         patient: profile.name.clone(),
         subject: subject_of(&profile),
@@ -338,7 +412,19 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             bytes: record.bytes,
         });
     }
-    let sealed = share::seal(&inputs, grant, vault.signing_key(), lock)?;
+    let sealed = match request.shl {
+        None => Sealed::Amanat(share::seal(&inputs, grant, vault.signing_key(), lock)?),
+        Some(options) => Sealed::Link {
+            sealed: crate::share::shl::seal(&inputs, grant, vault.signing_key())?,
+            flags: Flags {
+                long_term: options.long_term,
+                passcode: request.passcode.is_some(),
+                direct: options.direct,
+            },
+            label: options.label,
+            passcode: request.passcode.map(|p| p.secret().clone()),
+        },
+    };
     Ok(Prepared {
         sealed,
         records,
@@ -356,15 +442,25 @@ pub async fn upload(prepared: &Prepared, clock: Clock) -> Result<Option<String>,
         None => Ok(None),
         Some(base) => {
             let client = crate::relay::client::Client::new(clock)?;
-            Ok(Some(
-                client
-                    .upload(
-                        base,
-                        &prepared.sealed.signed.compact(),
-                        &prepared.sealed.ciphertext,
-                    )
-                    .await?,
-            ))
+            let id = match &prepared.sealed {
+                Sealed::Amanat(sealed) => {
+                    client
+                        .upload(base, &sealed.signed.compact(), &sealed.ciphertext)
+                        .await?
+                }
+                Sealed::Link { sealed, passcode, .. } => {
+                    client
+                        .upload_link(
+                            base,
+                            &sealed.signed.compact(),
+                            &sealed.jwe,
+                            passcode.as_ref().map(|p| p.expose_secret()),
+                        )
+                        .await?;
+                    crate::relay::client::share_url(base, &sealed.grant.jti)
+                }
+            };
+            Ok(Some(id))
         }
     }
 }
@@ -433,10 +529,30 @@ pub fn finish(
     relay_url: Option<String>,
     now: i64,
 ) -> Result<Created, SharingError> {
-    let link = prepared.sealed.link(relay_url.as_deref(), &vault.verifying_key());
-    let link = match &prepared.viewer {
-        Some(viewer) => link.encode_url(viewer),
-        None => link.encode(),
+    let link = match &prepared.sealed {
+        Sealed::Amanat(sealed) => {
+            let link = sealed.link(relay_url.as_deref(), &vault.verifying_key());
+            match &prepared.viewer {
+                Some(viewer) => link.encode_url(viewer),
+                None => link.encode(),
+            }
+        }
+        Sealed::Link {
+            sealed, flags, label, ..
+        } => {
+            let base = prepared.relay.as_deref().unwrap_or_default();
+            let link = ShlLink {
+                url: crate::relay::client::link_url(base, &sealed.grant.jti),
+                key: sealed.key.clone(),
+                exp: Some(sealed.grant.exp),
+                flags: *flags,
+                label: label.clone(),
+            };
+            match &prepared.viewer {
+                Some(viewer) => link.encode_url(viewer),
+                None => link.encode(),
+            }
+        }
     };
     let qr = Qr::new(&link).map_err(|e| {
         if prepared.offline {
@@ -448,10 +564,10 @@ pub fn finish(
             SharingError::Invalid(e.to_string())
         }
     })?;
-    let g = &prepared.sealed.grant;
+    let g = prepared.sealed.grant();
     let grant = MadeShare {
         id: g.jti.clone(),
-        jws: prepared.sealed.signed.compact(),
+        jws: prepared.sealed.jws(),
         link: link.clone(),
         relay_url: relay_url.clone(),
         profile: prepared.profile,

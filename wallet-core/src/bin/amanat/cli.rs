@@ -269,7 +269,8 @@ pub struct ServeArgs {
 #[command(after_help = "Examples:
   amanat share --summary --purpose CAREMGT --expires 24h --offline
   amanat share k3vq8m 9xw2ab --purpose treatment --expires 2h --relay https://relay.example --uses 1
-  amanat share --type DiagnosticReport --since 2025 --purpose CAREMGT --expires 7d --to dr-rao.card --relay URL")]
+  amanat share --type DiagnosticReport --since 2025 --purpose CAREMGT --expires 7d --to dr-rao.card --relay URL
+  amanat share --summary --purpose CAREMGT --expires 7d --relay https://relay.example --shl --passcode --label \"Ayesha's summary\"")]
 pub struct ShareArgs {
     /// Record ids (or their first characters) to share.
     #[arg(value_name = "ID")]
@@ -313,6 +314,21 @@ pub struct ShareArgs {
     /// --relay; for --offline, `amanat settings --viewer`, else a bare AMANAT: link].
     #[arg(long, value_name = "URL")]
     pub viewer: Option<String>,
+    /// Make a SMART Health Link (shlink:/…, HL7 SMART Health Cards and Links) that any SHL
+    /// viewer opens: the records as a FHIR Bundle signed with your consent grant, encrypted
+    /// (JWE) at the relay. Needs --relay; --passcode makes the relay ask for it (10 tries).
+    #[arg(long, requires = "relay", conflicts_with = "to")]
+    pub shl: bool,
+    /// With --shl: flag L, a link meant to be opened again over time.
+    #[arg(long, requires = "shl")]
+    pub long_term: bool,
+    /// With --shl: flag U, the link's address is the encrypted file itself (no manifest,
+    /// no passcode).
+    #[arg(long, requires = "shl", conflicts_with = "passcode")]
+    pub direct_file: bool,
+    /// With --shl: what viewers call the link (at most 80 characters).
+    #[arg(long, requires = "shl", value_name = "TEXT")]
+    pub label: Option<String>,
     /// Write the QR code as PNG.
     #[arg(long, value_name = "FILE")]
     pub qr_png: Option<PathBuf>,
@@ -328,7 +344,8 @@ pub struct ShareArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["link", "qr_image"])))]
 pub struct ReceiveArgs {
-    /// The share link (AMANAT:…), or - to read it from standard input.
+    /// The share link (AMANAT:…, a viewer URL, or a SMART Health Link shlink:/…), or - to
+    /// read it from standard input.
     pub link: Option<String>,
     /// A photo or image (PNG, JPEG) of the QR code.
     #[arg(long, value_name = "FILE")]
@@ -344,6 +361,10 @@ pub struct ReceiveArgs {
     /// Print {"grant": {...}, "records": [FHIR resources]}.
     #[arg(long)]
     pub json: bool,
+    /// Who is opening a SMART Health Link, as its sharer's access log will show it: your name
+    /// or your clinic's [default: "Amanat receive"].
+    #[arg(long, value_name = "NAME")]
+    pub recipient: Option<String>,
 }
 
 /// `grants`.

@@ -4,14 +4,17 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use age::secrecy::ExposeSecret;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
+use wallet_core::fhir::Description;
 use wallet_core::provider::identity::ProviderIdentity;
 use wallet_core::qr::Qr;
 use wallet_core::relay::RelayError;
 use wallet_core::relay::client::Client;
 use wallet_core::share::grant::{AccessMode, Grantee, human_time};
 use wallet_core::share::link::{Location, ShareLink};
+use wallet_core::share::shl::{self, ShlLink};
 use wallet_core::share::{self, ShareError};
 use wallet_core::vault::DEFAULT_KDF_LOG_N;
 
@@ -80,6 +83,9 @@ fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
 
 pub fn receive(args: ReceiveArgs) -> Result<()> {
     let text = link_text(&args)?;
+    if shl::is_shl(&text) {
+        return receive_shl(&args, &text);
+    }
     let link = ShareLink::decode(&text).map_err(refused)?;
     let now = now();
     let identity = match &link.grant.to {
@@ -132,7 +138,17 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         passcode.as_ref(),
     )
     .map_err(refused)?;
+    show_received(&args, &received, Some(&link))
+}
+
+/// Prints a verified share (and saves it with `--out`): an Amanat link's,
+/// or a patient-signed bundle from a SMART Health Link (`link: None`).
+fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&ShareLink>) -> Result<()> {
     let grant = &received.grant;
+    let jws = match link {
+        Some(link) => link.signed_grant(Some(grant.records.clone()))?.compact(),
+        None => String::new(),
+    };
     if let Some(dir) = &args.out {
         if grant.mode != AccessMode::Store {
             return Err(refused(
@@ -144,12 +160,9 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
             let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
             output::write_private(&path, &r.resource.to_bytes())?;
         }
-        output::write_private(
-            &dir.join("grant.jws"),
-            link.signed_grant(Some(grant.records.clone()))?
-                .compact()
-                .as_bytes(),
-        )?;
+        if !jws.is_empty() {
+            output::write_private(&dir.join("grant.jws"), jws.as_bytes())?;
+        }
     }
     if args.json {
         let records: Vec<_> = received
@@ -159,7 +172,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
             .collect();
         return output::json(&json!({
             "grant": grant,
-            "jws": link.signed_grant(Some(grant.records.clone()))?.compact(),
+            "jws": jws,
             "wallet_id": received.wallet_id.to_string(),
             "records": records,
         }));
@@ -205,18 +218,7 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         received.records.len()
     )?;
     for r in &received.records {
-        let date = r
-            .description
-            .date
-            .as_ref()
-            .map(|d| d.day().to_string())
-            .unwrap_or_else(|| "—".into());
-        writeln!(
-            out,
-            "  {date:<10}  {:<20} {}",
-            output::safe(&r.granted.resource_type),
-            output::safe(&r.description.title)
-        )?;
+        record_line(&mut out, &r.granted.resource_type, &r.description)?;
     }
     if args.out.is_some() {
         writeln!(
@@ -227,6 +229,105 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
         )?;
+    }
+    Ok(())
+}
+
+/// One record as `receive` lists it: date, type, title.
+fn record_line(out: &mut impl Write, resource_type: &str, description: &Description) -> Result<()> {
+    let date = description
+        .date
+        .as_ref()
+        .map(|d| d.day().to_string())
+        .unwrap_or_else(|| "—".into());
+    writeln!(
+        out,
+        "  {date:<10}  {:<20} {}",
+        output::safe(resource_type),
+        output::safe(&description.title)
+    )?;
+    Ok(())
+}
+
+/// Opens a SMART Health Link: fetches its manifest (asking for the passcode
+/// of a `P` link), decrypts its files, verifies a patient-signed bundle like
+/// an Amanat share, and shows anything else as not signed by a patient wallet.
+fn receive_shl(args: &ReceiveArgs, text: &str) -> Result<()> {
+    let link = ShlLink::decode(text).map_err(refused)?;
+    let now = now();
+    link.check_time(now).map_err(refused)?;
+    let passcode = if link.flags.passcode {
+        Some(prompt::existing(
+            "AMANAT_SHARE_PASSCODE",
+            "The passcode for this SMART Health Link: ",
+        )?)
+    } else {
+        None
+    };
+    let recipient = args.recipient.clone().unwrap_or_else(|| "Amanat receive".into());
+    let files = crate::runtime()?
+        .block_on(shl::fetch::files(
+            &link,
+            &recipient,
+            passcode.as_ref().map(|p| p.expose_secret()),
+            now,
+        ))
+        .map_err(refused)?;
+    let opened = shl::open_files(&link, &files, now).map_err(refused)?;
+    if let [received] = &opened.signed[..]
+        && opened.unsigned.is_empty()
+    {
+        return show_received(args, received, None);
+    }
+    if args.out.is_some() {
+        return Err(refused(
+            "--out saves only a share whose patient allowed storing it; this link holds records no patient wallet signed",
+        ));
+    }
+    if args.json {
+        let signed: Vec<_> = opened
+            .signed
+            .iter()
+            .map(|r| {
+                json!({"grant": r.grant, "wallet_id": r.wallet_id.to_string(),
+                "records": r.records.iter().map(|x| x.resource.json().clone()).collect::<Vec<_>>()})
+            })
+            .collect();
+        let unsigned: Vec<_> = opened.unsigned.iter().map(|(r, _)| r.json().clone()).collect();
+        return output::json(&json!({
+            "label": link.label,
+            "signed": signed,
+            "unsigned": unsigned,
+            "notes": opened.notes,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "SMART Health Link{} — not signed by a patient wallet",
+        link.label
+            .as_ref()
+            .map(|l| format!(" \"{}\"", output::safe(l)))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "  decrypted and valid FHIR, but no patient's consent grant says these records are theirs\n"
+    )?;
+    for r in &opened.signed {
+        writeln!(
+            out,
+            "  {} record(s) signed by the wallet of {} ({})",
+            r.records.len(),
+            output::safe(&r.grant.patient),
+            r.wallet_id
+        )?;
+    }
+    for (resource, description) in &opened.unsigned {
+        record_line(&mut out, resource.resource_type(), description)?;
+    }
+    for note in &opened.notes {
+        writeln!(out, "  note: {}", output::safe(note))?;
     }
     Ok(())
 }

@@ -98,6 +98,11 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
         passcode,
         relay: args.relay.clone(),
         viewer: args.viewer.clone(),
+        shl: args.shl.then(|| manage::ShlOptions {
+            long_term: args.long_term,
+            direct: args.direct_file,
+            label: args.label.clone(),
+        }),
     };
     let now = now();
     let prepared = manage::prepare(&vault, request, now)?;

@@ -27,7 +27,10 @@ use redis::cluster_async::ClusterConnection;
 use redis::{RedisError, RedisResult, Script};
 use tokio::sync::OnceCell;
 
-use super::{MAX_LOGGED, Quotas, ShareMeta, ShareStore, StoreFuture, TOMBSTONE_SECONDS, Usage, checked, day};
+use super::{
+    LinkGate, MAX_LOGGED, PasscodeCheck, Quotas, ShareMeta, ShareStore, StoreFuture, TOMBSTONE_SECONDS,
+    Usage, checked, day,
+};
 use crate::relay::{Access, RelayError, Status};
 
 /// Longest a relay waits for Redis before answering 503.
@@ -47,6 +50,7 @@ pub struct RedisStore {
 
 struct Scripts {
     fetch: Script,
+    wrong_passcode: Script,
     put: Script,
     quota: Script,
     usage_add: Script,
@@ -55,11 +59,16 @@ struct Scripts {
 }
 
 /// Returns `{n, ciphertext}` for a counted use, or `{code, ""}`: -1 not
-/// found (or not yet valid), -2 revoked, -3 expired, -4 uses exhausted.
+/// found (or not yet valid, or asked through the wrong routes: ARGV[7] is 1
+/// through a SMART Health Link's), -2 revoked, -3 expired, -4 uses
+/// exhausted, -5 provider only, -6 link dead (too many wrong passcodes).
 const FETCH: &str = r"
-local m = redis.call('HMGET', KEYS[1], 'nbf', 'exp', 'max', 'uses', 'revoked', 'reader')
+local m = redis.call('HMGET', KEYS[1], 'nbf', 'exp', 'max', 'uses', 'revoked', 'reader', 'link', 'left')
 if not m[2] then return {-1, ''} end
+local link = m[7] or ''
+if (link ~= '') ~= (ARGV[7] == '1') then return {-1, ''} end
 if m[5] == '1' then return {-2, ''} end
+if link ~= '' and link ~= 'open' and (tonumber(m[8]) or 0) <= 0 then return {-6, ''} end
 if m[6] and m[6] ~= '' and m[6] ~= ARGV[6] then return {-5, ''} end
 local now = tonumber(ARGV[1])
 if now >= tonumber(m[2]) then return {-3, ''} end
@@ -76,10 +85,20 @@ end
 return {n, blob}
 ";
 
+/// Counts a wrong passcode of a link share: the attempts left, or -1 if it
+/// is not a link share.
+const WRONG_PASSCODE: &str = r"
+local g = redis.call('HMGET', KEYS[1], 'link', 'left')
+if not g[1] or g[1] == '' then return -1 end
+local left = math.max((tonumber(g[2]) or 0) - 1, 0)
+redis.call('HSET', KEYS[1], 'left', left)
+return left
+";
+
 /// Stores a share unless its id exists: 1 stored, 0 exists.
 const PUT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'nbf', ARGV[2], 'exp', ARGV[3], 'max', ARGV[4], 'uses', 0, 'revoked', 0, 'reader', ARGV[7])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'nbf', ARGV[2], 'exp', ARGV[3], 'max', ARGV[4], 'uses', 0, 'revoked', 0, 'reader', ARGV[7], 'link', ARGV[8], 'left', ARGV[9])
 redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], ARGV[6])
 redis.call('EXPIREAT', KEYS[2], tonumber(ARGV[3]))
@@ -162,6 +181,19 @@ return ok
 
 const USAGE_KEY: &str = "amanat:{usage}";
 
+/// A link gate as a hash field: empty for a plain share, `open` for a link
+/// without a passcode, else the passcode check's salt and MAC in hex.
+fn link_field(gate: Option<&LinkGate>) -> String {
+    match gate {
+        None => String::new(),
+        Some(LinkGate { passcode: None, .. }) => "open".into(),
+        Some(LinkGate {
+            passcode: Some(check),
+            ..
+        }) => format!("{}{}", hex(&check.salt), hex(&check.mac)),
+    }
+}
+
 fn share_keys(id: &str) -> [String; 3] {
     ["m", "b", "l"].map(|k| format!("amanat:s:{{{id}}}:{k}"))
 }
@@ -189,6 +221,7 @@ impl RedisStore {
             conn,
             scripts: Scripts {
                 fetch: Script::new(FETCH),
+                wrong_passcode: Script::new(WRONG_PASSCODE),
                 put: Script::new(PUT),
                 quota: Script::new(QUOTA),
                 usage_add: Script::new(USAGE_ADD),
@@ -347,7 +380,9 @@ impl RedisStore {
                     .arg(meta.max_uses.map_or(-1, i64::from))
                     .arg(TOMBSTONE_SECONDS)
                     .arg(ciphertext)
-                    .arg(meta.reader.map(|k| hex(&k)).unwrap_or_default()),
+                    .arg(meta.reader.map(|k| hex(&k)).unwrap_or_default())
+                    .arg(link_field(meta.link.as_ref()))
+                    .arg(meta.link.as_ref().map_or(0, |g| g.attempts_left)),
             )
             .await?;
         if stored == 1 {
@@ -366,6 +401,7 @@ impl RedisStore {
         now: i64,
         from: &str,
         signer: Option<[u8; 32]>,
+        link: bool,
     ) -> Result<Vec<u8>, RelayError> {
         let [m, b, l] = share_keys(id);
         let (n, blob): (i64, Vec<u8>) = self
@@ -380,7 +416,8 @@ impl RedisStore {
                     .arg(crate::share::grant::CLOCK_SKEW)
                     .arg(MAX_LOGGED)
                     .arg(TOMBSTONE_SECONDS)
-                    .arg(signer.map(|k| hex(&k)).unwrap_or_default()),
+                    .arg(signer.map(|k| hex(&k)).unwrap_or_default())
+                    .arg(u8::from(link)),
             )
             .await?;
         match n {
@@ -389,6 +426,7 @@ impl RedisStore {
             -3 => Err(RelayError::Expired),
             -4 => Err(RelayError::UsesExhausted),
             -5 => Err(RelayError::ProviderOnly),
+            -6 => Err(RelayError::LinkDead),
             _ => Ok(blob),
         }
     }
@@ -396,15 +434,13 @@ impl RedisStore {
     async fn meta_of(&self, id: &str) -> Result<ShareMeta, RelayError> {
         let [m, ..] = share_keys(id);
         let fields: Vec<Option<String>> = self
-            .query(
-                redis::cmd("HMGET")
-                    .arg(m)
-                    .arg(&["owner", "nbf", "exp", "max", "uses", "revoked", "reader"]),
-            )
+            .query(redis::cmd("HMGET").arg(m).arg(&[
+                "owner", "nbf", "exp", "max", "uses", "revoked", "reader", "link", "left",
+            ]))
             .await?;
         let bad = || RelayError::Server("store: a malformed share record".into());
-        let [owner, nbf, exp, max, uses, revoked, reader] =
-            <[Option<String>; 7]>::try_from(fields).map_err(|_| bad())?;
+        let [owner, nbf, exp, max, uses, revoked, reader, link, left] =
+            <[Option<String>; 9]>::try_from(fields).map_err(|_| bad())?;
         let owner = owner.ok_or(RelayError::NotFound)?;
         let int = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok()).ok_or_else(bad);
         let max = int(max)?;
@@ -419,7 +455,29 @@ impl RedisStore {
                 None | Some("") => None,
                 Some(h) => Some(unhex(h).ok_or_else(bad)?),
             },
+            link: match link.as_deref() {
+                None | Some("") => None,
+                Some(field) => Some(LinkGate {
+                    passcode: match field {
+                        "open" => None,
+                        h => {
+                            let (salt, mac) = h.split_at_checked(32).ok_or_else(bad)?;
+                            Some(PasscodeCheck {
+                                salt: unhex(salt).ok_or_else(bad)?,
+                                mac: unhex(mac).ok_or_else(bad)?,
+                            })
+                        }
+                    },
+                    attempts_left: u32::try_from(int(left)?).map_err(|_| bad())?,
+                }),
+            },
         })
+    }
+
+    async fn count_wrong_passcode(&self, id: &str) -> Result<u32, RelayError> {
+        let [m, ..] = share_keys(id);
+        let left: i64 = self.run(&self.scripts.wrong_passcode.key(m)).await?;
+        u32::try_from(left).map_err(|_| RelayError::NotFound)
     }
 
     async fn revoke_share(&self, id: &str, now: i64) -> Result<(), RelayError> {
@@ -484,7 +542,7 @@ fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(bytes)
 }
 
-fn unhex(text: &str) -> Option<[u8; 32]> {
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     data_encoding::HEXLOWER
         .decode(text.as_bytes())
         .ok()?
@@ -510,8 +568,21 @@ impl ShareStore for RedisStore {
         now: i64,
         from: &'a str,
         signer: Option<[u8; 32]>,
+        link: bool,
     ) -> StoreFuture<'a, Vec<u8>> {
-        Box::pin(async move { self.fetch_share(checked(id)?, now, from, signer).await })
+        Box::pin(async move { self.fetch_share(checked(id)?, now, from, signer, link).await })
+    }
+
+    fn blob<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            let [_, b, _] = share_keys(checked(id)?);
+            let blob: Option<Vec<u8>> = self.query(redis::cmd("GET").arg(b)).await?;
+            blob.ok_or(RelayError::Revoked)
+        })
+    }
+
+    fn wrong_passcode<'a>(&'a self, id: &'a str) -> StoreFuture<'a, u32> {
+        Box::pin(async move { self.count_wrong_passcode(checked(id)?).await })
     }
 
     fn meta<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ShareMeta> {
@@ -568,11 +639,11 @@ mod tests {
         rt.block_on(async {
             let store = RedisStore::single("redis://127.0.0.1:1").unwrap();
             for id in ["a\0b", "a/b", "..", &"x".repeat(10_240), "ünïcode", "a}b"] {
-                let err = store.fetch(id, 0, "x", None).await.unwrap_err();
+                let err = store.fetch(id, 0, "x", None, false).await.unwrap_err();
                 assert!(matches!(err, RelayError::BadRequest(_)), "{id:?}: {err}");
             }
             assert_eq!(
-                store.fetch("wellformed", 0, "x", None).await.unwrap_err(),
+                store.fetch("wellformed", 0, "x", None, false).await.unwrap_err(),
                 RelayError::Unavailable
             );
         });
@@ -588,6 +659,16 @@ mod tests {
     fn owners_round_trip_through_hex() {
         let owner = [7u8; 32];
         assert_eq!(unhex(&hex(&owner)), Some(owner));
-        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex::<32>("zz"), None);
+        assert_eq!(unhex::<32>(&hex(&[1u8; 16])), None, "the wrong length");
+        let gate = LinkGate {
+            passcode: Some(PasscodeCheck::new("4711")),
+            attempts_left: 10,
+        };
+        let field = link_field(Some(&gate));
+        let check = gate.passcode.unwrap();
+        assert_eq!(field, format!("{}{}", hex(&check.salt), hex(&check.mac)));
+        assert_eq!(unhex::<16>(&field[..32]), Some(check.salt));
+        assert_eq!(link_field(None), "");
     }
 }

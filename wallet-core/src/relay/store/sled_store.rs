@@ -94,6 +94,17 @@ impl SledStore {
     }
 
     fn decode(bytes: &[u8]) -> Result<ShareMeta, RelayError> {
+        /// A share stored before SMART Health Links existed.
+        #[derive(serde::Deserialize)]
+        struct BeforeLinks {
+            owner: [u8; 32],
+            nbf: i64,
+            exp: i64,
+            max_uses: Option<u32>,
+            uses: u32,
+            revoked: bool,
+            reader: Option<[u8; 32]>,
+        }
         /// A share stored before provider-only fetches existed.
         #[derive(serde::Deserialize)]
         struct Before {
@@ -104,17 +115,35 @@ impl SledStore {
             uses: u32,
             revoked: bool,
         }
-        postcard::from_bytes(bytes).or_else(|_| {
-            let b: Before = postcard::from_bytes(bytes).map_err(storage)?;
-            Ok(ShareMeta {
-                owner: b.owner,
-                nbf: b.nbf,
-                exp: b.exp,
-                max_uses: b.max_uses,
-                uses: b.uses,
-                revoked: b.revoked,
-                reader: None,
-            })
+        // postcard reads a prefix; a current record is only taken as such if
+        // nothing is left over.
+        if let Ok((meta, [])) = postcard::take_from_bytes::<ShareMeta>(bytes) {
+            return Ok(meta);
+        }
+        let b = match postcard::take_from_bytes::<BeforeLinks>(bytes) {
+            Ok((b, [])) => b,
+            _ => {
+                let b: Before = postcard::from_bytes(bytes).map_err(storage)?;
+                BeforeLinks {
+                    owner: b.owner,
+                    nbf: b.nbf,
+                    exp: b.exp,
+                    max_uses: b.max_uses,
+                    uses: b.uses,
+                    revoked: b.revoked,
+                    reader: None,
+                }
+            }
+        };
+        Ok(ShareMeta {
+            owner: b.owner,
+            nbf: b.nbf,
+            exp: b.exp,
+            max_uses: b.max_uses,
+            uses: b.uses,
+            revoked: b.revoked,
+            reader: b.reader,
+            link: None,
         })
     }
 
@@ -180,37 +209,17 @@ impl SledStore {
         now: i64,
         from: &str,
         signer: Option<[u8; 32]>,
+        link: bool,
     ) -> Result<Vec<u8>, RelayError> {
-        let mut verdict: Result<u32, RelayError> = Err(RelayError::NotFound);
         // Count the use atomically: two fetches of a one-use share cannot both win.
-        self.meta
-            .fetch_and_update(id, |old| {
-                let old = old?;
-                let mut meta = match Self::decode(old) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        verdict = Err(e);
-                        return Some(old.to_vec());
-                    }
-                };
-                verdict = if meta.revoked {
-                    Err(RelayError::Revoked)
-                } else if meta.reader.is_some() && meta.reader != signer {
-                    Err(RelayError::ProviderOnly)
-                } else if now >= meta.exp {
-                    Err(RelayError::Expired)
-                } else if now.saturating_add(crate::share::grant::CLOCK_SKEW) < meta.nbf {
-                    Err(RelayError::NotFound)
-                } else if meta.max_uses.is_some_and(|m| meta.uses >= m) {
-                    Err(RelayError::UsesExhausted)
-                } else {
-                    meta.uses += 1;
-                    Ok(meta.uses)
-                };
-                Some(postcard::to_allocvec(&meta).unwrap_or_else(|_| old.to_vec()))
-            })
-            .map_err(storage)?;
-        let n = verdict?;
+        let n = self.update_meta(id, |meta| {
+            if meta.link.is_some() != link {
+                return Err(RelayError::NotFound);
+            }
+            meta.openable(now, signer)?;
+            meta.uses += 1;
+            Ok(meta.uses)
+        })??;
         let blob = self.blobs.get(id).map_err(storage)?.ok_or(RelayError::Revoked)?;
         // The use count is exact; the log keeps the first MAX_LOGGED fetches so an
         // unlimited share fetched in a loop cannot fill the disk.
@@ -230,23 +239,51 @@ impl SledStore {
         Ok(blob.to_vec())
     }
 
+    fn wrong_passcode_now(&self, id: &str) -> Result<u32, RelayError> {
+        self.update_meta(id, |meta| {
+            let gate = meta.link.as_mut().ok_or(RelayError::NotFound)?;
+            gate.attempts_left = gate.attempts_left.saturating_sub(1);
+            Ok(gate.attempts_left)
+        })?
+    }
+
+    /// Changes a share's record atomically with `change`, which says what to
+    /// answer (its record is written back either way, changed or not); the
+    /// outer error is for a missing or unreadable record.
+    fn update_meta<T>(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut ShareMeta) -> Result<T, RelayError>,
+    ) -> Result<Result<T, RelayError>, RelayError> {
+        let mut answer = None;
+        self.meta
+            .fetch_and_update(id, |old| {
+                let old = old?;
+                match Self::decode(old) {
+                    Ok(mut meta) => {
+                        answer = Some(Ok(change(&mut meta)));
+                        Some(postcard::to_allocvec(&meta).unwrap_or_else(|_| old.to_vec()))
+                    }
+                    Err(e) => {
+                        answer = Some(Err(e));
+                        Some(old.to_vec())
+                    }
+                }
+            })
+            .map_err(storage)?;
+        answer.unwrap_or(Err(RelayError::NotFound))
+    }
+
     fn meta_now(&self, id: &str) -> Result<ShareMeta, RelayError> {
         let bytes = self.meta.get(id).map_err(storage)?.ok_or(RelayError::NotFound)?;
         Self::decode(&bytes)
     }
 
     fn revoke_now(&self, id: &str) -> Result<(), RelayError> {
-        let mut found = None;
-        self.meta
-            .fetch_and_update(id, |old| {
-                let old = old?;
-                let mut meta = Self::decode(old).ok()?;
-                meta.revoked = true;
-                found = Some(meta.exp);
-                postcard::to_allocvec(&meta).ok()
-            })
-            .map_err(storage)?;
-        let exp = found.ok_or(RelayError::NotFound)?;
+        let exp = self.update_meta(id, |meta| {
+            meta.revoked = true;
+            Ok(meta.exp)
+        })??;
         if let Some(blob) = self.blobs.remove(id).map_err(storage)? {
             let _one = self.accounting.lock().unwrap_or_else(|p| p.into_inner());
             self.add_usage(day(exp), -1, -(blob.len() as i64))?;
@@ -367,11 +404,27 @@ impl ShareStore for SledStore {
         now: i64,
         from: &'a str,
         signer: Option<[u8; 32]>,
+        link: bool,
     ) -> StoreFuture<'a, Vec<u8>> {
         Box::pin(async move {
-            let blob = self.fetch_now(checked(id)?, now, from, signer)?;
+            let blob = self.fetch_now(checked(id)?, now, from, signer, link)?;
             self.durable().await?;
             Ok(blob)
+        })
+    }
+
+    fn blob<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Vec<u8>> {
+        ready(checked(id).and_then(|id| {
+            let blob = self.blobs.get(id).map_err(storage)?;
+            Ok(blob.ok_or(RelayError::Revoked)?.to_vec())
+        }))
+    }
+
+    fn wrong_passcode<'a>(&'a self, id: &'a str) -> StoreFuture<'a, u32> {
+        Box::pin(async move {
+            let left = self.wrong_passcode_now(checked(id)?)?;
+            self.durable().await?;
+            Ok(left)
         })
     }
 
@@ -414,7 +467,7 @@ impl ShareStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::store::DAY;
+    use crate::relay::store::{DAY, LinkGate, PasscodeCheck};
 
     fn meta(max_uses: Option<u32>) -> ShareMeta {
         ShareMeta {
@@ -425,6 +478,7 @@ mod tests {
             uses: 0,
             revoked: false,
             reader: None,
+            link: None,
         }
     }
 
@@ -451,16 +505,16 @@ mod tests {
             block(s.put("a", meta(None), b"x", 0, OPEN)).is_err(),
             "ids cannot be reused"
         );
-        assert_eq!(block(s.fetch("a", 10, "1.2.3.4", None)).unwrap(), b"ct");
-        assert_eq!(block(s.fetch("a", 11, "1.2.3.4", None)).unwrap(), b"ct");
+        assert_eq!(block(s.fetch("a", 10, "1.2.3.4", None, false)).unwrap(), b"ct");
+        assert_eq!(block(s.fetch("a", 11, "1.2.3.4", None, false)).unwrap(), b"ct");
         assert_eq!(
-            block(s.fetch("a", 12, "1.2.3.4", None)).unwrap_err(),
+            block(s.fetch("a", 12, "1.2.3.4", None, false)).unwrap_err(),
             RelayError::UsesExhausted
         );
         let st = block(s.status("a")).unwrap();
         assert_eq!((st.uses, st.accesses.len()), (2, 2));
         assert_eq!(
-            block(s.fetch("b", 10, "x", None)).unwrap_err(),
+            block(s.fetch("b", 10, "x", None, false)).unwrap_err(),
             RelayError::NotFound
         );
     }
@@ -473,11 +527,11 @@ mod tests {
         block(s.put("b", meta(None), b"ct", 0, OPEN)).unwrap();
         block(s.revoke("a", 0)).unwrap();
         assert_eq!(
-            block(s.fetch("a", 10, "x", None)).unwrap_err(),
+            block(s.fetch("a", 10, "x", None, false)).unwrap_err(),
             RelayError::Revoked
         );
         assert_eq!(
-            block(s.fetch("b", 1_000, "x", None)).unwrap_err(),
+            block(s.fetch("b", 1_000, "x", None, false)).unwrap_err(),
             RelayError::Expired
         );
         assert_eq!(block(s.purge(1_001)).unwrap(), 1);
@@ -486,12 +540,12 @@ mod tests {
             "expired ciphertext is deleted"
         );
         assert_eq!(
-            block(s.fetch("b", 1_002, "x", None)).unwrap_err(),
+            block(s.fetch("b", 1_002, "x", None, false)).unwrap_err(),
             RelayError::Expired
         );
         block(s.purge(1_000 + TOMBSTONE_SECONDS)).unwrap();
         assert_eq!(
-            block(s.fetch("b", 1_000 + TOMBSTONE_SECONDS, "x", None)).unwrap_err(),
+            block(s.fetch("b", 1_000 + TOMBSTONE_SECONDS, "x", None, false)).unwrap_err(),
             RelayError::NotFound
         );
     }
@@ -536,7 +590,7 @@ mod tests {
                 let s = s.clone();
                 std::thread::spawn(move || {
                     (0..10)
-                        .filter(|_| block(s.fetch("a", 5, "x", None)).is_ok())
+                        .filter(|_| block(s.fetch("a", 5, "x", None, false)).is_ok())
                         .count()
                 })
             })
@@ -572,6 +626,58 @@ mod tests {
         })
         .unwrap();
         assert_eq!(SledStore::decode(&now).unwrap().reader, Some([2; 32]));
+        // Before SMART Health Links: reader, no link gate.
+        let before_links = postcard::to_allocvec(&(
+            [1u8; 32],
+            0i64,
+            1_000i64,
+            None::<u32>,
+            0u32,
+            false,
+            Some([2u8; 32]),
+        ))
+        .unwrap();
+        let meta = SledStore::decode(&before_links).unwrap();
+        assert_eq!((meta.reader, meta.link), (Some([2; 32]), None));
+    }
+
+    #[test]
+    fn a_link_share_opens_only_as_a_link_and_dies_after_its_wrong_passcodes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = SledStore::open(tmp.path()).unwrap();
+        let gate = LinkGate {
+            passcode: Some(PasscodeCheck::new("4711")),
+            attempts_left: 3,
+        };
+        let linked = ShareMeta {
+            link: Some(gate),
+            ..meta(None)
+        };
+        block(s.put("l", linked, b"jwe", 0, OPEN)).unwrap();
+        block(s.put("p", meta(None), b"ct", 0, OPEN)).unwrap();
+        assert_eq!(
+            block(s.fetch("l", 10, "x", None, false)).unwrap_err(),
+            RelayError::NotFound
+        );
+        assert_eq!(
+            block(s.fetch("p", 10, "x", None, true)).unwrap_err(),
+            RelayError::NotFound
+        );
+        assert_eq!(block(s.fetch("l", 10, "x", None, true)).unwrap(), b"jwe");
+        assert_eq!(block(s.wrong_passcode("p")).unwrap_err(), RelayError::NotFound);
+        assert_eq!(block(s.wrong_passcode("l")).unwrap(), 2);
+        assert_eq!(block(s.wrong_passcode("l")).unwrap(), 1);
+        assert_eq!(block(s.wrong_passcode("l")).unwrap(), 0);
+        assert_eq!(block(s.wrong_passcode("l")).unwrap(), 0);
+        assert_eq!(
+            block(s.fetch("l", 10, "x", None, true)).unwrap_err(),
+            RelayError::LinkDead
+        );
+        let kept = block(s.meta("l")).unwrap().link.unwrap();
+        assert!(
+            kept.passcode.unwrap().matches("4711"),
+            "the check survives storage"
+        );
     }
 
     #[test]
@@ -589,9 +695,9 @@ mod tests {
         };
         block(s.put("early", early, b"ct", 0, OPEN)).unwrap();
         block(s.put("late", late, b"ct", 0, OPEN)).unwrap();
-        assert_eq!(block(s.fetch("early", 10, "x", None)).unwrap(), b"ct");
+        assert_eq!(block(s.fetch("early", 10, "x", None, false)).unwrap(), b"ct");
         assert_eq!(
-            block(s.fetch("late", 10, "x", None)).unwrap_err(),
+            block(s.fetch("late", 10, "x", None, false)).unwrap_err(),
             RelayError::NotFound
         );
     }

@@ -1,0 +1,308 @@
+//! SMART Health Links both ways, against an independent implementation (npm
+//! `kill-the-clipboard`, installed by the README's test command into
+//! target/js): Amanat's links open in its viewer library, its links open in
+//! `amanat receive`, in every flag combination the IG allows. The relay's
+//! passcode attempts (on sled and on Redis), expiry, revocation, and the bad
+//! input a hostile link server can send.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use amanat_tests::redis::shared_redis;
+use amanat_tests::{TestHttpServer, TestRelay, amanat_bare};
+use serde_json::Value;
+
+use crate::sharing::wallet_with_records;
+
+const PHRASE: &str = "the clinic on mall road, lahore";
+
+/// target/js/shl.mjs, copied from tests/js where it is kept.
+fn script() -> PathBuf {
+    let js = amanat_tests::workspace_root().join("target/js");
+    assert!(
+        js.join("node_modules/kill-the-clipboard").exists(),
+        "npm's kill-the-clipboard is needed: the README test command installs it into target/js"
+    );
+    let path = js.join("shl.mjs");
+    std::fs::copy(amanat_tests::workspace_root().join("tests/js/shl.mjs"), &path).unwrap();
+    path
+}
+
+/// kill-the-clipboard's SHLViewer opens `link`: `Ok(resolved)` or `Err(error)`.
+fn their_viewer(link: &str, passcode: Option<&str>) -> Result<Value, Value> {
+    let mut cmd = Command::new("node");
+    cmd.arg(script())
+        .args(["resolve", link, "Dr. Rao, Mayo Hospital"]);
+    if let Some(p) = passcode {
+        cmd.arg(p);
+    }
+    let out = cmd.output().expect("node runs");
+    let said: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "kill-the-clipboard printed no JSON: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    if out.status.success() { Ok(said) } else { Err(said) }
+}
+
+/// A link kill-the-clipboard made and serves until dropped.
+struct TheirLink {
+    child: Child,
+    link: String,
+}
+
+impl TheirLink {
+    fn serve(flag: &str, passcode: Option<&str>, expires_in: Option<i64>) -> TheirLink {
+        let mut cmd = Command::new("node");
+        cmd.arg(script())
+            .args(["serve", flag, passcode.unwrap_or("-")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        if let Some(s) = expires_in {
+            cmd.arg(s.to_string());
+        }
+        let mut child = cmd.spawn().expect("node runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("shlink:/"), "{line}");
+        TheirLink {
+            child,
+            link: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for TheirLink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `amanat share --shl` through `relay`, with `extra` flags.
+fn our_link(v: &amanat_tests::TestVault, relay: &TestRelay, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--summary",
+        "--relay",
+        &relay.url,
+        "--shl",
+        "--label",
+        "Ayesha's summary",
+    ];
+    args.extend_from_slice(extra);
+    let mut a = vec!["share", "--json", "--purpose", "CAREMGT", "--expires", "2h"];
+    a.extend_from_slice(&args);
+    v.run_env(&a, &[("AMANAT_SHARE_PASSCODE", PHRASE)]).json()
+}
+
+fn receive_shl(link: &str, passcode: Option<&str>) -> amanat_tests::Run {
+    let env: Vec<(&str, &str)> = passcode
+        .map(|p| ("AMANAT_SHARE_PASSCODE", p))
+        .into_iter()
+        .collect();
+    amanat_bare(&["receive", "--recipient", "Dr. Rao", link], &env)
+}
+
+#[test]
+fn every_flag_combination_round_trips_with_kill_the_clipboard() {
+    let relay = TestRelay::start(0);
+    let v = wallet_with_records();
+    for (flag, extra) in [
+        ("", &[][..]),
+        ("L", &["--long-term"][..]),
+        ("P", &["--passcode"][..]),
+        ("LP", &["--long-term", "--passcode"][..]),
+        ("U", &["--direct-file"][..]),
+        ("LU", &["--long-term", "--direct-file"][..]),
+    ] {
+        // Amanat makes it; kill-the-clipboard opens it.
+        let out = our_link(&v, &relay, extra);
+        let link = out["link"].as_str().unwrap();
+        let (viewer, shlink) = link.split_once('#').expect("a viewer URL");
+        assert_eq!(viewer, format!("{}/", relay.url));
+        assert!(shlink.starts_with("shlink:/"), "{link}");
+        let passcode = flag.contains('P').then_some(PHRASE);
+        let theirs = their_viewer(link, passcode).unwrap_or_else(|e| panic!("flag {flag:?}: {e}"));
+        let bundle = &theirs["fhirResources"][0];
+        assert_eq!(bundle["resourceType"], "Bundle", "flag {flag:?}");
+        assert!(!bundle["entry"].as_array().unwrap().is_empty());
+        assert_eq!(bundle["signature"]["sigFormat"], "application/jose");
+        assert_eq!(
+            theirs["manifest"].is_null(),
+            flag.contains('U'),
+            "flag {flag:?}: {theirs}"
+        );
+        // And Amanat opens it too, verified against the patient's signature.
+        receive_shl(link, passcode).ok_saying("VERIFIED share from");
+
+        // kill-the-clipboard makes one; Amanat opens it, unsigned.
+        let their = TheirLink::serve(flag, passcode, None);
+        let shown = receive_shl(&their.link, passcode).ok_saying("not signed by a patient wallet");
+        assert!(shown.contains("Hemoglobin A1c"), "flag {flag:?}: {shown}");
+        assert!(shown.contains("Lab results from another app"), "{shown}");
+        // With a viewer's prefix, as a QR code would carry it.
+        receive_shl(&format!("https://viewer.example/#{}", their.link), passcode).ok_saying("Hemoglobin A1c");
+    }
+}
+
+/// The passcode suite on one relay: wrong passcodes counted by the relay
+/// (remainingAttempts), the right one opens, ten wrong kill the link, and the
+/// access log names each recipient.
+fn passcodes_on(relay: &TestRelay) {
+    let v = wallet_with_records();
+    let out = our_link(&v, relay, &["--passcode"]);
+    let link = out["link"].as_str().unwrap().to_string();
+    receive_shl(&link, Some("not the passcode at all, sorry"))
+        .fails_saying(6, "the passcode is wrong: 9 attempts left");
+    let err = their_viewer(&link, Some("still not it")).unwrap_err();
+    assert_eq!(err["error"], "SHLInvalidPasscodeError", "{err}");
+    receive_shl(&link, Some(PHRASE)).ok_saying("VERIFIED share from");
+    let log = v.run(&["grants", "--json"]).json();
+    let row = &log[0];
+    assert_eq!(row["uses"], 1, "{row}");
+    // The patient's access log names who opened it, in the recipient's words.
+    v.run(&["audit"]).ok_saying("link holder at 127.0.0.1 · Dr. Rao");
+    // Eight more wrong (ten in all): the link is dead, even with the right one.
+    for left in (1..=7).rev() {
+        receive_shl(&link, Some("wrong")).fails_saying(6, &format!("{left} attempts left"));
+    }
+    receive_shl(&link, Some("wrong")).fails_saying(6, "no longer works: too many wrong passcodes");
+    receive_shl(&link, Some(PHRASE)).fails_saying(6, "no longer works: too many wrong passcodes");
+    let err = their_viewer(&link, Some(PHRASE)).unwrap_err();
+    assert!(err["message"].as_str().unwrap().contains("410"), "{err}");
+}
+
+#[test]
+fn ten_wrong_passcodes_kill_a_link_on_sled() {
+    passcodes_on(&TestRelay::start(0));
+}
+
+#[test]
+fn ten_wrong_passcodes_kill_a_link_on_redis() {
+    passcodes_on(&TestRelay::on(
+        Some(&shared_redis().url()),
+        &["--rate-limit", "0"],
+    ));
+}
+
+#[test]
+fn expired_and_revoked_links_are_refused() {
+    let relay = TestRelay::start(0);
+    let v = wallet_with_records();
+    let out = v
+        .run(&[
+            "share",
+            "--json",
+            "--purpose",
+            "CAREMGT",
+            "--expires",
+            "2s",
+            "--summary",
+            "--relay",
+            &relay.url,
+            "--shl",
+        ])
+        .json();
+    let link = out["link"].as_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    receive_shl(&link, None).fails_saying(6, "this SMART Health Link expired at");
+    assert_eq!(their_viewer(&link, None).unwrap_err()["error"], "SHLExpiredError");
+
+    let out = our_link(&v, &relay, &[]);
+    let link = out["link"].as_str().unwrap().to_string();
+    let id = out["grant_id"].as_str().unwrap();
+    v.run(&["grants", "revoke", id]).ok();
+    receive_shl(&link, None).fails_saying(6, "the patient revoked this share");
+
+    // Someone else's expired link is refused before anything is fetched.
+    let their = TheirLink::serve("", None, Some(-60));
+    receive_shl(&their.link, None).fails_saying(6, "expired");
+}
+
+#[test]
+fn a_hostile_link_server_gets_a_clear_refusal_for_each_trick() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let key = b64(&[7; 32]);
+    let link_to = |url: &str, key: &str| {
+        format!(
+            "shlink:/{}",
+            b64(format!(r#"{{"url":"{url}","key":"{key}","v":1}}"#).as_bytes())
+        )
+    };
+    // A key of the wrong length never reaches the network.
+    receive_shl(&link_to("http://127.0.0.1:9/m", &b64(&[7; 16])), None)
+        .fails_saying(6, "key is 16 bytes, not 32");
+    // A plain-http manifest elsewhere is refused: the passcode would travel in clear.
+    receive_shl(&link_to("http://relay.example/m", &key), None).fails_saying(6, "is not https://");
+
+    let jwe_with = move |header: &str| {
+        format!(
+            "{}..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA",
+            b64(header.as_bytes())
+        )
+    };
+    let big = "A".repeat(50 * 1024 * 1024);
+    let server = TestHttpServer::start(move |method, path, _| match (method, path) {
+        ("POST", "/not-json") => (200, vec![], b"<html>surprise</html>".to_vec()),
+        ("POST", "/wrong-enc") => (
+            200,
+            vec![],
+            format!(
+                r#"{{"files":[{{"contentType":"application/fhir+json","embedded":"{}"}}]}}"#,
+                jwe_with(r#"{"alg":"dir","enc":"A128GCM"}"#)
+            )
+            .into_bytes(),
+        ),
+        ("POST", "/huge-embedded") => (
+            200,
+            vec![],
+            format!(r#"{{"files":[{{"contentType":"application/fhir+json","embedded":"{big}"}}]}}"#)
+                .into_bytes(),
+        ),
+        ("POST", "/redirect") => (
+            302,
+            vec![(
+                "location".into(),
+                "http://169.254.169.254/latest/meta-data".into(),
+            )],
+            vec![],
+        ),
+        _ => (404, vec![], vec![]),
+    });
+    let at = |path: &str| link_to(&format!("{}{path}", server.origin), &key);
+    receive_shl(&at("/not-json"), None).fails_saying(6, "manifest that is not valid");
+    receive_shl(&at("/wrong-enc"), None).fails_saying(
+        6,
+        "enc 'A128GCM'; SMART Health Links use alg 'dir', enc 'A256GCM'",
+    );
+    receive_shl(&at("/huge-embedded"), None).fails_saying(6, "more than Amanat opens");
+    receive_shl(&at("/redirect"), None).fails_saying(
+        6,
+        "answered with a redirect to 'http://169.254.169.254/latest/meta-data'",
+    );
+    receive_shl(&at("/missing"), None).fails_saying(6, "no such link");
+    // The redirect was not followed: the server saw one request for it.
+    let asked: Vec<_> = server.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(asked.iter().filter(|p| *p == "/redirect").count(), 1, "{asked:?}");
+
+    // A 50 MB file at a manifest's location: refused while reading, not after.
+    let big_file = TestHttpServer::start(|_, _, _| (200, vec![], vec![b'A'; 50 * 1024 * 1024]));
+    let location = format!("{}/file", big_file.origin);
+    let manifest = TestHttpServer::start(move |_, _, _| {
+        (
+            200,
+            vec![],
+            format!(r#"{{"files":[{{"contentType":"application/fhir+json","location":"{location}"}}]}}"#)
+                .into_bytes(),
+        )
+    });
+    receive_shl(&link_to(&format!("{}/m", manifest.origin), &key), None)
+        .fails_saying(6, "more than Amanat opens");
+}
