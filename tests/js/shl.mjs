@@ -2,7 +2,7 @@
 // for the interop tests in tests/tests/all/shl.rs. The test copies this file into
 // target/js, where the README's test command installed the library.
 //
-//   node shl.mjs resolve LINK RECIPIENT [PASSCODE]
+//   node shl.mjs resolve LINK RECIPIENT [PASSCODE|-] [EMBEDDED_LENGTH_MAX]
 //     Opens LINK (shlink:/… or a viewer URL) with the library's SHLViewer over real
 //     HTTP; prints {"manifest", "fhirResources"} or {"error", "message"} (exit 2).
 //
@@ -17,10 +17,14 @@ import { SHL, SHLManifestBuilder, SHLViewer } from 'kill-the-clipboard';
 const [mode, ...args] = process.argv.slice(2);
 
 if (mode === 'resolve') {
-  const [link, recipient, passcode] = args;
+  const [link, recipient, passcode, embeddedLengthMax] = args;
   try {
     const viewer = new SHLViewer({ shlinkURI: link });
-    const resolved = await viewer.resolveSHL({ recipient, ...(passcode ? { passcode } : {}) });
+    const resolved = await viewer.resolveSHL({
+      recipient,
+      ...(passcode && passcode !== '-' ? { passcode } : {}),
+      ...(embeddedLengthMax ? { embeddedLengthMax: Number(embeddedLengthMax) } : {}),
+    });
     console.log(JSON.stringify({ manifest: resolved.manifest ?? null, fhirResources: resolved.fhirResources }));
   } catch (e) {
     console.log(JSON.stringify({ error: e.name, message: e.message }));

@@ -240,7 +240,8 @@ pub async fn fetch_relay(url: &str) -> Result<Vec<u8>, String> {
         let body: Option<wallet_core::relay::ErrorBody> =
             text.as_string().and_then(|t| serde_json::from_str(&t).ok());
         return Err(match body {
-            Some(b) => wallet_core::relay::RelayError::from_body(&b).to_string(),
+            // The relay's own words (its refusals are written for the doctor).
+            Some(b) => b.message,
             None => format!("the relay answered HTTP {}", response.status()),
         });
     }

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod charts;
 pub mod i18n;
+pub mod link;
 pub mod model;
 pub mod viewer;
 pub mod views;

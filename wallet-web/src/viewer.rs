@@ -1,5 +1,6 @@
 //! The standalone viewer: what a doctor's phone opens when its camera reads a
-//! patient's share QR code (`https://viewer.example/#AMANAT/…`).
+//! patient's share QR code (`https://viewer.example/#AMANAT/…`), or a SMART
+//! Health Link (`https://viewer.example/#shlink:/…`, see [`crate::link`]).
 //!
 //! The same doctor's view as the wallet's, alone: no wallet, no account, no
 //! server API. The share comes in the address's fragment, which browsers never
@@ -10,6 +11,9 @@
 
 use leptos::prelude::*;
 
+use wallet_core::share::shl;
+
+use crate::link::LinkReceive;
 use crate::views::receive::Receive;
 use crate::views::shell::Bare;
 use crate::{Ctx, Route};
@@ -61,7 +65,10 @@ pub fn Viewer() -> impl IntoView {
             {move || share.get().is_none().then(|| view! {
                 <p class="intro" data-testid="viewer-intro">{move || ctx.lang.get().pick(INTRO.0, INTRO.1, INTRO.2)}</p>
             })}
-            {move || view! { <Receive link=share.get() scanner=|_| ()/> }}
+            {move || match share.get() {
+                Some(link) if shl::is_shl(&link) => view! { <LinkReceive link/> }.into_any(),
+                link => view! { <Receive link scanner=|_| ()/> }.into_any(),
+            }}
         </Bare>
     }
 }

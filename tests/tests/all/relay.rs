@@ -82,7 +82,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `(status, body)` of a GET.
-fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     runtime().block_on(async {
         let r = reqwest::get(url).await.expect("the relay answers");
         (r.status().as_u16(), r.text().await.unwrap_or_default())

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use amanat_tests::redis::shared_redis;
 use amanat_tests::{TestHttpServer, TestRelay, amanat_bare};
 use serde_json::Value;
+use wallet_core::share::shl::ShlLink;
 
 use crate::sharing::wallet_with_records;
 
@@ -31,11 +32,20 @@ fn script() -> PathBuf {
 
 /// kill-the-clipboard's SHLViewer opens `link`: `Ok(resolved)` or `Err(error)`.
 fn their_viewer(link: &str, passcode: Option<&str>) -> Result<Value, Value> {
+    their_viewer_with(link, passcode, None)
+}
+
+/// [`their_viewer`], asking for files over `embedded_max` bytes by `location`.
+fn their_viewer_with(
+    link: &str,
+    passcode: Option<&str>,
+    embedded_max: Option<usize>,
+) -> Result<Value, Value> {
     let mut cmd = Command::new("node");
     cmd.arg(script())
-        .args(["resolve", link, "Dr. Rao, Mayo Hospital"]);
-    if let Some(p) = passcode {
-        cmd.arg(p);
+        .args(["resolve", link, "Dr. Rao, Mayo Hospital", passcode.unwrap_or("-")]);
+    if let Some(max) = embedded_max {
+        cmd.arg(max.to_string());
     }
     let out = cmd.output().expect("node runs");
     let said: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
@@ -163,9 +173,27 @@ fn passcodes_on(relay: &TestRelay) {
     let err = their_viewer(&link, Some("still not it")).unwrap_err();
     assert_eq!(err["error"], "SHLInvalidPasscodeError", "{err}");
     receive_shl(&link, Some(PHRASE)).ok_saying("VERIFIED share from");
+    // A viewer that wants small manifests gets a location, good for an hour,
+    // fetched without counting a second use.
+    let theirs = their_viewer_with(&link, Some(PHRASE), Some(100)).unwrap();
+    let location = theirs["manifest"]["files"][0]["location"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        location.starts_with(&format!("{}/v1/shl/", relay.url)),
+        "{location}"
+    );
+    assert_eq!(theirs["fhirResources"][0]["resourceType"], "Bundle");
+    let forged = format!("{}x", &location[..location.len() - 1]);
+    assert_eq!(
+        crate::relay::get(&forged).0,
+        401,
+        "a ticket changed by one character"
+    );
     let log = v.run(&["grants", "--json"]).json();
     let row = &log[0];
-    assert_eq!(row["uses"], 1, "{row}");
+    assert_eq!(row["uses"], 2, "{row}");
     // The patient's access log names who opened it, in the recipient's words.
     v.run(&["audit"]).ok_saying("link holder at 127.0.0.1 · Dr. Rao");
     // Eight more wrong (ten in all): the link is dead, even with the right one.
@@ -305,4 +333,87 @@ fn a_hostile_link_server_gets_a_clear_refusal_for_each_trick() {
     });
     receive_shl(&link_to(&format!("{}/m", manifest.origin), &key), None)
         .fails_saying(6, "more than Amanat opens");
+}
+
+/// The doctor's phone: the QR code of an Amanat SHL opens in the relay's
+/// viewer, asks for the passcode (the relay counts wrong ones), and shows
+/// the verified records; a link kill-the-clipboard made opens there too, as
+/// not signed by a patient wallet. The page fetches nothing that carries the
+/// link's key and clears it from the address bar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_opens_smart_health_links_in_the_viewer() {
+    use amanat_tests::browser::Chrome;
+    let relay = TestRelay::start(0);
+    let v = amanat_tests::TestVault::new();
+    v.run(&["demo", "--records", "60"]).ok();
+    let png = v.scratch("shl.png");
+    let out = our_link(&v, &relay, &["--passcode", "--qr-png", png.to_str().unwrap()]);
+    let url = out["link"].as_str().unwrap().to_string();
+    assert_eq!(amanat_tests::read_qr(&std::fs::read(&png).unwrap()), url);
+    let key = ShlLink::decode(&url).unwrap().key;
+
+    let phone = Chrome::phone().await;
+    phone.client.goto(&url).await.unwrap();
+    phone.wait("[data-testid=needs-passcode]").await;
+    phone
+        .wait("[data-testid=link-recipient]")
+        .await
+        .send_keys("Dr. Rao, Mayo Hospital")
+        .await
+        .unwrap();
+    let field = phone.wait("[data-testid=receive-passcode]").await;
+    field.send_keys("a wrong guess at the code").await.unwrap();
+    phone.click("[data-testid=receive-open]").await;
+    phone.wait_text("[data-testid=refused]", "9 attempts left").await;
+    field.clear().await.unwrap();
+    field.send_keys(PHRASE).await.unwrap();
+    phone.click("[data-testid=receive-open]").await;
+    let text = phone.wait_text("[data-testid=verified]", "Ayesha Siddiqui").await;
+    assert!(text.contains("treatment (CAREMGT)"), "{text}");
+    assert_eq!(
+        phone.overflow_x().await,
+        0,
+        "no sideways scrolling at phone width"
+    );
+    phone.shot("viewer-shl-phone").await;
+    let fetched: Vec<String> = serde_json::from_value(
+        phone
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    use base64::Engine;
+    let key_text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(*key);
+    assert!(
+        fetched
+            .iter()
+            .all(|f| !f.contains(&key_text) && !f.contains("shlink")),
+        "{fetched:?}"
+    );
+    assert!(fetched.iter().any(|f| f.contains("/v1/shl/")), "{fetched:?}");
+    let address = phone.client.current_url().await.unwrap().to_string();
+    assert_eq!(
+        address,
+        format!("{}/", relay.url),
+        "the link left the address bar"
+    );
+    v.run(&["grants", "--json"]).ok();
+    v.run(&["audit"]).ok_saying("· Dr. Rao, Mayo Hospital");
+
+    // Someone else's link, in the same viewer.
+    let their = TheirLink::serve("", None, None);
+    phone.client.goto("about:blank").await.unwrap();
+    phone
+        .client
+        .goto(&format!("{}/#{}", relay.url, their.link))
+        .await
+        .unwrap();
+    let text = phone.wait_text("[data-testid=unsigned]", "Hemoglobin A1c").await;
+    assert!(text.contains("Not signed by a patient wallet"), "{text}");
+    phone.quit().await;
 }

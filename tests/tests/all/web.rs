@@ -28,6 +28,30 @@ fn demo_bundle(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// Opens the wallet's share wizard and picks how (`how-relay`, `how-shl`)
+/// through `relay`.
+async fn share_wizard_via(chrome: &Chrome, base: &str, how: &str, relay: &str) {
+    chrome.client.goto(&format!("{base}/#/share")).await.unwrap();
+    chrome.click(&format!("[data-testid={how}]")).await;
+    chrome
+        .wait("[data-testid=relay-url]")
+        .await
+        .send_keys(relay)
+        .await
+        .unwrap();
+}
+
+/// The link of the share the wizard made.
+async fn shown_link(chrome: &Chrome) -> String {
+    chrome
+        .wait("[data-testid=share-link]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patient_and_doctor_in_a_real_browser() {
     let relay = TestRelay::start(0);
@@ -193,14 +217,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome.shot("05-trend").await;
 
     // Share the summary through the relay; read the QR code back from the screen.
-    c.goto(&format!("{}/#/share", server.base)).await.unwrap();
-    chrome.click("[data-testid=how-relay]").await;
-    chrome
-        .wait("[data-testid=relay-url]")
-        .await
-        .send_keys(&relay.url)
-        .await
-        .unwrap();
+    share_wizard_via(&chrome, &server.base, "how-relay", &relay.url).await;
     let sentence = chrome.wait_text("[data-testid=share-sentence]", "Share").await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     assert!(sentence.contains("for treatment, for 24 hours"), "{sentence}");
@@ -209,13 +226,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome
         .wait_text("[data-testid=countdown]", "Expires in 23 h")
         .await;
-    let link = chrome
-        .wait("[data-testid=share-link]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let link = shown_link(&chrome).await;
     // A relay share opens in its relay's viewer: the code is that URL.
     assert!(link.starts_with(&format!("{}/#AMANAT/", relay.url)), "{link}");
     let png = qr.screenshot().await.unwrap();
@@ -403,6 +414,19 @@ async fn patient_and_doctor_in_a_real_browser() {
             "'{needle}' in browser storage: {stored}"
         );
     }
+
+    // The same summary as a SMART Health Link, the wizard's third way: a
+    // standard link at the relay's viewer, which opens it verified (last:
+    // leaving the wallet's page signs it out).
+    share_wizard_via(&chrome, &server.base, "how-shl", &relay.url).await;
+    chrome.click("[data-testid=create-share]").await;
+    chrome.wait("[data-testid=share-qr] svg").await;
+    let shl = shown_link(&chrome).await;
+    assert!(shl.starts_with(&format!("{}/#shlink:/", relay.url)), "{shl}");
+    c.goto(&shl).await.unwrap();
+    chrome
+        .wait_text("[data-testid=verified]", "Ayesha Siddiqui")
+        .await;
     chrome.quit().await;
 }
 

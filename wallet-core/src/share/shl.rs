@@ -591,6 +591,27 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_igs_example_and_a_published_sample() {
+        // The IG's example payload (links specification, "Example SHLink
+        // generation"), as the IG encodes it.
+        let ig = ShlLink::decode("shlink:/eyJ1cmwiOiJodHRwczovL2Voci5leGFtcGxlLm9yZy9xci9ZOXh3a1VkdG1OOXd3b0pvTjNmZkpJaFgyVUd2Q0wxSm5sUFZOTDNrRFdNL20iLCJmbGFnIjoiUCIsImtleSI6InJ4VGdZbE9hS0pQRnRjRWQwcWNjZU44d0VVNHA5NFNxQXdJV1FlNnVYN1EiLCJsYWJlbCI6IkJhY2sgdG8gc2Nob29sIGltbXVuaXphdGlvbnMifQ").unwrap();
+        assert_eq!(
+            ig.url,
+            "https://ehr.example.org/qr/Y9xwkUdtmN9wwoJoN3ffJIhX2UGvCL1JnlPVNL3kDWM/m"
+        );
+        assert_eq!(
+            B64URL.encode(*ig.key),
+            "rxTgYlOaKJPFtcEd0qcceN8wEU4p94SqAwIWQe6uX7Q"
+        );
+        assert_eq!((ig.flags.text(), ig.exp), ("P".to_string(), None));
+        assert_eq!(ig.label.as_deref(), Some("Back to school immunizations"));
+        // A published sample (examples.smqr.io): padded base64, spaces in the JSON.
+        let sample = ShlLink::decode("shlink:/eyJ1cmwiOiAiaHR0cHM6Ly9leGFtcGxlcy1zaGxzZXJ2aWNlLnNtcXIuaW8vbWFuaWZlc3QxLmpzb24iLCAiZmxhZyI6ICJMIiwgImtleSI6ICJNamhpTVdRME1EUXpNems0TURFME1tWmlNR1UxTlRsbE1qSmlaR05qWlRVIn0=").unwrap();
+        assert_eq!(sample.url, "https://examples-shlservice.smqr.io/manifest1.json");
+        assert!(sample.flags.long_term && !sample.flags.passcode);
+    }
+
+    #[test]
     fn refuses_bad_links_each_with_its_reason() {
         let payload = |json: &str| format!("shlink:/{}", B64URL.encode(json));
         let key = B64URL.encode([1u8; 32]);

@@ -299,7 +299,7 @@ pub fn Scanner(
 /// whom) over the records, each readable in a line and whole on a tap; or the
 /// red refusal saying why.
 #[component]
-fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
+pub(crate) fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
     let c = ctx();
     let got = match outcome {
         Err(e) => {

@@ -116,9 +116,11 @@ pub fn ShareWizard() -> impl IntoView {
         if whom.get_untracked() == "doctor" {
             body.to = Some(card.get_untracked());
         }
-        if how.get_untracked() == "relay" {
+        let how = how.get_untracked();
+        if how != "qr" {
             body.relay = Some(relay.get_untracked());
             body.uses = uses.get_untracked().parse::<u32>().ok();
+            body.shl = how == "shl";
         }
         leptos::task::spawn_local(async move {
             let r = api::post::<_, CreatedShare>("/api/shares", &body).await;
@@ -183,7 +185,8 @@ pub fn ShareWizard() -> impl IntoView {
                             <legend>{c.t(T::how)}</legend>
                             <label><input type="radio" name="how" prop:checked=move || how.get() == "qr" on:change=move |_| how.set("qr".into())/> {c.t(T::in_qr)}</label>
                             <label><input type="radio" name="how" data-testid="how-relay" prop:checked=move || how.get() == "relay" on:change=move |_| how.set("relay".into())/> {c.t(T::via_relay)}</label>
-                            <div class:hidden=move || how.get() != "relay">
+                            <label><input type="radio" name="how" data-testid="how-shl" prop:checked=move || how.get() == "shl" on:change=move |_| how.set("shl".into())/> "SMART Health Link"</label>
+                            <div class:hidden=move || how.get() == "qr">
                                 <input type="url" placeholder="https://relay.example" data-testid="relay-url" aria-label=c.t(T::relay_address) on:input=move |ev| relay.set(event_target_value(&ev))/>
                                 <input type="number" min="1" placeholder="uses" data-testid="relay-uses" aria-label=c.t(T::max_uses) on:input=move |ev| uses.set(event_target_value(&ev))/>
                             </div>
