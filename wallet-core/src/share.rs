@@ -30,6 +30,7 @@ pub mod link;
 #[cfg(feature = "native")]
 pub mod manage;
 mod passcode;
+pub mod patient;
 pub mod shl;
 
 pub use passcode::{MIN_CHOSEN_CHARS, Passcode, WeakPasscode, key_text};

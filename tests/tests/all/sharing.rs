@@ -240,6 +240,14 @@ fn a_share_for_one_provider_opens_only_for_them() {
     let original = v.open().get(id[0].parse().unwrap()).unwrap().bytes;
     assert_eq!(saved, original, "the stored record is the shared bytes");
     assert!(out_dir.join("grant.jws").exists());
+    // Whom they are about, as the signed grant says: a FHIR Patient.
+    let patient: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("0-Patient.json")).unwrap()).unwrap();
+    assert_eq!(patient["resourceType"], "Patient");
+    assert_eq!(
+        patient["name"][0]["text"],
+        v.run(&["profile", "list", "--json"]).json()[0]["name"]
+    );
     // Health data on the doctor's disk is theirs alone, whatever the umask.
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use super::grant::{Grant, GrantError, Grantee, SignedGrant};
@@ -404,10 +405,14 @@ pub fn seal(inputs: &[ShareInput], mut grant: Grant, key: &SigningKey) -> Result
             "a SMART Health Link opens for whoever holds it: it cannot name a provider".into(),
         ));
     }
-    let (records, entry) = super::granted(inputs)?;
+    let (records, mut entry) = super::granted(inputs)?;
     grant.records = records;
     let signed = SignedGrant::sign(&grant, key);
     grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
+    // Whom the records are about, first, for viewers that know nothing of grants.
+    let patient = String::from_utf8(super::patient::resource(&grant)).unwrap_or_default();
+    let patient = RawValue::from_string(patient).map_err(|e| ShareError::Encrypt(e.to_string()))?;
+    entry.insert(0, super::OutEntry { resource: patient });
     let bundle = OutBundle {
         resource_type: "Bundle",
         bundle_type: "collection",
@@ -504,7 +509,14 @@ fn read_fhir(plain: &[u8], now: i64, opened: &mut Opened) -> Result<(), ShlError
     let grant = SignedGrant::parse(&jws).map_err(|e| signed(e.into()))?;
     let (grant, patient_key) = grant.verify().map_err(|e| signed(e.into()))?;
     grant.check_time(now).map_err(|e| signed(e.into()))?;
-    let entries = super::bundle_entries(plain).map_err(signed)?;
+    let mut entries = super::bundle_entries(plain).map_err(signed)?;
+    // The Patient the sealer put first must be the one the grant describes.
+    if entries.len() == grant.records.len() + 1 {
+        if entries[0] != super::patient::resource(&grant) {
+            return Err(signed(ShareError::SignatureMismatch));
+        }
+        entries.remove(0);
+    }
     let records = super::check_records(&grant, &entries).map_err(signed)?;
     opened.signed.push(Received {
         wallet_id: WalletId::from_public_key(&patient_key),
@@ -676,6 +688,21 @@ mod tests {
         let opened = open_files(&l, &files, now).unwrap();
         assert_eq!(opened.signed.len(), 1);
         assert_eq!(opened.signed[0].records.len(), 5);
+        // The bundle starts with whom it is about, derived from the grant; a
+        // Patient changed by whoever holds the key is refused.
+        let plain = jwe::decrypt(&sealed.key, &sealed.jwe, MAX_FILE).unwrap().plain;
+        let bundle: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(bundle["entry"][0]["resource"]["name"][0]["text"], "Ayesha Khan");
+        let text = String::from_utf8(plain.to_vec()).unwrap();
+        let renamed = jwe::encrypt(
+            &sealed.key,
+            FHIR_JSON,
+            text.replacen("Ayesha Khan", "Someone Else", 1).as_bytes(),
+        );
+        assert!(matches!(
+            open_files(&l, &[(FHIR_JSON.into(), renamed)], now),
+            Err(ShlError::Signed(ShareError::SignatureMismatch))
+        ));
         assert_eq!(opened.signed[0].grant.patient, "Ayesha Khan");
         assert!(opened.unsigned.is_empty());
         // Expired grant.

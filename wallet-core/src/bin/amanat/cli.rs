@@ -355,10 +355,11 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
     /// Save the records here (only when the patient allowed storing): one file
-    /// a record, `1-Condition.json` and so on in the share's order, and `grant.jws`.
+    /// a record, `1-Condition.json` and so on in the share's order, `0-Patient.json`
+    /// (whom they are about, from the signed grant), and `grant.jws`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Print {"grant": {...}, "records": [FHIR resources]}.
+    /// Print {"grant": {...}, "patient": {FHIR Patient}, "records": [FHIR resources]}.
     #[arg(long)]
     pub json: bool,
     /// Who is opening a SMART Health Link, as its sharer's access log will show it: your name

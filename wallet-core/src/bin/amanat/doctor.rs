@@ -156,6 +156,7 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             ));
         }
         output::private_dir(dir)?;
+        output::write_private(&dir.join("0-Patient.json"), &share::patient::resource(grant))?;
         for r in &received.records {
             let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
             output::write_private(&path, &r.resource.to_bytes())?;
@@ -170,8 +171,10 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             .iter()
             .map(|r| r.resource.json().clone())
             .collect();
+        let patient: serde_json::Value = serde_json::from_slice(&share::patient::resource(grant))?;
         return output::json(&json!({
             "grant": grant,
+            "patient": patient,
             "jws": jws,
             "wallet_id": received.wallet_id.to_string(),
             "records": records,
