@@ -38,8 +38,9 @@ const YOUR_NAME: Words = (
 /// Who is asking, when the doctor gives no name.
 const DEFAULT_RECIPIENT: &str = "Amanat viewer";
 
-/// A request over the network, refusing redirects; the body as text, at most
-/// `cap` bytes by its declared length.
+/// A request over the network, refusing redirects; the body as text, read no
+/// further than `cap` bytes (by its declared length, then while streaming), so
+/// a hostile server cannot fill the phone's memory.
 async fn fetch_text(url: &str, init: &RequestInit, cap: usize) -> Result<(u16, String), ShlError> {
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_redirect(web_sys::RequestRedirect::Error);
@@ -52,6 +53,7 @@ async fn fetch_text(url: &str, init: &RequestInit, cap: usize) -> Result<(u16, S
         .map_err(|_| ShlError::Unreachable(format!("{url} (or it redirected elsewhere, which is refused)")))?
         .dyn_into()
         .map_err(|_| ShlError::Server("not a response".into()))?;
+    let too_large = || ShlError::TooLarge(format!("an answer over {cap} bytes"));
     let declared = response
         .headers()
         .get("content-length")
@@ -59,16 +61,31 @@ async fn fetch_text(url: &str, init: &RequestInit, cap: usize) -> Result<(u16, S
         .flatten()
         .and_then(|n| n.parse::<usize>().ok());
     if declared.is_some_and(|n| n > cap) {
-        return Err(ShlError::TooLarge(format!("an answer over {cap} bytes")));
+        return Err(too_large());
     }
-    let text = JsFuture::from(response.text().map_err(|_| ShlError::Server("no body".into()))?)
-        .await
-        .ok()
-        .and_then(|t| t.as_string())
-        .unwrap_or_default();
-    if text.len() > cap {
-        return Err(ShlError::TooLarge(format!("an answer over {cap} bytes")));
+    let mut body = Vec::new();
+    if let Some(stream) = response.body() {
+        let reader: web_sys::ReadableStreamDefaultReader = stream
+            .get_reader()
+            .dyn_into()
+            .map_err(|_| ShlError::Server("no body".into()))?;
+        loop {
+            let part = JsFuture::from(reader.read())
+                .await
+                .map_err(|_| ShlError::Unreachable(url.to_string()))?;
+            let field = |k: &str| js_sys::Reflect::get(&part, &k.into()).unwrap_or_default();
+            if field("done").as_bool() != Some(false) {
+                break;
+            }
+            let chunk = js_sys::Uint8Array::new(&field("value"));
+            if body.len() + chunk.length() as usize > cap {
+                let _ = reader.cancel();
+                return Err(too_large());
+            }
+            body.extend(chunk.to_vec());
+        }
     }
+    let text = String::from_utf8(body).map_err(|_| ShlError::Content("an answer is not text".into()))?;
     Ok((response.status(), text))
 }
 

@@ -425,5 +425,64 @@ async fn a_phone_opens_smart_health_links_in_the_viewer() {
         .unwrap();
     let text = phone.wait_text("[data-testid=unsigned]", "Hemoglobin A1c").await;
     assert!(text.contains("Not signed by a patient wallet"), "{text}");
+
+    // A server streaming an endless manifest (no length declared): the phone
+    // stops reading at its cap and says so.
+    let endless = endless_server();
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let payload = format!(r#"{{"url":"{endless}/m","key":"{key}"}}"#);
+    let link = format!(
+        "shlink:/{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload)
+    );
+    phone.client.goto("about:blank").await.unwrap();
+    phone
+        .client
+        .goto(&format!("{}/#{link}", relay.url))
+        .await
+        .unwrap();
+    phone
+        .wait_text("[data-testid=refused]", "more than Amanat opens")
+        .await;
     phone.quit().await;
+}
+
+/// An HTTP server on 127.0.0.1 that answers any POST with a chunked body
+/// that never ends (CORS allowed, preflight answered); its origin.
+fn endless_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = [0u8; 4096];
+                let n = stream.read(&mut head).unwrap_or(0);
+                let cors = "access-control-allow-origin: *\r\naccess-control-allow-headers: content-type\r\naccess-control-allow-methods: POST\r\n";
+                if head[..n].starts_with(b"OPTIONS") {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 204 No Content\r\n{cors}content-length: 0\r\n\r\n"
+                    );
+                    return;
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\n{cors}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                );
+                let chunk = vec![b' '; 64 * 1024];
+                // Until the reader hangs up (at most 1 GiB).
+                for _ in 0..16 * 1024 {
+                    if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+                        || stream.write_all(&chunk).is_err()
+                        || stream.write_all(b"\r\n").is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    origin
 }

@@ -178,20 +178,19 @@ async fn manifest_for(
     }
     let from = format!("{client} · {recipient}");
     let file = relay.store.fetch(id, now, &from, None, true).await?;
-    let embedded = match request.embedded_length_max {
-        Some(max) if (file.len() as u64) > max => None,
-        _ => Some(
-            String::from_utf8(file.clone())
-                .map_err(|_| RelayError::Server("a stored link file is not text".into()))?,
-        ),
-    };
-    let location = match embedded {
-        Some(_) => None,
-        None => Some(format!(
-            "{}/v1/shl/{id}?ticket={}",
-            origin(headers)?,
-            ticket(&file, id, now + TICKET_SECONDS)
-        )),
+    let fits = request
+        .embedded_length_max
+        .is_none_or(|max| file.len() as u64 <= max);
+    let (embedded, location) = if fits {
+        let text = String::from_utf8(file)
+            .map_err(|_| RelayError::Server("a stored link file is not text".into()))?;
+        (Some(text), None)
+    } else {
+        let ticket = ticket(&file, id, now + TICKET_SECONDS);
+        (
+            None,
+            Some(format!("{}/v1/shl/{id}?ticket={ticket}", origin(headers)?)),
+        )
     };
     let manifest = Manifest {
         files: vec![ManifestFile {
