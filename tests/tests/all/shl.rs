@@ -225,7 +225,7 @@ fn ten_wrong_passcodes_kill_a_link_on_redis() {
 }
 
 #[test]
-fn expired_and_revoked_links_are_refused() {
+fn expired_revoked_and_used_up_links_are_refused() {
     let relay = TestRelay::start(0);
     let v = wallet_with_records();
     let out = v
@@ -257,6 +257,12 @@ fn expired_and_revoked_links_are_refused() {
     let id = out["grant_id"].as_str().unwrap();
     v.run(&["grants", "revoke", id]).ok();
     receive_shl(&link, None).fails_saying(6, "the patient revoked this share");
+
+    // A use limit holds for links as for every share: each manifest is a use.
+    let out = our_link(&v, &relay, &["--uses", "1"]);
+    let link = out["link"].as_str().unwrap().to_string();
+    receive_shl(&link, None).ok_saying("VERIFIED share from");
+    receive_shl(&link, None).fails_saying(6, "opened as many times as the patient allowed");
 
     // Someone else's expired link is refused before anything is fetched.
     let their = TheirLink::serve("", None, Some(-60));
