@@ -78,6 +78,7 @@ pub mod fhir;
 pub mod ids;
 pub mod import;
 pub mod lang;
+pub mod matching;
 pub mod national_id;
 mod par;
 pub mod profile;

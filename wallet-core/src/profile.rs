@@ -116,6 +116,9 @@ pub enum ProfileError {
     Handle(String),
 }
 
+/// The name of the profile a wallet is made with when no name is given.
+pub const UNNAMED: &str = "Me";
+
 /// One person whose records the wallet holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {

@@ -388,3 +388,107 @@ fn summary_shows_the_patient_at_a_glance() {
     let zara = v.run(&["--profile", "zara", "summary", "--json"]).json();
     assert!(zara["summary"]["immunizations"].as_array().unwrap().len() >= 8);
 }
+
+/// A bundle about Ayesha Khan (CNIC 35202-1234567-4, born 1968-04-12) with one result.
+fn ayesha_khans_bundle(v: &TestVault) -> String {
+    let bundle = serde_json::json!({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p", "name": [{"given": ["Ayesha"], "family": "Khan"}],
+                "birthDate": "1968-04-12", "gender": "female",
+                "identifier": [{"system": "urn:oid:2.16.586.1.1", "value": "35202-1234567-4"}]}},
+            {"resource": {"resourceType": "Observation", "status": "final", "category": [{"coding": [{"code": "laboratory"}]}],
+                "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}], "text": "HbA1c"},
+                "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2025-10-01",
+                "valueQuantity": {"value": 7.2, "unit": "%"}}}
+        ]
+    });
+    let path = v.scratch("ayesha-khan.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_file_about_someone_else_is_refused_naming_both_and_adds_nothing() {
+    // The wallet of a nine-year-old; the file is about a woman born in 1968.
+    let v = TestVault::empty();
+    v.run(&[
+        "init",
+        "--name",
+        "Zara Siddiqui",
+        "--cnic",
+        "35202-7654321-8",
+        "--birth-date",
+        "2016-09-03",
+    ])
+    .ok();
+    let file = ayesha_khans_bundle(&v);
+    let run = v.run(&["import", &file]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let refused = run.stdout;
+    assert!(
+        refused.contains("this file is about Ayesha Khan, born 1968-04-12, female, CNIC 35202-1234567-4")
+            && refused.contains("the profile 'zara' is Zara Siddiqui, born 2016-09-03, CNIC 35202-7654321-8")
+            && refused.contains("CNIC 35202-1234567-4 in the file, 35202-7654321-8 in the profile"),
+        "{refused}"
+    );
+    assert_eq!(
+        v.run(&["list", "--json"]).json().as_array().unwrap().len(),
+        0,
+        "nothing added"
+    );
+    // The patient may say it is theirs after all.
+    v.run(&["import", "--accept-mismatch", &file])
+        .ok_saying("2 added");
+}
+
+#[test]
+fn a_file_goes_to_the_profile_it_is_about_among_three() {
+    let v = TestVault::empty();
+    v.run(&["init", "--name", "Imran Khan", "--birth-date", "1965-01-20"])
+        .ok();
+    v.run(&[
+        "profile",
+        "add",
+        "--name",
+        "Zara Khan",
+        "--handle",
+        "zara",
+        "--birth-date",
+        "2016-09-03",
+    ])
+    .ok();
+    v.run(&[
+        "profile",
+        "add",
+        "--name",
+        "عائشہ خان",
+        "--handle",
+        "ammi",
+        "--cnic",
+        "35202-1234567-4",
+    ])
+    .ok();
+    let file = ayesha_khans_bundle(&v);
+    // No --profile: the file's CNIC names her mother's profile, and the import says so.
+    v.run(&["import", &file])
+        .ok_saying("2 added into 'ammi' (whom the file is about)");
+    let ammi = v.run(&["--profile", "ammi", "list", "--json"]).json();
+    assert_eq!(ammi.as_array().unwrap().len(), 2);
+    assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 0);
+    // Chosen by hand for the wrong person: refused.
+    let run = v.run(&["--profile", "zara", "import", &file]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("the profile 'zara' is Zara Khan, born 2016-09-03"),
+        "{}",
+        run.stdout
+    );
+    // A wallet made without a name says nothing of whom it is: the file goes in.
+    let blank = TestVault::empty();
+    blank.run(&["init"]).ok();
+    blank
+        .run(&["import", &ayesha_khans_bundle(&blank)])
+        .ok_saying("2 added");
+}

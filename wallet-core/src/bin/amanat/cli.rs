@@ -646,6 +646,10 @@ pub struct ImportArgs {
     /// For backups: an age identity file (AGE-SECRET-KEY-1…) that can open them.
     #[arg(long, value_name = "FILE")]
     pub identity: Vec<PathBuf>,
+    /// Import a file whose Patient differs from the profile's (name, birth date, gender,
+    /// CNIC, ABHA) anyway: without it such a file is refused, naming both people.
+    #[arg(long)]
+    pub accept_mismatch: bool,
     /// Print a JSON report instead of text.
     #[arg(long)]
     pub json: bool,

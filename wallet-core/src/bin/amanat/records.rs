@@ -9,7 +9,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
 use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
-use wallet_core::record::{RecordMeta, RecordSummary};
+use wallet_core::matching::{self, Match};
+use wallet_core::profile::Profile;
+use wallet_core::record::{NewRecord, RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
 
@@ -20,6 +22,9 @@ use crate::{Ctx, Failure, exit, output, prompt};
 /// One file's outcome.
 struct FileReport {
     file: String,
+    /// The profile it went into (another than the chosen one when the file's
+    /// patient matches that one).
+    profile: String,
     added: usize,
     duplicates: usize,
     error: Option<String>,
@@ -69,6 +74,36 @@ fn read_file(
     result.map_err(|e| e.to_string())
 }
 
+/// The profile a file's records go into: the chosen one when the file's
+/// `Patient` is that person or says too little; the one it clearly is when no
+/// profile was chosen (`explicit` false); else refused with both identities,
+/// unless the patient accepts the mismatch. See wallet_core::matching.
+fn whose(
+    vault: &Vault,
+    chosen: &Profile,
+    explicit: bool,
+    records: &[NewRecord],
+    accept_mismatch: bool,
+) -> std::result::Result<Profile, String> {
+    let Some(patient) = matching::file_patient(records) else {
+        return Ok(chosen.clone());
+    };
+    let same = |p: &&Profile| matching::compare(p, &patient) == Match::Same;
+    if !explicit && let Some(other) = vault.profiles().iter().find(same) {
+        return Ok(other.clone());
+    }
+    match matching::compare(chosen, &patient) {
+        Match::Different(why) if !accept_mismatch => Err(format!(
+            "this file is about {}, but the profile '{}' is {} ({}): import it with --profile HANDLE for that person, or --accept-mismatch if it is theirs",
+            output::safe(&patient.describe()),
+            chosen.handle,
+            output::safe(&matching::describe_profile(chosen)),
+            output::safe(&why.join("; "))
+        )),
+        _ => Ok(chosen.clone()),
+    }
+}
+
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
@@ -89,23 +124,44 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
         let report = match read_file(path, &mut identities) {
             Err(error) => FileReport {
                 file: path.display().to_string(),
+                profile: profile.handle.clone(),
                 added: 0,
                 duplicates: 0,
                 error: Some(error),
             },
-            Ok(records) => {
-                let (added, duplicates) =
-                    vault.import_records(profile.id, records, Actor::Patient, &name, |_| {})?;
-                FileReport {
+            Ok(records) => match whose(
+                &vault,
+                &profile,
+                ctx.profile().is_some(),
+                &records,
+                args.accept_mismatch,
+            ) {
+                Err(why) => FileReport {
                     file: path.display().to_string(),
-                    added,
-                    duplicates,
-                    error: None,
+                    profile: profile.handle.clone(),
+                    added: 0,
+                    duplicates: 0,
+                    error: Some(why),
+                },
+                Ok(into) => {
+                    let (added, duplicates) =
+                        vault.import_records(into.id, records, Actor::Patient, &name, |_| {})?;
+                    FileReport {
+                        file: path.display().to_string(),
+                        profile: into.handle,
+                        added,
+                        duplicates,
+                        error: None,
+                    }
                 }
-            }
+            },
         };
         if !args.json {
             let line = match &report.error {
+                None if report.profile != profile.handle => format!(
+                    "  ok       {}: {} added into '{}' (whom the file is about), {} already in the wallet",
+                    report.file, report.added, report.profile, report.duplicates
+                ),
                 None => format!(
                     "  ok       {}: {} added, {} already in the wallet",
                     report.file, report.added, report.duplicates
@@ -127,7 +183,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     if args.json {
         let files: Vec<Value> = reports
             .iter()
-            .map(|r| json!({"file": r.file, "added": r.added, "duplicates": r.duplicates, "error": r.error}))
+            .map(|r| json!({"file": r.file, "profile": r.profile, "added": r.added, "duplicates": r.duplicates, "error": r.error}))
             .collect();
         output::json(
             &json!({"profile": profile.handle, "added": added, "duplicates": duplicates, "skipped": skipped, "files": files}),

@@ -57,7 +57,8 @@ pub fn create(ctx: &Ctx, owner: Profile, kdf: Option<u8>) -> Result<Vault> {
 }
 
 pub fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
-    let owner = draft(args.fields, "Me", None).build(&today(), Relationship::Owner)?;
+    let owner =
+        draft(args.fields, wallet_core::profile::UNNAMED, None).build(&today(), Relationship::Owner)?;
     let vault = create(ctx, owner, args.kdf.kdf_work_factor)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Created your wallet at {}", vault.dir().display())?;
