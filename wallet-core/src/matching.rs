@@ -224,6 +224,52 @@ pub fn compare(profile: &Profile, file: &FilePatient) -> Match {
     }
 }
 
+/// A file about someone other than the profile it would go into: both
+/// people, and each difference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this file is about {file}, but the profile '{handle}' is {profile} ({})",
+    .differences.join("; ")
+)]
+pub struct Mismatch {
+    /// The file's patient ([`FilePatient::describe`]).
+    pub file: String,
+    /// The profile's handle.
+    pub handle: String,
+    /// The profile ([`describe_profile`]).
+    pub profile: String,
+    /// Each difference, both sides named.
+    pub differences: Vec<String>,
+}
+
+/// The profile a file's records go into: `chosen` when the file's `Patient`
+/// is that person or says too little; when no profile was chosen
+/// (`explicit` false), the one it clearly is; else a [`Mismatch`], unless
+/// the patient accepts it. Files without a `Patient` go where chosen.
+pub fn destination<'a>(
+    profiles: &'a [Profile],
+    chosen: &'a Profile,
+    explicit: bool,
+    records: &[NewRecord],
+    accept_mismatch: bool,
+) -> Result<&'a Profile, Mismatch> {
+    let Some(patient) = file_patient(records) else {
+        return Ok(chosen);
+    };
+    if !explicit && let Some(other) = profiles.iter().find(|p| compare(p, &patient) == Match::Same) {
+        return Ok(other);
+    }
+    match compare(chosen, &patient) {
+        Match::Different(differences) if !accept_mismatch => Err(Mismatch {
+            file: patient.describe(),
+            handle: chosen.handle.clone(),
+            profile: describe_profile(chosen),
+            differences,
+        }),
+        _ => Ok(chosen),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

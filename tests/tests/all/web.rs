@@ -739,6 +739,38 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
         assert_eq!((code, refusal.error.as_str()), (400, "bad request"), "{answer}");
         assert!(refusal.message.contains(words), "{answer}");
     }
+    // A file about someone else is refused, both people named, unless the
+    // patient accepts it (the same rules as `amanat import`).
+    let khan = r#"{"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "name": [{"text": "Ayesha Khan"}], "birthDate": "1968-04-12",
+            "identifier": [{"value": "35202-1234567-4"}]}},
+        {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "HbA1c"},
+            "valueQuantity": {"value": 7.2, "unit": "%"}}}]}"#;
+    let (code, _, answer) = raw_post(
+        &server.base,
+        "/api/import?profile=ayesha",
+        &host,
+        &server.token,
+        khan,
+    );
+    let refusal: wallet_core::contract::ErrorBody = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        (code, refusal.error.as_str()),
+        (409, "patient mismatch"),
+        "{answer}"
+    );
+    assert!(
+        refusal
+            .message
+            .contains("this file is about Ayesha Khan, born 1968-04-12, CNIC 35202-1234567-4")
+            && refusal
+                .message
+                .contains("CNIC 35202-1234567-4 in the file, 35202-1234567-2 in the profile"),
+        "{answer}"
+    );
+    let path = "/api/import?profile=ayesha&accept_mismatch=true";
+    let (code, _, answer) = raw_post(&server.base, path, &host, &server.token, khan);
+    assert_eq!(code, 200, "{answer}");
     assert!(
         server.url.starts_with("http://127.0.0.1:"),
         "loopback only: {}",

@@ -386,9 +386,18 @@ async fn delete_record(State(state): State<Arc<AppState>>, Path(id): Path<String
     .await
 }
 
+/// `?profile=` (the records' profile; when absent, the owner's, or the
+/// profile the file's `Patient` clearly is) and `?accept_mismatch=true`.
+#[derive(Deserialize)]
+struct ImportParams {
+    profile: Option<String>,
+    #[serde(default)]
+    accept_mismatch: bool,
+}
+
 async fn import(
     State(state): State<Arc<AppState>>,
-    QueryParams(p): QueryParams<ProfileParam>,
+    QueryParams(p): QueryParams<ImportParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Imported> {
@@ -408,7 +417,25 @@ async fn import(
                     format!("{name}: {e}"),
                 )
             })?;
-        let (added, duplicates) = v.import_records(profile, records, Actor::Patient, &name, |_| {})?;
+        let chosen = v
+            .profile_by_id(profile)
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let into = crate::matching::destination(
+            v.profiles(),
+            chosen,
+            p.profile.is_some(),
+            &records,
+            p.accept_mismatch,
+        )
+        .map_err(|m| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "patient mismatch",
+                format!("{name}: {m}: choose that person's profile, or import it if it is theirs"),
+            )
+        })?
+        .id;
+        let (added, duplicates) = v.import_records(into, records, Actor::Patient, &name, |_| {})?;
         if added > 0 {
             v.checkpoint()?;
         }

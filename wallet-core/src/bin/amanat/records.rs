@@ -9,9 +9,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
 use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
-use wallet_core::matching::{self, Match};
-use wallet_core::profile::Profile;
-use wallet_core::record::{NewRecord, RecordMeta, RecordSummary};
+use wallet_core::matching;
+use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
 
@@ -74,36 +73,6 @@ fn read_file(
     result.map_err(|e| e.to_string())
 }
 
-/// The profile a file's records go into: the chosen one when the file's
-/// `Patient` is that person or says too little; the one it clearly is when no
-/// profile was chosen (`explicit` false); else refused with both identities,
-/// unless the patient accepts the mismatch. See wallet_core::matching.
-fn whose(
-    vault: &Vault,
-    chosen: &Profile,
-    explicit: bool,
-    records: &[NewRecord],
-    accept_mismatch: bool,
-) -> std::result::Result<Profile, String> {
-    let Some(patient) = matching::file_patient(records) else {
-        return Ok(chosen.clone());
-    };
-    let same = |p: &&Profile| matching::compare(p, &patient) == Match::Same;
-    if !explicit && let Some(other) = vault.profiles().iter().find(same) {
-        return Ok(other.clone());
-    }
-    match matching::compare(chosen, &patient) {
-        Match::Different(why) if !accept_mismatch => Err(format!(
-            "this file is about {}, but the profile '{}' is {} ({}): import it with --profile HANDLE for that person, or --accept-mismatch if it is theirs",
-            output::safe(&patient.describe()),
-            chosen.handle,
-            output::safe(&matching::describe_profile(chosen)),
-            output::safe(&why.join("; "))
-        )),
-        _ => Ok(chosen.clone()),
-    }
-}
-
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
@@ -129,19 +98,24 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
                 duplicates: 0,
                 error: Some(error),
             },
-            Ok(records) => match whose(
-                &vault,
+            Ok(records) => match matching::destination(
+                vault.profiles(),
                 &profile,
                 ctx.profile().is_some(),
                 &records,
                 args.accept_mismatch,
-            ) {
-                Err(why) => FileReport {
+            )
+            .cloned()
+            {
+                Err(mismatch) => FileReport {
                     file: path.display().to_string(),
                     profile: profile.handle.clone(),
                     added: 0,
                     duplicates: 0,
-                    error: Some(why),
+                    error: Some(format!(
+                        "{}: import it with --profile HANDLE for that person, or --accept-mismatch if it is theirs",
+                        output::safe(&mismatch.to_string())
+                    )),
                 },
                 Ok(into) => {
                     let (added, duplicates) =
