@@ -7,7 +7,7 @@
 //! viewer has this, so its words are kept here, not in the wallet's table.
 
 use leptos::prelude::*;
-use wallet_core::share::shl::{self, ManifestRequest, Opened, ShlError, ShlLink};
+use wallet_core::share::shl::{self, FileAt, Opened, ShlError, ShlLink};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -89,27 +89,13 @@ async fn fetch_text(url: &str, init: &RequestInit, cap: usize) -> Result<(u16, S
     Ok((response.status(), text))
 }
 
-/// A refusal for a non-2xx answer: the attempts left after a wrong passcode,
-/// a dead link, or what the server said.
-fn refusal(status: u16, body: &str) -> ShlError {
-    let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k).cloned());
-    match (status, field("remainingAttempts").and_then(|n| n.as_u64())) {
-        (401, Some(0)) => ShlError::Dead,
-        (401, Some(left)) => ShlError::WrongPasscode(left as u32),
-        (401, None) => ShlError::Server("the passcode was refused".into()),
-        (404, _) => ShlError::Server("the link's server has no such link (not found)".into()),
-        _ if field("error")
-            .and_then(|e| e.as_str().map(str::to_string))
-            .as_deref()
-            == Some("link dead") =>
-        {
-            ShlError::Dead
-        }
-        _ => match field("message").and_then(|m| m.as_str().map(str::to_string)) {
-            Some(message) => ShlError::Server(message),
-            None => ShlError::Server(format!("HTTP {status}")),
-        },
+/// [`fetch_text`]'s body when the answer is 2xx, else the server's refusal.
+async fn fetch_ok(url: &str, init: &RequestInit, cap: usize) -> Result<String, ShlError> {
+    let (status, text) = fetch_text(url, init, cap).await?;
+    if (200..300).contains(&status) {
+        Ok(text)
+    } else {
+        Err(shl::refusal(status, text.as_bytes(), url))
     }
 }
 
@@ -123,54 +109,23 @@ async fn open(text: &str, recipient: &str, passcode: Option<String>) -> Result<O
     let files = if link.flags.direct {
         let url = web_sys::Url::new(&link.url).map_err(|_| ShlError::Address(link.url.clone()))?;
         url.search_params().set("recipient", recipient);
-        let (status, jwe) = fetch_text(&url.href(), &get, shl::MAX_FILE).await?;
-        if !(200..300).contains(&status) {
-            return Err(refusal(status, &jwe));
-        }
-        vec![(String::new(), jwe)]
+        vec![(String::new(), fetch_ok(&url.href(), &get, shl::MAX_FILE).await?)]
     } else {
-        if link.flags.passcode && passcode.is_none() {
-            return Err(ShlError::NeedsPasscode);
-        }
-        let body = serde_json::to_string(&ManifestRequest {
-            recipient: recipient.to_string(),
-            passcode,
-            embedded_length_max: None,
-        })
-        .unwrap_or_default();
+        let request = shl::manifest_request(&link, recipient, passcode)?;
         let post = RequestInit::new();
         post.set_method("POST");
-        post.set_body(&body.into());
+        post.set_body(&serde_json::to_string(&request).unwrap_or_default().into());
         let headers = web_sys::Headers::new().map_err(|_| ShlError::Server("no headers".into()))?;
         let _ = headers.set("content-type", "application/json");
         post.set_headers(&headers);
-        let (status, text) = fetch_text(&link.url, &post, 2 * shl::MAX_FILE).await?;
-        if !(200..300).contains(&status) {
-            return Err(refusal(status, &text));
-        }
-        let manifest: shl::Manifest = serde_json::from_str(&text)
-            .map_err(|e| ShlError::Manifest(format!("it is not the IG's JSON manifest ({e})")))?;
-        if manifest.files.len() > shl::MAX_FILES {
-            return Err(ShlError::TooLarge(format!("{} files", manifest.files.len())));
-        }
+        let manifest = fetch_ok(&link.url, &post, shl::MAX_MANIFEST).await?;
         let mut files = Vec::new();
-        for file in manifest.files {
-            let jwe = match (file.embedded, file.location) {
-                (Some(embedded), None) => embedded,
-                (None, Some(location)) => {
-                    let (status, jwe) = fetch_text(&location, &get, shl::MAX_FILE).await?;
-                    if !(200..300).contains(&status) {
-                        return Err(refusal(status, &jwe));
-                    }
-                    jwe
-                }
-                _ => {
-                    return Err(ShlError::Manifest(
-                        "a file has to have either 'embedded' or 'location'".into(),
-                    ));
-                }
+        for (content_type, at) in shl::manifest_files(manifest.as_bytes())? {
+            let jwe = match at {
+                FileAt::Embedded(jwe) => jwe,
+                FileAt::Location(location) => fetch_ok(&location, &get, shl::MAX_FILE).await?,
             };
-            files.push((file.content_type, jwe));
+            files.push((content_type, jwe));
         }
         files
     };

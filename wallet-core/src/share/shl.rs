@@ -42,6 +42,8 @@ pub const HEALTH_CARD: &str = "application/smart-health-card";
 /// once decrypted and inflated): 16 MiB, so a hostile manifest cannot make a
 /// doctor's phone hold more.
 pub const MAX_FILE: usize = 16 * 1024 * 1024;
+/// Largest manifest read: its files embedded, base64url text.
+pub const MAX_MANIFEST: usize = 2 * MAX_FILE;
 /// Most files read from one manifest.
 pub const MAX_FILES: usize = 32;
 /// Wrong passcodes a relay accepts before the link is dead for good.
@@ -335,12 +337,96 @@ pub struct ManifestFile {
     pub location: Option<String>,
 }
 
-/// A wrong passcode's answer (HTTP 401).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PasscodeRefusal {
-    /// Attempts left before the link is dead.
-    #[serde(rename = "remainingAttempts")]
-    pub remaining_attempts: u32,
+/// Where a manifest says a file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAt {
+    /// The compact JWE itself.
+    Embedded(String),
+    /// An address to GET it from (checked like a link's own).
+    Location(String),
+}
+
+/// The manifest request for `link` from `recipient`, or why it cannot be
+/// asked for yet (a `P` link without its passcode).
+pub fn manifest_request(
+    link: &ShlLink,
+    recipient: &str,
+    passcode: Option<String>,
+) -> Result<ManifestRequest, ShlError> {
+    if link.flags.passcode && passcode.is_none() {
+        return Err(ShlError::NeedsPasscode);
+    }
+    Ok(ManifestRequest {
+        recipient: recipient.to_string(),
+        passcode,
+        embedded_length_max: None,
+    })
+}
+
+/// A manifest's files as `(content type, where)`: at most [`MAX_FILES`],
+/// each with exactly one of `embedded` and `location`, an embedded file at
+/// most [`MAX_FILE`] bytes, a location an address Amanat asks
+/// ([`ShlLink::decode`]'s rule). The CLI and the phone viewer both read
+/// manifests through this.
+pub fn manifest_files(body: &[u8]) -> Result<Vec<(String, FileAt)>, ShlError> {
+    let manifest: Manifest = serde_json::from_slice(body)
+        .map_err(|e| ShlError::Manifest(format!("it is not the IG's JSON manifest ({e})")))?;
+    if manifest.files.len() > MAX_FILES {
+        return Err(ShlError::TooLarge(format!(
+            "{} files; at most {MAX_FILES}",
+            manifest.files.len()
+        )));
+    }
+    manifest
+        .files
+        .into_iter()
+        .map(|file| {
+            let at = match (file.embedded, file.location) {
+                (Some(jwe), None) if jwe.len() > MAX_FILE => {
+                    return Err(ShlError::TooLarge(format!("a file over {MAX_FILE} bytes")));
+                }
+                (Some(jwe), None) => FileAt::Embedded(jwe),
+                (None, Some(location)) => {
+                    check_address(&location)?;
+                    FileAt::Location(location)
+                }
+                _ => {
+                    return Err(ShlError::Manifest(
+                        "a file has to have either 'embedded' or 'location'".into(),
+                    ));
+                }
+            };
+            Ok((file.content_type, at))
+        })
+        .collect()
+}
+
+/// Why a link's server said no (any status but 2xx and 3xx), from its
+/// answer's `body`: a wrong passcode with the attempts left, a dead link, no
+/// such link, or what the server said in its own words.
+pub fn refusal(status: u16, body: &[u8], url: &str) -> ShlError {
+    #[derive(Deserialize)]
+    struct Said {
+        #[serde(rename = "remainingAttempts")]
+        remaining_attempts: Option<u32>,
+        error: Option<String>,
+        message: Option<String>,
+    }
+    let said = serde_json::from_slice::<Said>(body).ok();
+    let said = said.as_ref();
+    match status {
+        401 => match said.and_then(|s| s.remaining_attempts) {
+            Some(0) => ShlError::Dead,
+            Some(left) => ShlError::WrongPasscode(left),
+            None => ShlError::Server("the passcode was refused (HTTP 401)".into()),
+        },
+        404 => ShlError::Server("the link's server has no such link (not found)".into()),
+        _ if said.and_then(|s| s.error.as_deref()) == Some("link dead") => ShlError::Dead,
+        _ => match said.and_then(|s| s.message.clone()) {
+            Some(message) => ShlError::Server(message),
+            None => ShlError::Server(format!("HTTP {status} from {url}")),
+        },
+    }
 }
 
 /// The signed grant inside a bundle: FHIR's `Bundle.signature`, a consent
@@ -621,6 +707,47 @@ mod tests {
         let sample = ShlLink::decode("shlink:/eyJ1cmwiOiAiaHR0cHM6Ly9leGFtcGxlcy1zaGxzZXJ2aWNlLnNtcXIuaW8vbWFuaWZlc3QxLmpzb24iLCAiZmxhZyI6ICJMIiwgImtleSI6ICJNamhpTVdRME1EUXpNems0TURFME1tWmlNR1UxTlRsbE1qSmlaR05qWlRVIn0=").unwrap();
         assert_eq!(sample.url, "https://examples-shlservice.smqr.io/manifest1.json");
         assert!(sample.flags.long_term && !sample.flags.passcode);
+    }
+
+    #[test]
+    fn manifests_and_refusals_are_read_the_same_everywhere() {
+        let files = manifest_files(
+            br#"{"files":[{"contentType":"application/fhir+json","embedded":"a.b.c.d.e"},
+            {"contentType":"application/fhir+json","location":"https://files.example/1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(files[0].1, FileAt::Embedded("a.b.c.d.e".into()));
+        assert_eq!(files[1].1, FileAt::Location("https://files.example/1".into()));
+        assert!(matches!(
+            manifest_files(br#"{"files":[{"contentType":"x","location":"http://files.example/1"}]}"#),
+            Err(ShlError::Address(_))
+        ));
+        assert!(matches!(
+            manifest_files(br#"{"files":[{"contentType":"x"}]}"#),
+            Err(ShlError::Manifest(_))
+        ));
+        assert!(matches!(manifest_files(b"<html>"), Err(ShlError::Manifest(_))));
+        assert_eq!(
+            refusal(401, br#"{"remainingAttempts":3}"#, "u"),
+            ShlError::WrongPasscode(3)
+        );
+        assert_eq!(refusal(401, br#"{"remainingAttempts":0}"#, "u"), ShlError::Dead);
+        assert_eq!(
+            refusal(410, br#"{"error":"link dead","message":"gone"}"#, "u"),
+            ShlError::Dead
+        );
+        assert_eq!(
+            refusal(
+                410,
+                br#"{"error":"revoked","message":"the patient revoked this share"}"#,
+                "u"
+            ),
+            ShlError::Server("the patient revoked this share".into())
+        );
+        assert_eq!(
+            refusal(500, b"oops", "u"),
+            ShlError::Server("HTTP 500 from u".into())
+        );
     }
 
     #[test]

@@ -5,14 +5,12 @@
 
 use std::time::Duration;
 
-use super::{MAX_FILE, MAX_FILES, Manifest, ManifestRequest, ShlError, ShlLink, check_address};
+use super::{FileAt, MAX_FILE, MAX_MANIFEST, ShlError, ShlLink, manifest_files, manifest_request, refusal};
+use crate::relay::RelayError;
 use crate::relay::client::Client;
-use crate::relay::{ErrorBody, RelayError};
 
 /// Longest one request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// Largest manifest read: its files embedded, base64url text.
-const MAX_MANIFEST: usize = 2 * MAX_FILE;
 
 fn http() -> Result<reqwest::Client, ShlError> {
     reqwest::Client::builder()
@@ -39,42 +37,16 @@ pub async fn files(
         let jwe = get_file(&http, &link.url, Some(recipient)).await?;
         return Ok(vec![(String::new(), jwe)]);
     }
-    if link.flags.passcode && passcode.is_none() {
-        return Err(ShlError::NeedsPasscode);
-    }
-    let request = ManifestRequest {
-        recipient: recipient.to_string(),
-        passcode: passcode.map(str::to_string),
-        embedded_length_max: None,
-    };
+    let request = manifest_request(link, recipient, passcode.map(str::to_string))?;
     let response = http.post(&link.url).json(&request).send().await;
     let body = read(response, &link.url, MAX_MANIFEST).await?;
-    let manifest: Manifest = serde_json::from_slice(&body)
-        .map_err(|e| ShlError::Manifest(format!("it is not the IG's JSON manifest ({e})")))?;
-    if manifest.files.len() > MAX_FILES {
-        return Err(ShlError::TooLarge(format!(
-            "{} files; at most {MAX_FILES}",
-            manifest.files.len()
-        )));
-    }
-    let mut files = Vec::with_capacity(manifest.files.len());
-    for file in manifest.files {
-        let jwe = match (file.embedded, file.location) {
-            (Some(embedded), None) => embedded,
-            (None, Some(location)) => {
-                check_address(&location)?;
-                get_file(&http, &location, None).await?
-            }
-            _ => {
-                return Err(ShlError::Manifest(
-                    "a file has to have either 'embedded' or 'location'".into(),
-                ));
-            }
+    let mut files = Vec::new();
+    for (content_type, at) in manifest_files(&body)? {
+        let jwe = match at {
+            FileAt::Embedded(jwe) => jwe,
+            FileAt::Location(location) => get_file(&http, &location, None).await?,
         };
-        if jwe.len() > MAX_FILE {
-            return Err(ShlError::TooLarge(format!("a file over {MAX_FILE} bytes")));
-        }
-        files.push((file.content_type, jwe));
+        files.push((content_type, jwe));
     }
     Ok(files)
 }
@@ -119,24 +91,5 @@ async fn read(
     if status.is_success() {
         return Ok(body);
     }
-    #[derive(serde::Deserialize)]
-    struct Refusal {
-        #[serde(rename = "remainingAttempts")]
-        remaining_attempts: Option<u32>,
-    }
-    let refusal = serde_json::from_slice::<Refusal>(&body).ok();
-    let said = serde_json::from_slice::<ErrorBody>(&body).ok();
-    Err(match status.as_u16() {
-        401 => match refusal.and_then(|r| r.remaining_attempts) {
-            Some(0) => ShlError::Dead,
-            Some(left) => ShlError::WrongPasscode(left),
-            None => ShlError::Server("the passcode was refused (HTTP 401)".into()),
-        },
-        404 => ShlError::Server("the link's server has no such link (not found)".into()),
-        _ => match said {
-            Some(body) if body.error == "link dead" => ShlError::Dead,
-            Some(body) => ShlError::Server(RelayError::from_body(&body).to_string()),
-            None => ShlError::Server(format!("HTTP {status} from {url}")),
-        },
-    })
+    Err(refusal(status.as_u16(), &body, url))
 }
