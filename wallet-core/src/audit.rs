@@ -176,6 +176,15 @@ pub enum Event {
         /// Publishers listed.
         publishers: u64,
     },
+    /// The patient entered a reading by hand.
+    Entered {
+        /// Record id.
+        record: String,
+        /// What it says (`Blood pressure: 132/84 mmHg`).
+        title: String,
+        /// Profile handle.
+        profile: String,
+    },
 }
 
 /// One entry of the log.

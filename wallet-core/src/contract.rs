@@ -20,6 +20,7 @@ use crate::record::RecordMeta;
 use crate::summary::{Point, Summary};
 
 pub use crate::profile::ProfileDraft as NewProfile;
+pub use crate::reading::NewReading;
 
 /// Every refusal, from the local API and from a relay:
 /// `{"error": code, "message": words}`.
@@ -241,6 +242,25 @@ pub struct Imported {
     pub added: usize,
     /// Records already in the wallet.
     pub duplicates: usize,
+}
+
+/// `POST /api/readings`'s answer (and `amanat add --json`): the reading as
+/// saved, and the measurement series it joins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entered {
+    /// The new record.
+    pub record: RecordRow,
+    /// `system|code` of its series (`GET /api/series?code=`).
+    pub series: Option<String>,
+}
+
+impl From<&RecordMeta> for Entered {
+    fn from(m: &RecordMeta) -> Entered {
+        Entered {
+            record: RecordRow::from(m),
+            series: m.codes.first().cloned(),
+        }
+    }
 }
 
 /// `GET /api/series`: every value of one measurement, oldest first.
@@ -687,6 +707,25 @@ mod tests {
         assert_eq!((added.name.as_str(), added.handle), ("Bilal", None));
         let unlock: Unlock = serde_json::from_value(json!({"passphrase": "p"})).unwrap();
         assert_eq!(unlock.passphrase, "p");
+    }
+
+    #[test]
+    fn a_reading_is_its_kind_and_the_value_as_typed() {
+        let r: NewReading = serde_json::from_value(json!({"kind": "bp", "value": "132/84"})).unwrap();
+        assert_eq!(
+            (r.kind, r.value.as_str(), r.fasting),
+            (crate::reading::Kind::Bp, "132/84", false)
+        );
+        assert_eq!(
+            round_trip(NewReading {
+                kind: crate::reading::Kind::Glucose,
+                value: "7.8".into(),
+                unit: Some("mmol/L".into()),
+                fasting: true,
+                at: Some("2026-11-30".into()),
+            }),
+            json!({"kind": "glucose", "value": "7.8", "unit": "mmol/L", "fasting": true, "at": "2026-11-30"})
+        );
     }
 
     #[test]

@@ -464,7 +464,7 @@ pub fn family(records: usize, today: i64, seed: u64) -> DemoFamily {
                     "mg/dL",
                     70.0,
                     130.0,
-                    "vital-signs",
+                    "laboratory",
                     "Home glucometer",
                 );
             }

@@ -84,6 +84,7 @@ mod par;
 pub mod profile;
 pub mod provider;
 pub mod qr;
+pub mod reading;
 pub mod record;
 pub mod relay;
 pub mod share;

@@ -30,6 +30,8 @@ pub enum Source {
         /// The grant it came with.
         grant: String,
     },
+    /// Typed in by the patient (a home reading).
+    Entered,
 }
 
 /// The catalog entry of one record.
@@ -116,6 +118,7 @@ impl std::fmt::Display for Source {
             Source::Demo => f.write_str("demo data"),
             Source::Plugin { name } => write!(f, "from plugin {name}"),
             Source::Share { grant } => write!(f, "received in share {grant}"),
+            Source::Entered => f.write_str("entered by the patient"),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod grants;
 pub mod import;
 pub mod plugins;
+pub mod reading;
 pub mod receive;
 pub mod record;
 pub mod settings;

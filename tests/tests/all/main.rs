@@ -9,6 +9,7 @@ mod package;
 mod plugin_languages;
 mod plugins;
 mod profiles;
+mod readings;
 mod relay;
 mod sharing;
 mod shl;

@@ -127,6 +127,62 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome.shot("02-import").await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
 
+    // Readings typed in with the quick form: an impossible one refused in
+    // words; a good one saved as the patient's own and charted; glucose in
+    // mmol/L converted.
+    chrome.click("[data-testid=reading-bp]").await;
+    chrome
+        .wait("[data-testid=reading-value]")
+        .await
+        .send_keys("400")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=reading-second]")
+        .await
+        .send_keys("20")
+        .await
+        .unwrap();
+    chrome.click("[data-testid=reading-save]").await;
+    chrome
+        .wait_text(
+            "[data-testid=reading-outcome]",
+            "systolic blood pressure 400 mmHg is not possible",
+        )
+        .await;
+    for (field, value) in [("reading-value", "128"), ("reading-second", "82")] {
+        let input = chrome.wait(&format!("[data-testid={field}]")).await;
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    chrome.click("[data-testid=reading-save]").await;
+    chrome
+        .wait_text("[data-testid=reading-outcome]", "Blood pressure: 128/82 mmHg")
+        .await;
+    chrome.click("[data-testid=reading-glucose]").await;
+    chrome
+        .wait("[data-testid=reading-unit-glucose]")
+        .await
+        .select_by_value("mmol/L")
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=reading-value]")
+        .await
+        .send_keys("7.8")
+        .await
+        .unwrap();
+    chrome.click("[data-testid=reading-fasting]").await;
+    chrome.shot("02b-reading").await;
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome.click("[data-testid=reading-save]").await;
+    chrome
+        .wait_text("[data-testid=reading-outcome]", "Fasting glucose: 141 mg/dL")
+        .await;
+    chrome.click("[data-testid=reading-chart]").await;
+    let trend = chrome.wait_text(".trend table", "141").await;
+    assert!(trend.contains("mg/dL"), "{trend}");
+
     // The summary, with a trend chart for HbA1c.
     c.goto(&format!("{}/#/", server.base)).await.unwrap();
     chrome
@@ -151,14 +207,15 @@ async fn patient_and_doctor_in_a_real_browser() {
 
     // The timeline renders only the visible rows.
     c.goto(&format!("{}/#/records", server.base)).await.unwrap();
-    chrome.wait_text("[data-testid=record-count]", "240").await;
+    // The bundle's 240 records and the two readings.
+    chrome.wait_text("[data-testid=record-count]", "242").await;
     let rows = c
         .find_all(Locator::Css("[data-testid=record-row]"))
         .await
         .unwrap();
     assert!(
         rows.len() < 60,
-        "only the visible slice is rendered, not all 240 ({})",
+        "only the visible slice is rendered, not all 242 ({})",
         rows.len()
     );
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
@@ -200,7 +257,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         .and_then(|w| w.parse().ok())
         .unwrap_or(0);
     assert!(
-        n >= titles.len() && n < 240,
+        n >= titles.len() && n < 242,
         "{count} for {} rows shown",
         titles.len()
     );
@@ -771,6 +828,36 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
     let path = "/api/import?profile=ayesha&accept_mismatch=true";
     let (code, _, answer) = raw_post(&server.base, path, &host, &server.token, khan);
     assert_eq!(code, 200, "{answer}");
+    // A reading from the quick form: saved as the patient's own, in the
+    // contract's shape; an impossible one refused in words, nothing saved.
+    let reading = r#"{"kind": "glucose", "value": "7.8", "unit": "mmol/L", "fasting": true}"#;
+    let (code, _, answer) = raw_post(&server.base, "/api/readings", &host, &server.token, reading);
+    assert_eq!(code, 200, "{answer}");
+    let entered: wallet_core::contract::Entered = serde_json::from_str(&answer).unwrap();
+    assert_eq!(entered.record.title, "Fasting glucose: 141 mg/dL");
+    assert_eq!(entered.record.source, "entered by the patient");
+    assert_eq!(entered.series.as_deref(), Some("http://loinc.org|1558-6"));
+    let records = |server: &WalletServer| {
+        let (_, _, body) = raw_request(&server.base, "GET", "/api/records", &host, Some(&server.token));
+        serde_json::from_str::<Vec<wallet_core::contract::RecordRow>>(&body)
+            .unwrap()
+            .len()
+    };
+    let before = records(&server);
+    let (code, _, answer) = raw_post(
+        &server.base,
+        "/api/readings",
+        &host,
+        &server.token,
+        r#"{"kind": "bp", "value": "400/20"}"#,
+    );
+    let refusal: wallet_core::contract::ErrorBody = serde_json::from_str(&answer).unwrap();
+    assert_eq!((code, refusal.error.as_str()), (422, "bad reading"), "{answer}");
+    assert_eq!(
+        refusal.message,
+        "systolic blood pressure 400 mmHg is not possible: it must lie between 50 and 300 mmHg"
+    );
+    assert_eq!(records(&server), before, "nothing was saved");
     assert!(
         server.url.starts_with("http://127.0.0.1:"),
         "loopback only: {}",

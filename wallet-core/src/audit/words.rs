@@ -115,6 +115,12 @@ const EVENTS: &[(&str, &str, &str, &str)] = &[
         "रजिस्ट्री '{registry}' पर भरोसा किया ({providers} प्रदाता)",
     ),
     (
+        "entered",
+        "entered {record} into '{profile}' by hand: {title}",
+        "'{profile}' میں {record} خود درج کیا: {title}",
+        "'{profile}' में {record} ख़ुद दर्ज किया: {title}",
+    ),
+    (
         "publishers_trusted",
         "trusted registry '{registry}' for its {publishers} plugin publisher(s)",
         "رجسٹری '{registry}' پر اس کے {publishers} پلگ ان ناشرین کے لیے اعتماد کیا",

@@ -16,10 +16,10 @@ use serde::Deserialize;
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
 use crate::contract::{
-    AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, ErrorBody,
-    Export, Imported, Init, Locked, NewProfile, NewShare, PluginRow, PluginRun, ProfileInfo, Proposed,
-    RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, Settings, ShareRow, SignIn, Status,
-    SummaryOf, Unlock,
+    AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, Entered,
+    ErrorBody, Export, Imported, Init, Locked, NewProfile, NewReading, NewShare, PluginRow, PluginRun,
+    ProfileInfo, Proposed, RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, Settings, ShareRow,
+    SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
@@ -174,6 +174,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{id}", get(record).delete(delete_record))
         .route("/import", post(import))
         .route("/series", get(series))
+        .route("/readings", post(add_reading))
         .route("/shares", post(create_share))
         .route("/grants", get(shares))
         .route("/grants/{id}/revoke", post(revoke))
@@ -393,6 +394,27 @@ struct ImportParams {
     profile: Option<String>,
     #[serde(default)]
     accept_mismatch: bool,
+}
+
+/// A reading the patient typed into the quick form; an impossible value or
+/// a unit that does not measure it is refused (422) and nothing is saved.
+async fn add_reading(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ProfileParam>,
+    Json(reading): Json<NewReading>,
+) -> ApiResult<Entered> {
+    with_vault(&state, move |v| {
+        let id = profile_id(v, p.profile.as_deref())?;
+        let who = v
+            .profile_by_id(id)
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let record = crate::reading::record(&reading, who, v.clock().now())
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad reading", e.to_string()))?;
+        let meta = v.add_entered(id, record)?;
+        v.checkpoint()?;
+        Ok(Json(Entered::from(&meta)))
+    })
+    .await
 }
 
 async fn import(

@@ -110,6 +110,50 @@ impl Vault {
         actor: Actor,
         label: &str,
     ) -> Result<ImportOutcome> {
+        self.add_logged(profile, records, actor, |profile, outcome| Event::Imported {
+            source: label.to_string(),
+            profile,
+            added: outcome.added.len() as u64,
+            duplicates: outcome.duplicates.len() as u64,
+        })
+    }
+
+    /// Saves a reading the patient typed in, logged as entered by hand.
+    /// Returns its catalog entry (the existing record's if the same reading,
+    /// at the same moment, is already there).
+    pub fn add_entered(&mut self, profile: ProfileId, record: NewRecord) -> Result<RecordMeta> {
+        let title = record.description.title.clone();
+        let outcome = self.add_logged(profile, vec![record], Actor::Patient, |profile, outcome| {
+            Event::Entered {
+                record: outcome
+                    .added
+                    .iter()
+                    .chain(&outcome.duplicates)
+                    .next()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                title,
+                profile,
+            }
+        })?;
+        let id = outcome
+            .added
+            .into_iter()
+            .chain(outcome.duplicates)
+            .next()
+            .ok_or_else(|| VaultError::Integrity("the new reading".into()))?;
+        Ok(self.get(id)?.meta)
+    }
+
+    /// Adds records in one atomic step with the audit entry `event` makes
+    /// from the profile's handle and what was added.
+    fn add_logged(
+        &mut self,
+        profile: ProfileId,
+        records: Vec<NewRecord>,
+        actor: Actor,
+        event: impl FnOnce(String, &ImportOutcome) -> Event,
+    ) -> Result<ImportOutcome> {
         let handle = self
             .profile_by_id(profile)
             .ok_or_else(|| VaultError::ProfileNotFound(profile.to_string()))?
@@ -156,12 +200,7 @@ impl Vault {
             let k = key(P_PAGE, &page.to_be_bytes());
             batch.insert(k.clone(), self.seal_postcard(&k, metas));
         }
-        let event = Event::Imported {
-            source: label.to_string(),
-            profile: handle,
-            added: outcome.added.len() as u64,
-            duplicates: outcome.duplicates.len() as u64,
-        };
+        let event = event(handle, &outcome);
         let head_before = self.audit_head;
         self.append_audit(&mut batch, actor, event);
         if let Err(e) = self.commit_with(batch, &directory) {

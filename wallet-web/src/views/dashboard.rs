@@ -87,6 +87,7 @@ pub fn Dashboard() -> impl IntoView {
                 <header class="patient">
                     <h1 data-testid="patient-name">{p.name.clone()}</h1>
                     <p class="muted">{details} " · " {c.count(s.records, T::n_records_one, T::n_records)}</p>
+                    <a class="button" href=Route::Import.href() data-testid="add-reading">"+ " {c.t(T::add_reading)}</a>
                 </header>
                 <div class="grid">
                     {section(c.t(T::problems), s.problems, c.t(T::none), "problems")}

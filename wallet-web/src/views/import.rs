@@ -66,6 +66,7 @@ pub fn Import() -> impl IntoView {
     view! {
         <section class="import">
             <h1>{move || c.t(T::import)}</h1>
+            <super::reading::ReadingForm/>
             <div class="dropzone" class:hover=move || hover.get() data-testid="dropzone"
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); hover.set(true); }
                 on:dragleave=move |_| hover.set(false)

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use wallet_core::reading::Kind;
 use wallet_core::share::grant::{AccessMode, Purpose};
 
 const AFTER_HELP: &str = "\
@@ -75,6 +76,13 @@ pub enum Command {
     Show(ShowArgs),
     /// Delete a record.
     Delete(DeleteArgs),
+    /// Enter a reading you took: blood pressure, glucose, weight, HbA1c, temperature, SpO2, pulse.
+    ///
+    /// It joins the trend charts, marked as entered by you; an impossible value is
+    /// refused and nothing is saved.
+    ///
+    /// amanat add bp 132/84 · amanat add glucose 142 --fasting · amanat add weight 160 --unit lb
+    Add(AddArgs),
     /// A summary: problems, allergies, medicines, vaccinations, latest results and vitals.
     Summary(JsonArg),
     /// Export a profile's records as one FHIR Bundle in an age-encrypted file (a backup).
@@ -651,6 +659,32 @@ pub struct ImportArgs {
     #[arg(long)]
     pub accept_mismatch: bool,
     /// Print a JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// What you measured: bp, glucose, weight, hba1c, temperature, spo2, pulse.
+    #[arg(value_name = "KIND", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Kind>()))]
+    pub kind: Kind,
+    /// The value: 132/84 (bp), 142 (glucose, mg/dL), 71.5 (weight, kg), 6.9 (hba1c, %),
+    /// 37.2 or 98.6 (temperature), 97 (spo2, %), 72 (pulse, per minute).
+    #[arg(value_name = "VALUE", allow_hyphen_values = true)]
+    pub value: String,
+    /// The unit, when not the usual one: mmol/L (glucose), lb (weight),
+    /// mmol/mol (hba1c), F (temperature). It is converted and the value as you
+    /// typed it kept in a note.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// A glucose taken fasting (before breakfast).
+    #[arg(long)]
+    pub fasting: bool,
+    /// When you took it [default: now]: 2026-11-30 or 2026-11-30T08:15:00+05:00.
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// Print the saved record as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -136,6 +136,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::List(args) => records::list(&ctx, args),
         Command::Show(args) => records::show(&ctx, args),
         Command::Delete(args) => records::delete(&ctx, args),
+        Command::Add(args) => records::add(&ctx, args),
         Command::Summary(args) => records::summary(&ctx, args.json),
         Command::Export(args) => records::export(&ctx, args),
         Command::Serve(args) => serve(&ctx, args),

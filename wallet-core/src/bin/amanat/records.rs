@@ -8,13 +8,14 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
+use wallet_core::contract::{Entered, NewReading};
 use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
 use wallet_core::matching;
 use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
 
-use crate::cli::{DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs};
+use crate::cli::{AddArgs, DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs};
 use crate::wallet::{now, progress};
 use crate::{Ctx, Failure, exit, output, prompt};
 
@@ -176,6 +177,37 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
         }
         .into());
     }
+    Ok(())
+}
+
+/// `amanat add`: one reading, typed in.
+pub fn add(ctx: &Ctx, args: AddArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let who = vault.profile(ctx.profile())?.clone();
+    let reading = NewReading {
+        kind: args.kind,
+        value: args.value,
+        unit: args.unit,
+        fasting: args.fasting,
+        at: args.at,
+    };
+    let record = wallet_core::reading::record(&reading, &who, now()).map_err(|e| Failure {
+        message: format!("{e}; nothing was saved"),
+        code: exit::ERROR,
+    })?;
+    let meta = vault.add_entered(who.id, record)?;
+    vault.checkpoint()?;
+    let entered = Entered::from(&meta);
+    if args.json {
+        return output::json(&entered);
+    }
+    println!(
+        "Added to '{}': {} ({}), entered by you. Record {}.",
+        who.handle,
+        output::safe(&meta.title),
+        meta.date.as_deref().unwrap_or("now"),
+        meta.id
+    );
     Ok(())
 }
 
