@@ -176,6 +176,15 @@ pub enum Event {
         /// Publishers listed.
         publishers: u64,
     },
+    /// A profile made without a name was filled from the patient a file names.
+    ProfileFilled {
+        /// Its handle.
+        handle: String,
+        /// Who it now is ([`crate::matching::describe_profile`]).
+        details: String,
+        /// The file.
+        source: String,
+    },
     /// The patient entered a reading by hand.
     Entered {
         /// Record id.

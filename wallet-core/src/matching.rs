@@ -224,6 +224,32 @@ pub fn compare(profile: &Profile, file: &FilePatient) -> Match {
     }
 }
 
+/// A blank profile ([`is_blank`]) filled from the patient a file names:
+/// name, birth date (a whole date, not after `today`), gender and national
+/// IDs (only ones that parse as CNIC, ABHA number or address reach a
+/// [`FilePatient`]). `None` when the profile is not blank or the file gives
+/// no name. Its id, handle and relationship stay.
+pub fn filled(profile: &Profile, file: &FilePatient, today: &str) -> Option<Profile> {
+    let name = file.name.as_deref().map(str::trim).filter(|n| !n.is_empty())?;
+    if !is_blank(profile) {
+        return None;
+    }
+    let birth_date = file.birth_date.clone().filter(|b| {
+        b.as_str() <= today
+            && crate::fhir::date::FhirDateTime::parse(b)
+                .is_ok_and(|d| d.precision() == crate::fhir::date::Precision::Day)
+    });
+    Some(Profile {
+        name: name.to_string(),
+        birth_date,
+        gender: file.gender.as_deref().and_then(|g| g.parse().ok()),
+        cnic: file.cnic.as_deref().and_then(|c| c.parse().ok()),
+        abha_number: file.abha_number.as_deref().and_then(|a| a.parse().ok()),
+        abha_address: file.abha_address.as_deref().and_then(|a| a.parse().ok()),
+        ..profile.clone()
+    })
+}
+
 /// A file about someone other than the profile it would go into: both
 /// people, and each difference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -345,5 +371,39 @@ mod tests {
         assert!(matches!(compare(&named, &ayesha), Match::Different(_)));
         let nameless = patient(serde_json::json!({"resourceType": "Patient"}));
         assert_eq!(compare(&named, &nameless), Match::Unknown);
+    }
+
+    #[test]
+    fn only_a_blank_profile_is_filled_and_only_with_valid_details() {
+        let blank = profile(crate::profile::UNNAMED, None, None);
+        let file = patient(serde_json::json!({
+            "resourceType": "Patient", "name": [{"text": "Ayesha Khan"}], "gender": "female",
+            "birthDate": "2030-01-01",
+            "identifier": [{"value": "35202-1234567-4"}, {"value": "not an id"}]
+        }));
+        let filled = filled(&blank, &file, "2026-12-01").unwrap();
+        assert_eq!(
+            (filled.id, filled.handle.as_str()),
+            (blank.id, blank.handle.as_str())
+        );
+        assert_eq!(filled.name, "Ayesha Khan");
+        assert_eq!(filled.birth_date, None, "a birth date in the future is left out");
+        assert_eq!(
+            filled.cnic.map(|c| c.to_string()).as_deref(),
+            Some("35202-1234567-4")
+        );
+        assert_eq!(filled.gender.map(|g| g.to_string()).as_deref(), Some("female"));
+        let named = profile("Zara Siddiqui", None, None);
+        assert_eq!(
+            super::filled(&named, &file, "2026-12-01"),
+            None,
+            "a named profile stays"
+        );
+        let nameless = patient(serde_json::json!({"resourceType": "Patient", "birthDate": "1968-04-12"}));
+        assert_eq!(
+            super::filled(&blank, &nameless, "2026-12-01"),
+            None,
+            "no name, nothing to fill"
+        );
     }
 }

@@ -485,10 +485,68 @@ fn a_file_goes_to_the_profile_it_is_about_among_three() {
         "{}",
         run.stdout
     );
-    // A wallet made without a name says nothing of whom it is: the file goes in.
+    // A wallet made without a name says nothing of whom it is: the file goes
+    // in, and a note says how to make the profile that person.
     let blank = TestVault::empty();
     blank.run(&["init"]).ok();
-    blank
+    let out = blank
         .run(&["import", &ayesha_khans_bundle(&blank)])
         .ok_saying("2 added");
+    assert!(
+        out.contains("is about Ayesha Khan, born 1968-04-12, female, CNIC 35202-1234567-4; `amanat import --fill-profile`"),
+        "{out}"
+    );
+    assert_eq!(
+        blank.run(&["whoami", "--json"]).json()["profiles"][0]["name"],
+        "Me"
+    );
+}
+
+#[test]
+fn a_blank_profile_is_filled_from_the_file_on_confirmation() {
+    let v = TestVault::empty();
+    v.run(&["init"]).ok();
+    let file = ayesha_khans_bundle(&v);
+    let out = v.run(&["import", "--fill-profile", &file]).ok_saying("2 added");
+    assert!(
+        out.contains("filled   profile 'me' from ayesha-khan.json: Ayesha Khan, born 1968-04-12, female, CNIC 35202-1234567-4"),
+        "{out}"
+    );
+    let me = &v.run(&["whoami", "--json"]).json()["profiles"][0];
+    assert_eq!(
+        (
+            me["name"].as_str(),
+            me["birth_date"].as_str(),
+            me["cnic"].as_str(),
+            me["gender"].as_str()
+        ),
+        (
+            Some("Ayesha Khan"),
+            Some("1968-04-12"),
+            Some("35202-1234567-4"),
+            Some("female")
+        ),
+        "{me}"
+    );
+    assert!(
+        v.run(&["audit"])
+            .ok()
+            .contains("filled profile 'me' from ayesha-khan.json"),
+        "the audit log says so"
+    );
+    // Filled once: the profile is someone now, so a file about another person
+    // is refused like any other.
+    let khan_again = v.run(&["import", "--fill-profile", &file]).ok();
+    assert!(!khan_again.contains("filled"), "{khan_again}");
+    let other = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "name": [{"text": "Bilal Ahmed"}], "birthDate": "1990-01-01",
+            "identifier": [{"value": "35202-7654321-8"}]}}]});
+    let path = v.scratch("bilal.json");
+    std::fs::write(&path, other.to_string()).unwrap();
+    v.run(&["import", "--fill-profile", path.to_str().unwrap()])
+        .fails_with(1);
+    assert_eq!(
+        v.run(&["whoami", "--json"]).json()["profiles"][0]["name"],
+        "Ayesha Khan"
+    );
 }

@@ -866,6 +866,33 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
 }
 
 #[test]
+fn the_web_import_fills_a_blank_profile_when_asked() {
+    let v = amanat_tests::TestVault::empty();
+    v.run(&["init"]).ok();
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let khan = r#"{"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "name": [{"text": "Ayesha Khan"}], "birthDate": "1968-04-12",
+            "identifier": [{"value": "35202-1234567-4"}]}}]}"#;
+    let (code, _, answer) = raw_post(
+        &server.base,
+        "/api/import?fill_profile=true",
+        &host,
+        &server.token,
+        khan,
+    );
+    assert_eq!(code, 200, "{answer}");
+    let (_, _, body) = raw_request(&server.base, "GET", "/api/status", &host, Some(&server.token));
+    let status: wallet_core::contract::Status = serde_json::from_str(&body).unwrap();
+    let me = &status.profiles[0];
+    assert_eq!(
+        (me.name.as_str(), me.birth_date.as_deref(), me.cnic.as_deref()),
+        ("Ayesha Khan", Some("1968-04-12"), Some("35202-1234567-4")),
+        "{body}"
+    );
+}
+
+#[test]
 fn a_login_code_works_once_and_the_address_never_holds_the_session_token() {
     let mut server = WalletServer::start(&[]);
     // The address `serve` prints (and hands to xdg-open, whose command line

@@ -115,6 +115,12 @@ const EVENTS: &[(&str, &str, &str, &str)] = &[
         "रजिस्ट्री '{registry}' पर भरोसा किया ({providers} प्रदाता)",
     ),
     (
+        "profile_filled",
+        "filled profile '{handle}' from {source}: {details}",
+        "پروفائل '{handle}' {source} سے بھرا: {details}",
+        "प्रोफ़ाइल '{handle}' {source} से भरी: {details}",
+    ),
+    (
         "entered",
         "entered {record} into '{profile}' by hand: {title}",
         "'{profile}' میں {record} خود درج کیا: {title}",

@@ -388,12 +388,16 @@ async fn delete_record(State(state): State<Arc<AppState>>, Path(id): Path<String
 }
 
 /// `?profile=` (the records' profile; when absent, the owner's, or the
-/// profile the file's `Patient` clearly is) and `?accept_mismatch=true`.
+/// profile the file's `Patient` clearly is), `?accept_mismatch=true` and
+/// `?fill_profile=true`.
 #[derive(Deserialize)]
 struct ImportParams {
     profile: Option<String>,
     #[serde(default)]
     accept_mismatch: bool,
+    /// Fill a profile made without a name from the file's `Patient`.
+    #[serde(default)]
+    fill_profile: bool,
 }
 
 /// A reading the patient typed into the quick form; an impossible value or
@@ -456,8 +460,14 @@ async fn import(
                 format!("{name}: {m}: choose that person's profile, or import it if it is theirs"),
             )
         })?
-        .id;
-        let (added, duplicates) = v.import_records(into, records, Actor::Patient, &name, |_| {})?;
+        .clone();
+        if p.fill_profile
+            && let Some(patient) = crate::matching::file_patient(&records)
+            && let Some(filled) = crate::matching::filled(&into, &patient, &v.clock().today())
+        {
+            v.fill_profile(filled, &name)?;
+        }
+        let (added, duplicates) = v.import_records(into.id, records, Actor::Patient, &name, |_| {})?;
         if added > 0 {
             v.checkpoint()?;
         }

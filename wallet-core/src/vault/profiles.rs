@@ -62,6 +62,30 @@ impl Vault {
         Ok(())
     }
 
+    /// Fills a blank profile (one made without a name) with who a file says
+    /// its patient is ([`crate::matching::filled`]), logged with the file's name.
+    pub fn fill_profile(&mut self, filled: Profile, source: &str) -> Result<()> {
+        let index = self
+            .profiles
+            .iter()
+            .position(|p| p.id == filled.id)
+            .ok_or_else(|| VaultError::ProfileNotFound(filled.handle.clone()))?;
+        let mut batch = sled::Batch::default();
+        self.put_profile(&mut batch, &filled);
+        self.append_audit(
+            &mut batch,
+            Actor::Patient,
+            Event::ProfileFilled {
+                handle: filled.handle.clone(),
+                details: crate::matching::describe_profile(&filled),
+                source: source.to_string(),
+            },
+        );
+        self.commit(batch)?;
+        self.profiles[index] = filled;
+        Ok(())
+    }
+
     /// Removes an empty profile.
     pub fn remove_profile(&mut self, handle: &str) -> Result<()> {
         let profile = self.profile(Some(handle))?.clone();

@@ -658,6 +658,11 @@ pub struct ImportArgs {
     /// CNIC, ABHA) anyway: without it such a file is refused, naming both people.
     #[arg(long)]
     pub accept_mismatch: bool,
+    /// When the profile was made without a name (`amanat init` with no --name) and a
+    /// file names its patient, fill the profile with that name, birth date, gender and
+    /// national IDs without asking (in a terminal you are asked).
+    #[arg(long)]
+    pub fill_profile: bool,
     /// Print a JSON report instead of text.
     #[arg(long)]
     pub json: bool,

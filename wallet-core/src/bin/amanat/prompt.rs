@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 /// Shortest new passphrase accepted.
 const MIN_PASSPHRASE_CHARS: usize = 8;
 
-fn interactive() -> bool {
+pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 

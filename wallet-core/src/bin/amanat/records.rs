@@ -119,6 +119,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
                     )),
                 },
                 Ok(into) => {
+                    fill_blank_profile(&mut vault, &into, &records, &name, &args, &bar)?;
                     let (added, duplicates) =
                         vault.import_records(into.id, records, Actor::Patient, &name, |_| {})?;
                     FileReport {
@@ -176,6 +177,51 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
             code: exit::ERROR,
         }
         .into());
+    }
+    Ok(())
+}
+
+/// A profile made without a name takes the name, birth date, gender and IDs
+/// of the patient a file names, when the patient says so (`--fill-profile`,
+/// or yes in a terminal); otherwise a note says how.
+fn fill_blank_profile(
+    vault: &mut Vault,
+    into: &wallet_core::profile::Profile,
+    records: &[wallet_core::record::NewRecord],
+    file: &str,
+    args: &ImportArgs,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let Some(patient) = matching::file_patient(records) else {
+        return Ok(());
+    };
+    let Some(filled) = matching::filled(into, &patient, &crate::wallet::today()) else {
+        return Ok(());
+    };
+    let details = matching::describe_profile(&filled);
+    let question = format!(
+        "Profile '{}' has no name yet, and {file} is about {}. Fill the profile with that?",
+        into.handle,
+        output::safe(&details)
+    );
+    let yes = args.fill_profile
+        || (!args.json && prompt::interactive() && bar.suspend(|| prompt::confirm(&question))?);
+    let line = if yes {
+        vault.fill_profile(filled, file)?;
+        format!(
+            "  filled   profile '{}' from {file}: {}",
+            into.handle,
+            output::safe(&details)
+        )
+    } else {
+        format!(
+            "  note     {file} is about {}; `amanat import --fill-profile` makes that profile '{}'",
+            output::safe(&details),
+            into.handle
+        )
+    };
+    if !args.json {
+        bar.suspend(|| println!("{line}"));
     }
     Ok(())
 }
