@@ -247,7 +247,59 @@ pub fn read_resources(bytes: &[u8]) -> Result<Vec<(Resource, Description)>, Fhir
             Err(e) => return Err(e.within(&format!("entry[{i}]"))),
         }
     }
-    Ok(out)
+    results_by_context(&mut out);
+    Ok(out.into_iter().map(|(_, r, d)| (r, d)).collect())
+}
+
+/// An Observation without a vital-signs category is a result when the
+/// Bundle says so: a DiagnosticReport in it lists the Observation among its
+/// `result`s, or a Composition typed as a diagnostic report lists it in a
+/// section. Indian labs send their values (HbA1c, glucose, haemoglobin) as
+/// Observations with no category, which alone read as wellness records.
+fn results_by_context(entries: &mut [(Option<String>, Resource, Description)]) {
+    let mut listed: Vec<&str> = Vec::new();
+    for (_, r, d) in entries.iter() {
+        let json = r.json();
+        match r.resource_type() {
+            "DiagnosticReport" => listed.extend(references(&json["result"])),
+            "Composition" if d.hi_type == HiType::DiagnosticReport => {
+                for section in json["section"].as_array().into_iter().flatten() {
+                    listed.extend(references(&section["entry"]));
+                }
+            }
+            _ => {}
+        }
+    }
+    if listed.is_empty() {
+        return;
+    }
+    let listed: std::collections::HashSet<String> = listed.into_iter().map(str::to_string).collect();
+    for (full_url, r, d) in entries.iter_mut() {
+        let vital = r.json()["category"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c.to_string().contains("\"vital-signs\""));
+        if r.resource_type() != "Observation" || d.hi_type != HiType::WellnessRecord || vital {
+            continue;
+        }
+        let relative = r.id().map(|id| format!("Observation/{id}"));
+        let named = full_url.as_ref().is_some_and(|u| listed.contains(u))
+            || relative
+                .as_ref()
+                .is_some_and(|rel| listed.iter().any(|l| l == rel || l.ends_with(&format!("/{rel}"))));
+        if named {
+            d.hi_type = HiType::DiagnosticReport;
+        }
+    }
+}
+
+/// The `reference` strings of a list of FHIR References.
+fn references(list: &Value) -> impl Iterator<Item = &str> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["reference"].as_str())
 }
 
 /// The top level of a JSON object: keys with their raw values, in order.
@@ -275,9 +327,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for TopLevel<'a> {
 
 /// One Bundle entry: its resource validated and described, or `None` for
 /// transaction entries that carry no resource (DELETE, GET).
-fn read_entry(raw: &RawValue) -> Result<Option<(Resource, Description)>, FhirError> {
+fn read_entry(raw: &RawValue) -> Result<Option<(Option<String>, Resource, Description)>, FhirError> {
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Entry<'a> {
+        full_url: Option<String>,
         #[serde(borrow)]
         resource: Option<&'a RawValue>,
         request: Option<Request>,
@@ -300,7 +354,7 @@ fn read_entry(raw: &RawValue) -> Result<Option<(Resource, Description)>, FhirErr
         serde_json::from_str(resource.get()).map_err(|e| FhirError::new("resource", e.to_string()))?;
     let resource = Resource::from_value(value).map_err(|e| e.within("resource"))?;
     let description = resource.describe().map_err(|e| e.within("resource"))?;
-    Ok(Some((resource, description)))
+    Ok(Some((entry.full_url, resource, description)))
 }
 
 /// Builds a Bundle (`collection` for exports and shares) of `(fullUrl, resource)` entries.
@@ -1029,6 +1083,62 @@ mod tests {
         assert_eq!(d.values[0].value, 7.2);
         assert!(d.keywords.contains("hemoglobin a1c"));
         assert!(res.to_bytes().windows(9).any(|w| w == b"x-unknown"));
+    }
+
+    /// An ABDM-style lab document (NRCES DocumentBundle shape): its
+    /// Observations carry no category, as many Indian labs send them.
+    fn lab_document(listed_by: &str) -> String {
+        let obs = |id: &str, code: &str, v: f64, unit: &str| {
+            serde_json::json!({"fullUrl": format!("urn:uuid:{id}"), "resource": {
+                "resourceType": "Observation", "id": id, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": code},
+                "valueQuantity": {"value": v, "unit": unit}}})
+        };
+        let refs = serde_json::json!([{"reference": "urn:uuid:o1"}, {"reference": "Observation/o2"}]);
+        let report = if listed_by == "report" {
+            serde_json::json!({"resourceType": "DiagnosticReport", "id": "r1", "status": "final",
+                "code": {"text": "Diabetes panel"}, "result": refs})
+        } else {
+            serde_json::json!({"resourceType": "DiagnosticReport", "id": "r1", "status": "final",
+                "code": {"text": "Diabetes panel"}})
+        };
+        let section = if listed_by == "composition" {
+            refs
+        } else {
+            serde_json::json!([])
+        };
+        serde_json::json!({"resourceType": "Bundle", "type": "document", "entry": [
+            {"fullUrl": "urn:uuid:c1", "resource": {"resourceType": "Composition", "status": "final",
+                "type": {"coding": [{"system": "http://snomed.info/sct", "code": "721981007", "display": "Diagnostic studies report"}]},
+                "date": "2025-10-01", "title": "Lab report", "author": [{"display": "Dr. Rao"}],
+                "section": [{"title": "Results", "entry": section}]}},
+            {"fullUrl": "urn:uuid:r1", "resource": report},
+            obs("o1", "4548-4", 7.1, "%"),
+            obs("o2", "2339-0", 142.0, "mg/dL"),
+            obs("o3", "29463-7", 70.0, "kg"),
+        ]})
+        .to_string()
+    }
+
+    #[test]
+    fn observations_a_report_or_a_lab_document_lists_are_results() {
+        for listed_by in ["report", "composition"] {
+            let read = read_resources(lab_document(listed_by).as_bytes()).unwrap();
+            let kinds: Vec<(&str, HiType)> = read
+                .iter()
+                .filter(|(r, _)| r.resource_type() == "Observation")
+                .map(|(r, d)| (r.id().unwrap(), d.hi_type))
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    ("o1", HiType::DiagnosticReport),
+                    ("o2", HiType::DiagnosticReport),
+                    ("o3", HiType::WellnessRecord)
+                ],
+                "listed by the {listed_by}"
+            );
+        }
     }
 
     #[test]
