@@ -25,6 +25,8 @@ use crate::fhir::{Description, Resource};
 use crate::ids::WalletId;
 
 pub mod compress;
+#[cfg(feature = "native")]
+pub mod emergency;
 pub mod grant;
 pub mod link;
 #[cfg(feature = "native")]

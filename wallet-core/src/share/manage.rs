@@ -141,6 +141,8 @@ pub struct Prepared {
     pub records: Vec<RecordMeta>,
     /// The provider, if the share names one.
     pub provider: Option<ProviderCard>,
+    /// Set for an emergency card: its contacts ([`MadeShare::emergency`]).
+    pub emergency: Option<Vec<String>>,
     profile: ProfileId,
     offline: bool,
     relay: Option<String>,
@@ -429,6 +431,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         sealed,
         records,
         provider,
+        emergency: None,
         profile: profile.id,
         offline: request.relay.is_none(),
         relay: request.relay,
@@ -582,6 +585,7 @@ pub fn finish(
         revoked: false,
         uses: 0,
         accesses_logged: 0,
+        emergency: prepared.emergency,
     };
     let event = Event::ShareCreated {
         grant: grant.id.clone(),

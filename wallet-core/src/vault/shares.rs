@@ -39,6 +39,10 @@ pub struct MadeShare {
     pub uses: u32,
     /// Relay accesses already copied into the audit log.
     pub accesses_logged: u32,
+    /// Set when the share is the profile's emergency card
+    /// (`share::emergency`): the contacts printed on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<Vec<String>>,
 }
 
 /// A trusted registry as stored.

@@ -101,6 +101,14 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// The shares you made: who, what, until when, uses; revoke them.
     Grants(GrantsArgs),
+    /// An emergency card: blood group, allergies, conditions, medicines and people to call,
+    /// readable with no app, and a QR code to those records at a relay.
+    ///
+    /// `amanat emergency-card --relay URL --contact "Bilal Siddiqui (husband) +92 300 1234567"`
+    /// makes it (or renews it: the card before stops working); `amanat emergency-card`
+    /// shows it with every time it was opened; `--revoke` stops its QR code at once.
+    /// The QR code is a share for an emergency (purpose BTG), view only, for a year.
+    EmergencyCard(EmergencyCardArgs),
     /// Run a relay: an HTTP store that holds only encrypted shares, and the share viewer at /.
     Relay(RelayArgs),
     /// The share viewer a doctor's phone opens share codes in: export it for a static host.
@@ -690,6 +698,30 @@ pub struct AddArgs {
     #[arg(long, value_name = "WHEN")]
     pub at: Option<String>,
     /// Print the saved record as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `emergency-card`.
+#[derive(Debug, Args)]
+pub struct EmergencyCardArgs {
+    /// Make the card, or renew it, with its QR code at this relay.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// Someone to call, as it should read on the card (repeat for several)
+    /// [default on renewal: the contacts of the card before].
+    #[arg(long, value_name = "WHO", requires = "relay")]
+    pub contact: Vec<String>,
+    /// Revoke the card: its QR code opens nothing from now on.
+    #[arg(long, conflicts_with = "relay")]
+    pub revoke: bool,
+    /// Also write the card as text to FILE (to print).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write its QR code as a PNG image.
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -137,6 +137,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show(args) => records::show(&ctx, args),
         Command::Delete(args) => records::delete(&ctx, args),
         Command::Add(args) => records::add(&ctx, args),
+        Command::EmergencyCard(args) => shares::emergency_card(&ctx, args),
         Command::Summary(args) => records::summary(&ctx, args.json),
         Command::Export(args) => records::export(&ctx, args),
         Command::Serve(args) => serve(&ctx, args),

@@ -8,11 +8,12 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wallet_core::qr::Qr;
 use wallet_core::share::Passcode;
+use wallet_core::share::emergency;
 use wallet_core::share::grant::{AccessMode, human_time};
 use wallet_core::share::manage::{self, MAX_SHARE_SECONDS};
 use wallet_core::vault::{MadeShare, Vault};
 
-use crate::cli::{GrantsArgs, GrantsCommand, ShareArgs};
+use crate::cli::{EmergencyCardArgs, GrantsArgs, GrantsCommand, ShareArgs};
 use crate::wallet::{CLOCK, now};
 use crate::{Ctx, output};
 
@@ -191,6 +192,106 @@ fn refresh(vault: &mut Vault, grants: &mut [MadeShare]) -> Result<Vec<String>> {
     Ok(warnings)
 }
 
+/// Revokes a share at its relay (an offline one has none) and in the wallet.
+fn revoke(vault: &mut Vault, g: &mut MadeShare) -> Result<()> {
+    crate::runtime()?.block_on(manage::revoke_at_relay(g, vault.signing_key(), CLOCK))?;
+    manage::mark_revoked(vault, g)?;
+    Ok(())
+}
+
+/// `amanat emergency-card`: make or renew (`--relay`), show, or revoke the
+/// profile's emergency card.
+pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let now = now();
+    let mut card = emergency::current(&vault, profile.id, now)?;
+    if args.revoke {
+        let Some(g) = card.as_mut() else {
+            bail!(
+                "'{}' has no emergency card in force (make one with --relay URL)",
+                profile.handle
+            );
+        };
+        revoke(&mut vault, g)?;
+        println!(
+            "Revoked the emergency card {}: its QR code opens nothing from now on.",
+            g.id
+        );
+        return Ok(());
+    }
+    let card = match (&args.relay, card) {
+        (Some(relay), before) => {
+            let contacts = match (&before, args.contact.is_empty()) {
+                (Some(b), true) => b.emergency.clone().unwrap_or_default(),
+                _ => args.contact.clone(),
+            };
+            let facts = emergency::facts(&vault, &profile, contacts.clone())?;
+            let mut prepared = manage::prepare(&vault, emergency::request(profile.id, &facts, relay), now)?;
+            prepared.emergency = Some(contacts);
+            let relay_url = crate::runtime()?.block_on(manage::upload(&prepared, CLOCK))?;
+            let created = manage::finish(&mut vault, prepared, relay_url, now)?;
+            // The new card works before the old one stops: never a moment without one.
+            if let Some(mut old) = before {
+                revoke(&mut vault, &mut old)?;
+                if !args.json {
+                    println!("Renewed: the card before ({}) no longer opens.", old.id);
+                }
+            }
+            created.grant
+        }
+        (None, Some(mut g)) => {
+            refresh(&mut vault, std::slice::from_mut(&mut g))?;
+            g
+        }
+        (None, None) => bail!(
+            "'{}' has no emergency card yet: make one with `amanat emergency-card --relay URL --contact \"NAME (relation) PHONE\"`",
+            profile.handle
+        ),
+    };
+    let facts = emergency::facts(&vault, &profile, card.emergency.clone().unwrap_or_default())?;
+    let text = emergency::card_text(&facts, &card.link, card.expires);
+    let opens = emergency::opens(&vault, &card.id)?;
+    let qr = Qr::new(&card.link)?;
+    if let Some(path) = &args.qr_png {
+        output::write_png(&qr, path)?;
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        return output::json(&json!({
+            "grant_id": card.id,
+            "link": card.link,
+            "expires_at": card.expires,
+            "contacts": facts.contacts,
+            "records": facts.record_ids.len(),
+            "opened_at": opens,
+            "text": text,
+        }));
+    }
+    output::show_qr(&qr);
+    for line in text.lines() {
+        println!("{}", output::safe(line));
+    }
+    match opens.as_slice() {
+        [] => println!("Not opened yet."),
+        times => println!(
+            "Opened {} time(s): {}",
+            times.len(),
+            times
+                .iter()
+                .map(|t| human_time(*t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+    println!(
+        "Renew with `amanat emergency-card --relay URL`; stop it with `amanat emergency-card --revoke`."
+    );
+    Ok(())
+}
+
 pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     match args.command {
@@ -243,8 +344,7 @@ pub fn grants(ctx: &Ctx, args: GrantsArgs) -> Result<()> {
                 println!("Share {} was already revoked.", g.id);
                 return Ok(());
             }
-            crate::runtime()?.block_on(manage::revoke_at_relay(&g, vault.signing_key(), CLOCK))?;
-            manage::mark_revoked(&mut vault, &mut g)?;
+            revoke(&mut vault, &mut g)?;
             match &g.relay_url {
                 Some(_) => println!(
                     "Revoked share {}: the relay deleted the records; opening the link now fails.",
