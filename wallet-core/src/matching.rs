@@ -124,12 +124,43 @@ fn describe(
     parts.join(", ")
 }
 
-/// The patient of the first `Patient` resource among `records`, if any.
+/// Whom `records` are about: the first `Patient` resource among them, else
+/// the first `subject` that names the patient by a national ID (a lab's
+/// report says whom it is about that way), with its display as the name.
 pub fn file_patient(records: &[NewRecord]) -> Option<FilePatient> {
-    records
-        .iter()
-        .find(|r| r.resource.resource_type() == "Patient")
-        .map(|r| FilePatient::from_resource(&r.resource))
+    patient_of(records.iter().map(|r| &r.resource))
+}
+
+/// [`file_patient`] of resources.
+pub fn patient_of<'a>(resources: impl Iterator<Item = &'a Resource> + Clone) -> Option<FilePatient> {
+    resources
+        .clone()
+        .find(|r| r.resource_type() == "Patient")
+        .map(FilePatient::from_resource)
+        .or_else(|| {
+            resources
+                .into_iter()
+                .find_map(|r| from_subject(&r.json()["subject"]))
+        })
+}
+
+/// The patient a `subject` Reference names, if it carries a national ID.
+fn from_subject(subject: &serde_json::Value) -> Option<FilePatient> {
+    let value = subject["identifier"]["value"].as_str()?;
+    let mut p = FilePatient {
+        name: subject["display"].as_str().map(str::to_string),
+        ..FilePatient::default()
+    };
+    if let Ok(c) = Cnic::from_str(value) {
+        p.cnic = Some(c.to_string());
+    } else if let Ok(a) = AbhaNumber::from_str(value) {
+        p.abha_number = Some(a.to_string());
+    } else if let Ok(a) = AbhaAddress::from_str(value) {
+        p.abha_address = Some(a.to_string());
+    } else {
+        return None;
+    }
+    Some(p)
 }
 
 /// How a file's patient compares with a profile.
@@ -279,13 +310,30 @@ pub fn destination<'a>(
     records: &[NewRecord],
     accept_mismatch: bool,
 ) -> Result<&'a Profile, Mismatch> {
-    let Some(patient) = file_patient(records) else {
+    destination_of(
+        profiles,
+        chosen,
+        explicit,
+        file_patient(records).as_ref(),
+        accept_mismatch,
+    )
+}
+
+/// [`destination`] for a patient found already ([`patient_of`]).
+pub fn destination_of<'a>(
+    profiles: &'a [Profile],
+    chosen: &'a Profile,
+    explicit: bool,
+    patient: Option<&FilePatient>,
+    accept_mismatch: bool,
+) -> Result<&'a Profile, Mismatch> {
+    let Some(patient) = patient else {
         return Ok(chosen);
     };
-    if !explicit && let Some(other) = profiles.iter().find(|p| compare(p, &patient) == Match::Same) {
+    if !explicit && let Some(other) = profiles.iter().find(|p| compare(p, patient) == Match::Same) {
         return Ok(other);
     }
-    match compare(chosen, &patient) {
+    match compare(chosen, patient) {
         Match::Different(differences) if !accept_mismatch => Err(Mismatch {
             file: patient.describe(),
             handle: chosen.handle.clone(),

@@ -129,6 +129,9 @@ pub enum PluginError {
     /// The vault failed.
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),
+    /// The records a plugin proposes are about someone other than the profile.
+    #[error(transparent)]
+    Mismatch(#[from] crate::matching::Mismatch),
 }
 
 /// A plugin as installed in a wallet.
@@ -338,12 +341,16 @@ pub fn call(runtime: &Runtime, vault: &Arc<Mutex<Vault>>, call: Call) -> Result<
 
 /// Saves the records plugin `name` proposed into `profile`, as the plugin's
 /// (their source and the audit entry name it), once the patient said yes.
+/// Records about someone other than the profile (a lab report for another
+/// patient) are refused, both people named, unless `accept_mismatch`.
 pub fn save(
     vault: &mut Vault,
     name: &str,
     profile: crate::ids::ProfileId,
     proposals: Vec<(crate::fhir::Resource, crate::fhir::Description)>,
+    accept_mismatch: bool,
 ) -> Result<crate::vault::ImportOutcome, PluginError> {
+    check_patient(vault, profile, &proposals, accept_mismatch)?;
     let new = proposals
         .into_iter()
         .map(|(r, d)| {
@@ -357,4 +364,20 @@ pub fn save(
         name: name.to_string(),
     };
     Ok(vault.add_records(profile, new, actor, &format!("plugin {name}"))?)
+}
+
+/// Whether proposals may go into `profile`: [`crate::matching::destination`]
+/// with the profile as chosen.
+pub fn check_patient(
+    vault: &Vault,
+    profile: crate::ids::ProfileId,
+    proposals: &[(crate::fhir::Resource, crate::fhir::Description)],
+    accept_mismatch: bool,
+) -> Result<(), PluginError> {
+    let chosen = vault
+        .profile_by_id(profile)
+        .ok_or_else(|| crate::vault::VaultError::ProfileNotFound(profile.to_string()))?;
+    let patient = crate::matching::patient_of(proposals.iter().map(|(r, _)| r));
+    crate::matching::destination_of(vault.profiles(), chosen, true, patient.as_ref(), accept_mismatch)?;
+    Ok(())
 }

@@ -82,6 +82,9 @@ pub struct LabReport {
     pub date: Option<String>,
     /// The results.
     pub results: Vec<LabResult>,
+    /// Whom the results are about (HL7 PID): the `subject` of every resource,
+    /// so the wallet can refuse a report about someone else.
+    pub subject: Option<Value>,
     /// A base for the ids of the resources made (unique per import).
     pub id_base: String,
 }
@@ -158,6 +161,7 @@ impl LabReport {
             panel: None,
             date: None,
             results: Vec::new(),
+            subject: None,
             id_base: format!("lab-{h:016x}"),
         }
     }
@@ -185,6 +189,20 @@ fn parse_hl7(text: &str) -> Result<LabReport, String> {
                 let facility = component(field(3), 1);
                 let lab = if facility.is_empty() { sender } else { facility };
                 report.lab = (!lab.is_empty()).then(|| lab.to_string());
+            }
+            "PID" => {
+                // PID-3: the patient's identifier (a CNIC, an ABHA number);
+                // PID-5: family^given.
+                let id = component(field(3), 0);
+                let name = format!("{} {}", component(field(5), 1), component(field(5), 0));
+                let mut subject = json!({});
+                if !name.trim().is_empty() {
+                    subject["display"] = json!(name.trim());
+                }
+                if !id.is_empty() {
+                    subject["identifier"] = json!({"value": id});
+                }
+                report.subject = (subject != json!({})).then_some(subject);
             }
             "OBR" => {
                 let panel = component(field(4), 1);
@@ -352,6 +370,9 @@ impl LabReport {
             if let Some(lab) = &self.lab {
                 obs["performer"] = json!([{"display": lab}]);
             }
+            if let Some(subject) = &self.subject {
+                obs["subject"] = subject.clone();
+            }
             refs.push(json!({"reference": format!("Observation/{id}")}));
             out.push(obs);
         }
@@ -372,6 +393,9 @@ impl LabReport {
         }
         if let Some(lab) = &self.lab {
             report["performer"] = json!([{"display": lab}]);
+        }
+        if let Some(subject) = &self.subject {
+            report["subject"] = subject.clone();
         }
         out.push(report);
         out
@@ -424,6 +448,13 @@ OBX|4|ST|5778-6^Color of Urine^LN||Yellow||||||P\r";
         assert_eq!(res[4]["resourceType"], "DiagnosticReport");
         assert_eq!(res[4]["result"].as_array().unwrap().len(), 4);
         assert_eq!(res[4]["code"]["text"], "Diabetes panel");
+        for resource in &res {
+            assert_eq!(
+                resource["subject"],
+                json!({"display": "Ayesha Siddiqui", "identifier": {"value": "35202-1234567-2"}}),
+                "whom the report is about, from PID"
+            );
+        }
         assert_eq!(
             parse(ORU).unwrap().id_base,
             r.id_base,

@@ -91,6 +91,42 @@ fn lab_import_turns_an_hl7_message_into_results() {
     .fails_saying(7, "plugin lab-import: invalid input");
 }
 
+#[test]
+fn a_lab_report_about_someone_else_is_refused_unless_accepted() {
+    let v = TestVault::new();
+    install(&v, &built_plugin("lab-import.wasm"));
+    // The same report, for Zara Khan (another CNIC): the plugin says whom it
+    // is about (PID), the wallet compares that with the profile.
+    let input = v.scratch("zara.hl7");
+    std::fs::write(
+        &input,
+        ORU.replace(
+            "35202-1234567-2^^^NADRA^NI||Siddiqui^Ayesha",
+            "35202-7654321-8^^^NADRA^NI||Khan^Zara",
+        ),
+    )
+    .unwrap();
+    let path = input.to_str().unwrap();
+    let err = v
+        .run(&["plugin", "run", "lab-import", "--input", path, "--yes"])
+        .fails_saying(
+            1,
+            "this file is about Zara Khan, CNIC 35202-7654321-8, but the profile 'ayesha' is Ayesha Siddiqui",
+        );
+    assert!(err.contains("nothing was saved"), "{err}");
+    assert_eq!(v.run(&["list", "--json"]).json().as_array().unwrap().len(), 0);
+    v.run(&[
+        "plugin",
+        "run",
+        "lab-import",
+        "--input",
+        path,
+        "--yes",
+        "--accept-mismatch",
+    ])
+    .ok_saying("Saved 3 record(s)");
+}
+
 fn visit_records() -> Value {
     let subject = json!({"reference": "Patient/ayesha"});
     json!({"resourceType": "Bundle", "type": "collection", "entry": [

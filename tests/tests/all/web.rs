@@ -28,6 +28,14 @@ fn demo_bundle(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The API's refusal, checked to carry `status` and `error`.
+#[track_caller]
+fn refused(code: u16, answer: &str, status: u16, error: &str) -> wallet_core::contract::ErrorBody {
+    let refusal: wallet_core::contract::ErrorBody = serde_json::from_str(answer).unwrap();
+    assert_eq!((code, refusal.error.as_str()), (status, error), "{answer}");
+    refusal
+}
+
 /// Opens the wallet's share wizard and picks how (`how-relay`, `how-shl`)
 /// through `relay`.
 async fn share_wizard_via(chrome: &Chrome, base: &str, how: &str, relay: &str) {
@@ -810,12 +818,7 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
         &server.token,
         khan,
     );
-    let refusal: wallet_core::contract::ErrorBody = serde_json::from_str(&answer).unwrap();
-    assert_eq!(
-        (code, refusal.error.as_str()),
-        (409, "patient mismatch"),
-        "{answer}"
-    );
+    let refusal = refused(code, &answer, 409, "patient mismatch");
     assert!(
         refusal
             .message
@@ -863,6 +866,54 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
         "loopback only: {}",
         server.url
     );
+}
+
+#[test]
+fn the_api_keeps_a_lab_report_about_someone_else_until_the_patient_accepts_it() {
+    let v = amanat_tests::TestVault::new();
+    v.run(&[
+        "plugin",
+        "install",
+        "--yes",
+        amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
+    ])
+    .ok();
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let zara = crate::plugins::ORU.replace(
+        "35202-1234567-2^^^NADRA^NI||Siddiqui^Ayesha",
+        "35202-7654321-8^^^NADRA^NI||Khan^Zara",
+    );
+    use base64::Engine;
+    let run = serde_json::json!({"action": "import", "records": [], "file_name": "zara.hl7",
+        "file_base64": base64::engine::general_purpose::STANDARD.encode(zara)});
+    let (code, _, answer) = raw_post(
+        &server.base,
+        "/api/plugins/lab-import/run",
+        &host,
+        &server.token,
+        &run.to_string(),
+    );
+    assert_eq!(code, 200, "{answer}");
+    let run: wallet_core::contract::PluginRun = serde_json::from_str(&answer).unwrap();
+    let save = format!("/api/plugin-runs/{}", run.run_id);
+    let (code, _, answer) = raw_post(&server.base, &save, &host, &server.token, "");
+    let refusal = refused(code, &answer, 409, "patient mismatch");
+    assert!(
+        refusal.message.contains("this file is about Zara Khan"),
+        "{answer}"
+    );
+    // Still pending: the patient may save it anyway.
+    let (code, _, answer) = raw_post(
+        &server.base,
+        &format!("{save}?accept_mismatch=true"),
+        &host,
+        &server.token,
+        "",
+    );
+    assert_eq!(code, 200, "{answer}");
+    let saved: wallet_core::contract::Saved = serde_json::from_str(&answer).unwrap();
+    assert_eq!(saved.added, 3);
 }
 
 #[test]

@@ -114,6 +114,11 @@ impl From<crate::plugin::PluginError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not found", e.to_string())
             }
             crate::plugin::PluginError::Usage(words) => ApiError::bad(words),
+            crate::plugin::PluginError::Mismatch(m) => ApiError::new(
+                StatusCode::CONFLICT,
+                "patient mismatch",
+                format!("{m}: choose that person's profile, or save them if they are theirs"),
+            ),
             other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin", other.to_string()),
         }
     }
@@ -697,12 +702,30 @@ async fn run_plugin(
     }))
 }
 
-async fn save_run(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Saved> {
+/// `?accept_mismatch=true`: save proposals about someone other than the profile.
+#[derive(Deserialize)]
+struct SaveParams {
+    #[serde(default)]
+    accept_mismatch: bool,
+}
+
+/// Saves a run's proposals; one refused as about someone else stays pending,
+/// so the patient can choose to save it anyway.
+async fn save_run(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    QueryParams(p): QueryParams<SaveParams>,
+) -> ApiResult<Saved> {
     let run = lock(&state.pending)
         .remove(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not found", "no such pending run"))?;
+    let keep = state.clone();
     with_vault(&state, move |v| {
-        let outcome = crate::plugin::save(v, &run.plugin, run.profile, run.proposals)?;
+        if let Err(e) = crate::plugin::check_patient(v, run.profile, &run.proposals, p.accept_mismatch) {
+            lock(&keep.pending).insert(id, run);
+            return Err(e.into());
+        }
+        let outcome = crate::plugin::save(v, &run.plugin, run.profile, run.proposals, true)?;
         Ok(Json(Saved {
             added: outcome.added.len(),
             duplicates: outcome.duplicates.len(),

@@ -171,6 +171,10 @@ pub enum PluginCommand {
         /// Save proposed records without asking.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Save records about someone other than the profile (the name, birth date or
+        /// national ID they carry differs) anyway: without it they are refused.
+        #[arg(long)]
+        accept_mismatch: bool,
         /// Save the document the plugin produces (a claim, an order) here.
         #[arg(long, value_name = "FILE")]
         save_document: Option<PathBuf>,

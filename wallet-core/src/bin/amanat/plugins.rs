@@ -284,6 +284,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             input,
             records,
             yes,
+            accept_mismatch,
             save_document,
             json,
             ..
@@ -340,7 +341,14 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             if !outcome.proposals.is_empty()
                 && (yes || (!json && prompt::confirm("Save them to your wallet?").unwrap_or(false)))
             {
-                let result = plugin::save(&mut lock(&vault), &name, profile, outcome.proposals)?;
+                let result = plugin::save(&mut lock(&vault), &name, profile, outcome.proposals, accept_mismatch)
+                    .map_err(|e| match e {
+                        plugin::PluginError::Mismatch(m) => anyhow::anyhow!(
+                            "{}: nothing was saved; run it with --profile HANDLE for that person, or --accept-mismatch if they are theirs",
+                            output::safe(&m.to_string())
+                        ),
+                        other => other.into(),
+                    })?;
                 saved = result.added.len();
                 if !json {
                     println!(
