@@ -273,7 +273,15 @@ fn results_by_context(entries: &mut [(Option<String>, Resource, Description)]) {
     if listed.is_empty() {
         return;
     }
-    let listed: std::collections::HashSet<String> = listed.into_iter().map(str::to_string).collect();
+    // Each reference as written and, for an absolute one, its `Observation/{id}`
+    // tail, so every Observation is one lookup (a report may list thousands).
+    let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for reference in listed {
+        if let Some(at) = reference.rfind("/Observation/") {
+            named.insert(reference[at + 1..].to_string());
+        }
+        named.insert(reference.to_string());
+    }
     for (full_url, r, d) in entries.iter_mut() {
         let vital = r.json()["category"]
             .as_array()
@@ -284,11 +292,9 @@ fn results_by_context(entries: &mut [(Option<String>, Resource, Description)]) {
             continue;
         }
         let relative = r.id().map(|id| format!("Observation/{id}"));
-        let named = full_url.as_ref().is_some_and(|u| listed.contains(u))
-            || relative
-                .as_ref()
-                .is_some_and(|rel| listed.iter().any(|l| l == rel || l.ends_with(&format!("/{rel}"))));
-        if named {
+        if full_url.as_deref().is_some_and(|u| named.contains(u))
+            || relative.as_deref().is_some_and(|rel| named.contains(rel))
+        {
             d.hi_type = HiType::DiagnosticReport;
         }
     }
@@ -1094,7 +1100,11 @@ mod tests {
                 "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": code},
                 "valueQuantity": {"value": v, "unit": unit}}})
         };
-        let refs = serde_json::json!([{"reference": "urn:uuid:o1"}, {"reference": "Observation/o2"}]);
+        let refs = serde_json::json!([
+            {"reference": "urn:uuid:o1"},
+            {"reference": "Observation/o2"},
+            {"reference": "https://lab.example/fhir/Observation/o4"}
+        ]);
         let report = if listed_by == "report" {
             serde_json::json!({"resourceType": "DiagnosticReport", "id": "r1", "status": "final",
                 "code": {"text": "Diabetes panel"}, "result": refs})
@@ -1116,6 +1126,7 @@ mod tests {
             obs("o1", "4548-4", 7.1, "%"),
             obs("o2", "2339-0", 142.0, "mg/dL"),
             obs("o3", "29463-7", 70.0, "kg"),
+            obs("o4", "718-7", 11.2, "g/dL"),
         ]})
         .to_string()
     }
@@ -1134,7 +1145,8 @@ mod tests {
                 [
                     ("o1", HiType::DiagnosticReport),
                     ("o2", HiType::DiagnosticReport),
-                    ("o3", HiType::WellnessRecord)
+                    ("o3", HiType::WellnessRecord),
+                    ("o4", HiType::DiagnosticReport)
                 ],
                 "listed by the {listed_by}"
             );

@@ -63,18 +63,27 @@ impl FilePatient {
             ..FilePatient::default()
         };
         for id in json["identifier"].as_array().into_iter().flatten() {
-            let Some(value) = id["value"].as_str() else {
-                continue;
-            };
-            if let Ok(c) = Cnic::from_str(value) {
-                p.cnic.get_or_insert(c.to_string());
-            } else if let Ok(a) = AbhaNumber::from_str(value) {
-                p.abha_number.get_or_insert(a.to_string());
-            } else if let Ok(a) = AbhaAddress::from_str(value) {
-                p.abha_address.get_or_insert(a.to_string());
+            if let Some(value) = id["value"].as_str() {
+                p.add_id(value);
             }
         }
         p
+    }
+
+    /// Keeps `value` as the patient's CNIC, ABHA number or ABHA address,
+    /// whichever it parses as (the first of each kind wins); `false` when it
+    /// is none of them.
+    fn add_id(&mut self, value: &str) -> bool {
+        if let Ok(c) = Cnic::from_str(value) {
+            self.cnic.get_or_insert(c.to_string());
+        } else if let Ok(a) = AbhaNumber::from_str(value) {
+            self.abha_number.get_or_insert(a.to_string());
+        } else if let Ok(a) = AbhaAddress::from_str(value) {
+            self.abha_address.get_or_insert(a.to_string());
+        } else {
+            return false;
+        }
+        true
     }
 
     /// One line for people: `Ayesha Khan, born 1968-04-12, female, CNIC 35202-1234567-4`.
@@ -151,16 +160,7 @@ fn from_subject(subject: &serde_json::Value) -> Option<FilePatient> {
         name: subject["display"].as_str().map(str::to_string),
         ..FilePatient::default()
     };
-    if let Ok(c) = Cnic::from_str(value) {
-        p.cnic = Some(c.to_string());
-    } else if let Ok(a) = AbhaNumber::from_str(value) {
-        p.abha_number = Some(a.to_string());
-    } else if let Ok(a) = AbhaAddress::from_str(value) {
-        p.abha_address = Some(a.to_string());
-    } else {
-        return None;
-    }
-    Some(p)
+    p.add_id(value).then_some(p)
 }
 
 /// How a file's patient compares with a profile.
@@ -265,11 +265,10 @@ pub fn filled(profile: &Profile, file: &FilePatient, today: &str) -> Option<Prof
     if !is_blank(profile) {
         return None;
     }
-    let birth_date = file.birth_date.clone().filter(|b| {
-        b.as_str() <= today
-            && crate::fhir::date::FhirDateTime::parse(b)
-                .is_ok_and(|d| d.precision() == crate::fhir::date::Precision::Day)
-    });
+    let birth_date = file
+        .birth_date
+        .as_deref()
+        .and_then(|b| crate::profile::validate_birth_date(b, today).ok());
     Some(Profile {
         name: name.to_string(),
         birth_date,

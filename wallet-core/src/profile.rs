@@ -240,7 +240,8 @@ fn handle_from_name(name: &str) -> String {
     if ascii.is_empty() { "profile".into() } else { ascii }
 }
 
-fn validate_birth_date(d: &str, today: &str) -> Result<String, ProfileError> {
+/// A birth date as profiles take it: a whole `YYYY-MM-DD`, not after `today`.
+pub(crate) fn validate_birth_date(d: &str, today: &str) -> Result<String, ProfileError> {
     let parsed =
         crate::fhir::date::FhirDateTime::parse(d).map_err(|_| ProfileError::BirthDate(d.to_string()))?;
     if parsed.precision() != crate::fhir::date::Precision::Day || d > today {

@@ -220,7 +220,8 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let card = match (&args.relay, card) {
+    // The facts the card prints are the ones its share was made of.
+    let (card, facts) = match (&args.relay, card) {
         (Some(relay), before) => {
             let contacts = match (&before, args.contact.is_empty()) {
                 (Some(b), true) => b.emergency.clone().unwrap_or_default(),
@@ -238,18 +239,18 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
                     println!("Renewed: the card before ({}) no longer opens.", old.id);
                 }
             }
-            created.grant
+            (created.grant, facts)
         }
         (None, Some(mut g)) => {
             refresh(&mut vault, std::slice::from_mut(&mut g))?;
-            g
+            let facts = emergency::facts(&vault, &profile, g.emergency.clone().unwrap_or_default())?;
+            (g, facts)
         }
         (None, None) => bail!(
             "'{}' has no emergency card yet: make one with `amanat emergency-card --relay URL --contact \"NAME (relation) PHONE\"`",
             profile.handle
         ),
     };
-    let facts = emergency::facts(&vault, &profile, card.emergency.clone().unwrap_or_default())?;
     let text = emergency::card_text(&facts, &card.link, card.expires);
     let opens = emergency::opens(&vault, &card.id)?;
     let qr = Qr::new(&card.link)?;
