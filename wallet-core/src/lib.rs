@@ -97,6 +97,8 @@ pub mod export;
 #[cfg(feature = "native")]
 pub mod plugin;
 #[cfg(feature = "native")]
+pub mod print;
+#[cfg(feature = "native")]
 pub mod secret_file;
 #[cfg(feature = "native")]
 pub mod server;

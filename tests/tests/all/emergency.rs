@@ -3,6 +3,8 @@
 
 use amanat_tests::{TestRelay, TestVault, amanat_bare, read_qr};
 
+use crate::printing::{qr_on_page, read_pdf};
+
 #[test]
 fn the_emergency_card_opens_at_a_relay_is_logged_renewed_and_revoked() {
     let relay = TestRelay::start(0);
@@ -24,6 +26,7 @@ fn the_emergency_card_opens_at_a_relay_is_logged_renewed_and_revoked() {
 
     let png = v.scratch("card.png");
     let txt = v.scratch("card.txt");
+    let pdf = v.scratch("card.pdf");
     let card = v
         .run(&[
             "emergency-card",
@@ -35,6 +38,10 @@ fn the_emergency_card_opens_at_a_relay_is_logged_renewed_and_revoked() {
             png.to_str().unwrap(),
             "--out",
             txt.to_str().unwrap(),
+            "--pdf",
+            pdf.to_str().unwrap(),
+            "--lang",
+            "ur",
             "--json",
         ])
         .json();
@@ -59,6 +66,20 @@ fn the_emergency_card_opens_at_a_relay_is_logged_renewed_and_revoked() {
         link,
         "the QR code holds the link"
     );
+    // On paper too: one A4 page, Urdu beside English, the same QR code.
+    let (printed, pages, _) = read_pdf(&pdf);
+    assert_eq!(pages, 1);
+    for words in [
+        "ہنگامی طبی کارڈ",
+        "EMERGENCY HEALTH CARD",
+        "بلڈ گروپ",
+        "B positive",
+        "Allergy: Penicillin",
+        "Bilal Siddiqui (husband) +92 300 1234567",
+    ] {
+        assert!(printed.contains(words), "{words:?} missing from:\n{printed}");
+    }
+    assert_eq!(qr_on_page(&pdf), link, "the printed QR code holds the link");
 
     // A doctor with no wallet opens it: the patient's signed grant, for an emergency.
     let opened = amanat_bare(&["receive", "--json", &link], &[]).json();

@@ -9,6 +9,7 @@ mod import_export;
 mod package;
 mod plugin_languages;
 mod plugins;
+mod printing;
 mod profiles;
 mod readings;
 mod relay;

@@ -84,7 +84,10 @@ pub enum Command {
     /// amanat add bp 132/84 · amanat add glucose 142 --fasting · amanat add weight 160 --unit lb
     Add(AddArgs),
     /// A summary: problems, allergies, medicines, vaccinations, latest results and vitals.
-    Summary(JsonArg),
+    ///
+    /// `--pdf FILE` puts it on one or two A4 pages with the QR code of a share of the same
+    /// records, for a doctor to check on a phone.
+    Summary(SummaryArgs),
     /// Export a profile's records as one FHIR Bundle in an age-encrypted file (a backup).
     Export(ExportArgs),
     /// Fill a wallet with a synthetic patient (and her daughter) to try Amanat.
@@ -706,6 +709,31 @@ pub struct AddArgs {
     pub json: bool,
 }
 
+/// `summary`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  amanat summary
+  amanat summary --pdf summary.pdf --lang ur --relay https://relay.example
+  amanat summary --pdf summary.pdf --expires 7d        (the records inside the QR code)")]
+pub struct SummaryArgs {
+    /// Write the summary as a PDF (A4, one page, two at most) with the QR code of a new
+    /// share of its records: at --relay (revocable), else inside the QR code itself.
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
+    /// The language of the PDF's labels, beside English: en, ur (right to left) or hi.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = ["en", "ur", "hi"], requires = "pdf")]
+    pub lang: String,
+    /// Put the records of the PDF's QR code at this relay (a small QR code you can revoke).
+    #[arg(long, value_name = "URL", requires = "pdf")]
+    pub relay: Option<String>,
+    /// How long the PDF's QR code opens the records: 30m, 24h, 7d, 2w (at most a year).
+    #[arg(long, value_name = "DURATION", default_value = "30d", requires = "pdf")]
+    pub expires: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `emergency-card`.
 #[derive(Debug, Args)]
 pub struct EmergencyCardArgs {
@@ -722,6 +750,12 @@ pub struct EmergencyCardArgs {
     /// Also write the card as text to FILE (to print).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write the card as a PDF (A4) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
+    /// The language of the PDF's labels, beside English: en, ur (right to left) or hi.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = ["en", "ur", "hi"], requires = "pdf")]
+    pub lang: String,
     /// Also write its QR code as a PNG image.
     #[arg(long, value_name = "FILE")]
     pub qr_png: Option<PathBuf>,

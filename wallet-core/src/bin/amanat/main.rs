@@ -138,7 +138,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => records::delete(&ctx, args),
         Command::Add(args) => records::add(&ctx, args),
         Command::EmergencyCard(args) => shares::emergency_card(&ctx, args),
-        Command::Summary(args) => records::summary(&ctx, args.json),
+        Command::Summary(args) => records::summary(&ctx, args),
         Command::Export(args) => records::export(&ctx, args),
         Command::Serve(args) => serve(&ctx, args),
         Command::Share(args) => shares::share(&ctx, args),

@@ -15,7 +15,7 @@ use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
 use wallet_core::vault::{DEFAULT_KDF_LOG_N, Query, Vault};
 
-use crate::cli::{AddArgs, DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs};
+use crate::cli::{AddArgs, DeleteArgs, ExportArgs, ImportArgs, ListArgs, ShowArgs, SummaryArgs};
 use crate::wallet::{now, progress};
 use crate::{Ctx, Failure, exit, output, prompt};
 
@@ -418,7 +418,11 @@ pub fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn summary(ctx: &Ctx, as_json: bool) -> Result<()> {
+pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
+    if let Some(path) = &args.pdf {
+        return crate::shares::print_summary(ctx, &args, path);
+    }
+    let as_json = args.json;
     let vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
     let metas = vault.list(&Query {

@@ -6,14 +6,17 @@ use std::path::Path;
 use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
+use wallet_core::lang::Lang;
+use wallet_core::print::{self, typeset::Fonts};
 use wallet_core::qr::Qr;
 use wallet_core::share::Passcode;
 use wallet_core::share::emergency;
 use wallet_core::share::grant::{AccessMode, human_time};
 use wallet_core::share::manage::{self, MAX_SHARE_SECONDS};
-use wallet_core::vault::{MadeShare, Vault};
+use wallet_core::summary::Summary;
+use wallet_core::vault::{MadeShare, Query, Vault};
 
-use crate::cli::{EmergencyCardArgs, GrantsArgs, GrantsCommand, ShareArgs};
+use crate::cli::{EmergencyCardArgs, GrantsArgs, GrantsCommand, ShareArgs, SummaryArgs};
 use crate::wallet::{CLOCK, now};
 use crate::{Ctx, output};
 
@@ -107,13 +110,8 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     };
     let now = now();
     let prepared = manage::prepare(&vault, request, now)?;
-    let relay_url = if prepared.relay().is_some() {
-        crate::runtime()?.block_on(manage::upload(&prepared, CLOCK))?
-    } else {
-        None
-    };
     let provider = prepared.provider.clone();
-    let created = manage::finish(&mut vault, prepared, relay_url, now)?;
+    let created = publish(&mut vault, prepared, now)?;
     let qr = Qr::new(&created.link)?;
     if let Some(path) = &args.qr_png {
         output::write_png(&qr, path)?;
@@ -183,6 +181,73 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
     Ok(())
 }
 
+/// Uploads a prepared share to its relay (an offline one has none) and keeps it in the wallet.
+fn publish(vault: &mut Vault, prepared: manage::Prepared, now: i64) -> Result<manage::Created> {
+    let relay_url = if prepared.relay().is_some() {
+        crate::runtime()?.block_on(manage::upload(&prepared, CLOCK))?
+    } else {
+        None
+    };
+    Ok(manage::finish(vault, prepared, relay_url, now)?)
+}
+
+/// `summary --pdf`: the summary on paper with the QR code of a new share of
+/// its records.
+pub fn print_summary(ctx: &Ctx, args: &SummaryArgs, path: &Path) -> Result<()> {
+    // Fonts first: a missing font must not leave a share behind.
+    let fonts = Fonts::load()?;
+    let seconds = parse_duration(&args.expires)?;
+    let mut vault = ctx.open()?;
+    let profile = vault.profile(ctx.profile())?.clone();
+    let metas = vault.list(&Query {
+        profile: Some(profile.id),
+        ..Query::default()
+    })?;
+    let summary = Summary::from_metas(&metas);
+    let now = now();
+    let prepared = manage::prepare(
+        &vault,
+        print::summary_share(profile.id, args.relay.clone(), seconds),
+        now,
+    )?;
+    let created = publish(&mut vault, prepared, now)?;
+    let g = &created.grant;
+    let paper = print::Paper {
+        profile: &profile,
+        lang: Lang::from_code(&args.lang),
+        today: &crate::wallet::today(),
+        link: &created.link,
+        expires: g.expires,
+    };
+    let printout = print::summary_pdf(&fonts, &paper, &summary)?;
+    std::fs::write(path, &printout.pdf).with_context(|| format!("cannot write {}", path.display()))?;
+    if args.json {
+        return output::json(&json!({
+            "pdf": path,
+            "pages": printout.pages,
+            "link": created.link,
+            "grant_id": g.id,
+            "expires_at": g.expires,
+            "records": g.records,
+        }));
+    }
+    println!(
+        "Wrote {} ({} page(s), A4): the summary of {} with the QR code of {} record(s), valid until {}.",
+        path.display(),
+        printout.pages,
+        profile.name,
+        g.records,
+        human_time(g.expires)
+    );
+    match &g.relay_url {
+        Some(_) => println!("Revoke the QR code any time with: amanat grants revoke {}", g.id),
+        None => println!(
+            "The records are inside the QR code: it works without a network and cannot be recalled until it expires."
+        ),
+    }
+    Ok(())
+}
+
 /// Asks the relay for uses and accesses of relay shares; new accesses go to the audit log.
 /// Brings uses and accesses up to date from the relays; returns warnings.
 fn refresh(vault: &mut Vault, grants: &mut [MadeShare]) -> Result<Vec<String>> {
@@ -202,6 +267,8 @@ fn revoke(vault: &mut Vault, g: &mut MadeShare) -> Result<()> {
 /// `amanat emergency-card`: make or renew (`--relay`), show, or revoke the
 /// profile's emergency card.
 pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
+    // Fonts first: a missing font must not leave a new card behind.
+    let fonts = args.pdf.as_ref().map(|_| Fonts::load()).transpose()?;
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
     let now = now();
@@ -230,8 +297,7 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
             let facts = emergency::facts(&vault, &profile, contacts.clone())?;
             let mut prepared = manage::prepare(&vault, emergency::request(profile.id, &facts, relay), now)?;
             prepared.emergency = Some(contacts);
-            let relay_url = crate::runtime()?.block_on(manage::upload(&prepared, CLOCK))?;
-            let created = manage::finish(&mut vault, prepared, relay_url, now)?;
+            let created = publish(&mut vault, prepared, now)?;
             // The new card works before the old one stops: never a moment without one.
             if let Some(mut old) = before {
                 revoke(&mut vault, &mut old)?;
@@ -259,6 +325,17 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
     }
     if let Some(path) = &args.out {
         std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let (Some(path), Some(fonts)) = (&args.pdf, &fonts) {
+        let paper = print::Paper {
+            profile: &profile,
+            lang: Lang::from_code(&args.lang),
+            today: &crate::wallet::today(),
+            link: &card.link,
+            expires: card.expires,
+        };
+        let printout = print::emergency_pdf(fonts, &paper, &facts)?;
+        std::fs::write(path, &printout.pdf).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.json {
         return output::json(&json!({
