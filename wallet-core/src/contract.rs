@@ -316,6 +316,21 @@ pub struct NewShare {
     pub shl: bool,
 }
 
+/// `POST /api/summary/pdf`: the summary on paper (A4 PDF) with the QR code of
+/// a new share of its records, as `amanat summary --pdf` makes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrintSummary {
+    /// Whose summary (the owner's when absent).
+    pub profile: Option<String>,
+    /// The language of the labels, beside English.
+    pub lang: Lang,
+    /// The relay for the QR code's records; inside the QR code when absent.
+    pub relay: Option<String>,
+    /// How long the QR code opens them [default: 30 days].
+    pub seconds: Option<i64>,
+}
+
 /// A share the wallet made (`GET /api/grants`, `amanat grants --json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareRow {

@@ -3,9 +3,9 @@
 
 pub use wallet_core::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Entered, Export,
-    Imported, Init, Locked, NewProfile, NewReading, NewShare, PluginRow, PluginRun, ProfileInfo,
-    RecordDetail, RecordRow, RunPlugin, Saved, Series, Settings as WalletSettings, ShareRow, SignIn, Status,
-    SummaryOf, Unlock,
+    Imported, Init, Locked, NewProfile, NewReading, NewShare, PluginRow, PluginRun, PrintSummary,
+    ProfileInfo, RecordDetail, RecordRow, RunPlugin, Saved, Series, Settings as WalletSettings, ShareRow,
+    SignIn, Status, SummaryOf, Unlock,
 };
 pub use wallet_core::summary::{Flag, Item, Latest, Point};
 

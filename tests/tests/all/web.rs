@@ -2,7 +2,7 @@
 //! server's guards (token, Host header, CSP, no CORS) over raw HTTP.
 
 use amanat_tests::browser::{Chrome, WalletServer, raw_post, raw_request, write_y4m};
-use amanat_tests::{TestRelay, read_qr, write_json};
+use amanat_tests::{TestRelay, amanat_bare, read_qr, write_json};
 use fantoccini::Locator;
 
 /// A FHIR bundle with the demo patient's history, as a lab or hospital would send it.
@@ -414,6 +414,29 @@ async fn patient_and_doctor_in_a_real_browser() {
         "{sentence}"
     );
     chrome.shot("11-share-urdu").await;
+    // Print for a doctor, in Urdu: the wallet makes the PDF with a relay
+    // share's QR code; the page links it for the browser's PDF viewer.
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome
+        .wait("[data-testid=print-relay]")
+        .await
+        .send_keys(&relay.url)
+        .await
+        .unwrap();
+    chrome.click("[data-testid=print-make]").await;
+    chrome.wait("[data-testid=summary-pdf]").await;
+    chrome.shot("11-print-urdu").await;
+    chrome.click("[data-testid=summary-pdf-save]").await;
+    let pdf = files.path().join("printed.pdf");
+    std::fs::write(&pdf, chrome.downloaded("amanat-summary.pdf").await).unwrap();
+    let (printed, pages, _) = crate::printing::read_pdf(&pdf);
+    assert!(pages <= 2, "{pages} pages");
+    for words in ["مریض کا خلاصہ", "Ayesha Siddiqui", "الرجی", "Penicillin"] {
+        assert!(printed.contains(words), "{words:?} missing from:\n{printed}");
+    }
+    let printed_link = crate::printing::qr_on_page(&pdf);
+    let opened = amanat_bare(&["receive", "--json", &printed_link], &[]).json();
+    assert_eq!(opened["grant"]["purpose"], "CAREMGT", "{opened}");
     chrome.click("[data-testid=lang-hi]").await;
     chrome
         .wait_text("[data-testid=nav-share]", "डॉक्टर से साझा करें")
@@ -966,4 +989,31 @@ fn a_login_code_works_once_and_the_address_never_holds_the_session_token() {
     let fresh = server.new_login_code();
     assert_ne!(fresh, printed);
     assert_eq!(server.sign_in(&fresh).0, 200);
+}
+
+#[test]
+fn the_api_prints_nothing_and_shares_nothing_without_the_fonts() {
+    let v = amanat_tests::TestVault::new();
+    v.run(&["add", "weight", "70"]).ok();
+    let no_fonts = v.scratch("no-fonts");
+    std::fs::create_dir_all(&no_fonts).unwrap();
+    let server = WalletServer::on(
+        &v.dir,
+        &[
+            ("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE),
+            ("AMANAT_FONT_DIR", no_fonts.to_str().unwrap()),
+        ],
+    );
+    let host = server.base.trim_start_matches("http://").to_string();
+    let (code, _, answer) = raw_post(
+        &server.base,
+        "/api/summary/pdf",
+        &host,
+        &server.token,
+        r#"{"lang": "ur"}"#,
+    );
+    let error = refused(code, &answer, 503, "no fonts");
+    assert!(error.message.contains("apt install fonts-noto-core"), "{answer}");
+    let (_, _, grants) = raw_request(&server.base, "GET", "/api/grants", &host, Some(&server.token));
+    assert_eq!(grants, "[]", "no share was made for a PDF that was not made");
 }

@@ -18,8 +18,8 @@ use crate::audit::Actor;
 use crate::contract::{
     AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, Entered,
     ErrorBody, Export, Imported, Init, Locked, NewProfile, NewReading, NewShare, PluginRow, PluginRun,
-    ProfileInfo, Proposed, RecordDetail, RecordRow, RunPlugin, Saved, Series, Session, Settings, ShareRow,
-    SignIn, Status, SummaryOf, Unlock,
+    PrintSummary, ProfileInfo, Proposed, RecordDetail, RecordRow, RunPlugin, Saved, Series, Session,
+    Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
@@ -175,6 +175,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/lock", post(lock_wallet))
         .route("/profiles", get(profiles).post(add_profile))
         .route("/summary", get(summary))
+        .route("/summary/pdf", post(print_summary))
         .route("/records", get(records))
         .route("/records/{id}", get(record).delete(delete_record))
         .route("/import", post(import))
@@ -570,6 +571,63 @@ async fn create_share(
     let relay_url = manage::upload(&prepared, state.opts.clock).await?;
     let created = with_vault(&state, move |v| Ok(manage::finish(v, prepared, relay_url, now)?)).await?;
     Ok(Json(created.answer(now)))
+}
+
+/// The summary as a PDF with the QR code of a new share of its records
+/// (the CLI's `summary --pdf`).
+async fn print_summary(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<PrintSummary>,
+) -> Result<Response, ApiError> {
+    use crate::print::{self, typeset::Fonts};
+    // Fonts first: a missing font must not leave a share behind.
+    let fonts = Fonts::load()
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no fonts", e.to_string()))?;
+    let now = state.opts.clock.now();
+    let seconds = b.seconds.unwrap_or(print::SUMMARY_SECONDS);
+    let profile = b.profile.clone();
+    let relay = optional(b.relay);
+    let prepared = with_vault(&state, move |v| {
+        let id = profile_id(v, profile.as_deref())?;
+        Ok(manage::prepare(v, print::summary_share(id, relay, seconds), now)?)
+    })
+    .await?;
+    let relay_url = manage::upload(&prepared, state.opts.clock).await?;
+    let (pdf, handle) = with_vault(&state, move |v| {
+        let created = manage::finish(v, prepared, relay_url, now)?;
+        let profile = v
+            .profile_by_id(created.grant.profile)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let metas = v.list(&Query {
+            profile: Some(profile.id),
+            ..Query::default()
+        })?;
+        let today = crate::fhir::date::FhirDateTime::from_unix(now);
+        let paper = print::Paper {
+            profile: &profile,
+            lang: b.lang,
+            today: today.as_str().get(..10).unwrap_or_default(),
+            link: &created.link,
+            expires: created.grant.expires,
+        };
+        let printout = print::summary_pdf(&fonts, &paper, &crate::summary::Summary::from_metas(&metas))
+            .map_err(ApiError::internal)?;
+        Ok((printout.pdf, profile.handle))
+    })
+    .await?;
+    let mut response = pdf.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&format!("inline; filename=\"amanat-{handle}-summary.pdf\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }
 
 /// The shares, with uses and accesses refreshed from their relays.

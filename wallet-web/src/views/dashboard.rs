@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::Route;
 use crate::charts::TrendChart;
 use crate::i18n::T;
-use crate::model::{Flag, Item, Latest, SummaryOf};
+use crate::model::{Flag, Item, Latest, PrintSummary, SummaryOf};
 use crate::views::{ctx, fetch, fetched};
+use crate::{Route, api};
 
 fn section(title: &'static str, items: Vec<Item>, none: &'static str, testid: &'static str) -> impl IntoView {
     view! {
@@ -59,6 +59,57 @@ fn latest(title: &'static str, rows: Vec<Latest>, none: &'static str, testid: &'
     }
 }
 
+/// Print: the summary as a PDF (made by the wallet, as `amanat summary
+/// --pdf` makes it) in the page's language, with the QR code of a new share.
+#[component]
+fn Print() -> impl IntoView {
+    let c = ctx();
+    let relay = RwSignal::new(String::new());
+    let pdf = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let make = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let body = PrintSummary {
+                profile: c.profile.get_untracked(),
+                lang: c.lang.get_untracked(),
+                relay: Some(relay.get_untracked()).filter(|r| !r.trim().is_empty()),
+                seconds: None,
+            };
+            match api::post_for_bytes("/api/summary/pdf", &body).await {
+                Ok(bytes) => {
+                    error.set(None);
+                    if let Some(old) = pdf.get_untracked() {
+                        drop(web_sys::Url::revoke_object_url(&old));
+                    }
+                    pdf.set(api::object_url(&bytes, "application/pdf"));
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card print" data-testid="print" on:submit=make>
+            <h2>{move || c.t(T::print)}</h2>
+            <p class="muted">{move || c.t(T::print_hint)}</p>
+            <input type="url" placeholder="https://relay.example" data-testid="print-relay" aria-label=move || c.t(T::relay_address)
+                on:input=move |ev| relay.set(event_target_value(&ev))/>
+            <button type="submit" data-testid="print-make" prop:disabled=busy>{move || c.t(T::make_pdf)}</button>
+            {move || error.get().map(|e| view! { <p class="banner error" role="alert" data-testid="print-error">{e}</p> })}
+            {move || pdf.get().map(|url| view! {
+                <p>
+                    <a href=url.clone() target="_blank" rel="noopener" data-testid="summary-pdf">{c.t(T::open_pdf)}</a>
+                    " · "
+                    <a href=url download="amanat-summary.pdf" data-testid="summary-pdf-save">{c.t(T::save_pdf)}</a>
+                </p>
+            })}
+        </form>
+    }
+}
+
 /// The summary page.
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -97,6 +148,7 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
                 {latest(c.t(T::results), s.results, c.t(T::none), "results")}
                 {latest(c.t(T::vitals), s.vitals, c.t(T::none), "vitals")}
+                <Print/>
             </div>
         }
     })
