@@ -331,6 +331,68 @@ pub struct PrintSummary {
     pub seconds: Option<i64>,
 }
 
+/// The emergency card in force (`GET /api/emergency-card`, the answer of
+/// making or renewing it, `amanat emergency-card --json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyCard {
+    /// The grant behind its QR code.
+    pub grant_id: String,
+    /// The QR code's text.
+    pub link: String,
+    /// When the QR code stops opening (seconds since 1970).
+    pub expires_at: i64,
+    /// What the card says.
+    #[serde(flatten)]
+    pub facts: CardFacts,
+    /// Every time the QR code was opened (seconds since 1970), oldest first.
+    pub opened_at: Vec<i64>,
+    /// The card as plain text, to print.
+    pub text: String,
+}
+
+/// What an emergency card says, from the profile and its records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardFacts {
+    /// The patient: name, birth date and age, gender, national IDs.
+    pub who: String,
+    /// From the newest ABO and Rh group result, if any.
+    pub blood_group: Option<String>,
+    /// Active allergies.
+    pub allergies: Vec<String>,
+    /// Active problems.
+    pub conditions: Vec<String>,
+    /// Current medicines.
+    pub medications: Vec<String>,
+    /// People to call, as the patient wrote them.
+    pub contacts: Vec<String>,
+    /// The records the QR code shares: those above.
+    pub record_ids: Vec<String>,
+}
+
+/// `POST /api/emergency-card`: make the card, or renew it (the card before
+/// stops opening once the new one exists).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewEmergencyCard {
+    /// Whose card (the owner's when absent).
+    pub profile: Option<String>,
+    /// The relay the QR code's records go to.
+    pub relay: String,
+    /// People to call; the card before's when absent.
+    pub contacts: Option<Vec<String>>,
+}
+
+/// `POST /api/emergency-card/pdf`, `/revoke`: which profile's card, and for
+/// the PDF, the language of its labels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CardOf {
+    /// Whose card (the owner's when absent).
+    pub profile: Option<String>,
+    /// The language of the PDF's labels, beside English.
+    pub lang: Lang,
+}
+
 /// A share the wallet made (`GET /api/grants`, `amanat grants --json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareRow {
@@ -668,6 +730,43 @@ mod tests {
             serde_json::from_value::<Settings>(json!({})).unwrap(),
             Settings::default()
         );
+    }
+
+    #[test]
+    fn printouts_and_the_emergency_card() {
+        assert_eq!(
+            round_trip(PrintSummary {
+                lang: Lang::Ur,
+                ..PrintSummary::default()
+            }),
+            json!({"profile": null, "lang": "ur", "relay": null, "seconds": null})
+        );
+        let asked: PrintSummary = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(asked.lang, Lang::En, "English unless asked");
+        assert_eq!(
+            round_trip(CardOf::default()),
+            json!({"profile": null, "lang": "en"})
+        );
+        let renew: NewEmergencyCard =
+            serde_json::from_value(json!({"relay": "https://relay.example"})).unwrap();
+        assert_eq!(
+            renew.contacts, None,
+            "a renewal without contacts keeps the card's"
+        );
+        let card = round_trip(EmergencyCard {
+            grant_id: "g".into(),
+            facts: CardFacts {
+                blood_group: Some("B positive".into()),
+                contacts: vec!["Bilal".into()],
+                ..CardFacts::default()
+            },
+            opened_at: vec![1_700_000_000],
+            ..EmergencyCard::default()
+        });
+        // The facts sit beside the card's own fields, as `emergency-card --json` printed them.
+        assert_eq!(card["blood_group"], "B positive");
+        assert_eq!(card["contacts"], json!(["Bilal"]));
+        assert_eq!(card["opened_at"], json!([1_700_000_000]));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum Route {
     Plugins,
     /// Settings.
     Settings,
+    /// The emergency card.
+    Emergency,
     /// The doctor's view, optionally with a link.
     Receive(Option<String>),
 }
@@ -69,6 +71,7 @@ impl Route {
             "audit" => Route::Audit,
             "plugins" => Route::Plugins,
             "settings" => Route::Settings,
+            "emergency" => Route::Emergency,
             "receive" => Route::Receive((!rest.is_empty()).then(decoded)),
             _ => Route::Dashboard,
         }
@@ -88,6 +91,7 @@ impl Route {
             Route::Audit => "#/audit".into(),
             Route::Plugins => "#/plugins".into(),
             Route::Settings => "#/settings".into(),
+            Route::Emergency => "#/emergency".into(),
             Route::Receive(None) => "#/receive".into(),
             Route::Receive(Some(link)) => format!("#/receive/{}", enc(link)),
         }

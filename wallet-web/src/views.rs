@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod emergency;
 pub mod grants;
 pub mod import;
 pub mod plugins;
@@ -118,6 +119,27 @@ pub fn QrCode(
         .map(|q| q.to_svg())
         .unwrap_or_default();
     view! { <div class="qr" data-testid="share-qr" inner_html=svg></div> }
+}
+
+/// A PDF the wallet made: open it (the browser's viewer prints it) or save
+/// it. The links are `{testid}` and `{testid}-save`.
+#[component]
+pub fn PdfLinks(
+    /// Its `blob:` URL.
+    url: String,
+    /// The file name it is saved under.
+    name: &'static str,
+    /// The links' test ids.
+    testid: &'static str,
+) -> impl IntoView {
+    let c = ctx();
+    view! {
+        <p>
+            <a href=url.clone() target="_blank" rel="noopener" data-testid=testid>{c.t(crate::i18n::T::open_pdf)}</a>
+            " · "
+            <a href=url download=name data-testid=format!("{testid}-save")>{c.t(crate::i18n::T::save_pdf)}</a>
+        </p>
+    }
 }
 
 /// The shared context.

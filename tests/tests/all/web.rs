@@ -443,6 +443,96 @@ async fn patient_and_doctor_in_a_real_browser() {
         .await;
     chrome.click("[data-testid=lang-en]").await;
 
+    // The emergency card: made through a relay, opened by a stranger's
+    // phone (the open shows with its time), renewed (the old code dies, the
+    // contacts stay), printed, taken back.
+    let host = server.base.trim_start_matches("http://").to_string();
+    let card_link = || {
+        let (_, _, body) = raw_request(
+            &server.base,
+            "GET",
+            "/api/emergency-card",
+            &host,
+            Some(&server.token),
+        );
+        let card: Option<wallet_core::contract::EmergencyCard> = serde_json::from_str(&body).unwrap();
+        card.map(|c| c.link)
+    };
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome.click("[data-testid=emergency-link]").await;
+    chrome.wait("[data-testid=no-card]").await;
+    chrome
+        .wait("[data-testid=card-relay]")
+        .await
+        .send_keys(&relay.url)
+        .await
+        .unwrap();
+    chrome
+        .wait("[data-testid=card-contacts-input]")
+        .await
+        .send_keys("Bilal Siddiqui (husband) +92 300 1234567")
+        .await
+        .unwrap();
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome.click("[data-testid=card-make]").await;
+    chrome
+        .wait_text("[data-testid=card-contacts]", "Bilal Siddiqui")
+        .await;
+    chrome
+        .wait_text("[data-testid=card-allergies]", "Penicillin")
+        .await;
+    chrome
+        .wait_text("[data-testid=card-opens]", "Not opened yet")
+        .await;
+    let first = card_link().expect("a card");
+    amanat_bare(&["receive", &first], &[]).ok();
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome.click("[data-testid=emergency-link]").await;
+    let opens = chrome
+        .wait_text("[data-testid=card-opens]", "Opened (1): 20")
+        .await;
+    assert!(opens.contains("UTC"), "{opens}");
+    chrome.shot("12-emergency-card").await;
+    chrome
+        .wait("[data-testid=card-relay]")
+        .await
+        .send_keys(&relay.url)
+        .await
+        .unwrap();
+    chrome.click("[data-testid=card-make]").await;
+    chrome
+        .wait_text("[data-testid=banner-ok]", "the card before")
+        .await;
+    chrome
+        .wait_text("[data-testid=card-opens]", "Not opened yet")
+        .await;
+    chrome
+        .wait_text("[data-testid=card-contacts]", "Bilal Siddiqui")
+        .await;
+    amanat_bare(&["receive", &first], &[]).fails_saying(6, "revoked");
+    let second = card_link().expect("the renewed card");
+    assert_ne!(second, first);
+    chrome.click("[data-testid=card-print]").await;
+    chrome.wait("[data-testid=card-pdf-save]").await;
+    chrome.click("[data-testid=card-pdf-save]").await;
+    let card_pdf = files.path().join("card.pdf");
+    std::fs::write(&card_pdf, chrome.downloaded("amanat-emergency-card.pdf").await).unwrap();
+    let (printed, _, _) = crate::printing::read_pdf(&card_pdf);
+    for words in [
+        "EMERGENCY HEALTH CARD",
+        "Penicillin",
+        "Bilal Siddiqui (husband) +92 300 1234567",
+    ] {
+        assert!(printed.contains(words), "{words:?} missing from:\n{printed}");
+    }
+    assert_eq!(crate::printing::qr_on_page(&card_pdf), second);
+    chrome.click("[data-testid=card-revoke]").await;
+    chrome
+        .wait_text("[data-testid=banner-ok]", "opens nothing from now on")
+        .await;
+    chrome.wait("[data-testid=no-card]").await;
+    amanat_bare(&["receive", &second], &[]).fails_saying(6, "revoked");
+
     // Lock: the unlock screen; the wrong passphrase is refused; the right one opens.
     chrome.click("[data-testid=lock]").await;
     // From the keyboard: type, then Enter.
@@ -1016,4 +1106,33 @@ fn the_api_prints_nothing_and_shares_nothing_without_the_fonts() {
     assert!(error.message.contains("apt install fonts-noto-core"), "{answer}");
     let (_, _, grants) = raw_request(&server.base, "GET", "/api/grants", &host, Some(&server.token));
     assert_eq!(grants, "[]", "no share was made for a PDF that was not made");
+}
+
+#[test]
+fn the_api_refuses_an_emergency_card_without_a_relay_and_says_when_there_is_none() {
+    let v = amanat_tests::TestVault::new();
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let post = |path: &str, body: &str| raw_post(&server.base, path, &host, &server.token, body);
+    let (code, _, answer) = post("/api/emergency-card", r#"{"relay": " ", "contacts": ["Bilal"]}"#);
+    let error = refused(code, &answer, 400, "bad request");
+    assert!(error.message.contains("needs a relay"), "{answer}");
+    for path in ["/api/emergency-card/revoke", "/api/emergency-card/pdf"] {
+        let (code, _, answer) = post(path, "{}");
+        let error = refused(code, &answer, 404, "not found");
+        assert!(
+            error.message.contains("no emergency card in force"),
+            "{path}: {answer}"
+        );
+    }
+    let (code, _, body) = raw_request(
+        &server.base,
+        "GET",
+        "/api/emergency-card",
+        &host,
+        Some(&server.token),
+    );
+    assert_eq!((code, body.as_str()), (200, "null"));
+    let (_, _, grants) = raw_request(&server.base, "GET", "/api/grants", &host, Some(&server.token));
+    assert_eq!(grants, "[]", "nothing was shared");
 }

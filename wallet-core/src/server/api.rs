@@ -16,16 +16,16 @@ use serde::Deserialize;
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
 use crate::contract::{
-    AuditCheck, AuditRow, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document, Entered,
-    ErrorBody, Export, Imported, Init, Locked, NewProfile, NewReading, NewShare, PluginRow, PluginRun,
-    PrintSummary, ProfileInfo, Proposed, RecordDetail, RecordRow, RunPlugin, Saved, Series, Session,
-    Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
+    AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document,
+    EmergencyCard, Entered, ErrorBody, Export, Imported, Init, Locked, NewEmergencyCard, NewProfile,
+    NewReading, NewShare, PluginRow, PluginRun, PrintSummary, ProfileInfo, Proposed, RecordDetail, RecordRow,
+    RunPlugin, Saved, Series, Session, Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::Relationship;
 use crate::share::Passcode;
 use crate::share::grant::{AccessMode, Purpose};
-use crate::share::manage;
+use crate::share::{emergency, manage};
 use crate::vault::{CreateOptions, Query, Vault, VaultError};
 
 /// A refusal: HTTP status and `{"error": code, "message": words}`.
@@ -176,6 +176,9 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/profiles", get(profiles).post(add_profile))
         .route("/summary", get(summary))
         .route("/summary/pdf", post(print_summary))
+        .route("/emergency-card", get(emergency_card).post(make_emergency_card))
+        .route("/emergency-card/revoke", post(revoke_emergency_card))
+        .route("/emergency-card/pdf", post(print_emergency_card))
         .route("/records", get(records))
         .route("/records/{id}", get(record).delete(delete_record))
         .route("/import", post(import))
@@ -579,10 +582,9 @@ async fn print_summary(
     State(state): State<Arc<AppState>>,
     Json(b): Json<PrintSummary>,
 ) -> Result<Response, ApiError> {
-    use crate::print::{self, typeset::Fonts};
+    use crate::print;
     // Fonts first: a missing font must not leave a share behind.
-    let fonts = Fonts::load()
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no fonts", e.to_string()))?;
+    let fonts = load_fonts()?;
     let now = state.opts.clock.now();
     let seconds = b.seconds.unwrap_or(print::SUMMARY_SECONDS);
     let profile = b.profile.clone();
@@ -616,18 +618,162 @@ async fn print_summary(
         Ok((printout.pdf, profile.handle))
     })
     .await?;
+    Ok(pdf_response(pdf, &format!("amanat-{handle}-summary.pdf")))
+}
+
+/// The profile's emergency card in force, with its openings brought up to
+/// date from the relay; `null` when it has none.
+async fn emergency_card(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ProfileParam>,
+) -> ApiResult<Option<EmergencyCard>> {
+    let now = state.opts.clock.now();
+    let (card, key) = with_vault(&state, move |v| {
+        let id = profile_id(v, p.profile.as_deref())?;
+        Ok((emergency::current(v, id, now)?, v.signing_key().clone()))
+    })
+    .await?;
+    let Some(card) = card else {
+        return Ok(Json(None));
+    };
+    // A relay that does not answer leaves the openings as last known.
+    let (statuses, _) = manage::relay_statuses(std::slice::from_ref(&card), &key, state.opts.clock).await?;
+    drop(key);
+    with_vault(&state, move |v| {
+        let mut cards = [card];
+        manage::record_statuses(v, &mut cards, &statuses)?;
+        let [card] = cards;
+        let profile = v
+            .profile_by_id(card.profile)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let facts = emergency::facts(v, &profile, card.emergency.clone().unwrap_or_default())?;
+        Ok(Json(Some(emergency::card(v, &card, facts)?)))
+    })
+    .await
+}
+
+/// Makes the profile's emergency card, or renews it: the new card exists
+/// before the one before stops opening.
+async fn make_emergency_card(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<NewEmergencyCard>,
+) -> ApiResult<EmergencyCard> {
+    let Some(relay) = optional(Some(b.relay)) else {
+        return Err(ApiError::bad(
+            "an emergency card's QR code needs a relay: give its address",
+        ));
+    };
+    let now = state.opts.clock.now();
+    let (prepared, facts, before, key) = with_vault(&state, move |v| {
+        let id = profile_id(v, b.profile.as_deref())?;
+        let profile = v
+            .profile_by_id(id)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let before = emergency::current(v, id, now)?;
+        let (prepared, facts) = emergency::prepare(v, &profile, before.as_ref(), b.contacts, &relay, now)?;
+        Ok((prepared, facts, before, v.signing_key().clone()))
+    })
+    .await?;
+    let relay_url = manage::upload(&prepared, state.opts.clock).await?;
+    if let Some(old) = &before {
+        manage::revoke_at_relay(old, &key, state.opts.clock).await?;
+    }
+    drop(key);
+    with_vault(&state, move |v| {
+        let created = manage::finish(v, prepared, relay_url, now)?;
+        if let Some(mut old) = before {
+            manage::mark_revoked(v, &mut old)?;
+        }
+        Ok(Json(emergency::card(v, &created.grant, facts)?))
+    })
+    .await
+}
+
+/// Revokes the profile's emergency card: its QR code opens nothing from now on.
+async fn revoke_emergency_card(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<CardOf>,
+) -> ApiResult<ShareRow> {
+    let now = state.opts.clock.now();
+    let (card, key) = with_vault(&state, move |v| {
+        let id = profile_id(v, b.profile.as_deref())?;
+        Ok((emergency::current(v, id, now)?, v.signing_key().clone()))
+    })
+    .await?;
+    let card = card.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not found",
+            "there is no emergency card in force",
+        )
+    })?;
+    manage::revoke_at_relay(&card, &key, state.opts.clock).await?;
+    drop(key);
+    with_vault(&state, move |v| {
+        let mut card = card;
+        manage::mark_revoked(v, &mut card)?;
+        Ok(Json(manage::row(&card, now, true)))
+    })
+    .await
+}
+
+/// The emergency card in force as a PDF (the CLI's `emergency-card --pdf`).
+async fn print_emergency_card(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<CardOf>,
+) -> Result<Response, ApiError> {
+    let fonts = load_fonts()?;
+    let now = state.opts.clock.now();
+    let (pdf, handle) = with_vault(&state, move |v| {
+        let id = profile_id(v, b.profile.as_deref())?;
+        let profile = v
+            .profile_by_id(id)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let card = emergency::current(v, id, now)?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not found",
+                "there is no emergency card in force",
+            )
+        })?;
+        let facts = emergency::facts(v, &profile, card.emergency.clone().unwrap_or_default())?;
+        let today = crate::fhir::date::FhirDateTime::from_unix(now);
+        let paper = crate::print::Paper {
+            profile: &profile,
+            lang: b.lang,
+            today: today.as_str().get(..10).unwrap_or_default(),
+            link: &card.link,
+            expires: card.expires,
+        };
+        let printout = crate::print::emergency_pdf(&fonts, &paper, &facts).map_err(ApiError::internal)?;
+        Ok((printout.pdf, profile.handle))
+    })
+    .await?;
+    Ok(pdf_response(pdf, &format!("amanat-{handle}-emergency-card.pdf")))
+}
+
+/// The fonts printouts are set in; when missing, 503 with what to install
+/// (checked before anything is made, so a failed printout leaves no share).
+fn load_fonts() -> Result<crate::print::typeset::Fonts, ApiError> {
+    crate::print::typeset::Fonts::load()
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no fonts", e.to_string()))
+}
+
+/// A PDF answer, shown in the browser (`inline`) under `name`.
+fn pdf_response(pdf: Vec<u8>, name: &str) -> Response {
     let mut response = pdf.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/pdf"),
     );
-    if let Ok(value) =
-        axum::http::HeaderValue::from_str(&format!("inline; filename=\"amanat-{handle}-summary.pdf\""))
-    {
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 /// The shares, with uses and accesses refreshed from their relays.

@@ -12,10 +12,11 @@
 //! it so a renewal prints them again.
 
 use crate::audit::Event;
+use crate::contract::EmergencyCard;
 use crate::ids::ProfileId;
 use crate::profile::Profile;
 use crate::share::grant::{AccessMode, Purpose, human_time};
-use crate::share::manage::{Selection, ShareRequest};
+use crate::share::manage::{self, Prepared, Selection, ShareRequest, SharingError};
 use crate::summary::Summary;
 use crate::vault::{MadeShare, Query, Vault, VaultError};
 
@@ -27,24 +28,8 @@ pub const CARD_SECONDS: i64 = 365 * 24 * 3600;
 /// LOINC 882-1, ABO and Rh group.
 const BLOOD_GROUP: &str = "http://loinc.org|882-1";
 
-/// What the card says, from the profile and its records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
-    /// The patient: name, birth date and age, gender, national IDs.
-    pub who: String,
-    /// From the newest ABO and Rh group result, if any.
-    pub blood_group: Option<String>,
-    /// Active allergies.
-    pub allergies: Vec<String>,
-    /// Active problems.
-    pub conditions: Vec<String>,
-    /// Current medicines.
-    pub medications: Vec<String>,
-    /// People to call, as the patient wrote them.
-    pub contacts: Vec<String>,
-    /// The records the QR code shares: those above.
-    pub record_ids: Vec<String>,
-}
+/// What the card says (the contract's type, as the edges show it).
+pub use crate::contract::CardFacts as Facts;
 
 /// The card's facts for `profile`, with `contacts`.
 pub fn facts(vault: &Vault, profile: &Profile, contacts: Vec<String>) -> Result<Facts> {
@@ -101,6 +86,40 @@ pub fn request(profile: ProfileId, facts: &Facts, relay: &str) -> ShareRequest {
         viewer: None,
         shl: None,
     }
+}
+
+/// A new card for `profile`, ready to upload: `contacts`, or when `None`
+/// those of the card `before` (a renewal keeps them). The edge uploads it,
+/// [`manage::finish`]es it, then revokes `before`, so there is never a
+/// moment without a card.
+pub fn prepare(
+    vault: &Vault,
+    profile: &Profile,
+    before: Option<&MadeShare>,
+    contacts: Option<Vec<String>>,
+    relay: &str,
+    now: i64,
+) -> std::result::Result<(Prepared, Facts), SharingError> {
+    let contacts = contacts
+        .filter(|c| !c.is_empty())
+        .or_else(|| before.and_then(|b| b.emergency.clone()))
+        .unwrap_or_default();
+    let facts = facts(vault, profile, contacts.clone())?;
+    let mut prepared = manage::prepare(vault, request(profile.id, &facts, relay), now)?;
+    prepared.emergency = Some(contacts);
+    Ok((prepared, facts))
+}
+
+/// The card as the edges show it: its facts, link, and every opening.
+pub fn card(vault: &Vault, card: &MadeShare, facts: Facts) -> Result<EmergencyCard> {
+    Ok(EmergencyCard {
+        grant_id: card.id.clone(),
+        link: card.link.clone(),
+        expires_at: card.expires,
+        text: card_text(&facts, &card.link, card.expires),
+        opened_at: opens(vault, &card.id)?,
+        facts,
+    })
 }
 
 /// The profile's card now in force: its newest emergency share that is

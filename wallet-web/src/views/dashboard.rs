@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::charts::TrendChart;
 use crate::i18n::T;
 use crate::model::{Flag, Item, Latest, PrintSummary, SummaryOf};
-use crate::views::{ctx, fetch, fetched};
+use crate::views::{PdfLinks, ctx, fetch, fetched};
 use crate::{Route, api};
 
 fn section(title: &'static str, items: Vec<Item>, none: &'static str, testid: &'static str) -> impl IntoView {
@@ -99,13 +99,7 @@ fn Print() -> impl IntoView {
                 on:input=move |ev| relay.set(event_target_value(&ev))/>
             <button type="submit" data-testid="print-make" prop:disabled=busy>{move || c.t(T::make_pdf)}</button>
             {move || error.get().map(|e| view! { <p class="banner error" role="alert" data-testid="print-error">{e}</p> })}
-            {move || pdf.get().map(|url| view! {
-                <p>
-                    <a href=url.clone() target="_blank" rel="noopener" data-testid="summary-pdf">{c.t(T::open_pdf)}</a>
-                    " · "
-                    <a href=url download="amanat-summary.pdf" data-testid="summary-pdf-save">{c.t(T::save_pdf)}</a>
-                </p>
-            })}
+            {move || pdf.get().map(|url| view! { <PdfLinks url=url name="amanat-summary.pdf" testid="summary-pdf"/> })}
         </form>
     }
 }
@@ -139,6 +133,8 @@ pub fn Dashboard() -> impl IntoView {
                     <h1 data-testid="patient-name">{p.name.clone()}</h1>
                     <p class="muted">{details} " · " {c.count(s.records, T::n_records_one, T::n_records)}</p>
                     <a class="button" href=Route::Import.href() data-testid="add-reading">"+ " {c.t(T::add_reading)}</a>
+                    " "
+                    <a class="button" href=Route::Emergency.href() data-testid="emergency-link">{c.t(T::emergency_card)}</a>
                 </header>
                 <div class="grid">
                     {section(c.t(T::problems), s.problems, c.t(T::none), "problems")}

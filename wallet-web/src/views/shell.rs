@@ -104,6 +104,7 @@ pub fn Shell() -> impl IntoView {
                 Route::Audit => view! { <super::audit::Audit/> }.into_any(),
                 Route::Plugins => view! { <super::plugins::Plugins/> }.into_any(),
                 Route::Settings => view! { <super::settings::Settings/> }.into_any(),
+                Route::Emergency => view! { <super::emergency::Emergency/> }.into_any(),
                 Route::Receive(link) => view! { <super::receive::ReceiveAndScan link=link/> }.into_any(),
             }}
         </main>

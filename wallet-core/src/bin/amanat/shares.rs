@@ -290,13 +290,9 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
     // The facts the card prints are the ones its share was made of.
     let (card, facts) = match (&args.relay, card) {
         (Some(relay), before) => {
-            let contacts = match (&before, args.contact.is_empty()) {
-                (Some(b), true) => b.emergency.clone().unwrap_or_default(),
-                _ => args.contact.clone(),
-            };
-            let facts = emergency::facts(&vault, &profile, contacts.clone())?;
-            let mut prepared = manage::prepare(&vault, emergency::request(profile.id, &facts, relay), now)?;
-            prepared.emergency = Some(contacts);
+            let contacts = (!args.contact.is_empty()).then(|| args.contact.clone());
+            let (prepared, facts) =
+                emergency::prepare(&vault, &profile, before.as_ref(), contacts, relay, now)?;
             let created = publish(&mut vault, prepared, now)?;
             // The new card works before the old one stops: never a moment without one.
             if let Some(mut old) = before {
@@ -317,14 +313,9 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
             profile.handle
         ),
     };
-    let text = emergency::card_text(&facts, &card.link, card.expires);
-    let opens = emergency::opens(&vault, &card.id)?;
     let qr = Qr::new(&card.link)?;
     if let Some(path) = &args.qr_png {
         output::write_png(&qr, path)?;
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let (Some(path), Some(fonts)) = (&args.pdf, &fonts) {
         let paper = print::Paper {
@@ -337,22 +328,18 @@ pub fn emergency_card(ctx: &Ctx, args: EmergencyCardArgs) -> Result<()> {
         let printout = print::emergency_pdf(fonts, &paper, &facts)?;
         std::fs::write(path, &printout.pdf).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let shown = emergency::card(&vault, &card, facts)?;
+    if let Some(path) = &args.out {
+        std::fs::write(path, &shown.text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if args.json {
-        return output::json(&json!({
-            "grant_id": card.id,
-            "link": card.link,
-            "expires_at": card.expires,
-            "contacts": facts.contacts,
-            "records": facts.record_ids.len(),
-            "opened_at": opens,
-            "text": text,
-        }));
+        return output::json(&shown);
     }
     output::show_qr(&qr);
-    for line in text.lines() {
+    for line in shown.text.lines() {
         println!("{}", output::safe(line));
     }
-    match opens.as_slice() {
+    match shown.opened_at.as_slice() {
         [] => println!("Not opened yet."),
         times => println!(
             "Opened {} time(s): {}",
