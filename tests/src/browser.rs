@@ -352,6 +352,15 @@ impl Chrome {
         v.as_i64().unwrap_or(i64::MAX)
     }
 
+    /// Types `text` into the element `css` names, once it is there.
+    pub async fn type_in(&self, css: &str, text: &str) {
+        self.wait(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
     /// Waits (up to 30 s) for a finished download named `name`; returns its bytes.
     pub async fn downloaded(&self, name: &str) -> Vec<u8> {
         let path = self.downloads.join(name);

@@ -185,6 +185,14 @@ impl TestVault {
         v
     }
 
+    /// Installs a sample plugin built from `plugins/` (`lab-import.wasm`, …), approved.
+    #[track_caller]
+    pub fn install_plugin(&self, file: &str) {
+        let path = built_plugin(file);
+        self.run(&["plugin", "install", "--yes", path.to_str().expect("utf-8 path")])
+            .ok_saying("Installed");
+    }
+
     /// `amanat` with this wallet and passphrase in its environment.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(amanat_bin());

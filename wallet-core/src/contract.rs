@@ -242,6 +242,14 @@ pub struct Imported {
     pub added: usize,
     /// Records already in the wallet.
     pub duplicates: usize,
+    /// The profile was blank and is now filled from the file's patient: as
+    /// it now reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filled: Option<String>,
+    /// The profile is blank and the file names its patient: the profile it
+    /// would become (import again with `fill_profile=true` to fill it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_offer: Option<String>,
 }
 
 /// `POST /api/readings`'s answer (and `amanat add --json`): the reading as
@@ -870,7 +878,9 @@ mod tests {
             round_trip(Imported {
                 file: "f.json".into(),
                 added: 3,
-                duplicates: 0
+                duplicates: 0,
+                filled: None,
+                fill_offer: None,
             }),
             json!({"file": "f.json", "added": 3, "duplicates": 0})
         );

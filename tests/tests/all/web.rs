@@ -41,12 +41,7 @@ fn refused(code: u16, answer: &str, status: u16, error: &str) -> wallet_core::co
 async fn share_wizard_via(chrome: &Chrome, base: &str, how: &str, relay: &str) {
     chrome.client.goto(&format!("{base}/#/share")).await.unwrap();
     chrome.click(&format!("[data-testid={how}]")).await;
-    chrome
-        .wait("[data-testid=relay-url]")
-        .await
-        .send_keys(relay)
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=relay-url]", relay).await;
 }
 
 /// The link of the share the wizard made.
@@ -72,23 +67,14 @@ async fn patient_and_doctor_in_a_real_browser() {
     // Create the wallet.
     c.goto(&server.url).await.unwrap();
     chrome
-        .wait("[data-testid=create-name]")
-        .await
-        .send_keys("Ayesha Siddiqui")
-        .await
-        .unwrap();
+        .type_in("[data-testid=create-name]", "Ayesha Siddiqui")
+        .await;
     chrome
-        .wait("[data-testid=create-cnic]")
-        .await
-        .send_keys("35202-1234567-2")
-        .await
-        .unwrap();
+        .type_in("[data-testid=create-cnic]", "35202-1234567-2")
+        .await;
     chrome
-        .wait("[data-testid=passphrase]")
-        .await
-        .send_keys("a long test passphrase")
-        .await
-        .unwrap();
+        .type_in("[data-testid=passphrase]", "a long test passphrase")
+        .await;
     chrome.shot("01-create-wallet").await;
     assert_eq!(
         chrome.unlabelled_controls().await,
@@ -125,11 +111,8 @@ async fn patient_and_doctor_in_a_real_browser() {
     // Import a FHIR bundle.
     c.goto(&format!("{}/#/import", server.base)).await.unwrap();
     chrome
-        .wait("[data-testid=import-input]")
-        .await
-        .send_keys(bundle.to_str().unwrap())
-        .await
-        .unwrap();
+        .type_in("[data-testid=import-input]", bundle.to_str().unwrap())
+        .await;
     let result = chrome.wait_text("[data-testid=import-results]", "added").await;
     assert!(result.contains("history.json: 240 added"), "{result}");
     chrome.shot("02-import").await;
@@ -139,18 +122,8 @@ async fn patient_and_doctor_in_a_real_browser() {
     // words; a good one saved as the patient's own and charted; glucose in
     // mmol/L converted.
     chrome.click("[data-testid=reading-bp]").await;
-    chrome
-        .wait("[data-testid=reading-value]")
-        .await
-        .send_keys("400")
-        .await
-        .unwrap();
-    chrome
-        .wait("[data-testid=reading-second]")
-        .await
-        .send_keys("20")
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=reading-value]", "400").await;
+    chrome.type_in("[data-testid=reading-second]", "20").await;
     chrome.click("[data-testid=reading-save]").await;
     chrome
         .wait_text(
@@ -174,12 +147,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         .select_by_value("mmol/L")
         .await
         .unwrap();
-    chrome
-        .wait("[data-testid=reading-value]")
-        .await
-        .send_keys("7.8")
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=reading-value]", "7.8").await;
     chrome.click("[data-testid=reading-fasting]").await;
     chrome.shot("02b-reading").await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
@@ -228,11 +196,8 @@ async fn patient_and_doctor_in_a_real_browser() {
     );
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     chrome
-        .wait("[data-testid=filter-search]")
-        .await
-        .send_keys("Hemoglobin A1c")
-        .await
-        .unwrap();
+        .type_in("[data-testid=filter-search]", "Hemoglobin A1c")
+        .await;
     // Each keystroke refines the list; wait for the last one's answer.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let titles = loop {
@@ -322,11 +287,8 @@ async fn patient_and_doctor_in_a_real_browser() {
     std::fs::write(&photo, &png).unwrap();
     c.goto(&format!("{}/#/receive", server.base)).await.unwrap();
     chrome
-        .wait("[data-testid=receive-image]")
-        .await
-        .send_keys(photo.to_str().unwrap())
-        .await
-        .unwrap();
+        .type_in("[data-testid=receive-image]", photo.to_str().unwrap())
+        .await;
     chrome
         .wait_text("[data-testid=verified]", "Ayesha Siddiqui")
         .await;
@@ -417,12 +379,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     // Print for a doctor, in Urdu: the wallet makes the PDF with a relay
     // share's QR code; the page links it for the browser's PDF viewer.
     c.goto(&format!("{}/#/", server.base)).await.unwrap();
-    chrome
-        .wait("[data-testid=print-relay]")
-        .await
-        .send_keys(&relay.url)
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=print-relay]", &relay.url).await;
     chrome.click("[data-testid=print-make]").await;
     chrome.wait("[data-testid=summary-pdf]").await;
     chrome.shot("11-print-urdu").await;
@@ -461,18 +418,13 @@ async fn patient_and_doctor_in_a_real_browser() {
     c.goto(&format!("{}/#/", server.base)).await.unwrap();
     chrome.click("[data-testid=emergency-link]").await;
     chrome.wait("[data-testid=no-card]").await;
+    chrome.type_in("[data-testid=card-relay]", &relay.url).await;
     chrome
-        .wait("[data-testid=card-relay]")
-        .await
-        .send_keys(&relay.url)
-        .await
-        .unwrap();
-    chrome
-        .wait("[data-testid=card-contacts-input]")
-        .await
-        .send_keys("Bilal Siddiqui (husband) +92 300 1234567")
-        .await
-        .unwrap();
+        .type_in(
+            "[data-testid=card-contacts-input]",
+            "Bilal Siddiqui (husband) +92 300 1234567",
+        )
+        .await;
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     chrome.click("[data-testid=card-make]").await;
     chrome
@@ -493,12 +445,7 @@ async fn patient_and_doctor_in_a_real_browser() {
         .await;
     assert!(opens.contains("UTC"), "{opens}");
     chrome.shot("12-emergency-card").await;
-    chrome
-        .wait("[data-testid=card-relay]")
-        .await
-        .send_keys(&relay.url)
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=card-relay]", &relay.url).await;
     chrome.click("[data-testid=card-make]").await;
     chrome
         .wait_text("[data-testid=banner-ok]", "the card before")
@@ -537,11 +484,8 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome.click("[data-testid=lock]").await;
     // From the keyboard: type, then Enter.
     chrome
-        .wait("[data-testid=passphrase]")
-        .await
-        .send_keys("not my passphrase\u{E007}")
-        .await
-        .unwrap();
+        .type_in("[data-testid=passphrase]", "not my passphrase\u{E007}")
+        .await;
     chrome
         .wait_text("[data-testid=banner-error]", "wrong passphrase")
         .await;
@@ -611,13 +555,7 @@ async fn patient_and_doctor_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     let v = amanat_tests::TestVault::new();
-    v.run(&[
-        "plugin",
-        "install",
-        "--yes",
-        amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
-    ])
-    .ok_saying("Installed");
+    v.install_plugin("lab-import.wasm");
     let report = v.scratch("report.hl7");
     std::fs::write(&report, crate::plugins::ORU).unwrap();
     // Two attachments: a page whose script reaches into the wallet's page (as
@@ -691,11 +629,8 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     );
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
     chrome
-        .wait("[data-testid=plugin-file]")
-        .await
-        .send_keys(report.to_str().unwrap())
-        .await
-        .unwrap();
+        .type_in("[data-testid=plugin-file]", report.to_str().unwrap())
+        .await;
     chrome.click("[data-testid=plugin-run]").await;
     let result = chrome
         .wait_text("[data-testid=plugin-result]", "Read 2 result(s) from CHUGHTAI")
@@ -721,12 +656,7 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     // A family member.
     c.goto(&format!("{}/#/settings", server.base)).await.unwrap();
     assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
-    chrome
-        .wait("[data-testid=family-name]")
-        .await
-        .send_keys("Zara Siddiqui")
-        .await
-        .unwrap();
+    chrome.type_in("[data-testid=family-name]", "Zara Siddiqui").await;
     chrome.click("[data-testid=family-add]").await;
     chrome
         .wait_text("[data-testid=banner-ok]", "Added Zara Siddiqui")
@@ -757,11 +687,8 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
 
     // A backup, downloaded; it opens with its passphrase and holds the records.
     chrome
-        .wait("[data-testid=backup-passphrase]")
-        .await
-        .send_keys("backup passphrase here")
-        .await
-        .unwrap();
+        .type_in("[data-testid=backup-passphrase]", "backup passphrase here")
+        .await;
     chrome.click("[data-testid=backup-download]").await;
     let backup = chrome.downloaded("amanat-backup.age").await;
     let identity: Box<dyn age::Identity> = Box::new(age::scrypt::Identity::new(
@@ -777,17 +704,11 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
 
     // The passphrase: the wrong current one is refused; then changed, and the new one unlocks.
     chrome
-        .wait("[data-testid=passphrase-current]")
-        .await
-        .send_keys("not the passphrase")
-        .await
-        .unwrap();
+        .type_in("[data-testid=passphrase-current]", "not the passphrase")
+        .await;
     chrome
-        .wait("[data-testid=passphrase-new]")
-        .await
-        .send_keys("a brand new passphrase")
-        .await
-        .unwrap();
+        .type_in("[data-testid=passphrase-new]", "a brand new passphrase")
+        .await;
     chrome.click("[data-testid=passphrase-change]").await;
     chrome
         .wait_text("[data-testid=banner-error]", "wrong passphrase")
@@ -802,11 +723,8 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     chrome.shot("21-settings").await;
     chrome.click("[data-testid=lock]").await;
     chrome
-        .wait("[data-testid=passphrase]")
-        .await
-        .send_keys("a brand new passphrase\u{E007}")
-        .await
-        .unwrap();
+        .type_in("[data-testid=passphrase]", "a brand new passphrase\u{E007}")
+        .await;
     chrome.wait("[data-testid=lock]").await;
     chrome.quit().await;
     drop(server);
@@ -984,13 +902,7 @@ fn the_server_starts_unlocked_with_the_passphrase_in_the_environment() {
 #[test]
 fn the_api_keeps_a_lab_report_about_someone_else_until_the_patient_accepts_it() {
     let v = amanat_tests::TestVault::new();
-    v.run(&[
-        "plugin",
-        "install",
-        "--yes",
-        amanat_tests::built_plugin("lab-import.wasm").to_str().unwrap(),
-    ])
-    .ok();
+    v.install_plugin("lab-import.wasm");
     let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
     let host = server.base.trim_start_matches("http://").to_string();
     let zara = crate::plugins::ORU.replace(
@@ -1135,4 +1047,87 @@ fn the_api_refuses_an_emergency_card_without_a_relay_and_says_when_there_is_none
     assert_eq!((code, body.as_str()), (200, "null"));
     let (_, _, grants) = raw_request(&server.base, "GET", "/api/grants", &host, Some(&server.token));
     assert_eq!(grants, "[]", "nothing was shared");
+}
+
+/// The dialogs of "whose records are these": a blank profile filled from a
+/// file's patient on the patient's word, someone else's file imported
+/// anyway, a plugin's report about someone else saved anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_asks_whose_records_before_filling_a_profile_or_taking_someone_elses() {
+    let v = amanat_tests::TestVault::empty();
+    v.run(&["init"]).ok();
+    v.install_plugin("lab-import.wasm");
+    let patient = |file: &str, name: &str, cnic: &str, born: &str| {
+        let path = v.scratch(file);
+        write_json(
+            &path,
+            &serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+                {"resource": {"resourceType": "Patient", "name": [{"text": name}], "birthDate": born,
+                    "identifier": [{"system": "https://nadra.gov.pk/cnic", "value": cnic}]}}]}),
+        );
+        path
+    };
+    let khan = patient("khan.json", "Ayesha Khan", "35202-1234567-4", "1968-04-12");
+    let zara = patient("zara.json", "Zara Khan", "35202-7654321-8", "2016-09-03");
+    // The lab report names Ayesha Siddiqui: someone else, once the profile is Ayesha Khan.
+    let report = v.scratch("report.hl7");
+    std::fs::write(&report, crate::plugins::ORU).unwrap();
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let chrome = Chrome::start().await;
+    let c = &chrome.client;
+    c.goto(&server.url).await.unwrap();
+    chrome.wait("[data-testid=patient-name]").await;
+
+    c.goto(&format!("{}/#/import", server.base)).await.unwrap();
+    let input = chrome.wait("[data-testid=import-input]").await;
+    input.send_keys(khan.to_str().unwrap()).await.unwrap();
+    let offer = chrome
+        .wait_text("[data-testid=import-results]", "Ayesha Khan")
+        .await;
+    assert!(
+        offer.contains("This profile has no details yet") && offer.contains("CNIC 35202-1234567-4"),
+        "{offer}"
+    );
+    assert_eq!(chrome.unlabelled_controls().await, Vec::<String>::new());
+    chrome.shot("30-fill-profile-offer").await;
+    chrome.click("[data-testid=fill-profile]").await;
+    chrome
+        .wait_text("[data-testid=import-results]", "Profile filled")
+        .await;
+    c.goto(&format!("{}/#/", server.base)).await.unwrap();
+    chrome
+        .wait_text("[data-testid=patient-name]", "Ayesha Khan")
+        .await;
+
+    // Someone else's file: refused with both named, imported on the patient's word.
+    c.goto(&format!("{}/#/import", server.base)).await.unwrap();
+    let input = chrome.wait("[data-testid=import-input]").await;
+    input.send_keys(zara.to_str().unwrap()).await.unwrap();
+    let refusal = chrome
+        .wait_text("[data-testid=import-results]", "Zara Khan")
+        .await;
+    assert!(refusal.contains("Ayesha Khan"), "both are named: {refusal}");
+    chrome.shot("31-import-anyway").await;
+    chrome.click("[data-testid=import-anyway]").await;
+    chrome.wait_text("[data-testid=import-results]", "1 added").await;
+
+    // A plugin's report about someone else: kept until the patient says.
+    c.goto(&format!("{}/#/plugins", server.base)).await.unwrap();
+    chrome
+        .type_in("[data-testid=plugin-file]", report.to_str().unwrap())
+        .await;
+    chrome.click("[data-testid=plugin-run]").await;
+    chrome
+        .wait_text("[data-testid=plugin-result]", "Hemoglobin A1c")
+        .await;
+    chrome.click("[data-testid=plugin-save]").await;
+    let refusal = chrome
+        .wait_text("[data-testid=banner-error]", "this file is about Ayesha Siddiqui")
+        .await;
+    assert!(refusal.contains("Ayesha Khan"), "{refusal}");
+    chrome.click("[data-testid=plugin-save-anyway]").await;
+    chrome
+        .wait_text("[data-testid=banner-ok]", "Saved 3 record(s)")
+        .await;
+    chrome.quit().await;
 }

@@ -470,11 +470,19 @@ async fn import(
             )
         })?
         .clone();
-        if p.fill_profile
-            && let Some(patient) = crate::matching::file_patient(&records)
-            && let Some(filled) = crate::matching::filled(&into, &patient, &v.clock().today())
+        // A blank profile is filled from the file's patient only when asked;
+        // otherwise the answer offers it, in words.
+        let (mut filled, mut fill_offer) = (None, None);
+        if let Some(patient) = crate::matching::file_patient(&records)
+            && let Some(profile) = crate::matching::filled(&into, &patient, &v.clock().today())
         {
-            v.fill_profile(filled, &name)?;
+            let details = crate::matching::describe_profile(&profile);
+            if p.fill_profile {
+                v.fill_profile(profile, &name)?;
+                filled = Some(details);
+            } else {
+                fill_offer = Some(details);
+            }
         }
         let (added, duplicates) = v.import_records(into.id, records, Actor::Patient, &name, |_| {})?;
         if added > 0 {
@@ -484,6 +492,8 @@ async fn import(
             file: name,
             added,
             duplicates,
+            filled,
+            fill_offer,
         }))
     })
     .await

@@ -1,12 +1,21 @@
 //! Adding records: drop files (FHIR JSON, PDF, JPEG, PNG, backups) or choose them.
 
 use leptos::prelude::*;
-use serde_json::Value;
 use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::i18n::T;
+use crate::model::Imported;
 use crate::views::ctx;
+
+/// What the patient may do about a file's outcome.
+#[derive(Clone, PartialEq)]
+enum Offer {
+    /// The file is about someone else: import it anyway (it is theirs).
+    Mismatch,
+    /// The profile is blank: fill it from the file's patient (as described).
+    Fill(String),
+}
 
 /// One file's outcome.
 #[derive(Clone, PartialEq)]
@@ -14,6 +23,48 @@ struct Outcome {
     name: String,
     ok: bool,
     text: String,
+    offer: Option<Offer>,
+}
+
+/// Sends one file to the wallet, with `also` (`&accept_mismatch=true`, …)
+/// after the profile in the query; says how it went.
+async fn send(c: crate::Ctx, file: &web_sys::File, query: &str, also: &str) -> Outcome {
+    let name = file.name();
+    match api::upload::<Imported>(&format!("/api/import?{query}{also}"), file).await {
+        Ok(v) => {
+            let mut text = format!(
+                "{} {}, {} {}",
+                v.added,
+                c.t(T::added),
+                v.duplicates,
+                c.t(T::already)
+            );
+            if let Some(filled) = &v.filled {
+                text = format!("{text}. {}: {filled}", c.t(T::profile_filled));
+            }
+            Outcome {
+                name,
+                ok: true,
+                text,
+                offer: v.fill_offer.map(Offer::Fill),
+            }
+        }
+        Err(e) => {
+            c.check_locked(&e);
+            // The file's name is shown once, before the outcome.
+            let text = e
+                .message
+                .strip_prefix(&format!("{name}: "))
+                .unwrap_or(&e.message)
+                .to_string();
+            Outcome {
+                name,
+                ok: false,
+                offer: (e.code == "patient mismatch").then_some(Offer::Mismatch),
+                text,
+            }
+        }
+    }
 }
 
 /// The import page.
@@ -21,40 +72,38 @@ struct Outcome {
 pub fn Import() -> impl IntoView {
     let c = ctx();
     let outcomes = RwSignal::new(Vec::<Outcome>::new());
+    // The files behind the outcomes, in their order, for a second try.
+    let files = StoredValue::new_local(Vec::<web_sys::File>::new());
     let progress = RwSignal::new(None::<(usize, usize)>);
     let hover = RwSignal::new(false);
-    let upload = move |files: Vec<web_sys::File>| {
-        let total = files.len();
+    let upload = move |chosen: Vec<web_sys::File>| {
+        let total = chosen.len();
         progress.set(Some((0, total)));
         let q = c.profile_query();
         leptos::task::spawn_local(async move {
-            for (i, file) in files.into_iter().enumerate() {
-                let name = file.name();
-                let result = api::upload::<Value>(&format!("/api/import?{q}"), &file).await;
-                let outcome = match result {
-                    Ok(v) => Outcome {
-                        name,
-                        ok: true,
-                        text: format!(
-                            "{} {}, {} {}",
-                            v["added"],
-                            c.t(T::added),
-                            v["duplicates"],
-                            c.t(T::already)
-                        ),
-                    },
-                    Err(e) => {
-                        c.check_locked(&e);
-                        Outcome {
-                            name,
-                            ok: false,
-                            text: e.message,
-                        }
-                    }
-                };
+            for (i, file) in chosen.into_iter().enumerate() {
+                let outcome = send(c, &file, &q, "").await;
+                files.update_value(|f| f.push(file));
                 outcomes.update(|o| o.push(outcome));
                 progress.set(Some((i + 1, total)));
             }
+            c.changed.update(|n| *n += 1);
+            c.refresh_status();
+        });
+    };
+    // The patient's answer to an offer: the same file again, with their word.
+    let answer = move |index: usize, also: &'static str| {
+        let Some(file) = files.with_value(|f| f.get(index).cloned()) else {
+            return;
+        };
+        let q = c.profile_query();
+        leptos::task::spawn_local(async move {
+            let outcome = send(c, &file, &q, also).await;
+            outcomes.update(|o| {
+                if let Some(slot) = o.get_mut(index) {
+                    *slot = outcome;
+                }
+            });
             c.changed.update(|n| *n += 1);
             c.refresh_status();
         });
@@ -92,8 +141,19 @@ pub fn Import() -> impl IntoView {
                 <span>{done} " / " {total}</span>
             })}
             <ul class="outcomes" data-testid="import-results">
-                {move || outcomes.get().into_iter().map(|o| view! {
-                    <li class=if o.ok { "ok" } else { "error" }><strong>{o.name}</strong> ": " {o.text}</li>
+                {move || outcomes.get().into_iter().enumerate().map(|(i, o)| view! {
+                    <li class=if o.ok { "ok" } else { "error" }><strong>{o.name}</strong> ": " {o.text}
+                        {match o.offer {
+                            Some(Offer::Mismatch) => Some(view! {
+                                " " <button type="button" data-testid="import-anyway" on:click=move |_| answer(i, "&accept_mismatch=true")>{c.t(T::import_anyway)}</button>
+                            }.into_any()),
+                            Some(Offer::Fill(who)) => Some(view! {
+                                <p>{c.t(T::fill_offer)} " " <strong>{who}</strong> " "
+                                <button type="button" data-testid="fill-profile" on:click=move |_| answer(i, "&fill_profile=true")>{c.t(T::fill_profile)}</button></p>
+                            }.into_any()),
+                            None => None,
+                        }}
+                    </li>
                 }).collect_view()}
             </ul>
         </section>

@@ -16,7 +16,7 @@ pub fn Plugins() -> impl IntoView {
     let c = ctx();
     let data = fetch_once::<Vec<PluginRow>>("/api/plugins".into());
     let run = RwSignal::new(None::<Result<PluginRun, String>>);
-    let saved = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(None::<(bool, String)>);
     let start = move |plugin: String, action: String, form: web_sys::HtmlFormElement| {
         saved.set(None);
         let records: Vec<String> = form
@@ -57,12 +57,21 @@ pub fn Plugins() -> impl IntoView {
             run.set(Some(r.map_err(|e| e.message)));
         });
     };
-    let save = move |id: String| {
+    // A report about someone else is kept pending and said so; the patient
+    // may save it anyway (it is theirs) or discard it.
+    let mismatch = RwSignal::new(None::<String>);
+    let save = move |id: String, anyway: bool| {
         leptos::task::spawn_local(async move {
-            match api::post::<_, Saved>(&format!("/api/plugin-runs/{}", api::enc(&id)), &()).await {
-                Ok(v) => saved.set(Some(format!("Saved {} record(s).", v.added))),
-                Err(e) => saved.set(Some(e.message)),
+            let also = if anyway { "?accept_mismatch=true" } else { "" };
+            match api::post::<_, Saved>(&format!("/api/plugin-runs/{}{also}", api::enc(&id)), &()).await {
+                Ok(v) => saved.set(Some((true, format!("Saved {} record(s).", v.added)))),
+                Err(e) if e.code == "patient mismatch" => {
+                    mismatch.set(Some(e.message));
+                    return;
+                }
+                Err(e) => saved.set(Some((false, e.message))),
             }
+            mismatch.set(None);
             run.set(None);
             c.changed.update(|n| *n += 1);
         });
@@ -71,8 +80,9 @@ pub fn Plugins() -> impl IntoView {
     let discard = move |id: String| {
         leptos::task::spawn_local(async move {
             if let Err(e) = api::delete::<Discarded>(&format!("/api/plugin-runs/{}", api::enc(&id))).await {
-                saved.set(Some(e.message));
+                saved.set(Some((false, e.message)));
             }
+            mismatch.set(None);
             run.set(None);
         });
     };
@@ -80,17 +90,22 @@ pub fn Plugins() -> impl IntoView {
         <section class="plugins">
             <h1>{move || c.t(T::plugins)}</h1>
             <p class="muted">"Install plugins from the command line: amanat plugin install FILE"</p>
-            {move || saved.get().map(|m| view! { <Banner message=m ok=true/> })}
+            {move || saved.get().map(|(ok, m)| view! { <Banner message=m ok=ok/> })}
             {move || run.get().map(|r| match r {
                 Err(e) => view! { <Banner message=e ok=false/> }.into_any(),
                 Ok(r) => {
-                    let (id, discard_id) = (r.run_id.clone(), r.run_id.clone());
+                    let (id, anyway_id, discard_id) = (r.run_id.clone(), r.run_id.clone(), r.run_id.clone());
                     view! {
                         <div class="run-result" data-testid="plugin-result">
                             <p>{r.message.clone()}</p>
                             <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p.resource_type, p.title)}</li> }).collect_view()}</ul>
+                            {move || mismatch.get().map(|m| view! { <Banner message=m ok=false/> })}
                             {(!r.proposed.is_empty()).then(|| view! {
-                                <button data-testid="plugin-save" on:click=move |_| save(id.clone())>{c.t(T::save)}</button>
+                                <button data-testid="plugin-save" on:click=move |_| save(id.clone(), false)>{c.t(T::save)}</button>
+                                {move || mismatch.get().is_some().then(|| {
+                                    let id = anyway_id.clone();
+                                    view! { <button data-testid="plugin-save-anyway" on:click=move |_| save(id.clone(), true)>{c.t(T::save_anyway)}</button> }
+                                })}
                                 <button on:click=move |_| discard(discard_id.clone())>{c.t(T::discard)}</button>
                             })}
                         </div>
