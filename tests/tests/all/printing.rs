@@ -100,6 +100,15 @@ fn a_printed_summary_reads_in_urdu_and_hindi_fits_a4_and_its_qr_code_verifies() 
             "code": {"text": "Penicillin"}, "recordedDate": "2010-09-16"}"#,
     )
     .unwrap();
+    // A title that would reverse what follows it if the page obeyed it.
+    let spoof = v.scratch("spoof.json");
+    std::fs::write(
+        &spoof,
+        r#"{"resourceType": "Condition", "subject": {"reference": "Patient/p1"},
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "code": {"text": "Asthma \u202eflipped"}, "onsetDateTime": "2001-01-01"}"#,
+    )
+    .unwrap();
     let hba1c = v.scratch("hba1c.json");
     std::fs::write(
         &hba1c,
@@ -117,6 +126,7 @@ fn a_printed_summary_reads_in_urdu_and_hindi_fits_a4_and_its_qr_code_verifies() 
             "import",
             allergy.to_str().unwrap(),
             hba1c.to_str().unwrap(),
+            spoof.to_str().unwrap(),
         ])
         .ok();
         v.run(&["--profile", profile, "add", "bp", "152/96", "--at", "2026-11-20"])
@@ -155,6 +165,8 @@ fn a_printed_summary_reads_in_urdu_and_hindi_fits_a4_and_its_qr_code_verifies() 
             "Allergies",
             "Penicillin",
             "Blood pressure: 152/96 mmHg",
+            // The override is printed as what it is, and reorders nothing.
+            "Asthma \\u{202e}flipped",
         ] {
             assert!(text.contains(words), "{lang}: {words:?} missing from:\n{text}");
         }

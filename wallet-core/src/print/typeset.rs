@@ -363,6 +363,10 @@ impl<'f> Sheet<'f> {
     /// Shapes one line: bidi runs in visual order, each split by script and
     /// shaped in its direction, so the runs can be drawn left to right.
     fn shape_line(&self, text: &str, bold: bool) -> Vec<Run> {
+        // Text from outside (record titles, names, contacts) cannot reorder
+        // the page: bidi overrides and control characters print as escapes,
+        // as on a terminal.
+        let text = &*crate::terminal::safe(text);
         // Each line takes its direction from its first letter, as a browser's
         // dir="auto" does: an English record title on an Urdu page reads left
         // to right (its "7 %" stays whole), an Urdu heading right to left.
