@@ -571,4 +571,45 @@ mod tests {
             vec![(Script::Arabic, "الرجی "), (Script::Latin, "· Allergies")]
         );
     }
+
+    /// The glyphs one line is drawn with, left to right.
+    fn glyphs(sheet: &Sheet, text: &str) -> Vec<u32> {
+        sheet
+            .shape_line(text, false)
+            .iter()
+            .flat_map(|r| r.glyphs.iter().map(|g| g.glyph_id.to_u32()))
+            .collect()
+    }
+
+    /// Shaping is what makes Urdu and Hindi readable; these fail if the
+    /// text were drawn a character per glyph in reading order. They need
+    /// the Noto fonts (`fonts-noto-core`, installed by the test command).
+    #[test]
+    fn urdu_letters_join_and_run_right_to_left_and_hindi_vowel_signs_move() {
+        let fonts = Fonts::load().expect("the Noto fonts (apt install fonts-noto-core)");
+        let sheet = Sheet::new(&fonts, true);
+        // ب alone, and at the start, middle and end of a word: four shapes.
+        let alone = glyphs(&sheet, "ب");
+        let word = glyphs(&sheet, "ببب");
+        assert_eq!(word.len(), 3);
+        assert!(
+            !word.contains(&alone[0]),
+            "joined forms, not the isolated one: {word:?} vs {alone:?}"
+        );
+        let (end, middle, start) = (word[0], word[1], word[2]);
+        assert!(start != middle && middle != end && start != end, "{word:?}");
+        // Right to left: the word's first letter is drawn rightmost.
+        assert_eq!(
+            glyphs(&sheet, "با")[1],
+            start,
+            "the initial ب is drawn on the right of ا"
+        );
+        // Devanagari: the vowel sign ि is written after क but drawn before it.
+        let ka = glyphs(&sheet, "क")[0];
+        let ki = glyphs(&sheet, "कि");
+        assert_eq!(ki.len(), 2);
+        assert_eq!(ki[1], ka, "क is drawn second, after its vowel sign: {ki:?}");
+        // A conjunct: क्ष is one glyph, not क, virama, ष.
+        assert!(glyphs(&sheet, "क्ष").len() < 3);
+    }
 }
