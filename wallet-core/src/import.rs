@@ -99,10 +99,23 @@ pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRe
         file: name.to_string(),
     };
     match FileKind::detect(bytes) {
-        Some(FileKind::Json) => Ok(read_resources(bytes)?
-            .into_iter()
-            .map(|(resource, description)| NewRecord::new(resource, description, source.clone()))
-            .collect()),
+        Some(FileKind::Json) => {
+            let mut records: Vec<NewRecord> = read_resources(bytes)?
+                .into_iter()
+                .map(|(resource, description)| NewRecord::new(resource, description, source.clone()))
+                .collect();
+            // Each record keeps whom its file was about (its patient of origin).
+            if let Some(patient) = crate::matching::file_patient(&records) {
+                let source = Source::ImportedAbout {
+                    file: name.to_string(),
+                    patient: patient.describe(),
+                };
+                for r in &mut records {
+                    r.source = source.clone();
+                }
+            }
+            Ok(records)
+        }
         Some(kind @ (FileKind::Pdf | FileKind::Jpeg | FileKind::Png)) => {
             let resource = document_reference(name, bytes, kind, now);
             let description = resource.describe()?;
@@ -208,6 +221,36 @@ pub fn backup_needs_passphrase(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_whom_their_file_was_about() {
+        let named = br#"{"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Patient", "name": [{"text": "Ayesha Khan"}],
+                "identifier": [{"value": "35202-1234567-4"}]}},
+            {"resource": {"resourceType": "Observation", "status": "final",
+                "code": {"text": "Weight"}, "valueQuantity": {"value": 70, "unit": "kg"}}}]}"#;
+        let records = records_from_file("lab.json", named, 0).unwrap();
+        assert_eq!(records.len(), 2);
+        for r in &records {
+            assert_eq!(
+                r.source,
+                Source::ImportedAbout {
+                    file: "lab.json".into(),
+                    patient: "Ayesha Khan, CNIC 35202-1234567-4".into()
+                }
+            );
+        }
+        // A file that names nobody says only where it came from.
+        let anonymous = br#"{"resourceType": "Observation", "status": "final",
+            "code": {"text": "Weight"}, "valueQuantity": {"value": 70, "unit": "kg"}}"#;
+        let records = records_from_file("w.json", anonymous, 0).unwrap();
+        assert_eq!(
+            records[0].source,
+            Source::Import {
+                file: "w.json".into()
+            }
+        );
+    }
 
     #[test]
     fn kinds_are_sniffed_from_content() {

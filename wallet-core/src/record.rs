@@ -32,6 +32,16 @@ pub enum Source {
     },
     /// Typed in by the patient (a home reading).
     Entered,
+    /// Imported from a file that names its patient: the record's patient of
+    /// origin as the file describes them, kept with the record so that one
+    /// imported anyway into another profile still says whom it was about.
+    /// (Appended last: the catalog's postcard keeps older entries readable.)
+    ImportedAbout {
+        /// The file's name (not its full path).
+        file: String,
+        /// Whom the file is about ([`crate::matching::FilePatient::describe`]).
+        patient: String,
+    },
 }
 
 /// The catalog entry of one record.
@@ -119,6 +129,7 @@ impl std::fmt::Display for Source {
             Source::Plugin { name } => write!(f, "from plugin {name}"),
             Source::Share { grant } => write!(f, "received in share {grant}"),
             Source::Entered => f.write_str("entered by the patient"),
+            Source::ImportedAbout { file, patient } => write!(f, "imported from {file}, about {patient}"),
         }
     }
 }

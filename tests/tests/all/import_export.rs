@@ -437,9 +437,18 @@ fn a_file_about_someone_else_is_refused_naming_both_and_adds_nothing() {
         0,
         "nothing added"
     );
-    // The patient may say it is theirs after all.
+    // The patient may say it is theirs after all; each record keeps whom
+    // its file was about, in the CLI and in what the web's record page reads.
     v.run(&["import", "--accept-mismatch", &file])
         .ok_saying("2 added");
+    let id = v.first_id(&[]);
+    let shown = v.run(&["show", &id]).ok();
+    assert!(
+        shown.contains(
+            "imported from ayesha-khan.json, about Ayesha Khan, born 1968-04-12, female, CNIC 35202-1234567-4"
+        ),
+        "{shown}"
+    );
 }
 
 #[test]
