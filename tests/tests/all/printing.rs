@@ -210,13 +210,26 @@ fn a_long_summary_is_cut_at_two_pages_and_says_how_much_more_the_qr_code_holds()
     let relay = TestRelay::start(0);
     let v = TestVault::new();
     let conditions = v.scratch("conditions.json");
-    let entries: Vec<String> = (0..90)
+    // Names that compress as poorly as real ones (a fixed pseudo-random sequence).
+    let mut seed: u64 = 7;
+    let mut word = || {
+        (0..8)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from(b'a' + (seed >> 59) as u8 % 26)
+            })
+            .collect::<String>()
+    };
+    let entries: Vec<String> = (0..120)
         .map(|i| {
+            let name: Vec<String> = (0..10).map(|_| word()).collect();
             format!(
                 r#"{{"resource": {{"resourceType": "Condition", "subject": {{"reference": "Patient/p1"}},
                     "clinicalStatus": {{"coding": [{{"code": "active"}}]}},
-                    "code": {{"text": "Condition number {i} with a long name that wraps over the line on an A4 page of the summary"}},
-                    "onsetDateTime": "2020-01-{:02}"}}}}"#,
+                    "code": {{"text": "{}"}}, "onsetDateTime": "2020-01-{:02}"}}}}"#,
+                name.join(" "),
                 i % 28 + 1
             )
         })
@@ -231,6 +244,11 @@ fn a_long_summary_is_cut_at_two_pages_and_says_how_much_more_the_qr_code_holds()
     .unwrap();
     v.run(&["import", conditions.to_str().unwrap()]).ok();
     let pdf = v.scratch("long.pdf");
+    // Inside a QR code they do not fit: said, and nothing made.
+    v.run(&["summary", "--pdf", pdf.to_str().unwrap()])
+        .fails_saying(1, "120 records are too many for one QR code");
+    assert!(!pdf.exists());
+    assert_eq!(v.run(&["grants", "--json"]).json().as_array().unwrap().len(), 0);
     let made = v
         .run(&[
             "summary",
@@ -250,8 +268,8 @@ fn a_long_summary_is_cut_at_two_pages_and_says_how_much_more_the_qr_code_holds()
     // A relay share: a small QR code that still opens all of them.
     let link = qr_on_page(&pdf);
     let opened = amanat_bare(&["receive", "--json", &link], &[]).json();
-    assert_eq!(opened["records"].as_array().unwrap().len(), 90);
-    assert_eq!(made["records"], 90);
+    assert_eq!(opened["records"].as_array().unwrap().len(), 120);
+    assert_eq!(made["records"], 120);
 }
 
 #[test]
