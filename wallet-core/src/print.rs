@@ -23,7 +23,7 @@ use crate::qr::Qr;
 use crate::share::emergency::Facts;
 use crate::share::grant::{AccessMode, Purpose, human_time};
 use crate::share::manage::{Selection, ShareRequest};
-use crate::summary::{Flag, Item, Summary};
+use crate::summary::{Flag, Item, Latest, Summary};
 use typeset::{Fonts, MARGIN, PAGE_WIDTH, Sheet, Style};
 
 /// Why a printout could not be made.
@@ -54,6 +54,20 @@ pub enum PrintError {
     #[error("the PDF could not be written")]
     Pdf,
 }
+
+/// One entry of a summary section: its date, its words, how they look.
+struct Entry {
+    date: Option<String>,
+    text: String,
+    style: Style,
+}
+
+/// Muted text: dates, captions, "none recorded".
+const GREY: (u8, u8, u8) = (90, 90, 90);
+/// What must not be missed: a banner, an allergy, a value out of range.
+const RED: (u8, u8, u8) = (170, 0, 0);
+/// Section headings and their rules.
+const BLUE: (u8, u8, u8) = (15, 70, 110);
 
 /// Pages at most: a summary longer than this is cut, and says how many
 /// entries the QR code holds beyond the paper.
@@ -139,9 +153,9 @@ fn head(sheet: &mut Sheet, paper: &Paper, title: &str, qr: &Qr, red: bool) {
     let text_width = PAGE_WIDTH - 2.0 * MARGIN - size - 16.0;
     let top = sheet.y;
     let banner = if red {
-        Style::BODY.sized(15.0).bold().colored((170, 0, 0))
+        Style::BODY.sized(15.0).bold().colored(RED)
     } else {
-        Style::BODY.sized(11.0).colored((90, 90, 90))
+        Style::BODY.sized(11.0).colored(GREY)
     };
     sheet.paragraph(MARGIN, text_width, title, banner);
     sheet.y += 4.0;
@@ -190,21 +204,21 @@ fn head(sheet: &mut Sheet, paper: &Paper, title: &str, qr: &Qr, red: bool) {
             Lang::Hi => format!("{} तक मान्य।", human_time(paper.expires)),
         }
     );
-    sheet.paragraph(qr_x, size, &caption, Style::BODY.sized(8.0).colored((90, 90, 90)));
+    sheet.paragraph(qr_x, size, &caption, Style::BODY.sized(8.0).colored(GREY));
     sheet.y = sheet.y.max(text_bottom) + 10.0;
 }
 
 /// A section heading with a rule under it, kept with at least two lines of
 /// what follows.
 fn heading(sheet: &mut Sheet, text: &str) {
-    let style = Style::BODY.sized(12.0).bold().colored((15, 70, 110));
+    let style = Style::BODY.sized(12.0).bold().colored(BLUE);
     if sheet.room() < style.leading() + 3.0 * Style::BODY.leading() {
         sheet.new_page();
     }
     sheet.y += 6.0;
     sheet.paragraph(MARGIN, PAGE_WIDTH - 2.0 * MARGIN, text, style);
     let y = sheet.y - 2.0;
-    sheet.fill(MARGIN, PAGE_WIDTH - 2.0 * MARGIN, y, 0.6, (15, 70, 110));
+    sheet.fill(MARGIN, PAGE_WIDTH - 2.0 * MARGIN, y, 0.6, BLUE);
     sheet.y += 3.0;
 }
 
@@ -217,7 +231,7 @@ fn entry(sheet: &mut Sheet, date: Option<&str>, text: &str, style: Style) {
     }
     let top = sheet.y;
     let date = date.map(|d| d.get(..10).unwrap_or(d)).unwrap_or("");
-    sheet.text_at(MARGIN, DATE, top, date, Style::BODY.colored((90, 90, 90)));
+    sheet.text_at(MARGIN, DATE, top, date, Style::BODY.colored(GREY));
     sheet.paragraph(MARGIN + DATE, width, text, style);
 }
 
@@ -260,17 +274,60 @@ pub fn summary_pdf(fonts: &Fonts, paper: &Paper, summary: &Summary) -> Result<Pr
     let mut sheet = Sheet::new(fonts, lang.rtl());
     let title = label(lang, "Patient summary", "مریض کا خلاصہ", "रोगी का सारांश");
     head(&mut sheet, paper, &title, &qr, false);
-    let vaccinations = doses(&summary.immunizations, lang);
-    let items = [
-        (label(lang, "Problems", "بیماریاں", "बीमारियाँ"), &summary.problems),
-        (label(lang, "Allergies", "الرجی", "एलर्जी"), &summary.allergies),
-        (label(lang, "Medicines", "ادویات", "दवाइयाँ"), &summary.medications),
+    let lines = |items: &[Item]| -> Vec<Entry> {
+        items
+            .iter()
+            .map(|item| Entry {
+                date: item.date.clone(),
+                text: match item.status.as_deref() {
+                    Some(s) if s != "active" && s != "completed" => format!("{} ({s})", item.title),
+                    _ => item.title.clone(),
+                },
+                style: Style::BODY,
+            })
+            .collect()
+    };
+    let measured = |latest: &[Latest]| -> Vec<Entry> {
+        latest
+            .iter()
+            .map(|l| {
+                let flag = match l.flag {
+                    Some(Flag::High) => Some(lang.pick("high", "زیادہ", "अधिक")),
+                    Some(Flag::Low) => Some(lang.pick("low", "کم", "कम")),
+                    _ => None,
+                };
+                Entry {
+                    date: l.date.clone(),
+                    text: match flag {
+                        Some(f) => format!("{}: {} ({f})", l.label, l.value),
+                        None => format!("{}: {}", l.label, l.value),
+                    },
+                    style: if flag.is_some() {
+                        Style::BODY.bold().colored(RED)
+                    } else {
+                        Style::BODY
+                    },
+                }
+            })
+            .collect()
+    };
+    let sections = [
+        (
+            label(lang, "Problems", "بیماریاں", "बीमारियाँ"),
+            lines(&summary.problems),
+        ),
+        (
+            label(lang, "Allergies", "الرجی", "एलर्जी"),
+            lines(&summary.allergies),
+        ),
+        (
+            label(lang, "Medicines", "ادویات", "दवाइयाँ"),
+            lines(&summary.medications),
+        ),
         (
             label(lang, "Vaccinations", "حفاظتی ٹیکے", "टीकाकरण"),
-            &vaccinations,
+            lines(&doses(&summary.immunizations, lang)),
         ),
-    ];
-    let latest = [
         (
             label(
                 lang,
@@ -278,7 +335,7 @@ pub fn summary_pdf(fonts: &Fonts, paper: &Paper, summary: &Summary) -> Result<Pr
                 "تازہ ترین ٹیسٹ نتائج",
                 "नवीनतम जाँच परिणाम",
             ),
-            &summary.results,
+            measured(&summary.results),
         ),
         (
             label(
@@ -287,81 +344,31 @@ pub fn summary_pdf(fonts: &Fonts, paper: &Paper, summary: &Summary) -> Result<Pr
                 "تازہ ترین اہم علامات",
                 "नवीनतम महत्वपूर्ण संकेत",
             ),
-            &summary.vitals,
+            measured(&summary.vitals),
         ),
     ];
-    let total = items.iter().map(|(_, l)| l.len()).sum::<usize>()
-        + latest.iter().map(|(_, l)| l.len()).sum::<usize>();
+    let total: usize = sections.iter().map(|(_, lines)| lines.len()).sum();
     let mut printed = 0;
-    let mut full = false;
+    // On the last page allowed, a section or entry needs room for itself and
+    // the line saying what did not fit.
     let fits = |sheet: &Sheet| sheet.page_count() < MAX_PAGES || sheet.room() > 3.0 * Style::BODY.leading();
-    for (title, list) in items {
+    'sections: for (title, lines) in &sections {
         if !fits(&sheet) {
-            full = true;
             break;
         }
-        heading(&mut sheet, &title);
-        if list.is_empty() {
-            entry(
-                &mut sheet,
-                None,
-                &none_recorded(lang),
-                Style::BODY.colored((90, 90, 90)),
-            );
+        heading(&mut sheet, title);
+        if lines.is_empty() {
+            entry(&mut sheet, None, &none_recorded(lang), Style::BODY.colored(GREY));
         }
-        for item in list {
+        for line in lines {
             if !fits(&sheet) {
-                full = true;
-                break;
+                break 'sections;
             }
-            let text = match item.status.as_deref() {
-                Some(s) if s != "active" && s != "completed" => format!("{} ({s})", item.title),
-                _ => item.title.clone(),
-            };
-            entry(&mut sheet, item.date.as_deref(), &text, Style::BODY);
+            entry(&mut sheet, line.date.as_deref(), &line.text, line.style);
             printed += 1;
         }
     }
-    for (title, list) in latest {
-        if full || !fits(&sheet) {
-            full = true;
-            break;
-        }
-        heading(&mut sheet, &title);
-        if list.is_empty() {
-            entry(
-                &mut sheet,
-                None,
-                &none_recorded(lang),
-                Style::BODY.colored((90, 90, 90)),
-            );
-        }
-        for l in list {
-            if !fits(&sheet) {
-                full = true;
-                break;
-            }
-            let (flag, style) = match l.flag {
-                Some(Flag::High) => (
-                    format!(" ({})", lang.pick("high", "زیادہ", "अधिक")),
-                    Style::BODY.bold().colored((170, 0, 0)),
-                ),
-                Some(Flag::Low) => (
-                    format!(" ({})", lang.pick("low", "کم", "कम")),
-                    Style::BODY.bold().colored((170, 0, 0)),
-                ),
-                _ => (String::new(), Style::BODY),
-            };
-            entry(
-                &mut sheet,
-                l.date.as_deref(),
-                &format!("{}: {}{flag}", l.label, l.value),
-                style,
-            );
-            printed += 1;
-        }
-    }
-    if full {
+    if printed < total {
         let more = total - printed;
         let text = match lang {
             Lang::En => format!("{more} more entries are in the records the QR code opens."),
@@ -423,14 +430,10 @@ pub fn emergency_pdf(fonts: &Fonts, paper: &Paper, facts: &Facts) -> Result<Prin
     for (title, list, alarm) in lists {
         heading(&mut sheet, &title);
         if list.is_empty() {
-            sheet.paragraph(MARGIN, full, &none_recorded(lang), big.colored((90, 90, 90)));
+            sheet.paragraph(MARGIN, full, &none_recorded(lang), big.colored(GREY));
         }
         for item in list {
-            let style = if alarm {
-                big.bold().colored((170, 0, 0))
-            } else {
-                big
-            };
+            let style = if alarm { big.bold().colored(RED) } else { big };
             sheet.paragraph(MARGIN, full, item, style);
         }
     }

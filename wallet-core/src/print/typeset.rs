@@ -204,6 +204,8 @@ enum Mark {
 /// given as if the page ran left to right and mirrored for Urdu.
 pub struct Sheet<'f> {
     fonts: &'f Fonts,
+    /// The faces parsed for shaping once, not for every line measured.
+    shapers: Vec<(Script, bool, rustybuzz::Face<'f>)>,
     rtl: bool,
     pages: Vec<Vec<Mark>>,
     /// Top of the next line, from the top of the page.
@@ -215,8 +217,14 @@ pub struct Sheet<'f> {
 impl<'f> Sheet<'f> {
     /// An empty first page; `rtl` mirrors every column (Urdu).
     pub fn new(fonts: &'f Fonts, rtl: bool) -> Sheet<'f> {
+        let shapers = fonts
+            .faces
+            .iter()
+            .filter_map(|(s, b, face)| Some((*s, *b, rustybuzz::Face::from_slice(&face.data, 0)?)))
+            .collect();
         Sheet {
             fonts,
+            shapers,
             rtl,
             pages: vec![Vec::new()],
             y: MARGIN,
@@ -242,11 +250,7 @@ impl<'f> Sheet<'f> {
 
     /// The width `text` takes in `style`.
     pub fn width(&self, text: &str, style: Style) -> f32 {
-        self.shape_line(text, style.bold)
-            .iter()
-            .map(|r| r.width)
-            .sum::<f32>()
-            * style.size
+        em_width(&self.shape_line(text, style.bold)) * style.size
     }
 
     /// `text` broken at spaces into lines no wider than `width`; a word
@@ -284,35 +288,38 @@ impl<'f> Sheet<'f> {
     /// Places one line with its left edge at `x` (or its right edge at
     /// `x + width` when the sheet is right to left) and its top at `top`.
     pub fn text_at(&mut self, x: f32, width: f32, top: f32, text: &str, style: Style) {
+        let mark = self.line(x, width, top, text, style);
+        self.current().push(mark);
+    }
+
+    /// One line of text placed as [`Sheet::text_at`] says, on no page yet.
+    fn line(&self, x: f32, width: f32, top: f32, text: &str, style: Style) -> Mark {
         let runs = self.shape_line(text, style.bold);
-        let used = runs.iter().map(|r| r.width).sum::<f32>() * style.size;
+        let used = em_width(&runs) * style.size;
         let left = if self.rtl {
             PAGE_WIDTH - x - width + (width - used).max(0.0)
         } else {
             x
         };
-        let baseline = top + style.size * 1.1;
-        self.current().push(Mark::Text {
+        Mark::Text {
             x: left,
-            baseline,
+            baseline: top + style.size * BASELINE,
             style,
             runs,
-        });
+        }
     }
 
     /// Places `text` wrapped to the column at `x`, `width` from the cursor
-    /// down, starting a new page when the column is full. Returns the lines.
-    pub fn paragraph(&mut self, x: f32, width: f32, text: &str, style: Style) -> usize {
-        let lines = self.wrap(text, style, width);
-        for line in &lines {
+    /// down, starting a new page when the column is full.
+    pub fn paragraph(&mut self, x: f32, width: f32, text: &str, style: Style) {
+        for line in self.wrap(text, style, width) {
             if self.room() < style.leading() {
                 self.new_page();
             }
             let top = self.y;
-            self.text_at(x, width, top, line, style);
+            self.text_at(x, width, top, &line, style);
             self.y += style.leading();
         }
-        lines.len()
     }
 
     /// A filled box at `x`, `width` (mirrored for right to left), `top`, `height`.
@@ -371,17 +378,13 @@ impl<'f> Sheet<'f> {
         // dir="auto" does: an English record title on an Urdu page reads left
         // to right (its "7 %" stays whole), an Urdu heading right to left.
         let info = BidiInfo::new(text, None);
-        let parsed: Vec<(Script, Option<rustybuzz::Face>)> = [Script::Arabic, Script::Devanagari]
-            .into_iter()
-            .map(|s| (s, rustybuzz::Face::from_slice(&self.fonts.face(s, bold).data, 0)))
-            .collect();
         // Spaces and punctuation stay in the face around them when it has
         // them (the Arabic comma does not exist in Noto Sans); otherwise Latin.
         let covers = |script: Script, c: char| {
             script == Script::Latin
-                || parsed
-                    .iter()
-                    .any(|(s, f)| *s == script && f.as_ref().is_some_and(|f| f.glyph_index(c).is_some()))
+                || self
+                    .shaper(script, bold)
+                    .is_some_and(|f| f.glyph_index(c).is_some())
         };
         let mut runs = Vec::new();
         for para in &info.paragraphs {
@@ -393,17 +396,24 @@ impl<'f> Sheet<'f> {
                     pieces.reverse();
                 }
                 for (script, piece) in pieces {
-                    runs.push(self.shape(piece, self.fonts.face(script, bold), rtl));
+                    runs.push(self.shape(piece, script, bold, rtl));
                 }
             }
         }
         runs
     }
 
-    fn shape(&self, text: &str, face: &Face, rtl: bool) -> Run {
+    fn shaper(&self, script: Script, bold: bool) -> Option<&rustybuzz::Face<'f>> {
+        self.shapers
+            .iter()
+            .find(|(s, b, _)| *s == script && *b == bold)
+            .map(|(_, _, f)| f)
+    }
+
+    fn shape(&self, text: &str, script: Script, bold: bool, rtl: bool) -> Run {
         let mut width = 0.0;
         let mut glyphs = Vec::new();
-        if let Some(rb) = rustybuzz::Face::from_slice(&face.data, 0) {
+        if let Some(rb) = self.shaper(script, bold) {
             let mut buffer = rustybuzz::UnicodeBuffer::new();
             buffer.push_str(text);
             buffer.guess_segment_properties();
@@ -412,7 +422,7 @@ impl<'f> Sheet<'f> {
             } else {
                 rustybuzz::Direction::LeftToRight
             });
-            let shaped = rustybuzz::shape(&rb, &[], buffer);
+            let shaped = rustybuzz::shape(rb, &[], buffer);
             let em = rb.units_per_em() as f32;
             // A glyph stands for its cluster: from its start to the next
             // cluster's start in the text (ligatures, conjuncts, marks).
@@ -421,7 +431,10 @@ impl<'f> Sheet<'f> {
             starts.dedup();
             for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
                 let start = info.cluster as usize;
-                let end = starts.iter().copied().find(|s| *s > start).unwrap_or(text.len());
+                let end = starts
+                    .get(starts.partition_point(|s| *s <= start))
+                    .copied()
+                    .unwrap_or(text.len());
                 width += pos.x_advance as f32 / em;
                 glyphs.push(KrillaGlyph::new(
                     GlyphId::new(info.glyph_id),
@@ -436,7 +449,7 @@ impl<'f> Sheet<'f> {
         }
         Run {
             text: text.to_string(),
-            face: face.clone(),
+            face: self.fonts.face(script, bold).clone(),
             glyphs,
             width,
         }
@@ -448,19 +461,9 @@ impl<'f> Sheet<'f> {
         for n in 0..total {
             let text = format!("{footer} · {}/{total}", n + 1);
             let style = Style::BODY.sized(8.0).colored((110, 110, 110));
-            let runs = self.shape_line(&text, false);
-            let used = runs.iter().map(|r| r.width).sum::<f32>() * style.size;
-            let x = if self.rtl {
-                PAGE_WIDTH - MARGIN - used
-            } else {
-                MARGIN
-            };
-            self.pages[n].push(Mark::Text {
-                x,
-                baseline: PAGE_HEIGHT - MARGIN + 4.0,
-                style,
-                runs,
-            });
+            let top = PAGE_HEIGHT - MARGIN + 4.0 - style.size * BASELINE;
+            let mark = self.line(MARGIN, PAGE_WIDTH - 2.0 * MARGIN, top, &text, style);
+            self.pages[n].push(mark);
         }
         let mut doc = krilla::Document::new();
         doc.set_metadata(
@@ -511,6 +514,14 @@ impl<'f> Sheet<'f> {
         let pdf = doc.finish().map_err(|_| PrintError::Pdf)?;
         Ok(super::Printout { pdf, pages: total })
     }
+}
+
+/// Where a line's baseline sits below its top, in sizes of its text.
+const BASELINE: f32 = 1.1;
+
+/// The width of shaped runs at a size of 1.
+fn em_width(runs: &[Run]) -> f32 {
+    runs.iter().map(|r| r.width).sum()
 }
 
 fn fill(color: (u8, u8, u8)) -> Fill {
