@@ -121,6 +121,15 @@ pub fn QrCode(
     view! { <div class="qr" data-testid="share-qr" inner_html=svg></div> }
 }
 
+/// Puts a PDF the wallet made in `slot` as a `blob:` URL for [`PdfLinks`],
+/// letting go of the one it held before.
+pub fn keep_pdf(slot: RwSignal<Option<String>>, bytes: &[u8]) {
+    if let Some(old) = slot.get_untracked() {
+        drop(web_sys::Url::revoke_object_url(&old));
+    }
+    slot.set(crate::api::object_url(bytes, "application/pdf"));
+}
+
 /// A PDF the wallet made: open it (the browser's viewer prints it) or save
 /// it. The links are `{testid}` and `{testid}-save`.
 #[component]

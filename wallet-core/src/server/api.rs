@@ -22,7 +22,7 @@ use crate::contract::{
     RunPlugin, Saved, Series, Session, Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
-use crate::profile::Relationship;
+use crate::profile::{Profile, Relationship};
 use crate::share::Passcode;
 use crate::share::grant::{AccessMode, Purpose};
 use crate::share::{emergency, manage};
@@ -146,7 +146,12 @@ struct ProfileParam {
 }
 
 fn profile_id(v: &Vault, handle: Option<&str>) -> Result<ProfileId, ApiError> {
-    Ok(v.profile(handle.filter(|h| !h.is_empty()))?.id)
+    Ok(profile_of(v, handle)?.id)
+}
+
+/// The profile a request names by handle (the owner when it names none).
+fn profile_of<'v>(v: &'v Vault, handle: Option<&str>) -> Result<&'v Profile, ApiError> {
+    Ok(v.profile(handle.filter(|h| !h.is_empty()))?)
 }
 
 /// The one route open without the session token: trading a login code for it.
@@ -314,11 +319,8 @@ async fn summary(
     QueryParams(p): QueryParams<ProfileParam>,
 ) -> ApiResult<SummaryOf> {
     with_vault(&state, move |v| {
-        let id = profile_id(v, p.profile.as_deref())?;
-        let profile = v
-            .profile_by_id(id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let profile = profile_of(v, p.profile.as_deref())?.clone();
+        let id = profile.id;
         let metas = v.list(&Query {
             profile: Some(id),
             ..Query::default()
@@ -417,10 +419,8 @@ async fn add_reading(
     Json(reading): Json<NewReading>,
 ) -> ApiResult<Entered> {
     with_vault(&state, move |v| {
-        let id = profile_id(v, p.profile.as_deref())?;
-        let who = v
-            .profile_by_id(id)
-            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let who = profile_of(v, p.profile.as_deref())?;
+        let id = who.id;
         let record = crate::reading::record(&reading, who, v.clock().now())
             .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad reading", e.to_string()))?;
         let meta = v.add_entered(id, record)?;
@@ -615,11 +615,11 @@ async fn print_summary(
             profile: Some(profile.id),
             ..Query::default()
         })?;
-        let today = crate::fhir::date::FhirDateTime::from_unix(now);
+        let today = v.clock().today();
         let paper = print::Paper {
             profile: &profile,
             lang: b.lang,
-            today: today.as_str().get(..10).unwrap_or_default(),
+            today: &today,
             link: &created.link,
             expires: created.grant.expires,
         };
@@ -676,11 +676,8 @@ async fn make_emergency_card(
     };
     let now = state.opts.clock.now();
     let (prepared, facts, before, key) = with_vault(&state, move |v| {
-        let id = profile_id(v, b.profile.as_deref())?;
-        let profile = v
-            .profile_by_id(id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let profile = profile_of(v, b.profile.as_deref())?.clone();
+        let id = profile.id;
         let before = emergency::current(v, id, now)?;
         let (prepared, facts) = emergency::prepare(v, &profile, before.as_ref(), b.contacts, &relay, now)?;
         Ok((prepared, facts, before, v.signing_key().clone()))
@@ -737,11 +734,8 @@ async fn print_emergency_card(
     let fonts = load_fonts()?;
     let now = state.opts.clock.now();
     let (pdf, handle) = with_vault(&state, move |v| {
-        let id = profile_id(v, b.profile.as_deref())?;
-        let profile = v
-            .profile_by_id(id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad("no such profile"))?;
+        let profile = profile_of(v, b.profile.as_deref())?.clone();
+        let id = profile.id;
         let card = emergency::current(v, id, now)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -750,11 +744,11 @@ async fn print_emergency_card(
             )
         })?;
         let facts = emergency::facts(v, &profile, card.emergency.clone().unwrap_or_default())?;
-        let today = crate::fhir::date::FhirDateTime::from_unix(now);
+        let today = v.clock().today();
         let paper = crate::print::Paper {
             profile: &profile,
             lang: b.lang,
-            today: today.as_str().get(..10).unwrap_or_default(),
+            today: &today,
             link: &card.link,
             expires: card.expires,
         };

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::charts::TrendChart;
 use crate::i18n::T;
 use crate::model::{Flag, Item, Latest, PrintSummary, SummaryOf};
-use crate::views::{PdfLinks, ctx, fetch, fetched};
+use crate::views::{PdfLinks, ctx, fetch, fetched, keep_pdf};
 use crate::{Route, api};
 
 fn section(title: &'static str, items: Vec<Item>, none: &'static str, testid: &'static str) -> impl IntoView {
@@ -81,10 +81,7 @@ fn Print() -> impl IntoView {
             match api::post_for_bytes("/api/summary/pdf", &body).await {
                 Ok(bytes) => {
                     error.set(None);
-                    if let Some(old) = pdf.get_untracked() {
-                        drop(web_sys::Url::revoke_object_url(&old));
-                    }
-                    pdf.set(api::object_url(&bytes, "application/pdf"));
+                    keep_pdf(pdf, &bytes);
                 }
                 Err(e) => error.set(Some(e.message)),
             }

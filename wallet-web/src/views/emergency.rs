@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{CardOf, EmergencyCard, NewEmergencyCard, ShareRow, human_time};
-use crate::views::{Banner, PdfLinks, QrCode, ctx, fetch, fetched};
+use crate::views::{Banner, PdfLinks, QrCode, ctx, fetch, fetched, keep_pdf};
 
 fn listed(items: Vec<String>, none: &'static str) -> String {
     if items.is_empty() {
@@ -110,10 +110,7 @@ pub fn Emergency() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::post_for_bytes("/api/emergency-card/pdf", &which()).await {
                 Ok(bytes) => {
-                    if let Some(old) = pdf.get_untracked() {
-                        drop(web_sys::Url::revoke_object_url(&old));
-                    }
-                    pdf.set(api::object_url(&bytes, "application/pdf"));
+                    keep_pdf(pdf, &bytes);
                 }
                 Err(e) => message.set(Some((false, e.message))),
             }
