@@ -288,6 +288,14 @@ fn without_the_fonts_a_printout_says_what_to_install_and_shares_nothing() {
     .then_some(())
     .expect("says what to install");
     assert!(!pdf.exists(), "no PDF");
+    // A file by the font's name that is not a font is named as such.
+    std::fs::write(empty.join("NotoSans-Regular.ttf"), b"<html>not a font</html>").unwrap();
+    v.run_env(
+        &["summary", "--pdf", pdf.to_str().unwrap()],
+        &[("AMANAT_FONT_DIR", empty.to_str().unwrap())],
+    )
+    .fails_saying(1, "the font NotoSans-Regular.ttf could not be read");
+    assert!(!pdf.exists(), "no PDF");
     assert_eq!(
         v.run(&["grants", "--json"]).json().as_array().unwrap().len(),
         0,
