@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::audit::AuditEntry;
 use crate::fhir::HiType;
+pub use crate::fhir::document::{Outline, Section as OutlineSection};
 use crate::lang::Lang;
 use crate::profile::Profile;
 use crate::record::RecordMeta;
@@ -158,6 +159,10 @@ pub struct RecordRow {
     pub status: Option<String>,
     /// Where it came from, in words.
     pub source: String,
+    /// For an entry of a document listed just above it: that document's id
+    /// (the timeline shows the entry beneath it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 impl From<&RecordMeta> for RecordRow {
@@ -170,6 +175,7 @@ impl From<&RecordMeta> for RecordRow {
             hi_type: m.hi_type,
             status: m.status.clone(),
             source: m.source.to_string(),
+            document: None,
         }
     }
 }
@@ -190,14 +196,33 @@ pub struct RecordDetail {
     pub resource: Value,
     /// Its first inline attachment (a PDF, an image), if any.
     pub attachment: Option<Attachment>,
+    /// A FHIR document, as a person reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<Outline>,
 }
 
 impl RecordDetail {
     /// The record `meta` describes, whose resource is `resource`, of the
-    /// profile whose handle is `profile`.
-    pub fn new(meta: &RecordMeta, resource: &Value, profile: Option<String>) -> RecordDetail {
+    /// profile whose handle is `profile`; `source` says where it came from
+    /// (`Vault::source_words`) and `document` is the id of the document it is
+    /// an entry of.
+    pub fn new(
+        meta: &RecordMeta,
+        resource: &crate::fhir::Resource,
+        profile: Option<String>,
+        source: String,
+        document: Option<String>,
+    ) -> RecordDetail {
+        let about = RecordRow {
+            source,
+            document,
+            ..RecordRow::from(meta)
+        };
+        let outline = crate::fhir::document::outline(resource);
+        let resource = resource.json();
         RecordDetail {
-            about: RecordRow::from(meta),
+            about,
+            outline,
             profile,
             sha256: data_encoding::HEXLOWER.encode(&meta.sha256),
             added: meta.added,
@@ -903,6 +928,7 @@ mod tests {
             hi_type: HiType::DiagnosticReport,
             status: Some("final".into()),
             source: "imported from lab.json".into(),
+            document: None,
         }
     }
 
@@ -929,6 +955,7 @@ mod tests {
                 content_type: Some("application/pdf".into()),
                 title: None,
             }),
+            outline: None,
         });
         assert_eq!(
             (json["about"]["id"].clone(), json["added"].clone()),

@@ -45,19 +45,22 @@ pub fn parse_recipients(texts: &[String]) -> Result<Vec<age::x25519::Recipient>,
         .collect()
 }
 
-/// All of a profile's records, oldest first, as a FHIR Bundle of type collection.
+/// All of a profile's records, oldest first, as a FHIR Bundle of type collection
+/// (a document whole, as one entry: its entries are inside it).
 pub fn profile_bundle(vault: &Vault, profile: ProfileId, now: i64) -> Result<(Value, usize), ExportError> {
-    let mut metas = vault.list(&Query {
+    let all = vault.list(&Query {
         profile: Some(profile),
         ..Query::default()
     })?;
+    // Every record is in the file: a document's entries inside it.
+    let count = all.len();
+    let mut metas = crate::record::documents_whole(all);
     metas.reverse();
     let mut entries = Vec::with_capacity(metas.len());
     for meta in &metas {
         let record = vault.get(meta.id)?;
         entries.push((urn_uuid(meta.id.as_bytes()), record.resource.into_value()));
     }
-    let count = entries.len();
     let id = format!("amanat-export-{}", now);
     Ok((
         bundle("collection", &id, &FhirDateTime::from_unix(now), entries),

@@ -6,6 +6,7 @@
 //! type, clinical date, a title, codes, numeric values for trends.
 
 pub mod date;
+pub mod document;
 pub mod model;
 
 use std::fmt;
@@ -200,11 +201,25 @@ fn strip_position(msg: &str) -> &str {
     msg.split(" at line ").next().unwrap_or(msg)
 }
 
+/// One resource read from a file.
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// The resource.
+    pub resource: Resource,
+    /// What the wallet makes of it.
+    pub description: Description,
+    /// For an entry of a document: where in the same list the document's own
+    /// record is ([`document`]).
+    pub document: Option<usize>,
+}
+
 /// Reads FHIR JSON: one resource, or a Bundle whose entries become resources.
+/// A document (a Bundle of type `document`, the whole file or an entry of
+/// one) is read as itself followed by its clinical entries ([`document`]).
 ///
 /// The whole input is refused on the first problem, with its path. Bundle
 /// entries are parsed and validated in parallel.
-pub fn read_resources(bytes: &[u8]) -> Result<Vec<(Resource, Description)>, FhirError> {
+pub fn read_resources(bytes: &[u8]) -> Result<Vec<Read>, FhirError> {
     // A cheap first pass: the top-level keys with their raw JSON, to find Bundles
     // without building a tree of the whole file.
     let top: Vec<(String, &RawValue)> = match serde_json::from_slice::<TopLevel<'_>>(bytes) {
@@ -219,7 +234,11 @@ pub fn read_resources(bytes: &[u8]) -> Result<Vec<(Resource, Description)>, Fhir
     if field("resourceType").map(RawValue::get) != Some("\"Bundle\"") {
         let resource = Resource::from_slice(bytes)?;
         let description = resource.describe()?;
-        return Ok(vec![(resource, description)]);
+        return Ok(vec![Read {
+            resource,
+            description,
+            document: None,
+        }]);
     }
     let bundle_type = field("type")
         .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
@@ -233,22 +252,83 @@ pub fn read_resources(bytes: &[u8]) -> Result<Vec<(Resource, Description)>, Fhir
             ),
         ));
     }
+    let mut out = Vec::new();
+    if bundle_type == "document" {
+        read_document(Resource::from_slice(bytes)?, &mut out)?;
+        return Ok(out);
+    }
     let Some(entries) = field("entry") else {
         return Ok(Vec::new());
     };
     let entries: Vec<&RawValue> =
         serde_json::from_str(entries.get()).map_err(|_| FhirError::new("entry", "must be an array"))?;
     let results = crate::par::map(&entries, |raw| read_entry(raw));
-    let mut out = Vec::with_capacity(results.len());
+    let mut loose = Vec::with_capacity(results.len());
     for (i, result) in results.into_iter().enumerate() {
-        match result {
-            Ok(Some(item)) => out.push(item),
-            Ok(None) => {}
-            Err(e) => return Err(e.within(&format!("entry[{i}]"))),
+        let within = |e: FhirError| e.within(&format!("entry[{i}]"));
+        match result.map_err(within)? {
+            Some((_, r, _)) if document::is_document(r.json()) => {
+                read_document(r, &mut out).map_err(|e| within(e.within("resource")))?;
+            }
+            Some(item) => loose.push(item),
+            None => {}
         }
     }
-    results_by_context(&mut out);
-    Ok(out.into_iter().map(|(_, r, d)| (r, d)).collect())
+    results_by_context(&mut loose);
+    out.extend(loose.into_iter().map(|(_, resource, description)| Read {
+        resource,
+        description,
+        document: None,
+    }));
+    Ok(out)
+}
+
+/// What was read, with a document's entries left inside it: for showing a
+/// file as it is (a document is shown whole, its entries beneath it).
+pub fn whole(reads: Vec<Read>) -> Vec<(Resource, Description)> {
+    reads
+        .into_iter()
+        .filter(|r| r.document.is_none())
+        .map(|r| (r.resource, r.description))
+        .collect()
+}
+
+/// Appends a document to `out`: the whole Bundle as one resource, then each
+/// of its clinical entries naming it. Who and where stay only inside it.
+fn read_document(bundle: Resource, out: &mut Vec<Read>) -> Result<(), FhirError> {
+    let entries = document::entries(&bundle)?;
+    let description = bundle.describe()?;
+    let at = out.len();
+    out.push(Read {
+        resource: bundle,
+        description,
+        document: None,
+    });
+    out.extend(
+        entries
+            .into_iter()
+            .filter(|(_, r, _)| !document::CONTEXT_TYPES.contains(&r.resource_type()))
+            .map(|(_, resource, description)| Read {
+                resource,
+                description,
+                document: Some(at),
+            }),
+    );
+    Ok(())
+}
+
+/// One entry of a Bundle already parsed: its resource validated and described.
+fn read_value_entry(entry: &Value) -> Result<(Option<String>, Resource, Description), FhirError> {
+    let resource = entry
+        .get("resource")
+        .ok_or_else(|| FhirError::new("$", "entry has no 'resource'"))?;
+    let resource = Resource::from_value(resource.clone()).map_err(|e| e.within("resource"))?;
+    let description = resource.describe().map_err(|e| e.within("resource"))?;
+    Ok((
+        entry["fullUrl"].as_str().map(str::to_string),
+        resource,
+        description,
+    ))
 }
 
 /// An Observation without a vital-signs category is a result when the
@@ -598,6 +678,7 @@ fn describe(resource: &Resource) -> Result<Description, FhirError> {
         "Claim" => claim(resource, &mut found)?,
         "Patient" => patient(resource)?,
         "Composition" => composition(resource, &mut found)?,
+        "Bundle" if document::is_document(resource.json()) => document::describe(resource, &mut found)?,
         other => unmodelled(resource, other)?,
     };
     let Found {
@@ -639,6 +720,18 @@ struct Found {
 /// A resource's ABDM type, clinical date and title, or why it is not valid.
 type Reading = Result<(HiType, Option<FhirDateTime>, String), FhirError>;
 
+const LOINC: &str = "http://loinc.org";
+
+/// The LOINC codes of FHIR's vital-signs profiles (and mean blood pressure):
+/// an Observation with no category that is coded with another LOINC code is a
+/// test result. Without LOINC's own table (its CLASS column) the wallet cannot
+/// tell chemistry from a questionnaire, but an uncategorised, LOINC-coded
+/// value that is not a vital sign is, in the files people bring, a lab value.
+const VITAL_SIGNS: &[&str] = &[
+    "85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "8306-3", "9843-4", "29463-7",
+    "3141-9", "39156-5", "85354-9", "8480-6", "8462-4", "8478-0",
+];
+
 /// What the wallet makes of an Observation.
 fn observation(resource: &Resource, found: &mut Found) -> Reading {
     let o: Observation = typed(resource)?;
@@ -667,7 +760,16 @@ fn observation(resource: &Resource, found: &mut Found) -> Reading {
         }
     }
     found.status = Some(o.status.clone());
-    let hi = if o.has_category("laboratory") || o.has_category("imaging") || o.has_category("procedure") {
+    let lab_coded = o.category.is_empty()
+        && o.code.coding.iter().any(|c| {
+            c.system.as_deref() == Some(LOINC)
+                && c.code.as_deref().is_some_and(|code| !VITAL_SIGNS.contains(&code))
+        });
+    let hi = if o.has_category("laboratory")
+        || o.has_category("imaging")
+        || o.has_category("procedure")
+        || lab_coded
+    {
         HiType::DiagnosticReport
     } else {
         HiType::WellnessRecord
@@ -967,11 +1069,7 @@ fn composition(resource: &Resource, found: &mut Found) -> Reading {
     let c: Composition = typed(resource)?;
     found.codes.extend(c.r#type.tokens());
     found.status = Some(c.status.clone());
-    let hi = HiType::ALL
-        .into_iter()
-        .find(|t| t.snomed().is_some_and(|code| c.r#type.has_any_code(code)))
-        .unwrap_or(HiType::HealthDocumentRecord);
-    Ok((hi, Some(c.date), c.title))
+    Ok((document::kind(resource.json(), &c.r#type), Some(c.date), c.title))
 }
 
 /// A resource the wallet has no model for (a CarePlan, a RiskAssessment): named
@@ -1082,7 +1180,7 @@ mod tests {
     #[test]
     fn observation_is_described() {
         let r = read_resources(obs("7.2").as_bytes()).unwrap();
-        let (res, d) = &r[0];
+        let (res, d) = (&r[0].resource, &r[0].description);
         assert_eq!(d.hi_type, HiType::DiagnosticReport);
         assert_eq!(d.title, "Hemoglobin A1c: 7.2 %");
         assert_eq!(d.codes, vec!["http://loinc.org|4548-4"]);
@@ -1137,8 +1235,8 @@ mod tests {
             let read = read_resources(lab_document(listed_by).as_bytes()).unwrap();
             let kinds: Vec<(&str, HiType)> = read
                 .iter()
-                .filter(|(r, _)| r.resource_type() == "Observation")
-                .map(|(r, d)| (r.id().unwrap(), d.hi_type))
+                .filter(|r| r.resource.resource_type() == "Observation")
+                .map(|r| (r.resource.id().unwrap(), r.description.hi_type))
                 .collect();
             assert_eq!(
                 kinds,
@@ -1189,9 +1287,9 @@ mod tests {
     fn unknown_types_are_kept() {
         let r =
             read_resources(br#"{"resourceType":"VisionPrescription","id":"v1","whatever":[1,2]}"#).unwrap();
-        assert_eq!(r[0].1.hi_type, HiType::HealthDocumentRecord);
+        assert_eq!(r[0].description.hi_type, HiType::HealthDocumentRecord);
         assert_eq!(
-            r[0].0.to_bytes(),
+            r[0].resource.to_bytes(),
             br#"{"resourceType":"VisionPrescription","id":"v1","whatever":[1,2]}"#
         );
     }
@@ -1208,8 +1306,8 @@ mod tests {
           "component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":130,"unit":"mmHg"}},
                        {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"valueQuantity":{"value":85,"unit":"mmHg"}}]}"#;
         let r = read_resources(json).unwrap();
-        assert_eq!(r[0].1.title, "Blood pressure: 130/85 mmHg");
-        assert_eq!(r[0].1.values.len(), 2);
-        assert_eq!(r[0].1.hi_type, HiType::WellnessRecord);
+        assert_eq!(r[0].description.title, "Blood pressure: 130/85 mmHg");
+        assert_eq!(r[0].description.values.len(), 2);
+        assert_eq!(r[0].description.hi_type, HiType::WellnessRecord);
     }
 }

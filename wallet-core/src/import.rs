@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::fhir::date::FhirDateTime;
-use crate::fhir::{FhirError, Resource, read_resources};
+use crate::fhir::{self, FhirError, Resource, read_resources};
 use crate::record::{NewRecord, Source};
 
 /// Largest file accepted (documents are stored whole, encrypted).
@@ -100,21 +100,16 @@ pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRe
     };
     match FileKind::detect(bytes) {
         Some(FileKind::Json) => {
-            let mut records: Vec<NewRecord> = read_resources(bytes)?
-                .into_iter()
-                .map(|(resource, description)| NewRecord::new(resource, description, source.clone()))
-                .collect();
+            let reads = read_resources(bytes)?;
             // Each record keeps whom its file was about (its patient of origin).
-            if let Some(patient) = crate::matching::file_patient(&records) {
-                let source = Source::ImportedAbout {
+            let source = match crate::matching::patient_of(reads.iter().map(|r| &r.resource)) {
+                Some(patient) => Source::ImportedFrom {
                     file: name.to_string(),
-                    patient: patient.describe(),
-                };
-                for r in &mut records {
-                    r.source = source.clone();
-                }
-            }
-            Ok(records)
+                    patient,
+                },
+                None => source,
+            };
+            Ok(new_records(reads, &source))
         }
         Some(kind @ (FileKind::Pdf | FileKind::Jpeg | FileKind::Png)) => {
             let resource = document_reference(name, bytes, kind, now);
@@ -128,6 +123,28 @@ pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRe
         }
         Some(FileKind::Age) | None => Err(ImportError::UnknownKind),
     }
+}
+
+/// Records of what a file held, from `source`; a document's entries name
+/// their document instead ([`Source::InDocument`]).
+pub fn new_records(reads: Vec<fhir::Read>, source: &Source) -> Vec<NewRecord> {
+    let documents: Vec<Option<[u8; 32]>> = reads
+        .iter()
+        .map(|r| {
+            crate::fhir::document::is_document(r.resource.json())
+                .then(|| Sha256::digest(r.resource.to_bytes()).into())
+        })
+        .collect();
+    reads
+        .into_iter()
+        .map(|r| {
+            let source = match r.document.and_then(|at| documents.get(at).copied().flatten()) {
+                Some(document) => Source::InDocument { document },
+                None => source.clone(),
+            };
+            NewRecord::new(r.resource, r.description, source)
+        })
+        .collect()
 }
 
 /// Wraps a PDF or image as a FHIR DocumentReference with the bytes inline.
@@ -232,12 +249,12 @@ mod tests {
         let records = records_from_file("lab.json", named, 0).unwrap();
         assert_eq!(records.len(), 2);
         for r in &records {
+            let Source::ImportedFrom { file, patient } = &r.source else {
+                panic!("{:?}", r.source)
+            };
             assert_eq!(
-                r.source,
-                Source::ImportedAbout {
-                    file: "lab.json".into(),
-                    patient: "Ayesha Khan, CNIC 35202-1234567-4".into()
-                }
+                (file.as_str(), patient.describe()),
+                ("lab.json", "Ayesha Khan, CNIC 35202-1234567-4".to_string())
             );
         }
         // A file that names nobody says only where it came from.

@@ -22,7 +22,7 @@ use crate::profile::Profile;
 use crate::record::NewRecord;
 
 /// Who a file says its patient is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FilePatient {
     /// The name as the file writes it.
     pub name: Option<String>,
@@ -144,8 +144,20 @@ pub fn file_patient(records: &[NewRecord]) -> Option<FilePatient> {
 pub fn patient_of<'a>(resources: impl Iterator<Item = &'a Resource> + Clone) -> Option<FilePatient> {
     resources
         .clone()
-        .find(|r| r.resource_type() == "Patient")
-        .map(FilePatient::from_resource)
+        .find_map(|r| {
+            if r.resource_type() == "Patient" {
+                return Some(FilePatient::from_resource(r));
+            }
+            // A document keeps its Patient inside.
+            let json = r.json();
+            if !crate::fhir::document::is_document(json) {
+                return None;
+            }
+            json["entry"].as_array()?.iter().find_map(|e| {
+                let patient = Resource::from_value(e["resource"].clone()).ok()?;
+                (patient.resource_type() == "Patient").then(|| FilePatient::from_resource(&patient))
+            })
+        })
         .or_else(|| {
             resources
                 .into_iter()

@@ -347,19 +347,14 @@ pub fn save(
     vault: &mut Vault,
     name: &str,
     profile: crate::ids::ProfileId,
-    proposals: Vec<(crate::fhir::Resource, crate::fhir::Description)>,
+    proposals: Vec<crate::fhir::Read>,
     accept_mismatch: bool,
 ) -> Result<crate::vault::ImportOutcome, PluginError> {
     check_patient(vault, profile, &proposals, accept_mismatch)?;
-    let new = proposals
-        .into_iter()
-        .map(|(r, d)| {
-            let source = crate::record::Source::Plugin {
-                name: name.to_string(),
-            };
-            crate::record::NewRecord::new(r, d, source)
-        })
-        .collect();
+    let source = crate::record::Source::Plugin {
+        name: name.to_string(),
+    };
+    let new = crate::import::new_records(proposals, &source);
     let actor = crate::audit::Actor::Plugin {
         name: name.to_string(),
     };
@@ -371,13 +366,13 @@ pub fn save(
 pub fn check_patient(
     vault: &Vault,
     profile: crate::ids::ProfileId,
-    proposals: &[(crate::fhir::Resource, crate::fhir::Description)],
+    proposals: &[crate::fhir::Read],
     accept_mismatch: bool,
 ) -> Result<(), PluginError> {
     let chosen = vault
         .profile_by_id(profile)
         .ok_or_else(|| crate::vault::VaultError::ProfileNotFound(profile.to_string()))?;
-    let patient = crate::matching::patient_of(proposals.iter().map(|(r, _)| r));
+    let patient = crate::matching::patient_of(proposals.iter().map(|p| &p.resource));
     crate::matching::destination_of(vault.profiles(), chosen, true, patient.as_ref(), accept_mismatch)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fhir::{Description, HiType, NumericValue, Resource};
 use crate::ids::{ProfileId, RecordId};
+use crate::matching::FilePatient;
 
 /// Where a record came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,15 +33,34 @@ pub enum Source {
     },
     /// Typed in by the patient (a home reading).
     Entered,
-    /// Imported from a file that names its patient: the record's patient of
-    /// origin as the file describes them, kept with the record so that one
-    /// imported anyway into another profile still says whom it was about.
-    /// (Appended last: the catalog's postcard keeps older entries readable.)
+    /// Imported from a file that names its patient, whom the file was about
+    /// in words only: what the builds of 2026-11-30 wrote; new imports keep
+    /// [`Source::ImportedFrom`], which shares can compare with the profile.
+    /// (Appended: the catalog's postcard keeps older entries readable.)
     ImportedAbout {
         /// The file's name (not its full path).
         file: String,
         /// Whom the file is about ([`crate::matching::FilePatient::describe`]).
         patient: String,
+    },
+    /// An entry of a FHIR document the wallet keeps whole as a record of its
+    /// own ([`crate::fhir::document`]), filed on its own too so summaries,
+    /// trends and search see it. Where it came from is the document's source.
+    /// (Appended last, like `ImportedAbout`.)
+    InDocument {
+        /// SHA-256 of the document record's stored bytes (its
+        /// [`RecordMeta::sha256`]: ids are made when records are stored).
+        document: [u8; 32],
+    },
+    /// Imported from a file that names its patient: the record's patient of
+    /// origin as the file states them, kept with the record so that one
+    /// imported anyway into another profile still says whom it was about,
+    /// here and, signed, in every share of it. (Appended last.)
+    ImportedFrom {
+        /// The file's name (not its full path).
+        file: String,
+        /// Whom the file is about.
+        patient: FilePatient,
     },
 }
 
@@ -130,8 +150,60 @@ impl std::fmt::Display for Source {
             Source::Share { grant } => write!(f, "received in share {grant}"),
             Source::Entered => f.write_str("entered by the patient"),
             Source::ImportedAbout { file, patient } => write!(f, "imported from {file}, about {patient}"),
+            Source::InDocument { .. } => f.write_str("part of a document"),
+            Source::ImportedFrom { file, patient } => {
+                write!(f, "imported from {file}, about {}", patient.describe())
+            }
         }
     }
+}
+
+/// `metas` less the entries of documents that are in `metas` too, order
+/// kept: a document travels whole (in an export, in a share), its entries
+/// inside it, not twice.
+pub fn documents_whole(metas: Vec<RecordMeta>) -> Vec<RecordMeta> {
+    let documents: std::collections::HashSet<(ProfileId, [u8; 32])> = metas
+        .iter()
+        .filter(|m| m.resource_type == "Bundle")
+        .map(|m| (m.profile, m.sha256))
+        .collect();
+    metas
+        .into_iter()
+        .filter(|m| !matches!(&m.source, Source::InDocument { document } if documents.contains(&(m.profile, *document))))
+        .collect()
+}
+
+/// Records in timeline order with each document's entries right beneath it,
+/// each paired with its document when that is listed too (an entry whose
+/// document is not in `metas` keeps its own place, alone).
+pub fn beneath_documents(metas: Vec<RecordMeta>) -> Vec<(RecordMeta, Option<RecordId>)> {
+    // By profile too: two profiles may hold the same document.
+    let documents: std::collections::HashMap<(ProfileId, [u8; 32]), RecordId> = metas
+        .iter()
+        .filter(|m| m.resource_type == "Bundle")
+        .map(|m| ((m.profile, m.sha256), m.id))
+        .collect();
+    let document_of = |m: &RecordMeta| match &m.source {
+        Source::InDocument { document } => documents.get(&(m.profile, *document)).copied(),
+        _ => None,
+    };
+    let mut entries: std::collections::HashMap<RecordId, Vec<RecordMeta>> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(metas.len());
+    let mut order = Vec::with_capacity(metas.len());
+    for m in metas {
+        match document_of(&m) {
+            Some(doc) => entries.entry(doc).or_default().push(m),
+            None => order.push(m),
+        }
+    }
+    for m in order {
+        let id = m.id;
+        out.push((m, None));
+        if let Some(list) = entries.remove(&id) {
+            out.extend(list.into_iter().map(|e| (e, Some(id))));
+        }
+    }
+    out
 }
 
 /// The plain summary `list --json` prints for each record.
@@ -150,6 +222,9 @@ pub struct RecordSummary {
     pub profile: String,
     /// ABDM health-information type.
     pub hi_type: HiType,
+    /// For an entry of a document listed just above it: the document's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 /// A record to add.

@@ -60,7 +60,7 @@ and start <code>amanat serve</code> again; the command line works meanwhile.";
 struct PendingRun {
     plugin: String,
     profile: crate::ids::ProfileId,
-    proposals: Vec<(crate::fhir::Resource, crate::fhir::Description)>,
+    proposals: Vec<crate::fhir::Read>,
 }
 
 /// Everything the handlers share.

@@ -143,7 +143,14 @@ pub struct ShareInput {
     pub resource_type: String,
     /// The resource's JSON bytes.
     pub bytes: Vec<u8>,
+    /// Whom the file it came from was about, in words, when that is not the
+    /// patient sharing it (a record imported anyway into their profile).
+    pub about: Option<String>,
 }
+
+/// The FHIR extension on a shared Bundle entry that says whom the record's
+/// file was about ([`ShareInput::about`]); the grant signs the same words.
+pub const ORIGIN_EXTENSION: &str = "urn:amanat:patient-of-origin";
 
 /// Who can open the records.
 pub enum Lock {
@@ -207,6 +214,26 @@ pub(crate) struct OutBundle {
 #[derive(Serialize)]
 pub(crate) struct OutEntry {
     resource: Box<RawValue>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extension: Vec<Extension>,
+}
+
+/// A FHIR extension with a string value.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Extension {
+    url: String,
+    #[serde(rename = "valueString")]
+    value: Option<String>,
+}
+
+impl OutEntry {
+    /// An entry of `resource` alone.
+    pub(crate) fn of(resource: Box<RawValue>) -> OutEntry {
+        OutEntry {
+            resource,
+            extension: Vec::new(),
+        }
+    }
 }
 
 /// A granted record's id: its position in the share, from 1. The wallet keeps
@@ -278,6 +305,7 @@ pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<
             id: position_id(i),
             resource_type: r.resource_type.clone(),
             sha256: sha256_b64(&r.bytes),
+            about: r.about.clone(),
         })
         .collect();
     let mut entry = Vec::with_capacity(inputs.len());
@@ -285,7 +313,18 @@ pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<
         let text = String::from_utf8(r.bytes.clone())
             .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
         let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-        entry.push(OutEntry { resource: raw });
+        let extension = r
+            .about
+            .iter()
+            .map(|about| Extension {
+                url: ORIGIN_EXTENSION.into(),
+                value: Some(about.clone()),
+            })
+            .collect();
+        entry.push(OutEntry {
+            resource: raw,
+            extension,
+        });
     }
     Ok((records, entry))
 }
@@ -519,12 +558,14 @@ pub fn open(
         let records = entries
             .iter()
             .enumerate()
-            .map(|(i, bytes)| {
-                let typed: TypeOnly<'_> = serde_json::from_slice(bytes).map_err(|_| ShareError::Altered)?;
+            .map(|(i, entry)| {
+                let typed: TypeOnly<'_> =
+                    serde_json::from_slice(&entry.bytes).map_err(|_| ShareError::Altered)?;
                 Ok(GrantedRecord {
                     id: position_id(i),
                     resource_type: typed.resource_type.into_owned(),
-                    sha256: sha256_b64(bytes),
+                    sha256: sha256_b64(&entry.bytes),
+                    about: entry.about.clone(),
                 })
             })
             .collect::<Result<Vec<_>, ShareError>>()?;
@@ -553,26 +594,42 @@ fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<
 }
 
 /// The exact bytes of the bundle's resources, in order.
-pub(crate) fn bundle_entries(plain: &[u8]) -> Result<Vec<Vec<u8>>, ShareError> {
+pub(crate) fn bundle_entries(plain: &[u8]) -> Result<Vec<InEntry>, ShareError> {
     #[derive(Deserialize)]
     struct InBundle<'a> {
         #[serde(borrow, default)]
-        entry: Vec<InEntry<'a>>,
+        entry: Vec<Wire<'a>>,
     }
     #[derive(Deserialize)]
-    struct InEntry<'a> {
+    struct Wire<'a> {
         #[serde(borrow)]
         resource: &'a RawValue,
+        #[serde(default)]
+        extension: Vec<Extension>,
     }
     let bundle: InBundle<'_> = serde_json::from_slice(plain).map_err(|_| ShareError::Altered)?;
     Ok(bundle
         .entry
         .into_iter()
-        .map(|e| e.resource.get().as_bytes().to_vec())
+        .map(|e| InEntry {
+            bytes: e.resource.get().as_bytes().to_vec(),
+            about: e
+                .extension
+                .into_iter()
+                .find(|x| x.url == ORIGIN_EXTENSION)
+                .and_then(|x| x.value),
+        })
         .collect())
 }
 
-pub(crate) fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<ReceivedRecord>, ShareError> {
+/// One entry of a shared bundle: the resource's exact bytes, and whom its
+/// file was about when the entry says so ([`ORIGIN_EXTENSION`]).
+pub(crate) struct InEntry {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) about: Option<String>,
+}
+
+pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<ReceivedRecord>, ShareError> {
     if entries.len() != grant.records.len() {
         return Err(ShareError::Count {
             expected: grant.records.len(),
@@ -580,8 +637,10 @@ pub(crate) fn check_records(grant: &Grant, entries: &[Vec<u8>]) -> Result<Vec<Re
         });
     }
     let mut out = Vec::with_capacity(grant.records.len());
-    for (granted, bytes) in grant.records.iter().zip(entries) {
-        if sha256_b64(bytes) != granted.sha256 {
+    for (granted, entry) in grant.records.iter().zip(entries) {
+        let bytes = &entry.bytes;
+        // The words on the entry must be the ones the patient signed.
+        if sha256_b64(bytes) != granted.sha256 || entry.about != granted.about {
             return Err(ShareError::RecordMismatch {
                 id: granted.id.clone(),
             });
@@ -622,6 +681,7 @@ mod tests {
                 ShareInput {
                     resource_type: r.resource_type().into(),
                     bytes: r.to_bytes(),
+                    about: None,
                 }
             })
             .collect()
@@ -800,6 +860,7 @@ mod tests {
         let forged = ShareInput {
             resource_type: "Observation".into(),
             bytes: br#"{"resourceType":"Observation","id":"not a FHIR id!"}"#.to_vec(),
+            about: None,
         };
         let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
         let mut link = sealed.link(None, &key.verifying_key());
@@ -808,6 +869,38 @@ mod tests {
             open(&link, &sealed.ciphertext, 2_000, None, None).unwrap_err(),
             ShareError::SignatureMismatch
         );
+    }
+
+    #[test]
+    fn whom_a_records_file_was_about_is_signed_and_cannot_be_dropped_or_changed() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let mut record = inputs()[0].clone();
+        record.about = Some("Ayesha Khan, born 1968-04-12, CNIC 35202-1234567-4".into());
+        let honest = seal(
+            std::slice::from_ref(&record),
+            grant(Grantee::Bearer),
+            &key,
+            Lock::Bearer,
+        )
+        .unwrap();
+        let link = honest.link(None, &key.verifying_key());
+        let got = open(&link, &honest.ciphertext, 2_000, None, None).unwrap();
+        assert_eq!(got.records[0].granted.about, record.about);
+        // Whoever re-seals the same record without the warning, or with other
+        // words, under the patient's signature is caught.
+        for about in [None, Some("Zara Khan".to_string())] {
+            let forged = ShareInput {
+                about,
+                ..record.clone()
+            };
+            let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+            let mut link = sealed.link(None, &key.verifying_key());
+            link.signature = honest.signed.signature;
+            assert_eq!(
+                open(&link, &sealed.ciphertext, 2_000, None, None).unwrap_err(),
+                ShareError::SignatureMismatch
+            );
+        }
     }
 
     #[test]

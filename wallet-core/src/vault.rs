@@ -54,7 +54,7 @@ use crate::clock::Clock;
 use crate::fhir::Resource;
 use crate::ids::{ProfileId, RecordId, WalletId};
 use crate::profile::{Profile, Relationship};
-use crate::record::{NewRecord, RecordMeta};
+use crate::record::{NewRecord, RecordMeta, Source};
 
 /// Why a vault operation failed. Messages say what to do next.
 #[derive(Debug, thiserror::Error)]

@@ -43,11 +43,13 @@ fn grant() -> Grant {
                 id: "1".into(),
                 resource_type: "Observation".into(),
                 sha256: sha256_b64(b"{\"resourceType\":\"Observation\"}"),
+                about: None,
             },
             GrantedRecord {
                 id: "2".into(),
                 resource_type: "Condition".into(),
                 sha256: sha256_b64(b"{\"resourceType\":\"Condition\"}"),
+                about: None,
             },
         ],
     }

@@ -28,6 +28,7 @@ fn inputs() -> Vec<ShareInput> {
     .map(|(i, json)| ShareInput {
         resource_type: if i == 0 { "Condition".into() } else { "Observation".into() },
         bytes: json.as_bytes().to_vec(),
+        about: None,
     })
     .collect()
 }

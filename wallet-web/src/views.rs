@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod emergency;
 pub mod grants;
 pub mod import;
+pub mod outline;
 pub mod plugins;
 pub mod reading;
 pub mod receive;

@@ -43,6 +43,7 @@ fn bodies(count: usize) -> Vec<String> {
                     id: "1".into(),
                     resource_type: "Observation".into(),
                     sha256: sha256_b64(b"{}"),
+                    about: None,
                 }],
             };
             let jws = SignedGrant::sign(&grant, &key).compact();

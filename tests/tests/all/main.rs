@@ -4,6 +4,7 @@
 mod audit;
 mod cli_contract;
 mod crash;
+mod documents;
 mod emergency;
 mod import_export;
 mod package;

@@ -232,7 +232,7 @@ fn e_pharmacy_blocks_a_penicillin_for_an_allergic_patient_and_flags_duplicates()
     let signed = v.scratch("e-pharmacy.wasm");
     sign_plugin(&unsigned("e-pharmacy"), &m, &signed);
     install(&v, &signed);
-    let amoxicillin = v.first_id(&["--search", "amoxicillin"]);
+    let amoxicillin = v.first_id(&["--type", "MedicationRequest", "--search", "amoxicillin"]);
     v
         .run(&[
             "plugin",

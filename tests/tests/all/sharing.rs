@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use amanat_tests::{TestVault, amanat_bare, fixture, provider, signed_registry, trust_registry};
-use serde_json::Value;
+use amanat_tests::{TestVault, amanat_bare, fixture, provider, signed_registry, trust_registry, write_json};
+use serde_json::{Value, json};
 
 pub fn wallet_with_records() -> TestVault {
     let v = TestVault::new();
@@ -119,6 +119,7 @@ pub fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>
     let input = wallet_core::share::ShareInput {
         resource_type: "Condition".into(),
         bytes: condition,
+        about: None,
     };
     let sealed = wallet_core::share::seal(
         &[input],
@@ -433,5 +434,54 @@ fn a_share_cannot_hide_text_from_the_doctor_with_terminal_escapes() {
     assert!(
         shown.contains("Hypertension\\u{1b}[1A\\u{1b}[2KNo known conditions"),
         "{shown}"
+    );
+}
+
+#[test]
+fn a_record_imported_anyway_tells_the_doctor_whom_its_file_was_about() {
+    let v = TestVault::new();
+    // Her own lab report, and her sister's, imported anyway into her profile.
+    v.run(&["import", fixture("lab-bundle.json").to_str().unwrap()])
+        .ok();
+    let sister = v.scratch("sister.json");
+    write_json(
+        &sister,
+        &json!({"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Patient", "name": [{"text": "Ayesha Khan"}],
+                "birthDate": "1971-02-03", "identifier": [{"value": "35202-1234567-4"}]}},
+            {"resource": {"resourceType": "Condition", "code": {"text": "Asthma"},
+                "subject": {"reference": "Patient/k"}}}]}),
+    );
+    v.run(&["import", sister.to_str().unwrap()]).fails_with(1);
+    v.run(&["import", "--accept-mismatch", sister.to_str().unwrap()])
+        .ok();
+    let asthma = v.first_id(&["--type", "Condition", "--search", "asthma"]);
+    let own = v.first_id(&["--type", "Observation"]);
+    let link = share(&v, &[&asthma, &own, "--offline"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Signed with the grant, shown beside the record: the doctor sees that
+    // this record, in Ayesha Siddiqui's share, was written about someone else.
+    let shown = amanat_bare(&["receive", &link], &[]).ok();
+    let warning = "! from a file about Ayesha Khan, born 1971-02-03, CNIC 35202-1234567-4";
+    assert_eq!(shown.matches(warning).count(), 1, "{shown}");
+    let line_before = shown.lines().take_while(|l| !l.contains(warning)).last().unwrap();
+    assert!(line_before.contains("Asthma"), "{shown}");
+    let got = receive(&link).json();
+    let about: Vec<Value> = got["grant"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["about"].clone())
+        .collect();
+    assert_eq!(
+        about,
+        [
+            json!("Ayesha Khan, born 1971-02-03, CNIC 35202-1234567-4"),
+            Value::Null
+        ],
+        "her own record says nothing more"
     );
 }

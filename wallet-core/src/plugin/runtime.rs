@@ -25,7 +25,6 @@ use super::wasi;
 use super::{ActionInfo, Installed, PluginError};
 use crate::audit::{Actor, Event};
 use crate::clock::Clock;
-use crate::fhir::{Description, Resource};
 use crate::ids::{ProfileId, RecordId};
 use crate::vault::{Query, Vault};
 
@@ -267,7 +266,7 @@ struct State {
     profile: ProfileId,
     limiter: Limiter,
     events: CallEvents,
-    proposals: Vec<(Resource, Description)>,
+    proposals: Vec<crate::fhir::Read>,
     proposal_bytes: usize,
     logs: Vec<(String, String)>,
     http: Option<http::Client>,
@@ -297,8 +296,9 @@ pub struct RunOutcome {
     pub message: String,
     /// A file for the patient.
     pub document: Option<(String, String, Vec<u8>)>,
-    /// Records to save if the patient confirms.
-    pub proposals: Vec<(Resource, Description)>,
+    /// Records to save if the patient confirms (a document's entries name
+    /// its place in this list).
+    pub proposals: Vec<crate::fhir::Read>,
     /// The plugin's log lines (level, text).
     pub logs: Vec<(String, String)>,
 }
@@ -420,8 +420,9 @@ impl bindings::amanat::plugin::host::Host for State {
             Ok(items) => items,
             Err(e) => return Ok(Err(format!("not valid FHIR: {e}"))),
         };
-        for (resource, description) in items {
-            let t = resource.resource_type().to_string();
+        let base = self.proposals.len();
+        for mut read in items {
+            let t = read.resource.resource_type().to_string();
             if !self.allowed.propose.contains(&t) {
                 return Ok(Err(self.deny(
                     format!("propose a {t}"),
@@ -432,7 +433,8 @@ impl bindings::amanat::plugin::host::Host for State {
                 return Ok(Err("too many proposed records".into()));
             }
             self.proposal_bytes += json.len();
-            self.proposals.push((resource, description));
+            read.document = read.document.map(|at| at + base);
+            self.proposals.push(read);
         }
         Ok(Ok(()))
     }

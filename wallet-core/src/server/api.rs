@@ -372,7 +372,14 @@ async fn records(
             text: optional(p.search),
             limit: p.limit.filter(|l| *l > 0),
         };
-        Ok(Json(v.list(&query)?.iter().map(RecordRow::from).collect()))
+        let rows = crate::record::beneath_documents(v.list(&query)?)
+            .into_iter()
+            .map(|(m, document)| RecordRow {
+                document: document.map(|d| d.to_string()),
+                ..RecordRow::from(&m)
+            })
+            .collect();
+        Ok(Json(rows))
     })
     .await
 }
@@ -381,7 +388,15 @@ async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> A
     with_vault(&state, move |v| {
         let r = v.get(v.resolve_id(&id)?)?;
         let profile = v.profile_by_id(r.meta.profile).map(|p| p.handle.clone());
-        Ok(Json(RecordDetail::new(&r.meta, r.resource.json(), profile)))
+        let document = v.document_of(&r.meta)?.map(|d| d.id.to_string());
+        let source = v.source_words(&r.meta)?;
+        Ok(Json(RecordDetail::new(
+            &r.meta,
+            &r.resource,
+            profile,
+            source,
+            document,
+        )))
     })
     .await
 }
@@ -879,9 +894,9 @@ async fn run_plugin(
     let proposed = outcome
         .proposals
         .iter()
-        .map(|(r, d)| Proposed {
-            resource_type: r.resource_type().into(),
-            title: d.title.clone(),
+        .map(|p| Proposed {
+            resource_type: p.resource.resource_type().into(),
+            title: p.description.title.clone(),
         })
         .collect();
     let run_id = crate::ids::RecordId::random().to_string();

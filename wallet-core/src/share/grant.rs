@@ -211,6 +211,12 @@ pub struct GrantedRecord {
     pub resource_type: String,
     /// SHA-256 of the resource's JSON bytes as shared, base64url.
     pub sha256: String,
+    /// Whom the file the record came from was about, in words, when that is
+    /// not the patient sharing it: a record they imported anyway into their
+    /// profile (a parent's report kept in a child's, say). Absent otherwise,
+    /// and in grants made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 /// The grant's claims.
@@ -266,6 +272,9 @@ pub struct Subject {
 /// Most national IDs a grant may name, and the longest text of any field.
 const SUBJECT_IDS: usize = 4;
 const SUBJECT_TEXT: usize = 64;
+/// The longest patient of origin a granted record may carry (a name, birth
+/// date, gender and three national IDs, in words).
+const ABOUT_TEXT: usize = 300;
 
 impl Subject {
     /// Nothing to say.
@@ -385,6 +394,16 @@ impl Grant {
             if !ok {
                 return Err(GrantError::Invalid(format!(
                     "record {} has no valid SHA-256",
+                    r.id
+                )));
+            }
+            let about_ok = r
+                .about
+                .as_deref()
+                .is_none_or(|a| a.len() <= ABOUT_TEXT && !a.chars().any(char::is_control));
+            if !about_ok {
+                return Err(GrantError::Invalid(format!(
+                    "record {}'s patient of origin is malformed",
                     r.id
                 )));
             }
@@ -612,7 +631,26 @@ pub(crate) mod tests {
                 id: "r1".into(),
                 resource_type: "Observation".into(),
                 sha256: sha256_b64(b"{}"),
+                about: None,
             }],
+        }
+    }
+
+    #[test]
+    fn a_records_patient_of_origin_is_plain_words_of_bounded_length() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        for (about, ok) in [
+            (
+                "Ayesha Khan, born 1971-02-03, CNIC 35202-1234567-4".to_string(),
+                true,
+            ),
+            ("Ayesha\u{1b}[2J Khan".to_string(), false),
+            ("x".repeat(301), false),
+        ] {
+            let mut grant = sample(1_000);
+            grant.records[0].about = Some(about.clone());
+            let verified = SignedGrant::sign(&grant, &key).verify();
+            assert_eq!(verified.is_ok(), ok, "{about:?}: {verified:?}");
         }
     }
 

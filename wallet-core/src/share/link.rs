@@ -316,6 +316,7 @@ impl ShareLink {
                     id,
                     resource_type,
                     sha256: B64URL.encode(sha),
+                    about: None,
                 })
                 .collect();
         let to = match c.t {
@@ -478,6 +479,7 @@ mod tests {
                 id: "r1".into(),
                 resource_type: "Observation".into(),
                 sha256: crate::share::grant::sha256_b64(b"x"),
+                about: None,
             }],
         };
         let signed = SignedGrant::sign(&grant, &key);

@@ -183,6 +183,26 @@ impl Created {
     }
 }
 
+/// Whom a record's file was about, in words, when that is someone other
+/// than `profile`'s person by the import rules ([`crate::matching::compare`]):
+/// the doctor must see that this record, in this patient's share, was
+/// written about someone else.
+fn origin_elsewhere(
+    vault: &Vault,
+    profile: &Profile,
+    meta: &RecordMeta,
+) -> Result<Option<String>, SharingError> {
+    Ok(vault
+        .patient_of_origin(meta)?
+        .filter(|p| {
+            matches!(
+                crate::matching::compare(profile, p),
+                crate::matching::Match::Different(_)
+            )
+        })
+        .map(|p| p.describe()))
+}
+
 /// The records a selection names, in a stable order, all of `profile`.
 pub fn select(
     vault: &Vault,
@@ -220,7 +240,7 @@ pub fn select(
             "nothing selected to share: choose records, types, or the summary".into(),
         ));
     }
-    chosen
+    let metas = chosen
         .into_iter()
         .map(|id| {
             all.iter()
@@ -228,7 +248,8 @@ pub fn select(
                 .cloned()
                 .ok_or_else(|| SharingError::Invalid(format!("record {id} belongs to another profile")))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::record::documents_whole(metas))
 }
 
 /// A provider from card text (or a card file's content), or a registration
@@ -412,6 +433,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         inputs.push(ShareInput {
             resource_type: m.resource_type.clone(),
             bytes: record.bytes,
+            about: origin_elsewhere(vault, &profile, m)?,
         });
     }
     let sealed = match request.shl {

@@ -498,7 +498,7 @@ pub fn seal(inputs: &[ShareInput], mut grant: Grant, key: &SigningKey) -> Result
     // Whom the records are about, first, for viewers that know nothing of grants.
     let patient = String::from_utf8(super::patient::resource(&grant)).unwrap_or_default();
     let patient = RawValue::from_string(patient).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-    entry.insert(0, super::OutEntry { resource: patient });
+    entry.insert(0, super::OutEntry::of(patient));
     let bundle = OutBundle {
         resource_type: "Bundle",
         bundle_type: "collection",
@@ -583,7 +583,7 @@ fn read_fhir(plain: &[u8], now: i64, opened: &mut Opened) -> Result<(), ShlError
         .filter(|s| s.sig_format == JOSE);
     let Some(signature) = signature else {
         let resources = crate::fhir::read_resources(plain).map_err(|e| ShlError::Content(e.to_string()))?;
-        opened.unsigned.extend(resources);
+        opened.unsigned.extend(crate::fhir::whole(resources));
         return Ok(());
     };
     let signed = |e: ShareError| ShlError::Signed(e);
@@ -598,7 +598,7 @@ fn read_fhir(plain: &[u8], now: i64, opened: &mut Opened) -> Result<(), ShlError
     let mut entries = super::bundle_entries(plain).map_err(signed)?;
     // The Patient the sealer put first must be the one the grant describes.
     if entries.len() == grant.records.len() + 1 {
-        if entries[0] != super::patient::resource(&grant) {
+        if entries[0].bytes != super::patient::resource(&grant) {
             return Err(signed(ShareError::SignatureMismatch));
         }
         entries.remove(0);
@@ -636,7 +636,7 @@ fn read_card(plain: &[u8], opened: &mut Opened) -> Result<(), ShlError> {
             .ok_or_else(|| bad("has no FHIR bundle"))?;
         let bytes = serde_json::to_vec(bundle).map_err(|_| bad("has no FHIR bundle"))?;
         let resources = crate::fhir::read_resources(&bytes).map_err(|e| ShlError::Content(e.to_string()))?;
-        opened.unsigned.extend(resources);
+        opened.unsigned.extend(crate::fhir::whole(resources));
         let issuer = card
             .get("iss")
             .and_then(|i| i.as_str())

@@ -30,8 +30,8 @@ fn obs(code: &str, value: f64, date: &str) -> NewRecord {
     let json = format!(
         r#"{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"Test {code}"}}]}},"effectiveDateTime":"{date}","valueQuantity":{{"value":{value},"unit":"%"}}}}"#
     );
-    let (resource, description) = read_resources(json.as_bytes()).unwrap().remove(0);
-    NewRecord::new(resource, description, Source::Demo)
+    let read = read_resources(json.as_bytes()).unwrap().remove(0);
+    NewRecord::new(read.resource, read.description, Source::Demo)
 }
 
 #[test]
@@ -112,7 +112,8 @@ fn add_list_get_delete_and_dedup() {
     );
     assert_eq!(
         v.list(&Query {
-            types: vec!["wellnessrecord".into()],
+            // LOINC-coded values that are not vital signs are results.
+            types: vec!["diagnosticreport".into()],
             ..Query::default()
         })
         .unwrap()
@@ -233,14 +234,14 @@ fn the_clock_the_edge_sets_dates_creation_imports_and_the_audit_log() {
     let mut v = v.with_clock(Clock::Fixed(later));
     let me = v.owner().id;
     // A reading with no date of its own sorts by when it was added.
-    let (resource, description) = read_resources(
+    let read = read_resources(
         br#"{"resourceType":"Observation","status":"final","code":{"text":"Weight"},"valueQuantity":{"value":60,"unit":"kg"}}"#,
     )
     .unwrap()
     .remove(0);
     v.add_records(
         me,
-        vec![NewRecord::new(resource, description, Source::Demo)],
+        vec![NewRecord::new(read.resource, read.description, Source::Demo)],
         Actor::Patient,
         "x",
     )

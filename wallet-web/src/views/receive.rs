@@ -15,6 +15,7 @@ use crate::api;
 use crate::i18n::T;
 use crate::model::human_time;
 use crate::views::ctx;
+use crate::views::outline::DocumentOutline;
 
 /// Verifies and opens a share link (fetching from its relay if it has one).
 pub async fn open_link(text: &str, passcode: Option<String>) -> Result<Received, String> {
@@ -349,11 +350,15 @@ pub(crate) fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
             <ul class="received">
                 {got.records.iter().map(|r| view! {
                     <li data-testid="received-record">
+                        {r.granted.about.clone().map(|about| view! {
+                            <p class="origin" data-testid="record-origin">{c.t(T::from_a_file_about)} " " {about}</p>
+                        })}
                         <details><summary>
                             <span class="title">{r.description.title.clone()}</span>
                             <span class="kind">{r.granted.resource_type.clone()} " · "
                                 {r.description.date.as_ref().map(|d| d.day().to_string()).unwrap_or_else(|| "—".into())}</span>
                         </summary>
+                        {wallet_core::fhir::document::outline(&r.resource).map(|outline| view! { <DocumentOutline outline/> })}
                         <pre>{serde_json::to_string_pretty(r.resource.json()).unwrap_or_default()}</pre></details>
                     </li>
                 }).collect_view()}

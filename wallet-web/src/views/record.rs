@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::T;
 use crate::model::RecordDetail;
+use crate::views::outline::DocumentOutline;
 use crate::views::{ctx, fetch_once, fetched};
 use crate::{Route, api};
 
@@ -79,7 +80,12 @@ pub fn RecordPage(
                     {r.about.status.clone().map(|s| view! { <dt>{c.t(T::status)}</dt><dd>{s}</dd> })}
                     <dt>"Source"</dt><dd>{r.about.source.clone()}</dd>
                     <dt>"SHA-256"</dt><dd class="mono">{r.sha256.clone()}</dd>
+                    {r.about.document.clone().map(|doc| view! {
+                        <dt>{c.t(T::in_document)}</dt>
+                        <dd><a href=Route::Record(doc).href() data-testid="part-of">{c.t(T::in_document)}</a></dd>
+                    })}
                 </dl>
+                {r.outline.clone().map(|outline| view! { <DocumentOutline outline/> })}
                 {attachment}
                 <details><summary>"FHIR"</summary><pre data-testid="fhir-json">{serde_json::to_string_pretty(&shown).unwrap_or_default()}</pre></details>
                 <button class="danger" on:click=delete.clone()>{c.t(T::delete)}</button>

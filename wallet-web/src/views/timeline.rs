@@ -95,7 +95,7 @@ pub fn Timeline() -> impl IntoView {
                                         let checked = c.chosen.get().contains(&id);
                                         let top = (start + i) as f64 * ROW;
                                         view! {
-                                            <div class="row" style:top=format!("{top}px") data-testid="record-row">
+                                            <div class="row" class:member=r.document.is_some() style:top=format!("{top}px") data-testid="record-row">
                                                 <input type="checkbox" aria-label=c.t(T::select) prop:checked=checked
                                                     on:change={ let id = id.clone(); move |_| toggle(id.clone()) }/>
                                                 <span class="date">{r.date.clone().map(|d| d.chars().take(10).collect::<String>()).unwrap_or_else(|| "—".into())}</span>

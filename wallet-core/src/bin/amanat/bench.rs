@@ -289,6 +289,7 @@ fn share(report: &mut Report) -> Result<()> {
                 Ok(ShareInput {
                     resource_type: m.resource_type.clone(),
                     bytes: vault.get(m.id)?.bytes,
+                    about: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -334,6 +335,7 @@ fn share(report: &mut Report) -> Result<()> {
         inputs.push(ShareInput {
             resource_type: r.meta.resource_type.clone(),
             bytes: r.bytes,
+            about: None,
         });
     }
     let version_of = |text: &str| {

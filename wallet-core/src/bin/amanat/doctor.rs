@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use age::secrecy::ExposeSecret;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use wallet_core::fhir::Description;
+use wallet_core::fhir::{Description, Resource};
 use wallet_core::provider::identity::ProviderIdentity;
 use wallet_core::qr::Qr;
 use wallet_core::relay::RelayError;
@@ -221,7 +221,10 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
         received.records.len()
     )?;
     for r in &received.records {
-        record_line(&mut out, &r.granted.resource_type, &r.description)?;
+        record_line(&mut out, &r.resource, &r.description)?;
+        if let Some(about) = &r.granted.about {
+            writeln!(out, "{:34}! from a file about {}", "", output::safe(about))?;
+        }
     }
     if args.out.is_some() {
         writeln!(
@@ -236,8 +239,10 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
     Ok(())
 }
 
-/// One record as `receive` lists it: date, type, title.
-fn record_line(out: &mut impl Write, resource_type: &str, description: &Description) -> Result<()> {
+/// One record as `receive` lists it: date, type, title; a document's
+/// entries beneath it, section by section.
+fn record_line(out: &mut impl Write, resource: &Resource, description: &Description) -> Result<()> {
+    let resource_type = resource.resource_type();
     let date = description
         .date
         .as_ref()
@@ -249,6 +254,18 @@ fn record_line(out: &mut impl Write, resource_type: &str, description: &Descript
         output::safe(resource_type),
         output::safe(&description.title)
     )?;
+    for section in wallet_core::fhir::document::outline(resource)
+        .into_iter()
+        .flat_map(|o| o.sections)
+    {
+        writeln!(out, "{:34}{}", "", output::safe(&section.title))?;
+        for entry in &section.entries {
+            writeln!(out, "{:34}  └ {}", "", output::safe(&entry.title))?;
+            for result in &entry.results {
+                writeln!(out, "{:34}      {}", "", output::safe(result))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -327,7 +344,7 @@ fn receive_shl(args: &ReceiveArgs, text: &str) -> Result<()> {
         )?;
     }
     for (resource, description) in &opened.unsigned {
-        record_line(&mut out, resource.resource_type(), description)?;
+        record_line(&mut out, resource, description)?;
     }
     for note in &opened.notes {
         writeln!(out, "  note: {}", output::safe(note))?;

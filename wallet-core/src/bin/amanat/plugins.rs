@@ -318,7 +318,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             let titles: Vec<String> = outcome
                 .proposals
                 .iter()
-                .map(|(r, d)| format!("{}: {}", r.resource_type(), d.title))
+                .map(|p| format!("{}: {}", p.resource.resource_type(), p.description.title))
                 .collect();
             if !json {
                 println!("{}", output::safe_lines(&outcome.message));

@@ -9,6 +9,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
 use wallet_core::contract::{Entered, NewReading};
+use wallet_core::ids::RecordId;
 use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
 use wallet_core::matching;
 use wallet_core::record::{RecordMeta, RecordSummary};
@@ -257,8 +258,9 @@ pub fn add(ctx: &Ctx, args: AddArgs) -> Result<()> {
     Ok(())
 }
 
-fn summary_of(m: &RecordMeta, vault: &Vault) -> RecordSummary {
+fn summary_of(m: &RecordMeta, vault: &Vault, document: Option<RecordId>) -> RecordSummary {
     RecordSummary {
+        document: document.map(|d| d.to_string()),
         id: m.id.to_string(),
         resource_type: m.resource_type.clone(),
         date: m.date.clone(),
@@ -287,8 +289,10 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
         limit: (args.limit > 0).then_some(args.limit),
     };
     let metas = vault.list(&query)?;
+    let limited = query.limit.is_some_and(|l| metas.len() == l);
+    let metas = wallet_core::record::beneath_documents(metas);
     if args.json {
-        let list: Vec<RecordSummary> = metas.iter().map(|m| summary_of(m, &vault)).collect();
+        let list: Vec<RecordSummary> = metas.iter().map(|(m, d)| summary_of(m, &vault, *d)).collect();
         return output::json(&list);
     }
     let mut header = vec!["ID", "DATE", "TYPE"];
@@ -298,17 +302,19 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
     header.push("TITLE");
     let rows: Vec<Vec<String>> = metas
         .iter()
-        .map(|m| {
+        .map(|(m, document)| {
             let mut row = vec![m.id.to_string(), m.day().to_string(), m.resource_type.clone()];
             if args.all_profiles {
-                row.push(summary_of(m, &vault).profile);
+                row.push(summary_of(m, &vault, None).profile);
             }
-            row.push(m.title.clone());
+            // A document's entries beneath it.
+            let indent = if document.is_some() { "  └ " } else { "" };
+            row.push(format!("{indent}{}", m.title));
             row
         })
         .collect();
     output::table_or("No records match.", &header, &rows)?;
-    if query.limit.is_some_and(|l| metas.len() == l) {
+    if limited {
         eprintln!("(showing the newest {}; use --limit 0 for all)", metas.len());
     }
     Ok(())
@@ -379,7 +385,10 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
     if let Some(s) = &m.status {
         lines.push(("status", s.clone()));
     }
-    lines.push(("source", m.source.to_string()));
+    lines.push(("source", vault.source_words(m)?));
+    if let Some(doc) = vault.document_of(m)? {
+        lines.push(("document", format!("{} ({})", doc.id, doc.title)));
+    }
     lines.push(("added", output::time(m.added)));
     lines.push(("sha-256", data_encoding::HEXLOWER.encode(&m.sha256)));
     if let Some((data, mime, title)) = wallet_core::fhir::first_attachment(value) {
@@ -393,8 +402,33 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
             ),
         ));
     }
+    let outline = wallet_core::fhir::document::outline(&record.resource);
+    if let Some(o) = &outline {
+        if !o.authors.is_empty() {
+            lines.push(("by", o.authors.join(", ")));
+        }
+        if let Some(f) = &o.facility {
+            lines.push(("facility", f.clone()));
+        }
+        if let Some(p) = &o.patient {
+            lines.push(("about", p.clone()));
+        }
+    }
     output::fields(&lines)?;
     println!();
+    // A document reads as its sections, each entry in a line, before its FHIR.
+    for section in outline.iter().flat_map(|o| &o.sections) {
+        println!("{}", output::safe(&section.title));
+        for entry in &section.entries {
+            println!("  - {}", output::safe(&entry.title));
+            for result in &entry.results {
+                println!("      {}", output::safe(result));
+            }
+        }
+    }
+    if outline.is_some() {
+        println!();
+    }
     println!("{}", serde_json::to_string_pretty(&without_data(value))?);
     Ok(())
 }
