@@ -46,6 +46,20 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A script of `tests/js` that uses npm's kill-the-clipboard, copied into
+/// target/js where the README's test command installed the library, so that
+/// node finds it.
+pub fn kill_the_clipboard_script(name: &str) -> PathBuf {
+    let js = workspace_root().join("target/js");
+    assert!(
+        js.join("node_modules/kill-the-clipboard").exists(),
+        "npm's kill-the-clipboard is needed: the README test command installs it into target/js"
+    );
+    let path = js.join(name);
+    std::fs::copy(workspace_root().join("tests/js").join(name), &path).expect("the script is copied");
+    path
+}
+
 /// A fixture file under `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)

@@ -169,6 +169,18 @@ pub enum Event {
         /// Providers listed.
         providers: u64,
     },
+    /// A SMART Health Card issuer's keys were trusted.
+    IssuerTrusted {
+        /// Its name and address.
+        issuer: String,
+        /// How many keys.
+        keys: u64,
+    },
+    /// A SMART Health Card issuer is trusted no more.
+    IssuerRemoved {
+        /// Its name and address.
+        issuer: String,
+    },
     /// A registry's list of plugin publishers was trusted.
     PublishersTrusted {
         /// Registry name.

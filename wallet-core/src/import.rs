@@ -29,6 +29,9 @@ pub enum FileKind {
     Png,
     /// An age-encrypted file (an Amanat backup).
     Age,
+    /// A SMART Health Card: a `.smart-health-card` file, or the text of its
+    /// `shc:/` QR codes, one a line.
+    HealthCard,
 }
 
 impl FileKind {
@@ -49,6 +52,10 @@ impl FileKind {
             || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
         {
             Some(FileKind::Age)
+        } else if trimmed.starts_with(crate::shc::QR_PREFIX.as_bytes())
+            || (trimmed.starts_with(b"{") && crate::shc::is_card_file(trimmed))
+        {
+            Some(FileKind::HealthCard)
         } else if trimmed.starts_with(b"{") {
             Some(FileKind::Json)
         } else {
@@ -62,7 +69,7 @@ impl FileKind {
             FileKind::Pdf => Some("application/pdf"),
             FileKind::Jpeg => Some("image/jpeg"),
             FileKind::Png => Some("image/png"),
-            FileKind::Json | FileKind::Age => None,
+            FileKind::Json | FileKind::Age | FileKind::HealthCard => None,
         }
     }
 }
@@ -88,6 +95,9 @@ pub enum ImportError {
     /// A damaged backup.
     #[error("this backup is damaged: {0}")]
     BackupDamaged(String),
+    /// A SMART Health Card that did not verify, or is no card.
+    #[error("{0}")]
+    Card(#[from] crate::shc::ShcError),
 }
 
 /// Reads a non-backup file into records. `now` dates documents.
@@ -121,8 +131,41 @@ pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRe
                 identity: Some(bytes.to_vec()),
             }])
         }
+        // With no issuer trusted, a card is refused naming its issuer
+        // (`records_from_bytes` takes the issuers the patient trusts).
+        Some(FileKind::HealthCard) => records_from_card(name, bytes, &[], now),
         Some(FileKind::Age) | None => Err(ImportError::UnknownKind),
     }
+}
+
+/// Records from a SMART Health Card whose signature verifies with a key of
+/// one of `issuers`, each saying who issued it.
+pub fn records_from_card(
+    name: &str,
+    bytes: &[u8],
+    issuers: &[crate::shc::Issuer],
+    now: i64,
+) -> Result<Vec<NewRecord>, ImportError> {
+    let text = std::str::from_utf8(bytes).unwrap_or_default().trim_start();
+    let jwss = if text.starts_with(crate::shc::QR_PREFIX) {
+        vec![crate::shc::from_qr(
+            text.lines().filter(|l| !l.trim().is_empty()),
+        )?]
+    } else {
+        crate::shc::from_file(bytes)?
+    };
+    let mut out = Vec::new();
+    for jws in &jwss {
+        let card = crate::shc::verify(jws, issuers, now)?;
+        let reads = read_resources(&card.bundle)?;
+        let source = Source::Issued {
+            file: name.to_string(),
+            issuer: card.issuer.label(),
+            patient: crate::matching::patient_of(reads.iter().map(|r| &r.resource)),
+        };
+        out.extend(new_records(reads, &source));
+    }
+    Ok(out)
 }
 
 /// Records of what a file held, from `source`; a document's entries name
@@ -204,15 +247,19 @@ pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Re
 }
 
 /// Records from a file of any kind the wallet takes: a backup (an age file)
-/// is opened with `identities`, anything else read by [`records_from_file`].
+/// is opened with `identities`, a SMART Health Card verified against
+/// `issuers`, anything else read by [`records_from_file`].
 pub fn records_from_bytes(
     name: &str,
     bytes: &[u8],
     identities: &[Box<dyn age::Identity>],
+    issuers: &[crate::shc::Issuer],
     now: i64,
 ) -> Result<Vec<NewRecord>, ImportError> {
-    if FileKind::detect(bytes) != Some(FileKind::Age) {
-        return records_from_file(name, bytes, now);
+    match FileKind::detect(bytes) {
+        Some(FileKind::Age) => {}
+        Some(FileKind::HealthCard) => return records_from_card(name, bytes, issuers, now),
+        _ => return records_from_file(name, bytes, now),
     }
     // An Amanat backup: an age file holding a FHIR Bundle.
     let plain = decrypt_backup(bytes, identities)?;
@@ -266,6 +313,44 @@ mod tests {
             Source::Import {
                 file: "w.json".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_health_card_imports_saying_who_issued_it_once_its_issuer_is_trusted() {
+        let card = include_bytes!("../tests/vectors/shc/example-00.smart-health-card");
+        let qr = include_bytes!("../tests/vectors/shc/example-chunked.qr.txt");
+        assert_eq!(FileKind::detect(card), Some(FileKind::HealthCard));
+        assert_eq!(FileKind::detect(qr), Some(FileKind::HealthCard));
+        let jwks = include_bytes!("../tests/vectors/shc/issuer.jwks.json");
+        let issuer = crate::shc::Issuer::from_jwks(
+            "https://spec.smarthealth.cards/examples/issuer",
+            Some("SMART example".into()),
+            jwks,
+        )
+        .unwrap();
+        let now = 1_796_083_200;
+        // Trusting no one, the card is refused naming its issuer.
+        let err = records_from_bytes("card.smart-health-card", card, &[], &[], now).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("issued by https://spec.smarthealth.cards/examples/issuer, which is not among"),
+            "{err}"
+        );
+        let trusted = std::slice::from_ref(&issuer);
+        let records = records_from_bytes("card.txt", qr, &[], trusted, now).unwrap();
+        let kinds: Vec<&str> = records.iter().map(|r| r.resource.resource_type()).collect();
+        assert_eq!(kinds, ["Coverage", "Organization", "Patient", "Patient"]);
+        assert_eq!(
+            records[0].source.to_string(),
+            "issued by SMART example (https://spec.smarthealth.cards/examples/issuer), signature verified; from card.txt"
+        );
+        // A card that verifies but carries invalid FHIR (this published one's
+        // Coverage.payor is an object, not a list) is refused at the path.
+        let err = records_from_bytes("card", card, &[], trusted, now).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid FHIR at entry[1].resource.payor: invalid type: map, expected a sequence"
         );
     }
 

@@ -88,6 +88,7 @@ pub mod reading;
 pub mod record;
 pub mod relay;
 pub mod share;
+pub mod shc;
 pub mod summary;
 #[cfg(feature = "native")]
 pub mod terminal;

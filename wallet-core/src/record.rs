@@ -62,6 +62,16 @@ pub enum Source {
         /// Whom the file is about.
         patient: FilePatient,
     },
+    /// From a SMART Health Card whose issuer's signature verified with a key
+    /// the patient trusts ([`crate::shc`]). (Appended last.)
+    Issued {
+        /// The file it came in.
+        file: String,
+        /// Who issued it: its name and address ([`crate::shc::Issuer::label`]).
+        issuer: String,
+        /// Whom the card is about, as it states them.
+        patient: Option<FilePatient>,
+    },
 }
 
 /// The catalog entry of one record.
@@ -153,6 +163,9 @@ impl std::fmt::Display for Source {
             Source::InDocument { .. } => f.write_str("part of a document"),
             Source::ImportedFrom { file, patient } => {
                 write!(f, "imported from {file}, about {}", patient.describe())
+            }
+            Source::Issued { file, issuer, .. } => {
+                write!(f, "issued by {issuer}, signature verified; from {file}")
             }
         }
     }

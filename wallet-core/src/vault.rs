@@ -18,6 +18,7 @@
 // `impl Vault` block of their own.
 mod audit;
 mod catalog;
+mod issuers;
 mod keyring;
 mod migrate;
 mod plugins;
@@ -105,6 +106,9 @@ pub enum VaultError {
     /// No record has that id.
     #[error("no record '{0}' in this wallet")]
     RecordNotFound(String),
+    /// No trusted issuer has that address.
+    #[error("you trust no issuer '{0}' (see `amanat issuers`)")]
+    IssuerNotFound(String),
     /// No share has that id.
     #[error("no share '{0}' in this wallet (see `amanat grants`)")]
     ShareNotFound(String),
@@ -153,6 +157,7 @@ const P_AUDIT: &[u8] = b"a/";
 const P_PROFILE: &[u8] = b"p/";
 const P_GRANT: &[u8] = b"g/";
 const P_REGISTRY: &[u8] = b"t/";
+const P_ISSUER: &[u8] = b"i/";
 const P_PLUGIN: &[u8] = b"w/";
 const P_PLUGIN_BYTES: &[u8] = b"wb/";
 const P_PLUGIN_CODE: &[u8] = b"wc/";

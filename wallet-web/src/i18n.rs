@@ -107,7 +107,7 @@ texts! {
     facility => ("Facility", "ادارہ", "संस्था"),
     from_a_file_about => ("⚠ From a file about", "⚠ اس فائل سے جو اس کے بارے میں تھی:", "⚠ इस व्यक्ति की फ़ाइल से:"),
     in_document => ("Part of the document", "اس دستاویز کا حصہ", "इस दस्तावेज़ का हिस्सा"),
-    drop_here => ("Drop files here (FHIR JSON, PDF, JPEG, PNG), or choose them",
+    drop_here => ("Drop files here (FHIR JSON, PDF, JPEG, PNG, SMART Health Cards), or choose them",
         "فائلیں یہاں چھوڑیں یا منتخب کریں",
         "फ़ाइलें यहां छोड़ें या चुनें",
     ),

@@ -2,6 +2,7 @@
 //! wallets on disk.
 
 mod audit;
+mod cards;
 mod cli_contract;
 mod crash;
 mod documents;

@@ -20,14 +20,7 @@ const PHRASE: &str = "the clinic on mall road, lahore";
 
 /// target/js/shl.mjs, copied from tests/js where it is kept.
 fn script() -> PathBuf {
-    let js = amanat_tests::workspace_root().join("target/js");
-    assert!(
-        js.join("node_modules/kill-the-clipboard").exists(),
-        "npm's kill-the-clipboard is needed: the README test command installs it into target/js"
-    );
-    let path = js.join("shl.mjs");
-    std::fs::copy(amanat_tests::workspace_root().join("tests/js/shl.mjs"), &path).unwrap();
-    path
+    amanat_tests::kill_the_clipboard_script("shl.mjs")
 }
 
 /// kill-the-clipboard's SHLViewer opens `link`: `Ok(resolved)` or `Err(error)`.

@@ -115,6 +115,18 @@ const EVENTS: &[(&str, &str, &str, &str)] = &[
         "रजिस्ट्री '{registry}' पर भरोसा किया ({providers} प्रदाता)",
     ),
     (
+        "issuer_trusted",
+        "trusted health card issuer {issuer} ({keys} key(s))",
+        "ہیلتھ کارڈ جاری کنندہ {issuer} پر اعتماد کیا ({keys} کلیدیں)",
+        "हेल्थ कार्ड जारीकर्ता {issuer} पर भरोसा किया ({keys} कुंजियाँ)",
+    ),
+    (
+        "issuer_removed",
+        "stopped trusting health card issuer {issuer}",
+        "ہیلتھ کارڈ جاری کنندہ {issuer} پر اعتماد ختم کیا",
+        "हेल्थ कार्ड जारीकर्ता {issuer} पर भरोसा समाप्त किया",
+    ),
+    (
         "profile_filled",
         "filled profile '{handle}' from {source}: {details}",
         "پروفائل '{handle}' {source} سے بھرا: {details}",

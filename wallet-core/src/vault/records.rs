@@ -293,7 +293,11 @@ impl Vault {
             None => meta.source.clone(),
         };
         Ok(match source {
-            Source::ImportedFrom { patient, .. } => Some(patient),
+            Source::ImportedFrom { patient, .. }
+            | Source::Issued {
+                patient: Some(patient),
+                ..
+            } => Some(patient),
             _ => None,
         })
     }

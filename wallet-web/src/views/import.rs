@@ -127,7 +127,7 @@ pub fn Import() -> impl IntoView {
                 <p>{move || c.t(T::drop_here)}</p>
                 <label>{move || c.t(T::choose_files)}
                     <input type="file" multiple data-testid="import-input"
-                        accept=".json,application/json,application/fhir+json,application/pdf,image/jpeg,image/png,.age"
+                        accept=".json,application/json,application/fhir+json,application/pdf,image/jpeg,image/png,.age,.smart-health-card,.txt"
                         on:change=move |ev| {
                             let input: web_sys::HtmlInputElement = ev.target().and_then(|t| t.dyn_into().ok()).expect("file input");
                             upload(from_list(input.files()));

@@ -123,6 +123,9 @@ pub enum Command {
     /// Registries of providers (a medical council's signed list): create, sign, trust.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// SMART Health Card issuers you trust: cards they sign import, each record saying who issued it.
+    #[command(subcommand)]
+    Issuers(IssuersCommand),
     /// Plugins from labs, insurers and pharmacies: sandboxed, with only the permissions you approve.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -506,6 +509,33 @@ pub enum ProviderCommand {
     },
 }
 
+/// `issuers …`.
+#[derive(Debug, Subcommand)]
+pub enum IssuersCommand {
+    /// Trust an issuer's keys: the key set (JWKS) it publishes at <ISS>/.well-known/jwks.json.
+    #[command(after_help = "Example:
+  amanat issuers trust jwks.json --iss https://spec.smarthealth.cards/examples/issuer --name \"SMART example issuer\"
+  amanat import card.smart-health-card     # verified with those keys; records say \"issued by …\"")]
+    Trust {
+        /// The issuer's key set (JSON Web Key Set, public keys), saved from its address.
+        file: PathBuf,
+        /// The issuer's address, exactly as its cards name it (their `iss`).
+        #[arg(long, value_name = "URL")]
+        iss: String,
+        /// What to call it in your records.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the issuers you trust.
+    List(JsonArg),
+    /// Stop trusting an issuer (the records it issued stay).
+    Remove {
+        /// The issuer's address.
+        #[arg(value_name = "URL")]
+        iss: String,
+    },
+}
+
 /// `registry …`.
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
@@ -874,8 +904,9 @@ pub struct AuditArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Only one part: `vault` (import, list, search, show), `share` (create, receive,
-    /// QR size) or `plugins` (compile, cached load, warm call; needs scripts/build-plugins).
-    #[arg(long, value_parser = ["vault", "share", "plugins"])]
+    /// QR size), `cards` (SMART Health Card verification) or `plugins` (compile, cached
+    /// load, warm call; needs scripts/build-plugins).
+    #[arg(long, value_parser = ["vault", "share", "cards", "plugins"])]
     pub only: Option<String>,
     /// Where the built plugins are (for `plugins`).
     #[arg(long, default_value = "target/plugins", value_name = "DIR")]

@@ -10,6 +10,7 @@ mod cli;
 #[cfg(feature = "demo")]
 mod demo;
 mod doctor;
+mod issuers;
 mod keys;
 mod output;
 mod plugins;
@@ -148,6 +149,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Viewer(cmd) => relay::viewer(cmd),
         Command::Provider(cmd) => doctor::provider(cmd),
         Command::Registry(cmd) => registry::registry(&ctx, cmd),
+        Command::Issuers(cmd) => issuers::issuers(&ctx, cmd),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args),

@@ -57,10 +57,11 @@ fn load_identities(paths: &[std::path::PathBuf], vault: &Vault) -> Result<Vec<Bo
 fn read_file(
     path: &Path,
     identities: &mut Vec<Box<dyn age::Identity>>,
+    issuers: &[wallet_core::shc::Issuer],
 ) -> Result<Vec<wallet_core::record::NewRecord>, String> {
     let name = file_name(path);
     let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut result = records_from_bytes(&name, &bytes, identities, now());
+    let mut result = records_from_bytes(&name, &bytes, identities, issuers, now());
     if matches!(result, Err(ImportError::BackupLocked)) && backup_needs_passphrase(&bytes) {
         let pass = prompt::existing(
             "AMANAT_BACKUP_PASSPHRASE",
@@ -70,7 +71,7 @@ fn read_file(
         let mut id = age::scrypt::Identity::new(pass);
         id.set_max_work_factor(wallet_core::vault::MAX_KDF_LOG_N);
         identities.push(Box::new(id));
-        result = records_from_bytes(&name, &bytes, identities, now());
+        result = records_from_bytes(&name, &bytes, identities, issuers, now());
     }
     result.map_err(|e| e.to_string())
 }
@@ -79,6 +80,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
     let mut identities = load_identities(&args.identity, &vault)?;
+    let issuers = vault.issuers()?;
     let total_bytes: u64 = args
         .files
         .iter()
@@ -92,7 +94,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut reports = Vec::new();
     for path in &args.files {
         let name = file_name(path);
-        let report = match read_file(path, &mut identities) {
+        let report = match read_file(path, &mut identities, &issuers) {
             Err(error) => FileReport {
                 file: path.display().to_string(),
                 profile: profile.handle.clone(),
