@@ -62,7 +62,7 @@ pub(super) fn describe(resource: &Resource, found: &mut Found) -> Reading {
     let json = resource.json();
     let (at, composition) = composition(json)
         .ok_or_else(|| FhirError::new("entry[0]", "a document's first entry must be its Composition"))?;
-    let c: Composition = serde_json::from_value(composition.clone())
+    let c = Composition::deserialize(composition)
         .map_err(|e| FhirError::new(format!("entry[{at}].resource"), e.to_string()))?;
     found.codes.extend(c.r#type.tokens());
     found.status = Some(c.status.clone());
@@ -175,7 +175,7 @@ fn resource_name(resource: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Array(names) => names
             .iter()
-            .filter_map(|n| serde_json::from_value::<HumanName>(n.clone()).ok())
+            .filter_map(|n| HumanName::deserialize(n).ok())
             .find_map(|n| n.label()),
         _ => None,
     }
@@ -229,7 +229,7 @@ pub fn outline(resource: &Resource) -> Option<Outline> {
         return None;
     }
     let (_, composition) = composition(json)?;
-    let c: Composition = serde_json::from_value(composition.clone()).ok()?;
+    let c = Composition::deserialize(composition).ok()?;
     let entries = json["entry"].as_array()?.as_slice();
     let find = |reference: &Value| -> Option<Resource> {
         Resource::from_value(resolve(entries, reference)?.clone()).ok()
@@ -267,7 +267,7 @@ pub fn outline(resource: &Resource) -> Option<Outline> {
                 .as_str()
                 .map(str::to_string)
                 .or_else(|| {
-                    serde_json::from_value::<CodeableConcept>(s["code"].clone())
+                    CodeableConcept::deserialize(&s["code"])
                         .ok()
                         .and_then(|c| c.label())
                 })
