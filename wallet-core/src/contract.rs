@@ -204,7 +204,7 @@ pub struct RecordDetail {
 impl RecordDetail {
     /// The record `meta` describes, whose resource is `resource`, of the
     /// profile whose handle is `profile`; `source` says where it came from
-    /// (`Vault::source_words`) and `document` is the id of the document it is
+    /// (`RecordMeta::source_words`) and `document` is the id of the document it is
     /// an entry of.
     pub fn new(
         meta: &RecordMeta,

@@ -171,40 +171,75 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// The documents among some records, so that each entry finds its own
+/// ([`Source::InDocument`]). Keyed by profile too: two profiles may hold the
+/// same document.
+pub struct Documents(std::collections::HashMap<(ProfileId, [u8; 32]), RecordMeta>);
+
+impl Documents {
+    /// The documents (FHIR document Bundles) among `metas`.
+    pub fn among(metas: &[RecordMeta]) -> Documents {
+        Documents(
+            metas
+                .iter()
+                .filter(|m| m.resource_type == "Bundle")
+                .map(|m| ((m.profile, m.sha256), m.clone()))
+                .collect(),
+        )
+    }
+
+    /// The document `meta` is an entry of, if it is among these.
+    pub fn of(&self, meta: &RecordMeta) -> Option<&RecordMeta> {
+        match &meta.source {
+            Source::InDocument { document } => self.0.get(&(meta.profile, *document)),
+            _ => None,
+        }
+    }
+}
+
+impl RecordMeta {
+    /// Where the record came from, in words, given its document (`None`
+    /// when it has none, or it is no longer in the wallet).
+    pub fn source_words(&self, document: Option<&RecordMeta>) -> String {
+        match (document, &self.source) {
+            (Some(doc), _) => format!("in the document \u{201c}{}\u{201d}, {}", doc.title, doc.source),
+            (None, Source::InDocument { .. }) => "from a document since deleted".to_string(),
+            (None, source) => source.to_string(),
+        }
+    }
+
+    /// Whom the file the record came from was about, as the file states
+    /// them (an entry of `document`: the document's file), when known.
+    pub fn patient_of_origin<'a>(&'a self, document: Option<&'a RecordMeta>) -> Option<&'a FilePatient> {
+        match &document.unwrap_or(self).source {
+            Source::ImportedFrom { patient, .. }
+            | Source::Issued {
+                patient: Some(patient),
+                ..
+            } => Some(patient),
+            _ => None,
+        }
+    }
+}
+
 /// `metas` less the entries of documents that are in `metas` too, order
 /// kept: a document travels whole (in an export, in a share), its entries
 /// inside it, not twice.
 pub fn documents_whole(metas: Vec<RecordMeta>) -> Vec<RecordMeta> {
-    let documents: std::collections::HashSet<(ProfileId, [u8; 32])> = metas
-        .iter()
-        .filter(|m| m.resource_type == "Bundle")
-        .map(|m| (m.profile, m.sha256))
-        .collect();
-    metas
-        .into_iter()
-        .filter(|m| !matches!(&m.source, Source::InDocument { document } if documents.contains(&(m.profile, *document))))
-        .collect()
+    let documents = Documents::among(&metas);
+    metas.into_iter().filter(|m| documents.of(m).is_none()).collect()
 }
 
 /// Records in timeline order with each document's entries right beneath it,
 /// each paired with its document when that is listed too (an entry whose
 /// document is not in `metas` keeps its own place, alone).
 pub fn beneath_documents(metas: Vec<RecordMeta>) -> Vec<(RecordMeta, Option<RecordId>)> {
-    // By profile too: two profiles may hold the same document.
-    let documents: std::collections::HashMap<(ProfileId, [u8; 32]), RecordId> = metas
-        .iter()
-        .filter(|m| m.resource_type == "Bundle")
-        .map(|m| ((m.profile, m.sha256), m.id))
-        .collect();
-    let document_of = |m: &RecordMeta| match &m.source {
-        Source::InDocument { document } => documents.get(&(m.profile, *document)).copied(),
-        _ => None,
-    };
+    let documents = Documents::among(&metas);
     let mut entries: std::collections::HashMap<RecordId, Vec<RecordMeta>> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(metas.len());
     let mut order = Vec::with_capacity(metas.len());
     for m in metas {
-        match document_of(&m) {
+        match documents.of(&m).map(|d| d.id) {
             Some(doc) => entries.entry(doc).or_default().push(m),
             None => order.push(m),
         }

@@ -234,15 +234,19 @@ pub fn outline(resource: &Resource) -> Option<Outline> {
     let find = |reference: &Value| -> Option<Resource> {
         Resource::from_value(resolve(entries, reference)?.clone()).ok()
     };
-    let title_of = |reference: &Value| -> String {
-        find(reference)
+    // The line for what a reference points to (found among the entries).
+    let title = |found: Option<&Resource>, reference: &Value| -> String {
+        found
             .and_then(|res| res.describe().ok())
             .map(|d| d.title)
             .or_else(|| reference["display"].as_str().map(str::to_string))
             .unwrap_or_else(|| reference["reference"].as_str().unwrap_or_default().to_string())
     };
+    let title_of = |reference: &Value| title(find(reference).as_ref(), reference);
     let entry_of = |reference: &Value| -> Entry {
-        let results = find(reference)
+        let found = find(reference);
+        let results = found
+            .as_ref()
             .filter(|r| r.resource_type() == "DiagnosticReport")
             .map(|r| {
                 r.json()["result"]
@@ -254,7 +258,7 @@ pub fn outline(resource: &Resource) -> Option<Outline> {
             })
             .unwrap_or_default();
         Entry {
-            title: title_of(reference),
+            title: title(found.as_ref(), reference),
             results,
         }
     };

@@ -388,8 +388,9 @@ async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> A
     with_vault(&state, move |v| {
         let r = v.get(v.resolve_id(&id)?)?;
         let profile = v.profile_by_id(r.meta.profile).map(|p| p.handle.clone());
-        let document = v.document_of(&r.meta)?.map(|d| d.id.to_string());
-        let source = v.source_words(&r.meta)?;
+        let document = v.document_of(&r.meta)?;
+        let source = r.meta.source_words(document.as_ref());
+        let document = document.map(|d| d.id.to_string());
         Ok(Json(RecordDetail::new(
             &r.meta,
             &r.resource,

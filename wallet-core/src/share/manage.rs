@@ -14,7 +14,7 @@ use crate::ids::{ProfileId, RecordId};
 use crate::profile::Profile;
 use crate::provider::{CARD_PREFIX, ProviderCard, RegistrySnapshot};
 use crate::qr::Qr;
-use crate::record::RecordMeta;
+use crate::record::{Documents, RecordMeta};
 use crate::relay::{RelayError, Status};
 use crate::share::grant::{AccessMode, GRANT_VERSION, Grant, Grantee, Purpose, Subject};
 use crate::share::shl::{Flags, SealedShl, ShlLink};
@@ -186,21 +186,16 @@ impl Created {
 /// Whom a record's file was about, in words, when that is someone other
 /// than `profile`'s person by the import rules ([`crate::matching::compare`]):
 /// the doctor must see that this record, in this patient's share, was
-/// written about someone else.
-fn origin_elsewhere(
-    vault: &Vault,
-    profile: &Profile,
-    meta: &RecordMeta,
-) -> Result<Option<String>, SharingError> {
-    Ok(vault
-        .patient_of_origin(meta)?
+/// written about someone else. `documents` are the profile's.
+fn origin_elsewhere(profile: &Profile, meta: &RecordMeta, documents: &Documents) -> Option<String> {
+    meta.patient_of_origin(documents.of(meta))
         .filter(|p| {
             matches!(
                 crate::matching::compare(profile, p),
                 crate::matching::Match::Different(_)
             )
         })
-        .map(|p| p.describe()))
+        .map(|p| p.describe())
 }
 
 /// The records a selection names, in a stable order, all of `profile`.
@@ -428,12 +423,13 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         records: Vec::new(),
     };
     let mut inputs = Vec::with_capacity(records.len());
+    let documents = vault.documents(profile.id)?;
     for m in &records {
         let record = vault.get(m.id)?;
         inputs.push(ShareInput {
             resource_type: m.resource_type.clone(),
             bytes: record.bytes,
-            about: origin_elsewhere(vault, &profile, m)?,
+            about: origin_elsewhere(&profile, m, &documents),
         });
     }
     let sealed = match request.shl {

@@ -259,47 +259,23 @@ impl Vault {
         Ok(out)
     }
 
-    /// The document a record is an entry of, if that document is still in
-    /// the wallet ([`Source::InDocument`]).
-    pub fn document_of(&self, meta: &RecordMeta) -> Result<Option<RecordMeta>> {
-        let Source::InDocument { document } = &meta.source else {
-            return Ok(None);
-        };
+    /// The documents of a profile, for its records to find theirs.
+    pub fn documents(&self, profile: ProfileId) -> Result<crate::record::Documents> {
         let documents = self.list(&Query {
-            profile: Some(meta.profile),
+            profile: Some(profile),
             types: vec!["Bundle".into()],
             ..Query::default()
         })?;
-        Ok(documents.into_iter().find(|d| d.sha256 == *document))
+        Ok(crate::record::Documents::among(&documents))
     }
 
-    /// Where a record came from, in words: an entry of a document says
-    /// which document, and where that came from.
-    pub fn source_words(&self, meta: &RecordMeta) -> Result<String> {
-        Ok(match self.document_of(meta)? {
-            Some(doc) => format!("in the document \u{201c}{}\u{201d}, {}", doc.title, doc.source),
-            None if matches!(meta.source, Source::InDocument { .. }) => {
-                "from a document since deleted".to_string()
-            }
-            None => meta.source.to_string(),
-        })
-    }
-
-    /// Whom the file a record came from was about, as the file states them (a
-    /// document's entry: its document's file), when the wallet knows it.
-    pub fn patient_of_origin(&self, meta: &RecordMeta) -> Result<Option<crate::matching::FilePatient>> {
-        let source = match self.document_of(meta)? {
-            Some(document) => document.source,
-            None => meta.source.clone(),
-        };
-        Ok(match source {
-            Source::ImportedFrom { patient, .. }
-            | Source::Issued {
-                patient: Some(patient),
-                ..
-            } => Some(patient),
-            _ => None,
-        })
+    /// The document a record is an entry of, if that document is still in
+    /// the wallet ([`Source::InDocument`]).
+    pub fn document_of(&self, meta: &RecordMeta) -> Result<Option<RecordMeta>> {
+        if !matches!(meta.source, Source::InDocument { .. }) {
+            return Ok(None);
+        }
+        Ok(self.documents(meta.profile)?.of(meta).cloned())
     }
 
     /// Number of records in the wallet.

@@ -387,8 +387,9 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> Result<()> {
     if let Some(s) = &m.status {
         lines.push(("status", s.clone()));
     }
-    lines.push(("source", vault.source_words(m)?));
-    if let Some(doc) = vault.document_of(m)? {
+    let document = vault.document_of(m)?;
+    lines.push(("source", m.source_words(document.as_ref())));
+    if let Some(doc) = &document {
         lines.push(("document", format!("{} ({})", doc.id, doc.title)));
     }
     lines.push(("added", output::time(m.added)));
