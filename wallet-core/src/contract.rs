@@ -163,6 +163,10 @@ pub struct RecordRow {
     /// (the timeline shows the entry beneath it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
+    /// Who vouched for it with a signature the wallet verified (the provider
+    /// who signed it, its card's issuer): the timeline marks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vouched_by: Option<String>,
 }
 
 impl From<&RecordMeta> for RecordRow {
@@ -176,6 +180,7 @@ impl From<&RecordMeta> for RecordRow {
             status: m.status.clone(),
             source: m.source.to_string(),
             document: None,
+            vouched_by: m.vouched_by(),
         }
     }
 }
@@ -929,6 +934,7 @@ mod tests {
             status: Some("final".into()),
             source: "imported from lab.json".into(),
             document: None,
+            vouched_by: None,
         }
     }
 

@@ -32,6 +32,19 @@ pub enum FileKind {
     /// A SMART Health Card: a `.smart-health-card` file, or the text of its
     /// `shc:/` QR codes, one a line.
     HealthCard,
+    /// A record signed by its provider (`AMANAT-RECORD:…`).
+    SignedRecord,
+}
+
+/// Whom the patient trusts to vouch for what they import: SMART Health Card
+/// issuers and provider registries.
+#[derive(Debug, Default, Clone)]
+pub struct Trusted {
+    /// Card issuers ([`crate::shc`]).
+    pub issuers: Vec<crate::shc::Issuer>,
+    /// Registries whose providers' signed records are taken
+    /// ([`crate::provider::signed`]).
+    pub registries: Vec<crate::provider::RegistrySnapshot>,
 }
 
 impl FileKind {
@@ -52,6 +65,8 @@ impl FileKind {
             || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
         {
             Some(FileKind::Age)
+        } else if crate::provider::signed::is_signed_record(trimmed) {
+            Some(FileKind::SignedRecord)
         } else if trimmed.starts_with(crate::shc::QR_PREFIX.as_bytes())
             || (trimmed.starts_with(b"{") && crate::shc::is_card_file(trimmed))
         {
@@ -69,7 +84,7 @@ impl FileKind {
             FileKind::Pdf => Some("application/pdf"),
             FileKind::Jpeg => Some("image/jpeg"),
             FileKind::Png => Some("image/png"),
-            FileKind::Json | FileKind::Age | FileKind::HealthCard => None,
+            FileKind::Json | FileKind::Age | FileKind::HealthCard | FileKind::SignedRecord => None,
         }
     }
 }
@@ -98,6 +113,9 @@ pub enum ImportError {
     /// A SMART Health Card that did not verify, or is no card.
     #[error("{0}")]
     Card(#[from] crate::shc::ShcError),
+    /// A signed record that did not verify, or whose signer is not listed.
+    #[error("{0}")]
+    Signed(#[from] crate::provider::signed::SignedRecordError),
 }
 
 /// Reads a non-backup file into records. `now` dates documents.
@@ -131,9 +149,11 @@ pub fn records_from_file(name: &str, bytes: &[u8], now: i64) -> Result<Vec<NewRe
                 identity: Some(bytes.to_vec()),
             }])
         }
-        // With no issuer trusted, a card is refused naming its issuer
-        // (`records_from_bytes` takes the issuers the patient trusts).
+        // With no one trusted, a card is refused naming its issuer, a signed
+        // record naming its signer (`records_from_bytes` takes whom the
+        // patient trusts).
         Some(FileKind::HealthCard) => records_from_card(name, bytes, &[], now),
+        Some(FileKind::SignedRecord) => records_from_signed(name, bytes, &[]),
         Some(FileKind::Age) | None => Err(ImportError::UnknownKind),
     }
 }
@@ -166,6 +186,37 @@ pub fn records_from_card(
         out.extend(new_records(reads, &source));
     }
     Ok(out)
+}
+
+/// The record a provider signed, once its signature verifies and a registry
+/// among `registries` lists the signer with that key. A signed FHIR document
+/// is one record, its entries filed beneath it as any document's.
+pub fn records_from_signed(
+    name: &str,
+    bytes: &[u8],
+    registries: &[crate::provider::RegistrySnapshot],
+) -> Result<Vec<NewRecord>, ImportError> {
+    let opened = crate::provider::signed::open(bytes)?;
+    let signer = opened.listed(registries)?;
+    let signed_bytes = opened.resource.to_bytes();
+    let reads = read_resources(&signed_bytes)?;
+    // A collection would be filed as its entries, none the bytes signed.
+    if reads
+        .first()
+        .is_none_or(|r| r.resource.to_bytes() != signed_bytes)
+    {
+        return Err(crate::provider::signed::SignedRecordError::Malformed(
+            "a signed record holds one resource or one FHIR document, not a collection".into(),
+        )
+        .into());
+    }
+    let source = Source::Signed {
+        file: name.to_string(),
+        signer,
+        signed_at: opened.signed_at,
+        signature: opened.detached,
+    };
+    Ok(new_records(reads, &source))
 }
 
 /// Records of what a file held, from `source`; a document's entries name
@@ -247,18 +298,29 @@ pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Re
 }
 
 /// Records from a file of any kind the wallet takes: a backup (an age file)
-/// is opened with `identities`, a SMART Health Card verified against
-/// `issuers`, anything else read by [`records_from_file`].
+/// is opened with `identities`, a SMART Health Card or a signed record
+/// verified against whom the patient `trusted`, anything else read by
+/// [`records_from_file`].
 pub fn records_from_bytes(
     name: &str,
     bytes: &[u8],
     identities: &[Box<dyn age::Identity>],
-    issuers: &[crate::shc::Issuer],
+    trusted: &Trusted,
     now: i64,
 ) -> Result<Vec<NewRecord>, ImportError> {
     match FileKind::detect(bytes) {
         Some(FileKind::Age) => {}
-        Some(FileKind::HealthCard) => return records_from_card(name, bytes, issuers, now),
+        Some(FileKind::HealthCard) => return records_from_card(name, bytes, &trusted.issuers, now),
+        Some(FileKind::SignedRecord) => return records_from_signed(name, bytes, &trusted.registries),
+        #[cfg(feature = "native")]
+        Some(FileKind::Jpeg | FileKind::Png) => {
+            // A photo of a card's or a signed record's QR code is that card
+            // or record; any other photo is kept as an image.
+            return match code_in_photo(bytes) {
+                Some(text) => records_from_bytes(name, text.as_bytes(), identities, trusted, now),
+                None => records_from_file(name, bytes, now),
+            };
+        }
         _ => return records_from_file(name, bytes, now),
     }
     // An Amanat backup: an age file holding a FHIR Bundle.
@@ -269,6 +331,37 @@ pub fn records_from_bytes(
         ));
     }
     records_from_file(name, &plain, now)
+}
+
+/// The largest photo searched for a QR code, in pixels (a 48-megapixel
+/// phone camera's); larger ones are kept as images, unread.
+#[cfg(feature = "native")]
+const MAX_PHOTO_PIXELS: u32 = 8_000 * 6_000;
+
+/// The text of the QR code in a photo, when it holds a SMART Health Card
+/// (`shc:/…`) or a signed record (`AMANAT-RECORD:…`).
+#[cfg(feature = "native")]
+fn code_in_photo(bytes: &[u8]) -> Option<String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(u64::from(MAX_PHOTO_PIXELS) * 4);
+    reader.limits(limits);
+    let img = reader.decode().ok()?.to_luma8();
+    let (w, h) = img.dimensions();
+    if w.checked_mul(h)? > MAX_PHOTO_PIXELS {
+        return None;
+    }
+    let text = crate::qr::read_greyscale(w as usize, h as usize, |x, y| {
+        img.get_pixel(x as u32, y as u32)[0]
+    })
+    .ok()?;
+    let code = text.trim_start();
+    (code.starts_with(crate::shc::QR_PREFIX) || crate::provider::signed::is_signed_record(code.as_bytes()))
+        .then_some(text)
 }
 
 /// Whether an age file is passphrase-encrypted (so a passphrase should be asked for).
@@ -317,6 +410,43 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_record_imports_saying_who_signed_it_once_their_registry_is_trusted() {
+        let text = include_bytes!("../tests/vectors/signed-record/prescription.amanat-record");
+        assert_eq!(FileKind::detect(text), Some(FileKind::SignedRecord));
+        let err = records_from_bytes("rx.amanat-record", text, &[], &Trusted::default(), 0).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "signed by Dr. Imran Rao (PMDC-12345-P), who is not listed by Pakistan Medical & Dental Council"
+            ),
+            "{err}"
+        );
+        let card = include_str!("../tests/vectors/signed-record/provider-card.json");
+        let council = crate::provider::RegistrySnapshot {
+            v: 1,
+            registry: "Pakistan Medical & Dental Council".into(),
+            issued: 0,
+            providers: vec![crate::provider::ProviderCard::parse(card).unwrap()],
+            publishers: Vec::new(),
+        };
+        let trusted = Trusted {
+            registries: vec![council],
+            ..Trusted::default()
+        };
+        let records = records_from_bytes("rx.amanat-record", text, &[], &trusted, 0).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            records[0].source.to_string(),
+            "signed by Dr. Imran Rao (PMDC-12345-P, Pakistan Medical & Dental Council), signature verified; from rx.amanat-record"
+        );
+        // What the wallet stores is what was signed: the signature it keeps
+        // verifies over those bytes.
+        let Source::Signed { signature, .. } = &records[0].source else {
+            unreachable!()
+        };
+        crate::provider::signed::verify_detached(signature, &records[0].resource.to_bytes()).unwrap();
+    }
+
+    #[test]
     fn a_health_card_imports_saying_who_issued_it_once_its_issuer_is_trusted() {
         let card = include_bytes!("../tests/vectors/shc/example-00.smart-health-card");
         let qr = include_bytes!("../tests/vectors/shc/example-chunked.qr.txt");
@@ -331,13 +461,17 @@ mod tests {
         .unwrap();
         let now = 1_796_083_200;
         // Trusting no one, the card is refused naming its issuer.
-        let err = records_from_bytes("card.smart-health-card", card, &[], &[], now).unwrap_err();
+        let err =
+            records_from_bytes("card.smart-health-card", card, &[], &Trusted::default(), now).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("issued by https://spec.smarthealth.cards/examples/issuer, which is not among"),
             "{err}"
         );
-        let trusted = std::slice::from_ref(&issuer);
+        let trusted = &Trusted {
+            issuers: vec![issuer],
+            ..Trusted::default()
+        };
         let records = records_from_bytes("card.txt", qr, &[], trusted, now).unwrap();
         let kinds: Vec<&str> = records.iter().map(|r| r.resource.resource_type()).collect();
         assert_eq!(kinds, ["Coverage", "Organization", "Patient", "Patient"]);

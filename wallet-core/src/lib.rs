@@ -77,6 +77,7 @@ pub mod demo;
 pub mod fhir;
 pub mod ids;
 pub mod import;
+mod jws;
 pub mod lang;
 pub mod matching;
 pub mod national_id;

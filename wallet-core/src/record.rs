@@ -72,6 +72,20 @@ pub enum Source {
         /// Whom the card is about, as it states them.
         patient: Option<FilePatient>,
     },
+    /// Signed by the provider who wrote it, with a key a registry the
+    /// patient trusts lists for them ([`crate::provider::signed`]); the
+    /// signature is kept, and travels in shares. (Appended last.)
+    Signed {
+        /// The file it came in.
+        file: String,
+        /// Who signed it.
+        signer: crate::provider::signed::Signer,
+        /// When, as the signer says (seconds since 1970).
+        signed_at: i64,
+        /// The signature without its payload (`header..signature`): it
+        /// verifies over the record's stored bytes.
+        signature: String,
+    },
 }
 
 /// The catalog entry of one record.
@@ -167,6 +181,9 @@ impl std::fmt::Display for Source {
             Source::Issued { file, issuer, .. } => {
                 write!(f, "issued by {issuer}, signature verified; from {file}")
             }
+            Source::Signed { file, signer, .. } => {
+                write!(f, "signed by {signer}, signature verified; from {file}")
+            }
         }
     }
 }
@@ -205,6 +222,28 @@ impl RecordMeta {
             (Some(doc), _) => format!("in the document \u{201c}{}\u{201d}, {}", doc.title, doc.source),
             (None, Source::InDocument { .. }) => "from a document since deleted".to_string(),
             (None, source) => source.to_string(),
+        }
+    }
+
+    /// Who vouched for the record with a signature the wallet verified when
+    /// it came in, in words for lists: the provider who signed it, or the
+    /// issuer of its SMART Health Card.
+    pub fn vouched_by(&self) -> Option<String> {
+        match &self.source {
+            Source::Signed { signer, .. } => {
+                Some(format!("signed by {} ({})", signer.name, signer.registration))
+            }
+            Source::Issued { issuer, .. } => Some(format!("issued by {issuer}")),
+            _ => None,
+        }
+    }
+
+    /// The provider's signature over the record's bytes (detached), when it
+    /// came signed: what a share carries beside it.
+    pub fn signature(&self) -> Option<&str> {
+        match &self.source {
+            Source::Signed { signature, .. } => Some(signature),
+            _ => None,
         }
     }
 
@@ -273,6 +312,10 @@ pub struct RecordSummary {
     /// For an entry of a document listed just above it: the document's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
+    /// Who vouched for it with a signature the wallet verified
+    /// ([`RecordMeta::vouched_by`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vouched_by: Option<String>,
 }
 
 /// A record to add.

@@ -112,6 +112,14 @@ pub enum ShareError {
         /// The record id.
         id: String,
     },
+    /// A record's provider signature does not verify over its bytes.
+    #[error("record {id} carries a provider's signature that was refused: {message}")]
+    ProviderSignature {
+        /// The record id.
+        id: String,
+        /// Why.
+        message: String,
+    },
     /// A shared record is not valid FHIR.
     #[error("record {id} is not valid FHIR: {message}")]
     InvalidRecord {
@@ -146,11 +154,19 @@ pub struct ShareInput {
     /// Whom the file it came from was about, in words, when that is not the
     /// patient sharing it (a record imported anyway into their profile).
     pub about: Option<String>,
+    /// The signature of the provider who wrote it, detached
+    /// ([`crate::provider::signed`]), when it came signed.
+    pub signature: Option<String>,
 }
 
 /// The FHIR extension on a shared Bundle entry that says whom the record's
 /// file was about ([`ShareInput::about`]); the grant signs the same words.
 pub const ORIGIN_EXTENSION: &str = "urn:amanat:patient-of-origin";
+
+/// The FHIR extension on a shared Bundle entry that carries the signature of
+/// the provider who wrote the record ([`ShareInput::signature`]); the doctor's
+/// client verifies it over the entry's bytes.
+pub const SIGNATURE_EXTENSION: &str = "urn:amanat:provider-signature";
 
 /// Who can open the records.
 pub enum Lock {
@@ -313,12 +329,13 @@ pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<
         let text = String::from_utf8(r.bytes.clone())
             .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
         let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-        let extension = r
-            .about
-            .iter()
-            .map(|about| Extension {
-                url: ORIGIN_EXTENSION.into(),
-                value: Some(about.clone()),
+        let extension = [(ORIGIN_EXTENSION, &r.about), (SIGNATURE_EXTENSION, &r.signature)]
+            .into_iter()
+            .filter_map(|(url, value)| {
+                value.as_ref().map(|v| Extension {
+                    url: url.into(),
+                    value: Some(v.clone()),
+                })
             })
             .collect();
         entry.push(OutEntry {
@@ -387,6 +404,11 @@ pub struct ReceivedRecord {
     pub resource: Resource,
     /// What the wallet makes of it (title, date, ABDM type).
     pub description: Description,
+    /// Who signed it, when it came with its provider's signature, verified
+    /// over its bytes.
+    pub signer: Option<crate::provider::signed::Signer>,
+    /// That signature, detached (`header..signature`), to keep as evidence.
+    pub signature: Option<String>,
 }
 
 /// A verified, decrypted share.
@@ -611,22 +633,29 @@ pub(crate) fn bundle_entries(plain: &[u8]) -> Result<Vec<InEntry>, ShareError> {
     Ok(bundle
         .entry
         .into_iter()
-        .map(|e| InEntry {
-            bytes: e.resource.get().as_bytes().to_vec(),
-            about: e
-                .extension
-                .into_iter()
-                .find(|x| x.url == ORIGIN_EXTENSION)
-                .and_then(|x| x.value),
+        .map(|e| {
+            let value = |url: &str| {
+                e.extension
+                    .iter()
+                    .find(|x| x.url == url)
+                    .and_then(|x| x.value.clone())
+            };
+            InEntry {
+                bytes: e.resource.get().as_bytes().to_vec(),
+                about: value(ORIGIN_EXTENSION),
+                signature: value(SIGNATURE_EXTENSION),
+            }
         })
         .collect())
 }
 
-/// One entry of a shared bundle: the resource's exact bytes, and whom its
-/// file was about when the entry says so ([`ORIGIN_EXTENSION`]).
+/// One entry of a shared bundle: the resource's exact bytes, whom its file
+/// was about when the entry says so ([`ORIGIN_EXTENSION`]), and its
+/// provider's signature when it has one ([`SIGNATURE_EXTENSION`]).
 pub(crate) struct InEntry {
     pub(crate) bytes: Vec<u8>,
     pub(crate) about: Option<String>,
+    pub(crate) signature: Option<String>,
 }
 
 pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<ReceivedRecord>, ShareError> {
@@ -656,10 +685,23 @@ pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<Re
             });
         }
         let description = resource.describe().map_err(invalid)?;
+        // A provider's signature that does not verify over these bytes is
+        // refused, not dropped: the doctor must not see a claim that fails.
+        let signer = entry
+            .signature
+            .as_deref()
+            .map(|s| crate::provider::signed::verify_detached(s, bytes))
+            .transpose()
+            .map_err(|e| ShareError::ProviderSignature {
+                id: granted.id.clone(),
+                message: e.to_string(),
+            })?;
         out.push(ReceivedRecord {
             granted: granted.clone(),
             resource,
             description,
+            signer,
+            signature: entry.signature.clone(),
         });
     }
     Ok(out)
@@ -682,6 +724,7 @@ mod tests {
                     resource_type: r.resource_type().into(),
                     bytes: r.to_bytes(),
                     about: None,
+                    signature: None,
                 }
             })
             .collect()
@@ -861,6 +904,7 @@ mod tests {
             resource_type: "Observation".into(),
             bytes: br#"{"resourceType":"Observation","id":"not a FHIR id!"}"#.to_vec(),
             about: None,
+            signature: None,
         };
         let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
         let mut link = sealed.link(None, &key.verifying_key());
@@ -891,6 +935,7 @@ mod tests {
         for about in [None, Some("Zara Khan".to_string())] {
             let forged = ShareInput {
                 about,
+                signature: None,
                 ..record.clone()
             };
             let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
@@ -901,6 +946,51 @@ mod tests {
                 ShareError::SignatureMismatch
             );
         }
+    }
+
+    #[test]
+    fn a_providers_signature_travels_with_its_record_and_is_verified_again() {
+        use base64::Engine as _;
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let doctor = SigningKey::from_bytes(&[7; 32]);
+        let card = crate::provider::ProviderCard {
+            v: 1,
+            name: "Dr. Imran Rao".into(),
+            registration: "PMDC-12345-P".into(),
+            key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(doctor.verifying_key().as_bytes()),
+            age: "age1p52ek0kxwul8d39696jsvnld5222kfv8qz92s84655n698xweszsaxkud7".into(),
+        };
+        let record = inputs()[0].clone();
+        let resource = Resource::from_slice(&record.bytes).unwrap();
+        let text = crate::provider::signed::sign(&resource, &doctor, &card, "PMDC", 0);
+        let detached = crate::provider::signed::open(text.as_bytes()).unwrap().detached;
+        let share = |signature: Option<String>| {
+            let input = ShareInput {
+                signature,
+                ..record.clone()
+            };
+            let sealed = seal(&[input], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+            open(
+                &sealed.link(None, &key.verifying_key()),
+                &sealed.ciphertext,
+                2_000,
+                None,
+                None,
+            )
+        };
+        let got = share(Some(detached.clone())).unwrap();
+        let signer = got.records[0].signer.as_ref().unwrap();
+        assert_eq!(signer.to_string(), "Dr. Imran Rao (PMDC-12345-P, PMDC)");
+        // Unsigned records say nothing; a signature over other bytes (one
+        // from another record) is refused with its own message.
+        assert!(share(None).unwrap().records[0].signer.is_none());
+        let other = Resource::from_slice(&inputs()[1].bytes).unwrap();
+        let text = crate::provider::signed::sign(&other, &doctor, &card, "PMDC", 0);
+        let misplaced = crate::provider::signed::open(text.as_bytes()).unwrap().detached;
+        assert!(matches!(
+            share(Some(misplaced)).unwrap_err(),
+            ShareError::ProviderSignature { id, .. } if id == "1"
+        ));
     }
 
     #[test]

@@ -29,6 +29,7 @@ fn inputs() -> Vec<ShareInput> {
         resource_type: if i == 0 { "Condition".into() } else { "Observation".into() },
         bytes: json.as_bytes().to_vec(),
         about: None,
+        signature: None,
     })
     .collect()
 }

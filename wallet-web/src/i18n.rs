@@ -105,6 +105,8 @@ texts! {
     back => ("Back", "واپس", "वापस"),
     written_by => ("Written by", "تحریر کردہ", "लिखने वाले"),
     facility => ("Facility", "ادارہ", "संस्था"),
+    signed_by => ("✓ Signed by", "✓ دستخط:", "✓ हस्ताक्षर:"),
+    signature_key => ("key", "کلید", "कुंजी"),
     from_a_file_about => ("⚠ From a file about", "⚠ اس فائل سے جو اس کے بارے میں تھی:", "⚠ इस व्यक्ति की फ़ाइल से:"),
     in_document => ("Part of the document", "اس دستاویز کا حصہ", "इस दस्तावेज़ का हिस्सा"),
     drop_here => ("Drop files here (FHIR JSON, PDF, JPEG, PNG, SMART Health Cards), or choose them",

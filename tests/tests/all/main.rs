@@ -13,6 +13,7 @@ mod plugin_languages;
 mod plugins;
 mod printing;
 mod profiles;
+mod provenance;
 mod readings;
 mod relay;
 mod sharing;

@@ -120,6 +120,7 @@ pub fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>
         resource_type: "Condition".into(),
         bytes: condition,
         about: None,
+        signature: None,
     };
     let sealed = wallet_core::share::seal(
         &[input],

@@ -694,8 +694,14 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     let identity: Box<dyn age::Identity> = Box::new(age::scrypt::Identity::new(
         age::secrecy::SecretString::from("backup passphrase here"),
     ));
-    let restored = wallet_core::import::records_from_bytes("amanat-backup.age", &backup, &[identity], &[], 0)
-        .expect("the backup opens");
+    let restored = wallet_core::import::records_from_bytes(
+        "amanat-backup.age",
+        &backup,
+        &[identity],
+        &Default::default(),
+        0,
+    )
+    .expect("the backup opens");
     assert_eq!(
         restored.len(),
         5,

@@ -460,7 +460,7 @@ async fn import(
     with_vault(&state, move |v| {
         let profile = profile_id(v, p.profile.as_deref())?;
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
-        let records = crate::import::records_from_bytes(&name, &body, &ids, &v.issuers()?, v.clock().now())
+        let records = crate::import::records_from_bytes(&name, &body, &ids, &v.trusted()?, v.clock().now())
             .map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -12,11 +12,12 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ids::WalletId;
+use crate::jws::Header;
 
 /// The grant format version this code writes and accepts.
 pub const GRANT_VERSION: u32 = 1;
@@ -435,26 +436,6 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
     B64URL.encode(Sha256::digest(bytes))
 }
 
-#[derive(Serialize, Deserialize)]
-struct Jwk {
-    kty: String,
-    crv: String,
-    x: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Header {
-    alg: String,
-    typ: String,
-    kid: String,
-    jwk: Jwk,
-    /// RFC 7515 §4.1.11: extensions the verifier must understand. Amanat
-    /// defines none, so a grant naming any is refused rather than read as if
-    /// the extension were not there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    crit: Option<serde_json::Value>,
-}
-
 /// RFC 7638 thumbprint of an Ed25519 public key (base64url SHA-256 of the
 /// canonical JWK `{"crv","kty","x"}`).
 pub fn thumbprint(key: &VerifyingKey) -> String {
@@ -497,17 +478,7 @@ impl SignedGrant {
     /// key, and the payload is the grant's canonical JSON (members in the order of
     /// [`Grant`], no whitespace). Share links carry only these parts.
     pub fn assemble(key: &VerifyingKey, grant: &Grant, signature: [u8; 64]) -> SignedGrant {
-        let header = Header {
-            alg: "EdDSA".into(),
-            typ: GRANT_TYP.into(),
-            crit: None,
-            kid: thumbprint(key),
-            jwk: Jwk {
-                kty: "OKP".into(),
-                crv: "Ed25519".into(),
-                x: B64URL.encode(key.as_bytes()),
-            },
-        };
+        let header = Header::new(GRANT_TYP, key);
         SignedGrant {
             header: serde_json::to_vec(&header).unwrap_or_default(),
             payload: serde_json::to_vec(grant).unwrap_or_default(),
@@ -552,38 +523,20 @@ impl SignedGrant {
     pub fn verify(&self) -> Result<(Grant, VerifyingKey), GrantError> {
         let header: Header = serde_json::from_slice(&self.header)
             .map_err(|e| GrantError::Malformed(format!("the header is not a grant header: {e}")))?;
-        if header.alg != "EdDSA" {
-            return Err(GrantError::Algorithm(header.alg));
-        }
-        if header.typ != GRANT_TYP {
-            return Err(GrantError::Malformed(format!(
-                "its type is '{}', not an Amanat consent grant ({GRANT_TYP})",
-                header.typ
-            )));
-        }
-        if header.crit.is_some() {
-            return Err(GrantError::Malformed(
-                "it names critical header extensions (crit) that Amanat does not understand".into(),
-            ));
-        }
-        if header.jwk.kty != "OKP" || header.jwk.crv != "Ed25519" {
-            return Err(GrantError::Algorithm(format!(
-                "{}/{}",
-                header.jwk.kty, header.jwk.crv
-            )));
-        }
-        let x: [u8; 32] = B64URL
-            .decode(&header.jwk.x)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| GrantError::Malformed("the key is not 32 bytes of base64url".into()))?;
-        let key = VerifyingKey::from_bytes(&x).map_err(|_| GrantError::BadSignature)?;
-        if header.kid != thumbprint(&key) {
-            return Err(GrantError::WrongKeyId);
-        }
         let input = signing_input(&self.header, &self.payload);
-        key.verify_strict(input.as_bytes(), &Signature::from_bytes(&self.signature))
-            .map_err(|_| GrantError::BadSignature)?;
+        let key = crate::jws::verify(&header, GRANT_TYP, input.as_bytes(), &self.signature).map_err(|r| {
+            use crate::jws::Refusal;
+            match r {
+                Refusal::Algorithm(alg) | Refusal::KeyType(alg) => GrantError::Algorithm(alg),
+                Refusal::Type(typ) => GrantError::Malformed(format!(
+                    "its type is '{typ}', not an Amanat consent grant ({GRANT_TYP})"
+                )),
+                Refusal::Crit => GrantError::Malformed(crate::jws::CRIT.into()),
+                Refusal::KeyBytes => GrantError::Malformed("the key is not 32 bytes of base64url".into()),
+                Refusal::KeyId => GrantError::WrongKeyId,
+                Refusal::InvalidKey | Refusal::Signature => GrantError::BadSignature,
+            }
+        })?;
         #[derive(Deserialize)]
         struct Version {
             v: u32,

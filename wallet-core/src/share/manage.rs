@@ -430,6 +430,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             resource_type: m.resource_type.clone(),
             bytes: record.bytes,
             about: origin_elsewhere(&profile, m, &documents),
+            signature: m.signature().map(str::to_string),
         });
     }
     let sealed = match request.shl {

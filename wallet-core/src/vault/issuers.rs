@@ -21,6 +21,15 @@ impl Vault {
         self.commit(batch)
     }
 
+    /// Whom the patient trusts to vouch for records: card issuers and
+    /// provider registries ([`crate::import::records_from_bytes`]).
+    pub fn trusted(&self) -> Result<crate::import::Trusted> {
+        Ok(crate::import::Trusted {
+            issuers: self.issuers()?,
+            registries: self.registry_snapshots()?,
+        })
+    }
+
     /// The issuers the patient trusts, by address.
     pub fn issuers(&self) -> Result<Vec<Issuer>> {
         let mut out = Vec::new();

@@ -136,6 +136,19 @@ impl Vault {
         Ok(out)
     }
 
+    /// The registry snapshots the patient trusts, each verified again
+    /// against the key it was trusted with.
+    pub fn registry_snapshots(&self) -> Result<Vec<crate::provider::RegistrySnapshot>> {
+        self.registries()?
+            .into_iter()
+            .map(|(thumb, signed)| {
+                crate::provider::RegistrySnapshot::verify(&signed, Some(&thumb))
+                    .map(|(snapshot, _)| snapshot)
+                    .map_err(|e| VaultError::Integrity(format!("a trusted registry snapshot ({e})")))
+            })
+            .collect()
+    }
+
     pub(super) fn registry_key(&self, thumbprint: &str) -> Vec<u8> {
         self.name(P_REGISTRY, "registry", thumbprint.as_bytes())
     }

@@ -353,6 +353,12 @@ pub(crate) fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
                         {r.granted.about.clone().map(|about| view! {
                             <p class="origin" data-testid="record-origin">{c.t(T::from_a_file_about)} " " {about}</p>
                         })}
+                        {r.signer.clone().map(|signer| view! {
+                            <p class="signer" data-testid="record-signer">
+                                {c.t(T::signed_by)} " " {signer.to_string()}
+                                <span class="muted">" · " {c.t(T::signature_key)} " " {signer.key}</span>
+                            </p>
+                        })}
                         <details><summary>
                             <span class="title">{r.description.title.clone()}</span>
                             <span class="kind">{r.granted.resource_type.clone()} " · "

@@ -101,6 +101,10 @@ pub fn Timeline() -> impl IntoView {
                                                 <span class="date">{r.date.clone().map(|d| d.chars().take(10).collect::<String>()).unwrap_or_else(|| "—".into())}</span>
                                                 <span class="kind">{r.resource_type.clone()}</span>
                                                 <a href=Route::Record(id.clone()).href()>{r.title.clone()}</a>
+                                                {r.vouched_by.clone().map(|v| {
+                                                    let words = format!("✓ {v}");
+                                                    view! { <span class="vouched" data-testid="vouched" title=v>{words}</span> }
+                                                })}
                                             </div>
                                         }
                                     }).collect_view())

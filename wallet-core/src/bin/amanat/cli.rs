@@ -495,6 +495,28 @@ pub enum ProviderCommand {
         #[command(flatten)]
         kdf: KdfArg,
     },
+    /// Sign a record you wrote (a prescription, a report) for your patient: their wallet
+    /// imports it saying you signed it, once a registry they trust lists you.
+    #[command(after_help = "Example:
+  amanat provider sign-record rx.json --registry \"Pakistan Medical & Dental Council\" --qr-png rx.png
+  # the patient: amanat import rx.amanat-record   (or the QR photo: amanat import rx.png)")]
+    SignRecord {
+        /// The record: one FHIR resource, or one FHIR document (JSON).
+        file: PathBuf,
+        /// The registry that lists you, by its name in its snapshot (`amanat registry list`
+        /// shows it): the patient's wallet checks your key there.
+        #[arg(long)]
+        registry: String,
+        /// Where to write the signed record [default: FILE with the extension .amanat-record].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Also write it as a QR code (PNG) for the patient to scan or photograph.
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+        /// Your identity file.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
     /// Print your public card (text and QR) for patients to share with you.
     Card {
         /// Your identity file.
@@ -904,7 +926,7 @@ pub struct AuditArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Only one part: `vault` (import, list, search, show), `share` (create, receive,
-    /// QR size), `cards` (SMART Health Card verification) or `plugins` (compile, cached
+    /// QR size), `cards` (SMART Health Card and signed-record verification) or `plugins` (compile, cached
     /// load, warm call; needs scripts/build-plugins).
     #[arg(long, value_parser = ["vault", "share", "cards", "plugins"])]
     pub only: Option<String>,

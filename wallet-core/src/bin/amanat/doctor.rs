@@ -54,6 +54,55 @@ fn link_text(args: &ReceiveArgs) -> Result<String> {
     }
 }
 
+/// `amanat provider sign-record`: the record checked as a wallet would
+/// check it, signed, written as a file and optionally a QR code.
+fn sign_record(
+    file: &std::path::Path,
+    registry: &str,
+    out: Option<PathBuf>,
+    qr_png: Option<&std::path::Path>,
+    identity: &Option<PathBuf>,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let resource = Resource::from_slice(&bytes).with_context(|| format!("{} is not FHIR", file.display()))?;
+    let title = resource
+        .describe()
+        .with_context(|| format!("{} is not valid FHIR", file.display()))?
+        .title;
+    if resource.resource_type() == "Bundle" && !wallet_core::fhir::document::is_document(resource.json()) {
+        bail!(
+            "{} is a Bundle but not a FHIR document: sign each record in it, or a document (Bundle of type document)",
+            file.display()
+        );
+    }
+    if registry.trim().is_empty() {
+        bail!("--registry names the registry that lists you, as its snapshot names it");
+    }
+    let id = load_identity(identity)?;
+    let text = wallet_core::provider::signed::sign(&resource, &id.signing, &id.card, registry, now());
+    let out = out.unwrap_or_else(|| file.with_extension("amanat-record"));
+    std::fs::write(&out, format!("{text}\n")).with_context(|| format!("cannot write {}", out.display()))?;
+    if let Some(path) = qr_png {
+        let qr = Qr::new(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}: this record is too large for one QR code; give the patient the file {}",
+                out.display()
+            )
+        })?;
+        output::write_png(&qr, path)?;
+    }
+    println!(
+        "Signed \u{201c}{}\u{201d} as {} ({}, listed by {}) into {}",
+        output::safe(&title),
+        id.card.name,
+        id.card.registration,
+        registry.trim(),
+        out.display()
+    );
+    println!("The patient imports it: amanat import {}", out.display());
+    Ok(())
+}
+
 fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
     if let Some(p) = arg {
         return Ok(p.clone());
@@ -161,6 +210,13 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             let path = dir.join(format!("{}-{}.json", r.granted.id, r.granted.resource_type));
             output::write_private(&path, &r.resource.to_bytes())?;
         }
+        // A provider's signature is kept too: evidence of who wrote it.
+        for r in &received.records {
+            if let Some(signature) = &r.signature {
+                let path = dir.join(format!("{}-{}.signature", r.granted.id, r.granted.resource_type));
+                output::write_private(&path, signature.as_bytes())?;
+            }
+        }
         if !jws.is_empty() {
             output::write_private(&dir.join("grant.jws"), jws.as_bytes())?;
         }
@@ -171,6 +227,7 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             .iter()
             .map(|r| r.resource.json().clone())
             .collect();
+        let signers: Vec<_> = received.records.iter().map(|r| &r.signer).collect();
         let patient: serde_json::Value = serde_json::from_slice(&share::patient::resource(grant))?;
         return output::json(&json!({
             "grant": grant,
@@ -178,6 +235,7 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             "jws": jws,
             "wallet_id": received.wallet_id.to_string(),
             "records": records,
+            "signed_by": signers,
         }));
     }
     let mut out = std::io::stdout().lock();
@@ -224,6 +282,15 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
         record_line(&mut out, &r.resource, &r.description)?;
         if let Some(about) = &r.granted.about {
             writeln!(out, "{:34}! from a file about {}", "", output::safe(about))?;
+        }
+        if let Some(signer) = &r.signer {
+            writeln!(
+                out,
+                "{:34}✓ signed by {}, signature verified (key {})",
+                "",
+                output::safe(&signer.to_string()),
+                signer.key
+            )?;
         }
     }
     if args.out.is_some() {
@@ -374,6 +441,13 @@ pub fn provider(cmd: ProviderCommand) -> Result<()> {
             println!("Give patients your card: amanat provider card");
             Ok(())
         }
+        ProviderCommand::SignRecord {
+            file,
+            registry,
+            out,
+            qr_png,
+            identity,
+        } => sign_record(&file, &registry, out, qr_png.as_deref(), &identity),
         ProviderCommand::Card {
             identity,
             qr_png,

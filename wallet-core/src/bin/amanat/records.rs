@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wallet_core::audit::{Actor, Event};
 use wallet_core::contract::{Entered, NewReading};
 use wallet_core::ids::RecordId;
-use wallet_core::import::{ImportError, backup_needs_passphrase, records_from_bytes};
+use wallet_core::import::{ImportError, Trusted, backup_needs_passphrase, records_from_bytes};
 use wallet_core::matching;
 use wallet_core::record::{RecordMeta, RecordSummary};
 use wallet_core::summary::{Flag, Summary};
@@ -57,11 +57,11 @@ fn load_identities(paths: &[std::path::PathBuf], vault: &Vault) -> Result<Vec<Bo
 fn read_file(
     path: &Path,
     identities: &mut Vec<Box<dyn age::Identity>>,
-    issuers: &[wallet_core::shc::Issuer],
+    trusted: &Trusted,
 ) -> Result<Vec<wallet_core::record::NewRecord>, String> {
     let name = file_name(path);
     let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut result = records_from_bytes(&name, &bytes, identities, issuers, now());
+    let mut result = records_from_bytes(&name, &bytes, identities, trusted, now());
     if matches!(result, Err(ImportError::BackupLocked)) && backup_needs_passphrase(&bytes) {
         let pass = prompt::existing(
             "AMANAT_BACKUP_PASSPHRASE",
@@ -71,7 +71,7 @@ fn read_file(
         let mut id = age::scrypt::Identity::new(pass);
         id.set_max_work_factor(wallet_core::vault::MAX_KDF_LOG_N);
         identities.push(Box::new(id));
-        result = records_from_bytes(&name, &bytes, identities, issuers, now());
+        result = records_from_bytes(&name, &bytes, identities, trusted, now());
     }
     result.map_err(|e| e.to_string())
 }
@@ -80,7 +80,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut vault = ctx.open()?;
     let profile = vault.profile(ctx.profile())?.clone();
     let mut identities = load_identities(&args.identity, &vault)?;
-    let issuers = vault.issuers()?;
+    let trusted = vault.trusted()?;
     let total_bytes: u64 = args
         .files
         .iter()
@@ -94,7 +94,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let mut reports = Vec::new();
     for path in &args.files {
         let name = file_name(path);
-        let report = match read_file(path, &mut identities, &issuers) {
+        let report = match read_file(path, &mut identities, &trusted) {
             Err(error) => FileReport {
                 file: path.display().to_string(),
                 profile: profile.handle.clone(),
@@ -272,6 +272,7 @@ fn summary_of(m: &RecordMeta, vault: &Vault, document: Option<RecordId>) -> Reco
             .map(|p| p.handle.clone())
             .unwrap_or_default(),
         hi_type: m.hi_type,
+        vouched_by: m.vouched_by(),
     }
 }
 
@@ -311,7 +312,8 @@ pub fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
             }
             // A document's entries beneath it.
             let indent = if document.is_some() { "  └ " } else { "" };
-            row.push(format!("{indent}{}", m.title));
+            let vouched = m.vouched_by().map(|v| format!("  ✓ {v}")).unwrap_or_default();
+            row.push(format!("{indent}{}{vouched}", m.title));
             row
         })
         .collect();
