@@ -540,11 +540,10 @@ pub fn try_sign_plugin(wasm: &Path, manifest: &serde_json::Value, out: &Path) ->
         .into()
 }
 
-/// A provider identity made with `amanat provider init` in `v`'s scratch
-/// directory (passphrase "doctor passphrase"): its file and its card text.
-pub fn provider(v: &TestVault, name: &str, registration: &str) -> (PathBuf, String) {
-    let env = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
-    let identity = v.scratch(&format!("{registration}.age"));
+const DOCTOR_PASSPHRASE: (&str, &str) = ("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase");
+
+/// `amanat provider init` of `name` and `registration` into `identity`.
+fn provider_init(identity: &Path, name: &str, registration: &str) {
     let path = identity.to_str().expect("utf-8 path");
     amanat_bare(
         &[
@@ -557,10 +556,26 @@ pub fn provider(v: &TestVault, name: &str, registration: &str) -> (PathBuf, Stri
             "--identity",
             path,
         ],
-        &env,
+        &[DOCTOR_PASSPHRASE],
     )
     .ok();
-    let card = amanat_bare(&["provider", "card", "--identity", path], &env).ok();
+}
+
+/// A second identity claiming `name` and `registration` (someone else's key
+/// in that doctor's name), at `impostor.age` in `v`'s scratch directory.
+pub fn impostor(v: &TestVault, name: &str, registration: &str) -> PathBuf {
+    let identity = v.scratch("impostor.age");
+    provider_init(&identity, name, registration);
+    identity
+}
+
+/// A provider identity made with `amanat provider init` in `v`'s scratch
+/// directory (passphrase "doctor passphrase"): its file and its card text.
+pub fn provider(v: &TestVault, name: &str, registration: &str) -> (PathBuf, String) {
+    let identity = v.scratch(&format!("{registration}.age"));
+    provider_init(&identity, name, registration);
+    let path = identity.to_str().expect("utf-8 path");
+    let card = amanat_bare(&["provider", "card", "--identity", path], &[DOCTOR_PASSPHRASE]).ok();
     let text = card
         .lines()
         .find(|l| l.starts_with("AMANAT-CARD:"))

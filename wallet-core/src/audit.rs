@@ -197,6 +197,31 @@ pub enum Event {
         /// The file.
         source: String,
     },
+    /// A provider's consent request was opened in the wallet.
+    RequestReceived {
+        /// The request's id.
+        request: String,
+        /// Who asks (name, registration, and whether a trusted registry lists them).
+        from: String,
+        /// What is asked, in words.
+        asked: String,
+    },
+    /// The patient approved a consent request: the share answering it.
+    RequestGranted {
+        /// The request's id (the share's grant id too).
+        request: String,
+        /// Who asked.
+        from: String,
+        /// Records shared.
+        records: u64,
+    },
+    /// The patient denied a consent request.
+    RequestDenied {
+        /// The request's id.
+        request: String,
+        /// Who asked.
+        from: String,
+    },
     /// The patient entered a reading by hand.
     Entered {
         /// Record id.

@@ -477,6 +477,78 @@ pub struct CreatedShare {
     pub records: Vec<SharedRecord>,
 }
 
+/// A provider's consent request as the wallet lists it (`amanat requests
+/// --json`, `GET /api/requests`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    /// The request's id (the grant id of the share answering it).
+    pub id: String,
+    /// Who asks: name and registration.
+    pub from: String,
+    /// The trusted registry that lists them; `None`: in no registry the
+    /// patient trusts (shown as such, in red).
+    pub listed_by: Option<String>,
+    /// What is asked, in words.
+    pub asked: String,
+    /// ABDM purpose code.
+    pub purpose: String,
+    /// ABDM's words: `requested`, `granted`, `denied`, `expired` or `revoked`.
+    pub state: String,
+    /// When it was opened in the wallet (seconds since 1970).
+    pub received: i64,
+    /// Answerable until (seconds since 1970).
+    pub expires: i64,
+}
+
+/// One consent request in full (`GET /api/requests/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    /// As lists show it.
+    pub row: RequestRow,
+    /// The record types asked for.
+    pub types: Vec<String>,
+    /// Records from this day on, if limited (`YYYY-MM-DD`).
+    pub since: Option<String>,
+    /// For how long access is asked (seconds).
+    pub access: i64,
+    /// Where the answer goes: a relay, or (`None`) a QR code shown back.
+    pub relay: Option<String>,
+    /// The provider key's thumbprint.
+    pub key: String,
+    /// The profile's records the request covers as asked.
+    pub matching: Vec<RecordRow>,
+    /// The share that answered it, once approved.
+    pub share: Option<ShareRow>,
+}
+
+/// `POST /api/requests`: a request's text, as scanned or pasted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    /// `AMANAT-REQUEST:…`.
+    pub text: String,
+}
+
+/// `POST /api/requests/{id}/approve`: what the patient agrees to, at most
+/// what was asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApproveRequest {
+    /// Whose records (a profile handle); the owner's when absent.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Record types, among those asked; all of them when empty.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// From this day on (`YYYY-MM-DD`), not before what was asked.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// For how long (seconds), not longer than asked; as asked when absent.
+    #[serde(default)]
+    pub seconds: Option<i64>,
+    /// Answer with a QR code for the provider to scan, even when the request names a relay.
+    #[serde(default)]
+    pub offline: bool,
+}
+
 /// A record in a share, as the patient is told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharedRecord {

@@ -43,7 +43,7 @@
 //!     purpose: Purpose::CareManagement,
 //!     mode: AccessMode::View,
 //!     seconds: 3600,
-//!     to: None, uses: None, passcode: None, relay: None, viewer: None, shl: None,
+//!     to: None, uses: None, passcode: None, relay: None, viewer: None, shl: None, answering: None,
 //! };
 //! let prepared = manage::prepare(&vault, request, now).unwrap();
 //! let created = manage::finish(&mut vault, prepared, None, now).unwrap();
@@ -100,6 +100,8 @@ pub mod export;
 pub mod plugin;
 #[cfg(feature = "native")]
 pub mod print;
+#[cfg(feature = "native")]
+pub mod requests;
 #[cfg(feature = "native")]
 pub mod secret_file;
 #[cfg(feature = "native")]

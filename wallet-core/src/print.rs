@@ -124,6 +124,7 @@ pub fn summary_share(profile: ProfileId, relay: Option<String>, seconds: i64) ->
         relay,
         viewer: None,
         shl: None,
+        answering: None,
     }
 }
 

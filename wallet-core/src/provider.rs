@@ -16,6 +16,7 @@ use crate::share::grant::{Grantee, thumbprint};
 
 #[cfg(feature = "native")]
 pub mod identity;
+pub mod request;
 pub mod signed;
 
 /// Card text starts with this.

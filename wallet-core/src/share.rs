@@ -120,6 +120,12 @@ pub enum ShareError {
         /// Why.
         message: String,
     },
+    /// What the relay holds under a request's id is not its answer.
+    #[error("the share at the relay does not answer request {request}: refused")]
+    NotTheAnswer {
+        /// The request's id.
+        request: String,
+    },
     /// A shared record is not valid FHIR.
     #[error("record {id} is not valid FHIR: {message}")]
     InvalidRecord {
@@ -263,20 +269,45 @@ pub(crate) fn position_id(index: usize) -> String {
 /// in their order.
 pub fn seal(
     inputs: &[ShareInput],
+    grant: Grant,
+    key: &SigningKey,
+    lock: Lock,
+) -> Result<SealedShare, ShareError> {
+    seal_bundle(inputs, grant, key, lock, false)
+}
+
+/// Seals records as the answer to a consent request, to the provider who
+/// asked: the bundle carries the signed grant too (`Bundle.signature`, as
+/// a SMART Health Link's does), so the provider opens it from the relay by
+/// the request's id alone, with no link ([`open_answer`]).
+pub fn seal_answer(
+    inputs: &[ShareInput],
+    grant: Grant,
+    key: &SigningKey,
+    provider: age::x25519::Recipient,
+) -> Result<SealedShare, ShareError> {
+    seal_bundle(inputs, grant, key, Lock::Provider(provider), true)
+}
+
+fn seal_bundle(
+    inputs: &[ShareInput],
     mut grant: Grant,
     key: &SigningKey,
     lock: Lock,
+    carry_grant: bool,
 ) -> Result<SealedShare, ShareError> {
     if inputs.is_empty() {
         return Err(ShareError::Empty);
     }
     let (records, entry) = granted(inputs)?;
     grant.records = records;
+    let signed = SignedGrant::sign(&grant, key);
+    grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
     let bundle = OutBundle {
         resource_type: "Bundle",
         bundle_type: "collection",
         entry,
-        signature: None,
+        signature: carry_grant.then(|| shl::BundleSignature::of(&grant, &signed)),
     };
     let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
     let compressed = Zeroizing::new(compress::compress(&plain));
@@ -300,8 +331,6 @@ pub fn seal(
             (ct, None, false)
         }
     };
-    let signed = SignedGrant::sign(&grant, key);
-    grant.wallet = WalletId::from_public_key(&key.verifying_key()).to_string();
     Ok(SealedShare {
         grant,
         signed,
@@ -605,6 +634,42 @@ pub fn open(
         patient_key,
         records,
     })
+}
+
+/// Opens the answer to a consent request ([`seal_answer`]), fetched from a
+/// relay by the request's id: decrypted with the provider's age key, its
+/// grant read from the bundle and verified, and it must be the answer to
+/// `request`, addressed to the provider whose signing key is `provider_key`.
+pub fn open_answer(
+    ciphertext: &[u8],
+    request: &str,
+    identity: &age::x25519::Identity,
+    provider_key: &VerifyingKey,
+    now: i64,
+) -> Result<Received, ShareError> {
+    let compressed = decrypt(ciphertext, identity).map_err(|_| ShareError::Altered)?;
+    let plain =
+        Zeroizing::new(compress::decompress(&compressed, MAX_BUNDLE).map_err(|_| ShareError::Altered)?);
+    let received = shl::signed_bundle(&plain, now)?.ok_or(ShareError::NotTheAnswer {
+        request: request.to_string(),
+    })?;
+    use base64::Engine as _;
+    let for_provider = match &received.grant.to {
+        Grantee::Provider { key, .. } => {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(key)
+                .ok()
+                .as_deref()
+                == Some(provider_key.as_bytes().as_slice())
+        }
+        Grantee::Bearer => false,
+    };
+    if received.grant.jti != request || !for_provider {
+        return Err(ShareError::NotTheAnswer {
+            request: request.to_string(),
+        });
+    }
+    Ok(received)
 }
 
 fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<Vec<u8>>, age::DecryptError> {

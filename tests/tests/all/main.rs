@@ -16,6 +16,7 @@ mod profiles;
 mod provenance;
 mod readings;
 mod relay;
+mod requests;
 mod sharing;
 mod shl;
 mod vault_safety;

@@ -216,21 +216,7 @@ fn altered_impostor_and_collection_records_are_refused_each_in_words_and_add_not
     import_refused(&v, &altered_file, "the record or its signature was altered");
 
     // Someone signs in Dr. Rao's name with a key of their own.
-    let impostor = v.scratch("impostor.age");
-    amanat_bare(
-        &[
-            "provider",
-            "init",
-            "--name",
-            "Dr. Imran Rao",
-            "--registration",
-            "PMDC-12345-P",
-            "--identity",
-            impostor.to_str().unwrap(),
-        ],
-        &[DOCTOR_PASS],
-    )
-    .ok();
+    let impostor = amanat_tests::impostor(&v, "Dr. Imran Rao", "PMDC-12345-P");
     let forged = v.scratch("forged.amanat-record");
     sign_record(&rx, COUNCIL, &impostor, &["-o", forged.to_str().unwrap()]).ok();
     import_refused(

@@ -67,6 +67,24 @@ const EVENTS: &[(&str, &str, &str, &str)] = &[
     ),
     ("note", "{text}", "{text}", "{text}"),
     (
+        "request_received",
+        "opened consent request {request} from {from}: {asked}",
+        "{from} کی رضامندی کی درخواست {request} کھولی: {asked}",
+        "{from} का सहमति अनुरोध {request} खोला: {asked}",
+    ),
+    (
+        "request_granted",
+        "approved consent request {request} from {from}: {records} record(s) shared",
+        "{from} کی رضامندی کی درخواست {request} منظور کی: {records} ریکارڈ شیئر کیے",
+        "{from} का सहमति अनुरोध {request} स्वीकार किया: {records} रिकॉर्ड साझा किए",
+    ),
+    (
+        "request_denied",
+        "denied consent request {request} from {from}",
+        "{from} کی رضامندی کی درخواست {request} مسترد کی",
+        "{from} का सहमति अनुरोध {request} अस्वीकार किया",
+    ),
+    (
         "share_created",
         "shared {records} record(s) with {to} for {purpose} until {expires} ({via}), grant {grant}",
         "{records} ریکارڈ {to} کے ساتھ {purpose} کے لیے {expires} تک شیئر کیے ({via})، اجازت {grant}",

@@ -593,6 +593,7 @@ async fn create_share(
             relay: optional(b.relay),
             viewer: optional(b.viewer),
             shl: b.shl.then(manage::ShlOptions::default),
+            answering: None,
         };
         Ok(manage::prepare(v, request, now)?)
     })

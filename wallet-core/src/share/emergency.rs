@@ -85,6 +85,7 @@ pub fn request(profile: ProfileId, facts: &Facts, relay: &str) -> ShareRequest {
         relay: Some(relay.to_string()),
         viewer: None,
         shl: None,
+        answering: None,
     }
 }
 

@@ -424,6 +424,19 @@ pub fn valid_grant_id(jti: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The longest a share (and the access a consent request asks for) may last.
+pub const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
+
+/// A span of time in words, in its largest whole unit: `7 days`, `1 hour`,
+/// `90 minutes`.
+pub fn duration_words(seconds: i64) -> String {
+    let (n, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| seconds >= *size && seconds % size == 0)
+        .map_or((seconds, "second"), |(size, unit)| (seconds / size, unit));
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `YYYY-MM-DD hh:mm UTC`.
 pub fn human_time(seconds: i64) -> String {
     let t = crate::fhir::date::FhirDateTime::from_unix(seconds);

@@ -24,7 +24,7 @@ use crate::vault::{MadeShare, Query, Vault};
 use age::secrecy::{ExposeSecret, SecretString};
 
 /// Longest a share may last.
-pub const MAX_SHARE_SECONDS: i64 = 366 * 24 * 3600;
+pub use crate::share::grant::MAX_SHARE_SECONDS;
 
 /// Why a share could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,22 @@ pub struct ShareRequest {
     pub viewer: Option<String>,
     /// Make a SMART Health Link instead of an Amanat link (needs a relay).
     pub shl: Option<ShlOptions>,
+    /// The consent request this share answers (instead of `to`).
+    pub answering: Option<Answering>,
+}
+
+/// A consent request a share answers ([`crate::requests`]): the share is
+/// addressed to the provider who asked, its grant id is the request's id,
+/// and through a relay it carries its grant inside, so the provider opens
+/// it by the request's id alone.
+#[derive(Debug, Clone)]
+pub struct Answering {
+    /// The request's id.
+    pub request: String,
+    /// The provider who asked.
+    pub card: ProviderCard,
+    /// The trusted registry that lists them, if any.
+    pub registry: Option<String>,
 }
 
 /// How a SMART Health Link is made (the passcode, flag `P`, is the request's).
@@ -371,6 +387,11 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             )));
         }
     }
+    if request.answering.is_some() && (request.shl.is_some() || request.passcode.is_some()) {
+        return Err(SharingError::Invalid(
+            "an answer to a consent request opens only with the key of the provider who asked: no SMART Health Link or passcode".into(),
+        ));
+    }
     if request.passcode.is_some() && request.to.is_some() {
         return Err(SharingError::Invalid(
             "a passcode is for bearer shares; a share to a provider opens only with their key".into(),
@@ -386,8 +407,13 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         .profile_by_id(request.profile)
         .ok_or_else(|| SharingError::Invalid("no such profile".into()))?
         .clone();
-    let (to, lock, provider) = match &request.to {
-        Some(text) => {
+    let (to, lock, provider) = match (&request.answering, &request.to) {
+        (Some(answering), _) => (
+            answering.card.grantee(answering.registry.clone()),
+            Lock::Provider(answering.card.recipient()?),
+            Some(answering.card.clone()),
+        ),
+        (None, Some(text)) => {
             let (card, registry) = resolve_provider(vault, text)?;
             (
                 card.grantee(registry),
@@ -395,7 +421,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
                 Some(card),
             )
         }
-        None => match &request.passcode {
+        (None, None) => match &request.passcode {
             Some(pass) => {
                 pass.check().map_err(|e| SharingError::Invalid(e.to_string()))?;
                 (Grantee::Bearer, Lock::Passcode(pass.secret().clone()), None)
@@ -406,9 +432,10 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
     let grant = Grant {
         v: GRANT_VERSION,
         // A link's manifest address ends with the grant id: 256 random bits.
-        jti: match request.shl {
-            Some(_) => crate::share::shl::new_grant_id(),
-            None => RecordId::random().to_string(),
+        jti: match (&request.answering, &request.shl) {
+            (Some(answering), _) => answering.request.clone(),
+            (None, Some(_)) => crate::share::shl::new_grant_id(),
+            (None, None) => RecordId::random().to_string(),
         },
         wallet: vault.wallet_id().to_string(),
         patient: profile.name.clone(),
@@ -433,9 +460,18 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             signature: m.signature().map(str::to_string),
         });
     }
-    let sealed = match request.shl {
-        None => Sealed::Amanat(share::seal(&inputs, grant, vault.signing_key(), lock)?),
-        Some(options) => Sealed::Link {
+    // An answer through a relay carries its grant inside; a QR code back
+    // carries it in the link, as any share.
+    let relayed_answer = request.answering.as_ref().filter(|_| request.relay.is_some());
+    let sealed = match (request.shl, relayed_answer) {
+        (None, Some(answering)) => Sealed::Amanat(share::seal_answer(
+            &inputs,
+            grant,
+            vault.signing_key(),
+            answering.card.recipient()?,
+        )?),
+        (None, None) => Sealed::Amanat(share::seal(&inputs, grant, vault.signing_key(), lock)?),
+        (Some(options), _) => Sealed::Link {
             sealed: crate::share::shl::seal(&inputs, grant, vault.signing_key())?,
             flags: Flags {
                 long_term: options.long_term,

@@ -442,6 +442,26 @@ pub(crate) struct BundleSignature {
     data: String,
 }
 
+impl BundleSignature {
+    /// The FHIR signature that carries `signed`, the grant `grant` (whose
+    /// `wallet` is set), in a bundle.
+    pub(crate) fn of(grant: &Grant, signed: &SignedGrant) -> BundleSignature {
+        BundleSignature {
+            kind: vec![Coding {
+                system: SIGNATURE_SYSTEM.into(),
+                code: CONSENT_SIGNATURE.into(),
+                display: Some("Consent Signature".into()),
+            }],
+            when: FhirDateTime::from_unix(grant.iat).as_str().to_string(),
+            who: Display {
+                display: format!("Amanat wallet {}", grant.wallet),
+            },
+            sig_format: JOSE.into(),
+            data: B64.encode(signed.compact()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Coding {
     system: String,
@@ -503,19 +523,7 @@ pub fn seal(inputs: &[ShareInput], mut grant: Grant, key: &SigningKey) -> Result
         resource_type: "Bundle",
         bundle_type: "collection",
         entry,
-        signature: Some(BundleSignature {
-            kind: vec![Coding {
-                system: SIGNATURE_SYSTEM.into(),
-                code: CONSENT_SIGNATURE.into(),
-                display: Some("Consent Signature".into()),
-            }],
-            when: FhirDateTime::from_unix(grant.iat).as_str().to_string(),
-            who: Display {
-                display: format!("Amanat wallet {}", grant.wallet),
-            },
-            sig_format: JOSE.into(),
-            data: B64.encode(signed.compact()),
-        }),
+        signature: Some(BundleSignature::of(&grant, &signed)),
     };
     let plain = Zeroizing::new(serde_json::to_vec(&bundle).map_err(|e| ShareError::Encrypt(e.to_string()))?);
     let mut link_key = Zeroizing::new([0u8; 32]);
@@ -573,6 +581,21 @@ pub fn open_files(link: &ShlLink, files: &[(String, String)], now: i64) -> Resul
 /// A FHIR file: a bundle signed by a patient's wallet (verified), or any
 /// other resource or bundle (validated, unsigned).
 fn read_fhir(plain: &[u8], now: i64, opened: &mut Opened) -> Result<(), ShlError> {
+    match signed_bundle(plain, now).map_err(ShlError::Signed)? {
+        Some(received) => opened.signed.push(received),
+        None => {
+            let resources =
+                crate::fhir::read_resources(plain).map_err(|e| ShlError::Content(e.to_string()))?;
+            opened.unsigned.extend(crate::fhir::whole(resources));
+        }
+    }
+    Ok(())
+}
+
+/// The share in a bundle that carries its signed grant (`Bundle.signature`,
+/// JOSE), verified like an Amanat link's: `None` when the bundle carries no
+/// grant. A link's file and a consent request's answer are such bundles.
+pub(crate) fn signed_bundle(plain: &[u8], now: i64) -> Result<Option<Received>, ShareError> {
     #[derive(Deserialize)]
     struct Signed {
         signature: Option<BundleSignature>,
@@ -582,35 +605,30 @@ fn read_fhir(plain: &[u8], now: i64, opened: &mut Opened) -> Result<(), ShlError
         .and_then(|s| s.signature)
         .filter(|s| s.sig_format == JOSE);
     let Some(signature) = signature else {
-        let resources = crate::fhir::read_resources(plain).map_err(|e| ShlError::Content(e.to_string()))?;
-        opened.unsigned.extend(crate::fhir::whole(resources));
-        return Ok(());
+        return Ok(None);
     };
-    let signed = |e: ShareError| ShlError::Signed(e);
     let jws = B64
         .decode(signature.data.as_bytes())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| signed(GrantError::Malformed("the bundle's signature is not base64".into()).into()))?;
-    let grant = SignedGrant::parse(&jws).map_err(|e| signed(e.into()))?;
-    let (grant, patient_key) = grant.verify().map_err(|e| signed(e.into()))?;
-    grant.check_time(now).map_err(|e| signed(e.into()))?;
-    let mut entries = super::bundle_entries(plain).map_err(signed)?;
-    // The Patient the sealer put first must be the one the grant describes.
+        .ok_or_else(|| GrantError::Malformed("the bundle's signature is not base64".into()))?;
+    let (grant, patient_key) = SignedGrant::parse(&jws)?.verify()?;
+    grant.check_time(now)?;
+    let mut entries = super::bundle_entries(plain)?;
+    // The Patient a link's sealer put first must be the one the grant describes.
     if entries.len() == grant.records.len() + 1 {
         if entries[0].bytes != super::patient::resource(&grant) {
-            return Err(signed(ShareError::SignatureMismatch));
+            return Err(ShareError::SignatureMismatch);
         }
         entries.remove(0);
     }
-    let records = super::check_records(&grant, &entries).map_err(signed)?;
-    opened.signed.push(Received {
+    let records = super::check_records(&grant, &entries)?;
+    Ok(Some(Received {
         wallet_id: WalletId::from_public_key(&patient_key),
         grant,
         patient_key,
         records,
-    });
-    Ok(())
+    }))
 }
 
 /// A SMART Health Card file: each card's FHIR bundle. The card's issuer

@@ -126,6 +126,9 @@ pub enum Command {
     /// SMART Health Card issuers you trust: cards they sign import, each record saying who issued it.
     #[command(subcommand)]
     Issuers(IssuersCommand),
+    /// Consent requests from doctors: open one (its QR code or text), see what it asks in
+    /// plain words, approve it as asked or narrowed, or deny it.
+    Requests(RequestsArgs),
     /// Plugins from labs, insurers and pharmacies: sandboxed, with only the permissions you approve.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -368,7 +371,7 @@ pub struct ShareArgs {
 
 /// `receive`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["link", "qr_image"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["link", "qr_image", "request"])))]
 pub struct ReceiveArgs {
     /// The share link (AMANAT:…, a viewer URL, or a SMART Health Link shlink:/…), or - to
     /// read it from standard input.
@@ -376,6 +379,10 @@ pub struct ReceiveArgs {
     /// A photo or image (PNG, JPEG) of the QR code.
     #[arg(long, value_name = "FILE")]
     pub qr_image: Option<PathBuf>,
+    /// Open the patient's answer to your consent request REQUEST-ID from the relay it names
+    /// (`amanat provider requests` lists them).
+    #[arg(long, value_name = "REQUEST-ID")]
+    pub request: Option<String>,
     /// Your provider identity, for shares addressed to you [default: $AMANAT_PROVIDER_IDENTITY
     /// or ~/.local/share/amanat/provider.age]
     #[arg(long, value_name = "FILE")]
@@ -517,6 +524,23 @@ pub enum ProviderCommand {
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
     },
+    /// Ask a patient for records: a consent request signed with your key, as a QR code and text.
+    /// Their wallet shows it in plain words; they approve (perhaps narrowed) or deny it.
+    #[command(after_help = "Example:
+  amanat provider request --types DiagnosticReport,Prescription --since 2024-01-01 --purpose CAREMGT --for 7d \\
+      --relay https://relay.example --qr-png request.png
+  amanat provider requests                  # where each stands
+  amanat receive --request REQUEST-ID       # open an approved one from the relay")]
+    Request(ProviderRequestArgs),
+    /// The consent requests you made, and where each stands.
+    Requests {
+        /// Your identity file.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print your public card (text and QR) for patients to share with you.
     Card {
         /// Your identity file.
@@ -529,6 +553,112 @@ pub enum ProviderCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `requests`.
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// What to do (default: list the requests, with where each stands).
+    #[command(subcommand)]
+    pub command: Option<RequestsCommand>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `requests …`.
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Open a doctor's request: verified, kept, and shown in plain words with the records it covers.
+    #[command(after_help = "Example:
+  amanat requests open --qr-image request.png
+  amanat requests approve REQUEST-ID --types DiagnosticReport --for 3d   # narrower than asked
+  amanat requests deny REQUEST-ID")]
+    Open {
+        /// The request's text (AMANAT-REQUEST:…), or - to read it from standard input.
+        text: Option<String>,
+        /// A photo or image (PNG, JPEG) of its QR code.
+        #[arg(long, value_name = "FILE")]
+        qr_image: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one request again, with the records it covers.
+    Show {
+        /// The request's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a request: a share of the records it covers, to the doctor who asked (through
+    /// the relay the request names, else as a QR code for them to scan). Narrow it if you wish.
+    Approve(ApproveArgs),
+    /// Deny a request (kept in the wallet and the audit log as denied).
+    Deny {
+        /// The request's id.
+        id: String,
+    },
+}
+
+/// `requests approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The request's id.
+    pub id: String,
+    /// Only these of the types asked for (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    pub types: Vec<String>,
+    /// Only records from this day on (YYYY-MM-DD), not before what was asked.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// For less time than asked, e.g. 3d or 12h.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Answer with a QR code for the doctor to scan, even when the request names a relay.
+    #[arg(long)]
+    pub offline: bool,
+    /// Write the answer's QR code as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `provider request`.
+#[derive(Debug, Args)]
+pub struct ProviderRequestArgs {
+    /// The record types you ask for: FHIR types or ABDM types (DiagnosticReport,
+    /// Prescription, OPConsultation, DischargeSummary, ImmunizationRecord, …), comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "TYPES")]
+    pub types: Vec<String>,
+    /// Only records from this day on (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Why: CAREMGT (treatment), HPAYMT (insurance), PUBHLTH, DSRCH, PATRQT.
+    #[arg(long, default_value = "CAREMGT")]
+    pub purpose: String,
+    /// How long you ask to see them, e.g. 7d.
+    #[arg(long = "for", value_name = "DURATION", default_value = "7d")]
+    pub duration: String,
+    /// How long the patient has to answer.
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub expires: String,
+    /// The relay the patient's wallet sends the answer to; without it, the patient shows
+    /// you the answer as a QR code.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// Write the request's QR code as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+    /// Your identity file.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `issuers …`.

@@ -18,9 +18,13 @@ use wallet_core::share::shl::{self, ShlLink};
 use wallet_core::share::{self, ShareError};
 use wallet_core::vault::DEFAULT_KDF_LOG_N;
 
-use crate::cli::{ProviderCommand, ReceiveArgs};
+use crate::cli::{ProviderCommand, ProviderRequestArgs, ReceiveArgs};
+use crate::shares::parse_duration;
 use crate::wallet::{CLOCK, now};
 use crate::{Failure, data_dir, exit, output, prompt};
+use serde::{Deserialize, Serialize};
+use wallet_core::provider::request::{self, ConsentRequest};
+use wallet_core::share::grant::Purpose;
 
 /// A share-level refusal: its own exit code, its own message.
 fn refused(e: impl std::fmt::Display) -> anyhow::Error {
@@ -34,14 +38,7 @@ fn refused(e: impl std::fmt::Display) -> anyhow::Error {
 /// Reads the link from the argument, standard input, or a QR image.
 fn link_text(args: &ReceiveArgs) -> Result<String> {
     if let Some(path) = &args.qr_image {
-        let img = image::open(path)
-            .with_context(|| format!("cannot read the image {}", path.display()))?
-            .to_luma8();
-        let (w, h) = img.dimensions();
-        return wallet_core::qr::read_greyscale(w as usize, h as usize, |x, y| {
-            img.get_pixel(x as u32, y as u32)[0]
-        })
-        .map_err(refused);
+        return output::qr_in_image(path).map_err(refused);
     }
     match args.link.as_deref() {
         Some("-") => {
@@ -131,6 +128,9 @@ fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
 }
 
 pub fn receive(args: ReceiveArgs) -> Result<()> {
+    if let Some(id) = &args.request {
+        return receive_answer(&args, id);
+    }
     let text = link_text(&args)?;
     if shl::is_shl(&text) {
         return receive_shl(&args, &text);
@@ -187,7 +187,227 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
         passcode.as_ref(),
     )
     .map_err(refused)?;
+    if identity.is_some() {
+        mark_answered(&args.identity, &received.grant.jti, now)?;
+    }
     show_received(&args, &received, Some(&link))
+}
+
+/// A share to the provider that answers one of their requests (shown back
+/// as a QR code) marks that request answered.
+fn mark_answered(identity: &Option<PathBuf>, grant_id: &str, now: i64) -> Result<()> {
+    let path = identity_path(identity)?;
+    let mut outbox = Outbox::load(&path)?;
+    if let Ok((sent, _)) = outbox.find(grant_id) {
+        sent.answered.get_or_insert(now);
+        outbox.save(&path)?;
+    }
+    Ok(())
+}
+
+/// The consent requests a provider made, kept beside their identity file
+/// (`provider.age.requests.json`): the signed requests (no secret, no health
+/// data) and what the relay last said of each.
+#[derive(Serialize, Deserialize, Default)]
+struct Outbox {
+    requests: Vec<Sent>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Sent {
+    /// The signed request.
+    text: String,
+    /// When its answer was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answered: Option<i64>,
+    /// Whether the relay said the patient revoked the answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    revoked: bool,
+}
+
+impl Outbox {
+    fn path(identity: &std::path::Path) -> PathBuf {
+        PathBuf::from(format!("{}.requests.json", identity.display()))
+    }
+
+    fn load(identity: &std::path::Path) -> Result<Outbox> {
+        let path = Outbox::path(identity);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is damaged (it lists your consent requests)", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Outbox::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn save(&self, identity: &std::path::Path) -> Result<()> {
+        output::write_private(&Outbox::path(identity), &serde_json::to_vec_pretty(self)?)
+    }
+
+    /// The request with this id, verified again.
+    fn find(&mut self, id: &str) -> Result<(&mut Sent, request::Verified)> {
+        for sent in &mut self.requests {
+            let verified = request::open(&sent.text)?;
+            if verified.request.id == id.trim() {
+                return Ok((sent, verified));
+            }
+        }
+        bail!("no consent request '{id}' among yours (see `amanat provider requests`)")
+    }
+}
+
+/// Where a request the provider made stands, as far as they know.
+fn sent_state(sent: &Sent, r: &request::ConsentRequest, now: i64) -> &'static str {
+    if sent.revoked {
+        "revoked"
+    } else if sent.answered.is_some() {
+        "granted"
+    } else if now >= r.exp {
+        "expired"
+    } else {
+        "requested"
+    }
+}
+
+/// `amanat provider request`.
+fn make_request(args: ProviderRequestArgs) -> Result<()> {
+    let purpose = Purpose::parse(&args.purpose).with_context(|| {
+        format!(
+            "'{}' is not a purpose: use CAREMGT, HPAYMT, PUBHLTH, DSRCH or PATRQT",
+            args.purpose
+        )
+    })?;
+    let access = parse_duration(&args.duration)?;
+    let answer_within = parse_duration(&args.expires)?;
+    let path = identity_path(&args.identity)?;
+    let id = load_identity(&args.identity)?;
+    let now = now();
+    let asked = ConsentRequest {
+        v: request::REQUEST_VERSION,
+        id: wallet_core::ids::RecordId::random().to_string(),
+        from: request::Requester {
+            name: id.card.name.clone(),
+            registration: id.card.registration.clone(),
+            age: id.card.age.clone(),
+        },
+        types: args.types.iter().map(|t| t.trim().to_string()).collect(),
+        since: args.since.clone(),
+        purpose,
+        access,
+        iat: now,
+        exp: now + answer_within,
+        relay: args.relay.as_deref().map(|r| r.trim_end_matches('/').to_string()),
+    };
+    asked.check_fields()?;
+    let text = asked.sign(&id.signing);
+    let qr = Qr::new(&text)?;
+    let mut outbox = Outbox::load(&path)?;
+    outbox.requests.push(Sent {
+        text: text.clone(),
+        answered: None,
+        revoked: false,
+    });
+    outbox.save(&path)?;
+    if let Some(png) = &args.qr_png {
+        output::write_png(&qr, png)?;
+    }
+    if args.json {
+        return output::json(&json!({"id": asked.id, "text": text, "request": asked}));
+    }
+    output::show_qr(&qr);
+    println!("Request {}: {}.", asked.id, asked.describe());
+    println!(
+        "The patient scans it (amanat requests open) and has until {} to answer.",
+        human_time(asked.exp)
+    );
+    match &asked.relay {
+        Some(_) => println!("Once they approve: amanat receive --request {}", asked.id),
+        None => println!("Once they approve, they show you a QR code: amanat receive --qr-image FILE"),
+    }
+    println!("\n{text}");
+    Ok(())
+}
+
+/// `amanat provider requests`.
+fn list_requests(identity: &Option<PathBuf>, json: bool) -> Result<()> {
+    let path = identity_path(identity)?;
+    let outbox = Outbox::load(&path)?;
+    let now = now();
+    let mut rows = Vec::new();
+    let mut all = Vec::new();
+    for sent in &outbox.requests {
+        let r = request::open(&sent.text)?.request;
+        let state = sent_state(sent, &r, now);
+        rows.push(vec![
+            r.id.clone(),
+            state.to_string(),
+            human_time(r.exp),
+            format!(
+                "{} from {}",
+                r.types.join(", "),
+                r.since.as_deref().unwrap_or("any date")
+            ),
+        ]);
+        all.push(json!({"id": r.id, "state": state, "request": r, "answered": sent.answered}));
+    }
+    if json {
+        return output::json(&all);
+    }
+    output::table_or(
+        "You have made no consent requests (amanat provider request --types …).",
+        &["ID", "STATE", "ANSWER BY", "ASKED"],
+        &rows,
+    )
+}
+
+/// `amanat receive --request ID`: the answer to a request, from its relay.
+fn receive_answer(args: &ReceiveArgs, id: &str) -> Result<()> {
+    let path = identity_path(&args.identity)?;
+    let mut outbox = Outbox::load(&path)?;
+    let identity = load_identity(&args.identity)?;
+    let now = now();
+    let (sent, verified) = outbox.find(id)?;
+    let r = &verified.request;
+    let Some(relay) = &r.relay else {
+        bail!(
+            "request {} asked for the answer as a QR code: scan the code the patient shows you (amanat receive --qr-image FILE)",
+            r.id
+        );
+    };
+    let url = wallet_core::relay::client::share_url(relay, &r.id);
+    let fetched =
+        crate::runtime()?.block_on(async { Client::new(CLOCK)?.fetch(&url, Some(&identity.signing)).await });
+    let ciphertext = match fetched {
+        Ok(bytes) => bytes,
+        Err(RelayError::NotFound) => {
+            return Err(Failure {
+                message: format!(
+                    "no answer yet to request {}: the patient has not approved it (a denial sends nothing). It can be answered until {}.",
+                    r.id,
+                    human_time(r.exp)
+                ),
+                code: exit::REFUSED,
+            }
+            .into());
+        }
+        Err(RelayError::Revoked) => {
+            sent.revoked = true;
+            outbox.save(&path)?;
+            return Err(refused(RelayError::Revoked));
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    let received = share::open_answer(
+        &ciphertext,
+        &r.id,
+        &identity.age,
+        &identity.signing.verifying_key(),
+        now,
+    )
+    .map_err(refused)?;
+    sent.answered.get_or_insert(now);
+    outbox.save(&path)?;
+    show_received(args, &received, None)
 }
 
 /// Prints a verified share (and saves it with `--out`): an Amanat link's,
@@ -441,6 +661,8 @@ pub fn provider(cmd: ProviderCommand) -> Result<()> {
             println!("Give patients your card: amanat provider card");
             Ok(())
         }
+        ProviderCommand::Request(args) => make_request(args),
+        ProviderCommand::Requests { identity, json } => list_requests(&identity, json),
         ProviderCommand::SignRecord {
             file,
             registry,

@@ -18,6 +18,7 @@ mod prompt;
 mod records;
 mod registry;
 mod relay;
+mod requests;
 mod shares;
 mod templates;
 mod wallet;
@@ -150,6 +151,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Provider(cmd) => doctor::provider(cmd),
         Command::Registry(cmd) => registry::registry(&ctx, cmd),
         Command::Issuers(cmd) => issuers::issuers(&ctx, cmd),
+        Command::Requests(args) => requests::run(&ctx, args),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args),

@@ -128,3 +128,16 @@ pub fn show_qr(qr: &wallet_core::qr::Qr) {
         println!("{}", qr.to_terminal());
     }
 }
+
+/// The text of the QR code in an image file (a photo or a screenshot).
+pub fn qr_in_image(path: &std::path::Path) -> Result<String> {
+    let img = image::open(path)
+        .with_context(|| format!("cannot read the image {}", path.display()))?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    Ok(wallet_core::qr::read_greyscale(
+        w as usize,
+        h as usize,
+        |x, y| img.get_pixel(x as u32, y as u32)[0],
+    )?)
+}

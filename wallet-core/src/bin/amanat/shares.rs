@@ -107,6 +107,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
             direct: args.direct_file,
             label: args.label.clone(),
         }),
+        answering: None,
     };
     let now = now();
     let prepared = manage::prepare(&vault, request, now)?;
