@@ -153,6 +153,23 @@ pub struct Chrome {
     _profile: tempfile::TempDir,
 }
 
+/// chromedriver's mobile emulation of a phone: 390×844 CSS pixels at 3×.
+fn phone_emulation() -> serde_json::Value {
+    serde_json::json!({
+        "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+        "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
+    })
+}
+
+/// Chromium's flags for a fake camera filming `y4m`, allowed without asking.
+fn camera(y4m: &std::path::Path) -> Vec<String> {
+    vec![
+        "--use-fake-ui-for-media-stream".into(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-video-capture={}", y4m.display()),
+    ]
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -170,25 +187,19 @@ impl Chrome {
     /// user agent (chromedriver's mobile emulation), as a doctor's phone
     /// opening the address its camera read.
     pub async fn phone() -> Chrome {
-        let emulation = serde_json::json!({
-            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
-            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
-        });
-        Chrome::start_with(&[], Some(emulation)).await
+        Chrome::start_with(&[], Some(phone_emulation())).await
     }
 
     /// A browser whose camera films `y4m` (see [`write_y4m`]), as a doctor's
     /// phone pointed at the patient's screen.
     pub async fn with_camera(y4m: &std::path::Path) -> Chrome {
-        Chrome::start_with(
-            &[
-                "--use-fake-ui-for-media-stream".into(),
-                "--use-fake-device-for-media-stream".into(),
-                format!("--use-file-for-fake-video-capture={}", y4m.display()),
-            ],
-            None,
-        )
-        .await
+        Chrome::start_with(&camera(y4m), None).await
+    }
+
+    /// A phone ([`Chrome::phone`]) whose camera films `y4m`: a patient's
+    /// phone pointed at the QR code a doctor shows.
+    pub async fn phone_with_camera(y4m: &std::path::Path) -> Chrome {
+        Chrome::start_with(&camera(y4m), Some(phone_emulation())).await
     }
 
     async fn start_with(extra: &[String], mobile: Option<serde_json::Value>) -> Chrome {

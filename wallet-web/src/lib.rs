@@ -48,6 +48,8 @@ pub enum Route {
     Emergency,
     /// The doctor's view, optionally with a link.
     Receive(Option<String>),
+    /// Consent requests from doctors.
+    Requests,
 }
 
 impl Route {
@@ -73,6 +75,7 @@ impl Route {
             "settings" => Route::Settings,
             "emergency" => Route::Emergency,
             "receive" => Route::Receive((!rest.is_empty()).then(decoded)),
+            "requests" => Route::Requests,
             _ => Route::Dashboard,
         }
     }
@@ -94,6 +97,7 @@ impl Route {
             Route::Emergency => "#/emergency".into(),
             Route::Receive(None) => "#/receive".into(),
             Route::Receive(Some(link)) => format!("#/receive/{}", enc(link)),
+            Route::Requests => "#/requests".into(),
         }
     }
 }

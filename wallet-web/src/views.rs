@@ -10,6 +10,7 @@ pub mod plugins;
 pub mod reading;
 pub mod receive;
 pub mod record;
+pub mod requests;
 pub mod settings;
 pub mod share;
 pub mod shell;

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use amanat_tests::browser::{Chrome, WalletServer, write_y4m};
 use amanat_tests::{Run, TestRelay, TestVault, amanat_bare, provider, signed_registry, trust_registry};
 use serde_json::Value;
 
@@ -52,13 +53,11 @@ fn doctor_state(rao: &Path, id: &str) -> String {
     row["state"].as_str().unwrap().to_string()
 }
 
-#[test]
-fn a_request_narrowed_and_approved_reaches_the_doctor_with_exactly_the_narrowed_records() {
-    let relay = TestRelay::start(0);
-    let (v, rao) = patient_and_doctor();
-    let png = v.scratch("request.png");
-    let made = request(
-        &rao,
+/// Dr. Rao asks, through `relay`, for reports, observations and conditions
+/// since 2018 for treatment, for a week; its QR code in `png`.
+fn ask_for_a_week(rao: &Path, relay: &TestRelay, png: &Path) -> Value {
+    request(
+        rao,
         &[
             "--types",
             "DiagnosticReport,Observation,Condition",
@@ -73,7 +72,15 @@ fn a_request_narrowed_and_approved_reaches_the_doctor_with_exactly_the_narrowed_
             "--qr-png",
             png.to_str().unwrap(),
         ],
-    );
+    )
+}
+
+#[test]
+fn a_request_narrowed_and_approved_reaches_the_doctor_with_exactly_the_narrowed_records() {
+    let relay = TestRelay::start(0);
+    let (v, rao) = patient_and_doctor();
+    let png = v.scratch("request.png");
+    let made = ask_for_a_week(&rao, &relay, &png);
     let id = made["id"].as_str().unwrap().to_string();
     assert_eq!(doctor_state(&rao, &id), "requested");
     // Before the patient answers, the doctor hears there is no answer yet.
@@ -242,4 +249,108 @@ fn without_a_relay_the_answer_is_a_qr_code_the_doctor_scans() {
     assert_eq!(got["records"][0]["resourceType"], "Condition");
     assert_eq!(got["records"].as_array().unwrap().len(), 1);
     assert_eq!(doctor_state(&rao, id), "granted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patients_phone_scans_a_request_gives_less_than_asked_and_the_doctor_receives_it() {
+    let relay = TestRelay::start(0);
+    let (v, rao) = patient_and_doctor();
+    let png = v.scratch("request.png");
+    let made = ask_for_a_week(&rao, &relay, &png);
+    let id = made["id"].as_str().unwrap().to_string();
+    let denied = request(&rao, &["--types", "Condition"]);
+    let (stranger, _) = provider(&v, "Dr. Noor Fatima", "PMDC-99999-P");
+    let unlisted = request(&stranger, &["--types", "Condition"]);
+    let y4m = v.scratch("request.y4m");
+    write_y4m(&std::fs::read(&png).unwrap(), &y4m);
+
+    let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
+    let phone = Chrome::phone_with_camera(&y4m).await;
+    let c = &phone.client;
+    c.goto(&server.url).await.unwrap();
+    phone.wait("[data-testid=patient-name]").await;
+    c.goto(&format!("{}/#/requests", server.base)).await.unwrap();
+    // The camera reads the doctor's code: the request in plain words.
+    phone.click("[data-testid=camera]").await;
+    let asked = phone
+        .wait_text("[data-testid=request-asked]", "asks to see your")
+        .await;
+    assert!(
+        asked.contains("Dr. Imran Rao (PMDC-12345-P) asks to see your DiagnosticReport, Observation, Condition from 2018-01-01, for treatment (CAREMGT), for 7 days"),
+        "{asked}"
+    );
+    phone
+        .wait_text(
+            "[data-testid=request-listed]",
+            "Pakistan Medical & Dental Council",
+        )
+        .await;
+    phone
+        .wait_text("[data-testid=request-matching]", "6 of your records")
+        .await;
+    assert_eq!(phone.overflow_x().await, 0);
+    phone.shot("request-phone").await;
+    // Less than asked: Observations only, from June 2026, for one day.
+    phone
+        .click("[data-testid=request-type][value=DiagnosticReport]")
+        .await;
+    phone.click("[data-testid=request-type][value=Condition]").await;
+    c.execute(
+        "const e = document.querySelector('[data-testid=request-since]'); e.value = '2026-06-01'; e.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    phone
+        .click("[data-testid=request-duration] option[value='86400']")
+        .await;
+    phone.click("[data-testid=request-approve]").await;
+    phone
+        .wait_text("[data-testid=request-sent]", "Sent to the doctor")
+        .await;
+    phone.wait_text("[data-testid=request-state]", "granted").await;
+
+    // The doctor receives exactly that.
+    let got = as_doctor(&rao, &["receive", "--request", &id, "--json"]).json();
+    let records = got["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["resourceType"], "Observation");
+    let grant = &got["grant"];
+    assert_eq!(
+        grant["exp"].as_i64().unwrap() - grant["iat"].as_i64().unwrap(),
+        86_400
+    );
+
+    // Pasted: one denied, one from a doctor no trusted registry lists, in red.
+    for (text, deny) in [(&denied, true), (&unlisted, false)] {
+        // Another page and back: the requests page starts afresh.
+        c.goto(&format!("{}/#/grants", server.base)).await.unwrap();
+        phone.wait("[data-testid=grants-table]").await;
+        c.goto(&format!("{}/#/requests", server.base)).await.unwrap();
+        phone
+            .type_in("[data-testid=request-text]", text["text"].as_str().unwrap())
+            .await;
+        phone.click("[data-testid=request-open]").await;
+        phone.wait("[data-testid=request-asked]").await;
+        if deny {
+            phone.click("[data-testid=request-deny]").await;
+        }
+    }
+    phone
+        .wait_text("[data-testid=request-unlisted]", "Not in any registry you trust")
+        .await;
+    phone.shot("request-unlisted-phone").await;
+    let mut states = Vec::new();
+    for row in c
+        .find_all(fantoccini::Locator::Css("[data-testid=request-row]"))
+        .await
+        .unwrap()
+    {
+        states.push(row.text().await.unwrap());
+    }
+    let joined = states.join("\n");
+    assert!(
+        joined.contains("granted") && joined.contains("denied") && joined.contains("requested"),
+        "{joined}"
+    );
 }

@@ -411,6 +411,39 @@ mod tests {
         }
     }
 
+    /// The vector in docs/consent-requests.md and tests/vectors/request/,
+    /// signed by npm's jose.
+    #[test]
+    fn the_published_vector_verifies() {
+        let text = include_str!("../../tests/vectors/request/request.txt");
+        let card = include_str!("../../tests/vectors/signed-record/provider-card.json");
+        let got = open(text).unwrap();
+        assert_eq!(got.request.id, "vector-request-1");
+        assert_eq!(
+            got.request.describe(),
+            "Dr. Imran Rao (PMDC-12345-P) asks to see your DiagnosticReport, Prescription from 2024-01-01, for treatment (CAREMGT), for 7 days"
+        );
+        assert_eq!(got.request.relay.as_deref(), Some("https://relay.example"));
+        assert_eq!(got.request.check_time(1_796_000_000), Ok(()));
+        assert!(matches!(
+            got.request.check_time(1_796_083_200),
+            Err(RequestError::Expired(_))
+        ));
+        let council = RegistrySnapshot {
+            v: 1,
+            registry: "Pakistan Medical & Dental Council".into(),
+            issued: 0,
+            providers: vec![ProviderCard::parse(card).unwrap()],
+            publishers: Vec::new(),
+        };
+        assert_eq!(
+            got.listing(&[council]),
+            Ok(Listing::Yes {
+                registry: "Pakistan Medical & Dental Council".into()
+            })
+        );
+    }
+
     #[test]
     fn a_registry_lists_the_requester_or_not_and_an_impostor_is_refused() {
         let key = SigningKey::from_bytes(&[7; 32]);

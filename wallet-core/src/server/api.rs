@@ -16,10 +16,11 @@ use serde::Deserialize;
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
 use crate::contract::{
-    AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CreatedShare, Deleted, Discarded, Document,
-    EmergencyCard, Entered, ErrorBody, Export, Imported, Init, Locked, NewEmergencyCard, NewProfile,
-    NewReading, NewShare, PluginRow, PluginRun, PrintSummary, ProfileInfo, Proposed, RecordDetail, RecordRow,
-    RunPlugin, Saved, Series, Session, Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
+    ApproveRequest, AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CreatedShare, Deleted,
+    Discarded, Document, EmergencyCard, Entered, ErrorBody, Export, Imported, Init, Locked, NewEmergencyCard,
+    NewProfile, NewReading, NewShare, OpenRequest, PluginRow, PluginRun, PrintSummary, ProfileInfo, Proposed,
+    RecordDetail, RecordRow, RequestDetail, RequestRow, RunPlugin, Saved, Series, Session, Settings,
+    ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::{Profile, Relationship};
@@ -101,6 +102,24 @@ impl From<manage::SharingError> for ApiError {
         match e {
             manage::SharingError::Vault(v) => v.into(),
             manage::SharingError::Relay(r) => ApiError::new(StatusCode::BAD_GATEWAY, "relay", r.to_string()),
+            other => ApiError::bad(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::requests::RequestsError> for ApiError {
+    fn from(e: crate::requests::RequestsError) -> ApiError {
+        use crate::requests::RequestsError;
+        match e {
+            RequestsError::Vault(v) => v.into(),
+            RequestsError::Sharing(s) => s.into(),
+            RequestsError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not found", e.to_string()),
+            RequestsError::Answered { .. } | RequestsError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "answered", e.to_string())
+            }
+            RequestsError::Request(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string())
+            }
             other => ApiError::bad(other.to_string()),
         }
     }
@@ -192,6 +211,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/shares", post(create_share))
         .route("/grants", get(shares))
         .route("/grants/{id}/revoke", post(revoke))
+        .route("/requests", get(consent_requests).post(open_request))
+        .route("/requests/{id}", get(consent_request))
+        .route("/requests/{id}/approve", post(approve_request))
+        .route("/requests/{id}/deny", post(deny_request))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify))
         .route("/plugins", get(plugins))
@@ -601,6 +624,71 @@ async fn create_share(
     let relay_url = manage::upload(&prepared, state.opts.clock).await?;
     let created = with_vault(&state, move |v| Ok(manage::finish(v, prepared, relay_url, now)?)).await?;
     Ok(Json(created.answer(now)))
+}
+
+async fn consent_requests(State(state): State<Arc<AppState>>) -> ApiResult<Vec<RequestRow>> {
+    let now = state.opts.clock.now();
+    with_vault(&state, move |v| Ok(Json(crate::requests::list(v, now)?))).await
+}
+
+/// A request scanned or pasted: verified, kept, shown with the records of
+/// the chosen profile it covers.
+async fn open_request(
+    State(state): State<Arc<AppState>>,
+    QueryParams(p): QueryParams<ProfileParam>,
+    Json(b): Json<OpenRequest>,
+) -> ApiResult<RequestDetail> {
+    let now = state.opts.clock.now();
+    with_vault(&state, move |v| {
+        let profile = profile_id(v, p.profile.as_deref())?;
+        Ok(Json(crate::requests::open(v, &b.text, profile, now)?))
+    })
+    .await
+}
+
+async fn consent_request(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    QueryParams(p): QueryParams<ProfileParam>,
+) -> ApiResult<RequestDetail> {
+    let now = state.opts.clock.now();
+    with_vault(&state, move |v| {
+        let profile = profile_id(v, p.profile.as_deref())?;
+        Ok(Json(crate::requests::detail(v, &id, profile, now)?))
+    })
+    .await
+}
+
+/// Approves a request (narrowed as the patient chose): the share to the
+/// provider who asked, uploaded to the request's relay or shown back.
+async fn approve_request(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(b): Json<ApproveRequest>,
+) -> ApiResult<CreatedShare> {
+    let now = state.opts.clock.now();
+    let prepared = with_vault(&state, move |v| {
+        let profile = profile_id(v, b.profile.as_deref())?;
+        let narrowing = crate::requests::Narrowing {
+            types: (!b.types.is_empty()).then_some(b.types),
+            since: optional(b.since),
+            seconds: b.seconds,
+            offline: b.offline,
+        };
+        Ok(crate::requests::approve(v, &id, profile, &narrowing, now)?)
+    })
+    .await?;
+    let relay_url = manage::upload(&prepared, state.opts.clock).await?;
+    let created = with_vault(&state, move |v| {
+        Ok(crate::requests::finish(v, prepared, relay_url, now)?)
+    })
+    .await?;
+    Ok(Json(created.answer(now)))
+}
+
+async fn deny_request(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<RequestRow> {
+    let now = state.opts.clock.now();
+    with_vault(&state, move |v| Ok(Json(crate::requests::deny(v, &id, now)?))).await
 }
 
 /// The summary as a PDF with the QR code of a new share of its records

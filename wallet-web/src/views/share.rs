@@ -9,7 +9,7 @@ use crate::model::{CreatedShare, NewShare};
 use crate::views::{Banner, KINDS, QrCode, ctx};
 
 /// How long, in seconds, with the text key for it.
-const DURATIONS: [(i64, T); 5] = [
+pub(crate) const DURATIONS: [(i64, T); 5] = [
     (3600, T::dur_1h),
     (86_400, T::dur_24h),
     (7 * 86_400, T::dur_7d),
