@@ -392,7 +392,8 @@ pub struct ReceiveArgs {
     /// (whom they are about, from the signed grant), and `grant.jws`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Print {"grant": {...}, "patient": {FHIR Patient}, "records": [FHIR resources]}.
+    /// Print {"grant": {...}, "patient": {FHIR Patient}, "records": [FHIR resources],
+    /// "signed_by": [the provider who signed each record, or null]}.
     #[arg(long)]
     pub json: bool,
     /// Who is opening a SMART Health Link, as its sharer's access log will show it: your name
