@@ -38,9 +38,10 @@ pub enum RequestsError {
         /// Where it stands.
         state: &'static str,
     },
-    /// The patient tried to give more than was asked.
+    /// What the patient chose cannot be given: more than was asked, a day
+    /// that is not a date, or nothing at all.
     #[error("{0}")]
-    Wider(String),
+    Choice(String),
     /// Another request came with the same id.
     #[error("a different request with the id {0} is already in this wallet: refused")]
     Conflict(String),
@@ -259,7 +260,7 @@ pub fn approve(
         Some(types) if !types.is_empty() => {
             for t in types {
                 if !r.types.iter().any(|asked| asked.eq_ignore_ascii_case(t)) {
-                    return Err(RequestsError::Wider(format!(
+                    return Err(RequestsError::Choice(format!(
                         "{t} was not asked for: choose among {}",
                         r.types.join(", ")
                     )));
@@ -271,7 +272,7 @@ pub fn approve(
     };
     let since = match (&narrowing.since, &r.since) {
         (Some(given), Some(asked)) if bound(given)? < bound(asked)? => {
-            return Err(RequestsError::Wider(format!(
+            return Err(RequestsError::Choice(format!(
                 "the request asks for records from {asked}: you can share from then or later, not from {given}"
             )));
         }
@@ -280,7 +281,7 @@ pub fn approve(
     };
     let seconds = narrowing.seconds.unwrap_or(r.access);
     if seconds > r.access {
-        return Err(RequestsError::Wider(format!(
+        return Err(RequestsError::Choice(format!(
             "access is asked for {}: you can give that or less, not {}",
             crate::share::grant::duration_words(r.access),
             crate::share::grant::duration_words(seconds)
@@ -295,7 +296,7 @@ pub fn approve(
         ..Query::default()
     };
     if vault.list(&query)?.is_empty() {
-        return Err(RequestsError::Wider(
+        return Err(RequestsError::Choice(
             "none of this profile's records are of the types and dates asked: nothing to share (deny it, or choose another profile)".into(),
         ));
     }
@@ -321,7 +322,7 @@ pub fn approve(
 }
 
 fn bound(day: &str) -> Result<i64, RequestsError> {
-    parse_bound(day, false).map_err(|e| RequestsError::Wider(e.to_string()))
+    parse_bound(day, false).map_err(|e| RequestsError::Choice(e.to_string()))
 }
 
 /// Keeps the approved share (uploaded to `relay_url` when it has one) and
