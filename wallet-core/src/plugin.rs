@@ -339,6 +339,65 @@ pub fn call(runtime: &Runtime, vault: &Arc<Mutex<Vault>>, call: Call) -> Result<
     Ok(Called { profile, outcome })
 }
 
+/// What a pharmacy plugin found in a prescription before it was saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The plugin.
+    pub plugin: String,
+    /// Its words, for the patient.
+    pub message: String,
+    /// Whether it found a hazard: it answered a FHIR `DetectedIssue` of
+    /// severity `high` (an allergy), which the patient must see before saving.
+    pub hazard: bool,
+}
+
+/// Runs the `check` action of every installed pharmacy plugin that offers
+/// one on a prescription (its JSON bytes, given as the action's file) for
+/// `profile` (a handle; the owner's when `None`): what each finds. Each run
+/// is audited like any; nothing is saved.
+pub fn check_prescription(
+    runtime: &Runtime,
+    vault: &Arc<Mutex<Vault>>,
+    profile: Option<&str>,
+    prescription: &[u8],
+) -> Result<Vec<Finding>, PluginError> {
+    let pharmacies: Vec<Installed> = vault
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .plugins::<Installed>()?
+        .into_iter()
+        .filter(|i| {
+            i.manifest.kind == manifest::Kind::Pharmacy && i.actions.iter().any(|a| a.name == "check")
+        })
+        .collect();
+    let mut findings = Vec::with_capacity(pharmacies.len());
+    for pharmacy in pharmacies {
+        let called = call(
+            runtime,
+            vault,
+            Call {
+                plugin: pharmacy.manifest.name.clone(),
+                action: Some("check".into()),
+                profile: profile.map(str::to_string),
+                records: Vec::new(),
+                file: Some(("prescription.json".into(), prescription.to_vec())),
+            },
+        )?;
+        let hazard = called
+            .outcome
+            .document
+            .as_ref()
+            .and_then(|(_, _, bytes)| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+            .is_some_and(|d| d["resourceType"] == "DetectedIssue" && d["severity"] == "high");
+        findings.push(Finding {
+            plugin: pharmacy.manifest.name,
+            message: called.outcome.message,
+            hazard,
+        });
+    }
+    Ok(findings)
+}
+
 /// Saves the records plugin `name` proposed into `profile`, as the plugin's
 /// (their source and the audit entry name it), once the patient said yes.
 /// Records about someone other than the profile (a lab report for another

@@ -3,6 +3,9 @@
 //! blocks amoxicillin) and active medicines (duplicate therapy is flagged), and
 //! sends the order to the pharmacy's endpoint (the `orders_url` setting of the
 //! signed manifest). The pharmacy's answer (a FHIR Task) is proposed as a record.
+//! Its `check` action reads one prescription given as a file (the wallet gives it
+//! a signed prescription before the patient saves it) and answers what it finds
+//! against the same records, as a FHIR `DetectedIssue` document.
 
 use amanat_plugin::fhir;
 use amanat_plugin::{
@@ -152,98 +155,174 @@ impl Plugin for EPharmacy {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     fn actions() -> Vec<ActionInfo> {
-        vec![amanat_plugin::action(
-            "order",
-            "Orders the medicines of the prescriptions you select, after checking your allergies and current medicines",
-            false,
-            true,
-        )]
+        vec![
+            amanat_plugin::action(
+                "order",
+                "Orders the medicines of the prescriptions you select, after checking your allergies and current medicines",
+                false,
+                true,
+            ),
+            amanat_plugin::action(
+                "check",
+                "Checks a prescription (a file) against your allergies and current medicines, before you save it",
+                true,
+                false,
+            ),
+        ]
     }
 
     fn run(action: &str, input: ActionInput) -> Result<ActionOutput, PluginError> {
-        if action != "order" {
-            return Err(amanat_plugin::unknown_action(action));
+        match action {
+            "order" => order(input),
+            "check" => check_file(input),
+            other => Err(amanat_plugin::unknown_action(other)),
         }
-        let orders: Vec<Value> = input
-            .records
-            .iter()
-            .map(fhir::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(PluginError::InvalidInput)?
-            .into_iter()
-            .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest"))
-            .collect();
-        if orders.is_empty() {
-            return Err(PluginError::InvalidInput(
-                "select the prescriptions to order (MedicationRequest records)".into(),
-            ));
-        }
-        let allergies: Vec<String> = host::read_all("AllergyIntolerance")
-            .map_err(PluginError::Denied)?
-            .iter()
-            .filter_map(|r| fhir::parse(r).ok())
-            .filter(|a| fhir::status(a).is_none_or(|s| s == "active"))
-            .filter_map(|a| a.get("code").map(fhir::words))
-            .collect();
-        let mut active: Vec<String> = Vec::new();
-        for kind in ["MedicationRequest", "MedicationStatement"] {
-            for r in host::read_all(kind).map_err(PluginError::Denied)? {
-                let v = fhir::parse(&r).map_err(PluginError::Failed)?;
-                if matches!(fhir::status(&v), Some("active") | Some("on-hold") | None) {
-                    active.push(medicine_of(&v));
-                }
-            }
-        }
-        let mut warnings = Vec::new();
-        for order in &orders {
-            for finding in check(&medicine_of(order), &allergies, &active) {
-                match finding {
-                    Check::Allergy(allergy, class) => {
-                        return Ok(ActionOutput::message(format!(
-                            "Not ordered: {} is one of the {class}, and you are allergic to {allergy}. Ask your doctor for an alternative.",
-                            label_of(order)
-                        )));
-                    }
-                    Check::Duplicate(other, class) => warnings.push(format!(
-                        "{} and {other} are both {class} (duplicate therapy): check with your doctor",
-                        label_of(order)
-                    )),
-                    Check::Ok => {}
-                }
-            }
-        }
-        let url = host::setting("orders_url")
-            .ok_or_else(|| PluginError::Failed("the plugin's manifest has no orders_url setting".into()))?;
-        let order = json!({
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": orders.iter().map(|o| json!({"resource": o})).collect::<Vec<_>>(),
-        });
-        let (status, answer) = host::post_json(&url, &order).map_err(PluginError::Failed)?;
-        if !(200..300).contains(&status) || answer.get("resourceType").and_then(Value::as_str) != Some("Task")
-        {
-            return Err(PluginError::Failed(format!(
-                "the pharmacy did not accept the order (HTTP {status})"
-            )));
-        }
-        host::propose(&answer).map_err(PluginError::Denied)?;
-        let mut message = format!(
-            "Ordered {} medicine(s); the pharmacy says: {}.",
-            orders.len(),
-            answer.get("status").and_then(Value::as_str).unwrap_or("received")
-        );
-        for w in warnings {
-            message.push_str(&format!(" Warning: {w}."));
-        }
-        Ok(ActionOutput {
-            message,
-            document: Some(Document {
-                name: "order.json".into(),
-                media_type: "application/fhir+json".into(),
-                bytes: serde_json::to_vec_pretty(&order).unwrap_or_default(),
-            }),
-        })
     }
+}
+
+/// The patient's active allergies and current medicines, as words.
+fn allergies_and_medicines() -> Result<(Vec<String>, Vec<String>), PluginError> {
+    let allergies: Vec<String> = host::read_all("AllergyIntolerance")
+        .map_err(PluginError::Denied)?
+        .iter()
+        .filter_map(|r| fhir::parse(r).ok())
+        .filter(|a| fhir::status(a).is_none_or(|s| s == "active"))
+        .filter_map(|a| a.get("code").map(fhir::words))
+        .collect();
+    let mut active: Vec<String> = Vec::new();
+    for kind in ["MedicationRequest", "MedicationStatement"] {
+        for r in host::read_all(kind).map_err(PluginError::Denied)? {
+            let v = fhir::parse(&r).map_err(PluginError::Failed)?;
+            if matches!(fhir::status(&v), Some("active") | Some("on-hold") | None) {
+                active.push(medicine_of(&v));
+            }
+        }
+    }
+    Ok((allergies, active))
+}
+
+/// `check`: one prescription (the file) against the patient's records. A
+/// finding comes back as a FHIR DetectedIssue (severity `high` for an
+/// allergy, `moderate` for duplicate therapy), its detail the same words.
+fn check_file(input: ActionInput) -> Result<ActionOutput, PluginError> {
+    let bytes = input
+        .file
+        .ok_or_else(|| PluginError::InvalidInput("give the prescription as the action's file".into()))?;
+    let prescription: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| PluginError::InvalidInput(format!("the prescription is not JSON: {e}")))?;
+    if prescription.get("resourceType").and_then(Value::as_str) != Some("MedicationRequest") {
+        return Err(PluginError::InvalidInput(
+            "the file is not a prescription (MedicationRequest)".into(),
+        ));
+    }
+    let (allergies, active) = allergies_and_medicines()?;
+    let label = label_of(&prescription);
+    let findings = check(&medicine_of(&prescription), &allergies, &active);
+    let mut words = Vec::new();
+    let mut severity = "moderate";
+    for finding in &findings {
+        match finding {
+            Check::Allergy(allergy, class) => {
+                severity = "high";
+                words.push(format!(
+                    "{label} is one of the {class}, and you are allergic to {allergy}: ask your doctor before you take it"
+                ));
+            }
+            Check::Duplicate(other, class) => words.push(format!(
+                "{label} and {other} are both {class} (duplicate therapy): check with your doctor"
+            )),
+            Check::Ok => {}
+        }
+    }
+    if words.is_empty() {
+        return Ok(ActionOutput {
+            message: format!("No allergy or duplicate medicine found in your records for {label}."),
+            document: None,
+        });
+    }
+    let detail = words.join("; ");
+    let issue = json!({
+        "resourceType": "DetectedIssue",
+        "status": "final",
+        "severity": severity,
+        "code": {"text": if severity == "high" { "Drug-allergy" } else { "Duplicate therapy" }},
+        "detail": detail,
+    });
+    Ok(ActionOutput {
+        message: format!("Warning: {detail}."),
+        document: Some(Document {
+            name: "detected-issue.json".into(),
+            media_type: "application/fhir+json".into(),
+            bytes: serde_json::to_vec(&issue).unwrap_or_default(),
+        }),
+    })
+}
+
+/// `order`: the selected prescriptions, checked, sent to the pharmacy.
+fn order(input: ActionInput) -> Result<ActionOutput, PluginError> {
+    let orders: Vec<Value> = input
+        .records
+        .iter()
+        .map(fhir::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(PluginError::InvalidInput)?
+        .into_iter()
+        .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest"))
+        .collect();
+    if orders.is_empty() {
+        return Err(PluginError::InvalidInput(
+            "select the prescriptions to order (MedicationRequest records)".into(),
+        ));
+    }
+    let (allergies, active) = allergies_and_medicines()?;
+    let mut warnings = Vec::new();
+    for order in &orders {
+        for finding in check(&medicine_of(order), &allergies, &active) {
+            match finding {
+                Check::Allergy(allergy, class) => {
+                    return Ok(ActionOutput::message(format!(
+                        "Not ordered: {} is one of the {class}, and you are allergic to {allergy}. Ask your doctor for an alternative.",
+                        label_of(order)
+                    )));
+                }
+                Check::Duplicate(other, class) => warnings.push(format!(
+                    "{} and {other} are both {class} (duplicate therapy): check with your doctor",
+                    label_of(order)
+                )),
+                Check::Ok => {}
+            }
+        }
+    }
+    let url = host::setting("orders_url")
+        .ok_or_else(|| PluginError::Failed("the plugin's manifest has no orders_url setting".into()))?;
+    let order = json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": orders.iter().map(|o| json!({"resource": o})).collect::<Vec<_>>(),
+    });
+    let (status, answer) = host::post_json(&url, &order).map_err(PluginError::Failed)?;
+    if !(200..300).contains(&status) || answer.get("resourceType").and_then(Value::as_str) != Some("Task") {
+        return Err(PluginError::Failed(format!(
+            "the pharmacy did not accept the order (HTTP {status})"
+        )));
+    }
+    host::propose(&answer).map_err(PluginError::Denied)?;
+    let mut message = format!(
+        "Ordered {} medicine(s); the pharmacy says: {}.",
+        orders.len(),
+        answer.get("status").and_then(Value::as_str).unwrap_or("received")
+    );
+    for w in warnings {
+        message.push_str(&format!(" Warning: {w}."));
+    }
+    Ok(ActionOutput {
+        message,
+        document: Some(Document {
+            name: "order.json".into(),
+            media_type: "application/fhir+json".into(),
+            bytes: serde_json::to_vec_pretty(&order).unwrap_or_default(),
+        }),
+    })
 }
 
 register_plugin!(EPharmacy);

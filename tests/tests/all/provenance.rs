@@ -290,3 +290,42 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
     assert_eq!(phone.overflow_x().await, 0);
     phone.shot("signed-record-viewer-phone").await;
 }
+
+#[test]
+fn a_signed_prescription_is_checked_by_the_pharmacy_plugin_before_it_is_saved() {
+    // No allergy on record: the plugin says so and the prescription is saved.
+    let clear = TestVault::new();
+    let (record, _, _, card) = signed_prescription(&clear);
+    trust_council(&clear, &[&card]);
+    clear.install_plugin("e-pharmacy.wasm");
+    clear
+        .run(&["import", record.to_str().unwrap()])
+        .ok_saying("✓ e-pharmacy: No allergy or duplicate medicine found in your records for Amoxicillin 500 mg capsule.");
+
+    // A penicillin allergy on record: the patient sees the warning, and the
+    // prescription is not saved unless they say so.
+    let v = TestVault::new();
+    let (record, _, _, card) = signed_prescription(&v);
+    trust_council(&v, &[&card]);
+    v.install_plugin("e-pharmacy.wasm");
+    let allergy = v.scratch("allergy.json");
+    write_json(
+        &allergy,
+        &json!({"resourceType": "AllergyIntolerance",
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+            "code": {"text": "Penicillin"}, "patient": {"display": "Ayesha Siddiqui"}}),
+    );
+    v.run(&["import", allergy.to_str().unwrap()]).ok();
+    let warning = "⚠ e-pharmacy: Warning: Amoxicillin 500 mg capsule is one of the penicillins, and you are allergic to penicillin: ask your doctor before you take it.";
+    import_refused(&v, &record, warning);
+    import_refused(&v, &record, "import it with --accept-warnings to save it anyway");
+    assert!(v.ids(&["--type", "MedicationRequest"]).is_empty(), "not saved");
+    let saved = v
+        .run(&["import", record.to_str().unwrap(), "--accept-warnings"])
+        .ok_saying("1 added");
+    assert!(saved.contains(warning), "{saved}");
+    assert_eq!(v.ids(&["--type", "MedicationRequest"]).len(), 1);
+    // Each check is in the audit log as the plugin's run.
+    let audit = v.run(&["audit"]).ok();
+    assert!(audit.contains("e-pharmacy") && audit.contains("check"), "{audit}");
+}

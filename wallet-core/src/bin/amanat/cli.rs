@@ -861,6 +861,10 @@ pub struct ImportArgs {
     /// national IDs without asking (in a terminal you are asked).
     #[arg(long)]
     pub fill_profile: bool,
+    /// Save a signed prescription even when an installed pharmacy plugin finds you are
+    /// allergic to it (without it, you are asked in a terminal, and it is skipped in scripts).
+    #[arg(long)]
+    pub accept_warnings: bool,
     /// Print a JSON report instead of text.
     #[arg(long)]
     pub json: bool,

@@ -122,6 +122,38 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
                     )),
                 },
                 Ok(into) => {
+                    let (checked, findings) = pharmacy_checks(vault, &into.handle, &records)?;
+                    vault = checked;
+                    let hazard = findings.iter().any(|f| f.hazard);
+                    bar.suspend(|| {
+                        for f in &findings {
+                            let mark = if f.hazard { "⚠" } else { "✓" };
+                            println!(
+                                "  {mark} {}: {}",
+                                output::safe(&f.plugin),
+                                output::safe(&f.message)
+                            );
+                        }
+                    });
+                    let save = !hazard
+                        || args.accept_warnings
+                        || (prompt::interactive()
+                            && bar.suspend(|| prompt::confirm("Save this prescription anyway?"))?);
+                    if !save {
+                        let error = "a pharmacy plugin found you may be allergic to it (above): ask your doctor, or import it with --accept-warnings to save it anyway";
+                        if !args.json {
+                            bar.suspend(|| println!("  skipped  {}: {error}", path.display()));
+                        }
+                        reports.push(FileReport {
+                            file: path.display().to_string(),
+                            profile: into.handle.clone(),
+                            added: 0,
+                            duplicates: 0,
+                            error: Some(error.into()),
+                        });
+                        bar.inc(1);
+                        continue;
+                    }
                     fill_blank_profile(&mut vault, &into, &records, &name, &args, &bar)?;
                     let (added, duplicates) =
                         vault.import_records(into.id, records, Actor::Patient, &name, |_| {})?;
@@ -182,6 +214,53 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// A prescription signed by its doctor is checked by the pharmacy plugins
+/// installed (an allergy, a duplicate medicine) before it is saved: what
+/// they find. The wallet is lent to the plugin host and given back.
+fn pharmacy_checks(
+    vault: Vault,
+    profile: &str,
+    records: &[wallet_core::record::NewRecord],
+) -> Result<(Vault, Vec<wallet_core::plugin::Finding>)> {
+    use wallet_core::plugin::manifest::Kind;
+    use wallet_core::plugin::{Installed, runtime};
+    let prescriptions: Vec<Vec<u8>> = records
+        .iter()
+        .filter(|r| {
+            matches!(r.source, wallet_core::record::Source::Signed { .. })
+                && r.resource.resource_type() == "MedicationRequest"
+        })
+        .map(|r| r.resource.to_bytes())
+        .collect();
+    let pharmacy = || -> Result<bool> {
+        Ok(vault
+            .plugins::<Installed>()?
+            .iter()
+            .any(|i| i.manifest.kind == Kind::Pharmacy))
+    };
+    if prescriptions.is_empty() || !pharmacy()? {
+        return Ok((vault, Vec::new()));
+    }
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(vault));
+    let mut findings = Vec::new();
+    {
+        let host = runtime::Runtime::new(runtime::Limits::default())?;
+        for prescription in &prescriptions {
+            findings.extend(wallet_core::plugin::check_prescription(
+                &host,
+                &shared,
+                Some(profile),
+                prescription,
+            )?);
+        }
+    }
+    let vault = std::sync::Arc::try_unwrap(shared)
+        .map_err(|_| anyhow::anyhow!("the plugin host still holds the wallet"))?
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    Ok((vault, findings))
 }
 
 /// A profile made without a name takes the name, birth date, gender and IDs
