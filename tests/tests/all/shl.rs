@@ -250,6 +250,10 @@ fn expired_revoked_and_used_up_links_are_refused() {
     let id = out["grant_id"].as_str().unwrap();
     v.run(&["grants", "revoke", id]).ok();
     receive_shl(&link, None).fails_saying(6, "the patient revoked this share");
+    // A link's grant id is base64url: one in 64 begins with `-`, which must
+    // reach the command as an id, not be read as a flag.
+    v.run(&["grants", "revoke", "-Sno-such-share"])
+        .fails_saying(1, "no share '-Sno-such-share'");
 
     // A use limit holds for links as for every share: each manifest is a use.
     let out = our_link(&v, &relay, &["--uses", "1"]);

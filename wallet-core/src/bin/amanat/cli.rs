@@ -381,7 +381,7 @@ pub struct ReceiveArgs {
     pub qr_image: Option<PathBuf>,
     /// Open the patient's answer to your consent request REQUEST-ID from the relay it names
     /// (`amanat provider requests` lists them).
-    #[arg(long, value_name = "REQUEST-ID")]
+    #[arg(long, value_name = "REQUEST-ID", allow_hyphen_values = true)]
     pub request: Option<String>,
     /// Your provider identity, for shares addressed to you [default: $AMANAT_PROVIDER_IDENTITY
     /// or ~/.local/share/amanat/provider.age]
@@ -418,12 +418,14 @@ pub struct GrantsArgs {
 pub enum GrantsCommand {
     /// Revoke a share: the relay deletes the records; the doctor's next open is refused.
     Revoke {
-        /// Grant id (or its first characters).
+        /// Grant id (or its first characters). A SMART Health Link's may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Show a share's link and QR code again.
     Show {
         /// Grant id (or its first characters).
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -588,6 +590,7 @@ pub enum RequestsCommand {
     /// Show one request again, with the records it covers.
     Show {
         /// The request's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Print JSON.
         #[arg(long)]
@@ -599,6 +602,7 @@ pub enum RequestsCommand {
     /// Deny a request (kept in the wallet and the audit log as denied).
     Deny {
         /// The request's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -607,6 +611,7 @@ pub enum RequestsCommand {
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     /// The request's id.
+    #[arg(allow_hyphen_values = true)]
     pub id: String,
     /// Only these of the types asked for (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "TYPES")]
