@@ -155,6 +155,14 @@ pub mod host {
         raw::propose_record(&resource.to_string())
     }
 
+    /// Proposes a record your organisation signed with your publisher key
+    /// (`AMANAT-RECORD:` text, as `amanat plugin sign-record` or any JOSE
+    /// library writes it), unchanged: the wallet verifies it with the key the
+    /// plugin is signed with and keeps "signed by <publisher>" with it.
+    pub fn propose_signed(text: &str) -> Result<(), String> {
+        raw::propose_record(text)
+    }
+
     /// An HTTP request to an approved origin.
     pub fn fetch(request: &HttpRequest) -> Result<HttpResponse, String> {
         raw::http_fetch(request)

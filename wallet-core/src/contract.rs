@@ -84,6 +84,9 @@ pub struct ProfileInfo {
     pub abha_address: Option<String>,
     /// CNIC, formatted.
     pub cnic: Option<String>,
+    /// Phone number (shared only at a facility's registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     /// Whether this is the wallet owner's own profile.
     pub owner: bool,
     /// Age in whole years on the day asked, when the birth date is known.
@@ -102,6 +105,7 @@ impl ProfileInfo {
             abha_number: profile.abha_number.as_ref().map(ToString::to_string),
             abha_address: profile.abha_address.as_ref().map(ToString::to_string),
             cnic: profile.cnic.as_ref().map(ToString::to_string),
+            phone: profile.phone.clone(),
             owner,
             age: profile.age_on(today),
         }
@@ -280,6 +284,10 @@ pub struct Imported {
     /// would become (import again with `fill_profile=true` to fill it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill_offer: Option<String>,
+    /// What the installed pharmacy plugins said of a signed prescription
+    /// before it was saved (`plugin: words`), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
 }
 
 /// `POST /api/readings`'s answer (and `amanat add --json`): the reading as
@@ -549,6 +557,58 @@ pub struct ApproveRequest {
     pub offline: bool,
 }
 
+/// A facility's Scan & Share card as the wallet shows it before the
+/// patient agrees (`amanat scan-share`, `POST /api/scan-share`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacilityDetail {
+    /// The facility's name.
+    pub facility: String,
+    /// Its id in a facility registry (ABDM's HFR id).
+    pub facility_id: String,
+    /// The counter the card hangs at.
+    pub counter: Option<String>,
+    /// The trusted registry that lists the facility with this key; `None`:
+    /// in no registry the patient trusts (shown as such, in red).
+    pub listed_by: Option<String>,
+    /// The facility key's thumbprint.
+    pub key: String,
+    /// Where the details go.
+    pub relay: String,
+    /// How long the facility may read them (seconds).
+    pub access: i64,
+    /// The card is valid until (seconds since 1970).
+    pub expires: i64,
+    /// Whose details: the profile's name.
+    pub patient: String,
+    /// What is shared besides the name, in words (birth date, gender, IDs, phone).
+    pub details: String,
+}
+
+/// `POST /api/scan-share` (answered with a [`FacilityDetail`]: nothing is
+/// shared) and `POST /api/scan-share/approve` (the details are shared:
+/// [`CheckedIn`]): a facility card's text, and whose details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanShare {
+    /// `AMANAT-FACILITY:…`.
+    pub text: String,
+    /// A profile handle; the owner's when absent.
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// The patient's details arrived at the facility: their token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckedIn {
+    /// The token number in the day's queue at this card.
+    pub token: u32,
+    /// The queue's day (UTC, `YYYY-MM-DD`).
+    pub day: String,
+    /// The facility and counter, in words.
+    pub facility: String,
+    /// The share, as the wallet lists it (revocable like any).
+    pub share: ShareRow,
+}
+
 /// A record in a share, as the patient is told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharedRecord {
@@ -704,6 +764,9 @@ pub struct Proposed {
     pub resource_type: String,
     /// Title.
     pub title: String,
+    /// Signed by the plugin's publisher (verified with the plugin's key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
 }
 
 /// A document a plugin made.
@@ -795,6 +858,7 @@ mod tests {
             abha_number: None,
             abha_address: None,
             cnic: Some("35202-7654321-8".into()),
+            phone: None,
             owner: false,
             age: Some(10),
         }
@@ -983,6 +1047,7 @@ mod tests {
                 duplicates: 0,
                 filled: None,
                 fill_offer: None,
+                checks: Vec::new(),
             }),
             json!({"file": "f.json", "added": 3, "duplicates": 0})
         );
@@ -1144,6 +1209,7 @@ mod tests {
             proposed: vec![Proposed {
                 resource_type: "Claim".into(),
                 title: "Claim".into(),
+                signed: false,
             }],
             document: Some(Document {
                 name: "a.ics".into(),

@@ -178,10 +178,11 @@ pub fn records_from_card(
     for jws in &jwss {
         let card = crate::shc::verify(jws, issuers, now)?;
         let reads = read_resources(&card.bundle)?;
-        let source = Source::Issued {
+        let source = Source::Card {
             file: name.to_string(),
             issuer: card.issuer.label(),
             patient: crate::matching::patient_of(reads.iter().map(|r| &r.resource)),
+            jws: jws.trim().to_string(),
         };
         out.extend(new_records(reads, &source));
     }

@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use ed25519_dalek::{Signature, VerifyingKey};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::share::grant::thumbprint;
@@ -116,4 +117,93 @@ pub(crate) fn verify(
     key.verify_strict(input, &Signature::from_bytes(signature))
         .map_err(|_| Refusal::Signature)?;
     Ok(key)
+}
+
+/// A format's header: [`Header`] flattened in first, then its own fields.
+pub(crate) trait Headed: DeserializeOwned {
+    /// The common part.
+    fn jws(&self) -> &Header;
+}
+
+/// A format whose header is the common one alone (requests, facility cards).
+impl Headed for Header {
+    fn jws(&self) -> &Header {
+        self
+    }
+}
+
+/// Signs `claims` (as JSON) with `key` as a compact JWS of type `typ` whose
+/// header is the common one, after `prefix`: a request's or a card's text.
+pub(crate) fn sign_compact(
+    prefix: &str,
+    typ: &str,
+    key: &ed25519_dalek::SigningKey,
+    claims: &impl Serialize,
+) -> String {
+    use ed25519_dalek::Signer as _;
+    let header = Header::new(typ, &key.verifying_key());
+    let input = format!(
+        "{}.{}",
+        B64URL.encode(serde_json::to_vec(&header).unwrap_or_default()),
+        B64URL.encode(serde_json::to_vec(claims).unwrap_or_default())
+    );
+    let signature = key.sign(input.as_bytes());
+    format!("{prefix}{input}.{}", B64URL.encode(signature.to_bytes()))
+}
+
+/// Why a compact JWS of one of Amanat's formats was refused, sorted the
+/// way each format words its refusals: a signature by another algorithm, a
+/// text that is not the format, or a signature that does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failed {
+    /// Not EdDSA over Ed25519 (the `alg` or `kty/crv` given).
+    Algorithm(String),
+    /// Not the format at all, in words.
+    Malformed(String),
+    /// The signature does not verify over these bytes (or its key is no key).
+    Altered,
+}
+
+/// Verifies a compact JWS given as its three parts: the header as `H` (of
+/// type `typ`; `what` names the format in a refusal, e.g. "a consent
+/// request"), the signature over `h.p`. Returns the header and the signer's
+/// key; the payload is the caller's to read.
+pub(crate) fn verify_compact<H: Headed>(
+    [h, p, s]: [&str; 3],
+    typ: &str,
+    what: &str,
+) -> Result<(H, VerifyingKey), Failed> {
+    let malformed = |m: String| Failed::Malformed(m);
+    let header: H = B64URL
+        .decode(h)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| malformed(format!("its header is not {what}'s")))?;
+    let signature: [u8; 64] = B64URL
+        .decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| malformed("the signature is not 64 bytes of base64url".into()))?;
+    let key = verify(header.jws(), typ, format!("{h}.{p}").as_bytes(), &signature).map_err(|r| match r {
+        Refusal::Algorithm(alg) | Refusal::KeyType(alg) => Failed::Algorithm(alg),
+        Refusal::Type(given) => malformed(format!("its type is '{given}', not {what} ({typ})")),
+        Refusal::Crit => malformed(CRIT.into()),
+        Refusal::KeyBytes => malformed("the key is not 32 bytes of base64url".into()),
+        Refusal::KeyId => malformed("its key id (kid) is not its key's thumbprint".into()),
+        Refusal::InvalidKey | Refusal::Signature => Failed::Altered,
+    })?;
+    Ok((header, key))
+}
+
+/// A compact JWS's three parts, after `prefix`.
+pub(crate) fn parts<'a>(text: &'a str, prefix: &str, what: &str) -> Result<[&'a str; 3], Failed> {
+    let compact = text
+        .strip_prefix(prefix)
+        .ok_or_else(|| Failed::Malformed(format!("it does not start with {prefix}")))?;
+    match compact.split('.').collect::<Vec<_>>()[..] {
+        [h, p, s] => Ok([h, p, s]),
+        _ => Err(Failed::Malformed(format!(
+            "{what} is a JWS of three dot-separated parts"
+        ))),
+    }
 }

@@ -103,6 +103,8 @@ pub mod print;
 #[cfg(feature = "native")]
 pub mod requests;
 #[cfg(feature = "native")]
+pub mod scan_share;
+#[cfg(feature = "native")]
 pub mod secret_file;
 #[cfg(feature = "native")]
 pub mod server;

@@ -351,6 +351,29 @@ pub struct Finding {
     pub hazard: bool,
 }
 
+/// The prescriptions among records about to be imported that came signed by
+/// their prescriber (their JSON bytes): what the pharmacy plugins check
+/// before they are saved.
+pub fn signed_prescriptions(records: &[crate::record::NewRecord]) -> Vec<Vec<u8>> {
+    records
+        .iter()
+        .filter(|r| {
+            matches!(r.source, crate::record::Source::Signed { .. })
+                && r.resource.resource_type() == "MedicationRequest"
+        })
+        .map(|r| r.resource.to_bytes())
+        .collect()
+}
+
+/// Whether an installed pharmacy plugin offers a `check` action (loading
+/// the plugin host is worth it only then).
+pub fn pharmacy_checks_installed(vault: &Vault) -> Result<bool, PluginError> {
+    Ok(vault
+        .plugins::<Installed>()?
+        .iter()
+        .any(|i| i.manifest.kind == manifest::Kind::Pharmacy && i.actions.iter().any(|a| a.name == "check")))
+}
+
 /// Runs the `check` action of every installed pharmacy plugin that offers
 /// one on a prescription (its JSON bytes, given as the action's file) for
 /// `profile` (a handle; the owner's when `None`): what each finds. Each run
@@ -398,22 +421,77 @@ pub fn check_prescription(
     Ok(findings)
 }
 
+/// A record a plugin proposed, to save if the patient says so.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// The resource, as read.
+    pub read: crate::fhir::Read,
+    /// Signed by the plugin's publisher (the signature verified with the
+    /// key the plugin is signed with when it was proposed).
+    pub signed: Option<PublisherSigned>,
+}
+
+/// A publisher's signature over a proposed record ([`crate::provider::signed`]).
+#[derive(Debug, Clone)]
+pub struct PublisherSigned {
+    /// When, as the publisher says (seconds since 1970).
+    pub signed_at: i64,
+    /// The signature without its payload (`header..signature`).
+    pub signature: String,
+    /// The key's RFC 7638 thumbprint.
+    pub key: String,
+}
+
 /// Saves the records plugin `name` proposed into `profile`, as the plugin's
-/// (their source and the audit entry name it), once the patient said yes.
-/// Records about someone other than the profile (a lab report for another
-/// patient) are refused, both people named, unless `accept_mismatch`.
+/// (their source and the audit entry name it), once the patient said yes;
+/// a record its publisher signed says who signed it, as the wallet judges
+/// that publisher now ([`trust::PublisherTrust`]). Records about someone
+/// other than the profile (a lab report for another patient) are refused,
+/// both people named, unless `accept_mismatch`.
 pub fn save(
     vault: &mut Vault,
     name: &str,
     profile: crate::ids::ProfileId,
-    proposals: Vec<crate::fhir::Read>,
+    proposals: Vec<Proposal>,
     accept_mismatch: bool,
 ) -> Result<crate::vault::ImportOutcome, PluginError> {
     check_patient(vault, profile, &proposals, accept_mismatch)?;
     let source = crate::record::Source::Plugin {
         name: name.to_string(),
     };
-    let new = crate::import::new_records(proposals, &source);
+    let signed: Vec<Option<PublisherSigned>> = proposals.iter().map(|p| p.signed.clone()).collect();
+    let mut new = crate::import::new_records(proposals.into_iter().map(|p| p.read).collect(), &source);
+    if signed.iter().any(Option::is_some) {
+        let installed = vault
+            .plugins::<Installed>()?
+            .into_iter()
+            .find(|i| i.manifest.name == name)
+            .ok_or_else(|| PluginError::NotInstalled(name.to_string()))?;
+        let (publisher, registry) = match trust::PublisherTrust::of(&installed, &vault.registries()?) {
+            trust::PublisherTrust::Vouched {
+                registry, listed_as, ..
+            } => (listed_as, registry),
+            _ => (
+                installed.manifest.publisher.clone(),
+                "no registry you trust".to_string(),
+            ),
+        };
+        for (record, signed) in new.iter_mut().zip(signed) {
+            if let Some(s) = signed {
+                record.source = crate::record::Source::Signed {
+                    file: format!("plugin {name}"),
+                    signer: crate::provider::signed::Signer {
+                        name: publisher.clone(),
+                        registration: format!("publisher key {}", s.key),
+                        registry: registry.clone(),
+                        key: s.key,
+                    },
+                    signed_at: s.signed_at,
+                    signature: s.signature,
+                };
+            }
+        }
+    }
     let actor = crate::audit::Actor::Plugin {
         name: name.to_string(),
     };
@@ -425,13 +503,13 @@ pub fn save(
 pub fn check_patient(
     vault: &Vault,
     profile: crate::ids::ProfileId,
-    proposals: &[crate::fhir::Read],
+    proposals: &[Proposal],
     accept_mismatch: bool,
 ) -> Result<(), PluginError> {
     let chosen = vault
         .profile_by_id(profile)
         .ok_or_else(|| crate::vault::VaultError::ProfileNotFound(profile.to_string()))?;
-    let patient = crate::matching::patient_of(proposals.iter().map(|p| &p.resource));
+    let patient = crate::matching::patient_of(proposals.iter().map(|p| &p.read.resource));
     crate::matching::destination_of(vault.profiles(), chosen, true, patient.as_ref(), accept_mismatch)?;
     Ok(())
 }

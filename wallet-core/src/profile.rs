@@ -114,6 +114,9 @@ pub enum ProfileError {
     /// Handles are short lowercase words.
     #[error("profile handle '{0}' must be 1-32 lowercase letters, digits or '-'")]
     Handle(String),
+    /// Phone numbers are digits, optionally grouped.
+    #[error("phone '{0}' must be 7 to 15 digits, optionally starting with + and grouped by spaces or '-'")]
+    Phone(String),
 }
 
 /// The name of the profile a wallet is made with when no name is given.
@@ -140,6 +143,10 @@ pub struct Profile {
     pub abha_address: Option<AbhaAddress>,
     /// Pakistan: CNIC (or the B-Form number for a child).
     pub cnic: Option<Cnic>,
+    /// A phone number, shared only at a facility's registration (Scan &
+    /// Share), never in a share of records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Details for a new profile, as typed by the user (validated by
@@ -164,6 +171,8 @@ pub struct ProfileDraft {
     pub abha_address: Option<String>,
     /// CNIC.
     pub cnic: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
 }
 
 impl ProfileDraft {
@@ -179,6 +188,7 @@ impl ProfileDraft {
             abha_number,
             abha_address,
             cnic,
+            phone,
         } = self;
         let (handle, birth_date, gender, relationship) = (
             given(handle),
@@ -212,7 +222,24 @@ impl ProfileDraft {
             abha_number: abha_number.as_deref().map(str::parse).transpose()?,
             abha_address: abha_address.as_deref().map(str::parse).transpose()?,
             cnic: cnic.as_deref().map(str::parse).transpose()?,
+            phone: given(phone).as_deref().map(validate_phone).transpose()?,
         })
+    }
+}
+
+/// A phone number as profiles keep it: trimmed, 7 to 15 digits (E.164's
+/// most), an optional leading `+`, groups separated by spaces or `-`.
+pub fn validate_phone(text: &str) -> Result<String, ProfileError> {
+    let text = text.trim();
+    let body = text.strip_prefix('+').unwrap_or(text);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    let ok = (7..=15).contains(&digits)
+        && body.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        && body.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(ProfileError::Phone(text.to_string()))
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::share::grant::{Grantee, thumbprint};
 
+pub mod facility;
 #[cfg(feature = "native")]
 pub mod identity;
 pub mod request;
@@ -221,6 +222,46 @@ impl RegistrySnapshot {
             .iter()
             .find(|c| c.registration.eq_ignore_ascii_case(registration.trim()))
     }
+}
+
+/// Whether `s` is plain words a wallet can show: not blank, at most `max`
+/// bytes, no control characters (the fields of requests and cards).
+pub(crate) fn plain(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control)
+}
+
+/// Where a provider stands with the registries the patient trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "listed", rename_all = "lowercase")]
+pub enum Listing {
+    /// Listed with this key by this registry.
+    Yes {
+        /// The registry's name.
+        registry: String,
+    },
+    /// In no registry the patient trusts.
+    No,
+}
+
+/// Whether a registry among `registries` lists `registration` with `key`.
+/// A registry that lists it with another key is an `Err` naming that
+/// registry: someone else signed in that provider's name.
+pub fn listing(
+    registries: &[RegistrySnapshot],
+    registration: &str,
+    key: &VerifyingKey,
+) -> Result<Listing, String> {
+    for r in registries {
+        if let Some(card) = r.find(registration) {
+            if card.verifying_key().ok().as_ref() != Some(key) {
+                return Err(r.registry.clone());
+            }
+            return Ok(Listing::Yes {
+                registry: r.registry.clone(),
+            });
+        }
+    }
+    Ok(Listing::No)
 }
 
 #[cfg(test)]

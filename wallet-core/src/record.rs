@@ -86,6 +86,19 @@ pub enum Source {
         /// verifies over the record's stored bytes.
         signature: String,
     },
+    /// From a SMART Health Card, as [`Source::Issued`], keeping the card's
+    /// compact JWS so that its issuer's signature travels in shares (written
+    /// since 2026-12). (Appended last.)
+    Card {
+        /// The file it came in.
+        file: String,
+        /// Who issued it: its name and address ([`crate::shc::Issuer::label`]).
+        issuer: String,
+        /// Whom the card is about, as it states them.
+        patient: Option<FilePatient>,
+        /// The card's JWS (ES256 over its deflated payload), as issued.
+        jws: String,
+    },
 }
 
 /// The catalog entry of one record.
@@ -178,7 +191,7 @@ impl std::fmt::Display for Source {
             Source::ImportedFrom { file, patient } => {
                 write!(f, "imported from {file}, about {}", patient.describe())
             }
-            Source::Issued { file, issuer, .. } => {
+            Source::Issued { file, issuer, .. } | Source::Card { file, issuer, .. } => {
                 write!(f, "issued by {issuer}, signature verified; from {file}")
             }
             Source::Signed { file, signer, .. } => {
@@ -233,7 +246,9 @@ impl RecordMeta {
             Source::Signed { signer, .. } => {
                 Some(format!("signed by {} ({})", signer.name, signer.registration))
             }
-            Source::Issued { issuer, .. } => Some(format!("issued by {issuer}")),
+            Source::Issued { issuer, .. } | Source::Card { issuer, .. } => {
+                Some(format!("issued by {issuer}"))
+            }
             _ => None,
         }
     }
@@ -247,12 +262,25 @@ impl RecordMeta {
         }
     }
 
+    /// The SMART Health Card it came in (its JWS), when the wallet kept it:
+    /// what a share carries beside it.
+    pub fn health_card(&self) -> Option<&str> {
+        match &self.source {
+            Source::Card { jws, .. } => Some(jws),
+            _ => None,
+        }
+    }
+
     /// Whom the file the record came from was about, as the file states
     /// them (an entry of `document`: the document's file), when known.
     pub fn patient_of_origin<'a>(&'a self, document: Option<&'a RecordMeta>) -> Option<&'a FilePatient> {
         match &document.unwrap_or(self).source {
             Source::ImportedFrom { patient, .. }
             | Source::Issued {
+                patient: Some(patient),
+                ..
+            }
+            | Source::Card {
                 patient: Some(patient),
                 ..
             } => Some(patient),

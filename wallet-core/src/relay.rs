@@ -54,6 +54,10 @@ pub enum RelayError {
         "this share is for a named provider: the relay opens it only for a request signed with their key (receive it with their identity)"
     )]
     ProviderOnly,
+    /// A share with this grant id is there already (an id is used once:
+    /// Scan & Share takes the next token).
+    #[error("the relay holds a share with this grant id already")]
+    Taken,
     /// The upload's grant was refused.
     #[error("the relay refused the upload: {0}")]
     BadRequest(String),
@@ -97,6 +101,7 @@ impl RelayError {
             RelayError::TooLarge => "too large",
             RelayError::Unauthorized => "unauthorized",
             RelayError::ProviderOnly => "provider only",
+            RelayError::Taken => "taken",
             RelayError::BadRequest(_) => "bad request",
             RelayError::QuotaExceeded(_) => "quota exceeded",
             RelayError::StoreFull => "store full",
@@ -120,6 +125,7 @@ impl RelayError {
             RelayError::Unavailable => 503,
             RelayError::TooLarge => 413,
             RelayError::Unauthorized | RelayError::ProviderOnly => 401,
+            RelayError::Taken => 409,
             RelayError::BadRequest(_) => 400,
             RelayError::Oversized | RelayError::Unreachable(_) | RelayError::Server(_) => 500,
         }
@@ -136,6 +142,7 @@ impl RelayError {
             "too large" => RelayError::TooLarge,
             "unauthorized" => RelayError::Unauthorized,
             "provider only" => RelayError::ProviderOnly,
+            "taken" => RelayError::Taken,
             "bad request" => RelayError::BadRequest(body.message.clone()),
             "quota exceeded" => RelayError::QuotaExceeded(
                 body.message

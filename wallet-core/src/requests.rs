@@ -9,6 +9,7 @@ use crate::audit::{Actor, Event};
 use crate::contract::{RecordRow, RequestDetail, RequestRow};
 use crate::fhir::date::parse_bound;
 use crate::ids::ProfileId;
+use crate::provider::RegistrySnapshot;
 use crate::provider::request::{self, Listing, RequestError, Verified};
 use crate::share::grant::AccessMode;
 use crate::share::manage::{self, Answering, Created, Prepared, Selection, ShareRequest, SharingError};
@@ -69,11 +70,11 @@ struct Kept {
     listing: Option<Listing>,
 }
 
-fn kept(vault: &Vault, held: HeldRequest) -> Result<Kept, RequestsError> {
+fn kept(registries: &[RegistrySnapshot], held: HeldRequest) -> Result<Kept, RequestsError> {
     let verified = request::open(&held.text)?;
     // A registry trusted since that lists the registration with another
     // key makes the request unanswerable; the list still shows it.
-    let listing = verified.listing(&vault.registry_snapshots()?).ok();
+    let listing = verified.listing(registries).ok();
     Ok(Kept {
         held,
         verified,
@@ -172,11 +173,13 @@ pub fn open(
 /// Every request opened, newest first.
 pub fn list(vault: &Vault, now: i64) -> Result<Vec<RequestRow>, RequestsError> {
     let shares = vault.shares()?;
+    // Each trusted snapshot's signature is verified once for the whole list.
+    let registries = vault.registry_snapshots()?;
     vault
         .requests()?
         .into_iter()
         .map(|held| {
-            let kept = kept(vault, held)?;
+            let kept = kept(&registries, held)?;
             Ok(row(&kept, share_of(&shares, &kept.held.id), now))
         })
         .collect()
@@ -186,7 +189,7 @@ fn find(vault: &Vault, id: &str) -> Result<Kept, RequestsError> {
     let held = vault
         .request(id.trim())?
         .ok_or_else(|| RequestsError::NotFound(id.trim().to_string()))?;
-    kept(vault, held)
+    kept(&vault.registry_snapshots()?, held)
 }
 
 /// The request `id`, if it still waits for an answer.

@@ -60,7 +60,7 @@ and start <code>amanat serve</code> again; the command line works meanwhile.";
 struct PendingRun {
     plugin: String,
     profile: crate::ids::ProfileId,
-    proposals: Vec<crate::fhir::Read>,
+    proposals: Vec<crate::plugin::Proposal>,
 }
 
 /// Everything the handlers share.

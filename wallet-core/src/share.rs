@@ -120,6 +120,14 @@ pub enum ShareError {
         /// Why.
         message: String,
     },
+    /// A record's SMART Health Card does not verify, or does not hold it.
+    #[error("record {id} carries a SMART Health Card that was refused: {message}")]
+    HealthCard {
+        /// The record id.
+        id: String,
+        /// Why.
+        message: String,
+    },
     /// What the relay holds under a request's id is not its answer.
     #[error("the share at the relay does not answer request {request}: refused")]
     NotTheAnswer {
@@ -163,7 +171,40 @@ pub struct ShareInput {
     /// The signature of the provider who wrote it, detached
     /// ([`crate::provider::signed`]), when it came signed.
     pub signature: Option<String>,
+    /// The SMART Health Card it came in, when the wallet kept it and still
+    /// trusts its issuer.
+    pub card: Option<CardProof>,
 }
+
+/// A SMART Health Card beside one of its records in a share: the card as
+/// issued, and the issuer's key that signed it, so the receiver verifies
+/// the card and finds the record in it.
+#[derive(Debug, Clone)]
+pub struct CardProof {
+    /// The card's compact JWS.
+    pub jws: String,
+    /// Its issuer, with the signing key alone ([`crate::shc::signer_of`]).
+    pub issuer: crate::shc::Issuer,
+}
+
+/// Who issued a shared record's SMART Health Card, its signature verified
+/// over the card and the record found in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedBy {
+    /// The issuer's name and address, as the patient's wallet trusts it.
+    pub issuer: String,
+    /// The issuer's address (`iss`).
+    pub iss: String,
+    /// The id of the key that signed the card (its thumbprint).
+    pub kid: String,
+}
+
+/// The FHIR extensions on a shared Bundle entry that carry the SMART Health
+/// Card the record came in (its JWS) and its issuer with the signing key
+/// (JSON: `iss`, `name`, `keys`); the doctor's client verifies both.
+pub const CARD_EXTENSION: &str = "urn:amanat:health-card";
+/// See [`CARD_EXTENSION`].
+pub const CARD_ISSUER_EXTENSION: &str = "urn:amanat:health-card-issuer";
 
 /// The FHIR extension on a shared Bundle entry that says whom the record's
 /// file was about ([`ShareInput::about`]); the grant signs the same words.
@@ -296,7 +337,9 @@ fn seal_bundle(
     lock: Lock,
     carry_grant: bool,
 ) -> Result<SealedShare, ShareError> {
-    if inputs.is_empty() {
+    // An answer carrying its grant may carry no record: a registration at a
+    // facility (Scan & Share) gives only who the patient is, as the grant says.
+    if inputs.is_empty() && !carry_grant {
         return Err(ShareError::Empty);
     }
     let (records, entry) = granted(inputs)?;
@@ -358,15 +401,25 @@ pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<
         let text = String::from_utf8(r.bytes.clone())
             .map_err(|_| ShareError::Encrypt("a record is not UTF-8".into()))?;
         let raw = RawValue::from_string(text).map_err(|e| ShareError::Encrypt(e.to_string()))?;
-        let extension = [(ORIGIN_EXTENSION, &r.about), (SIGNATURE_EXTENSION, &r.signature)]
-            .into_iter()
-            .filter_map(|(url, value)| {
-                value.as_ref().map(|v| Extension {
-                    url: url.into(),
-                    value: Some(v.clone()),
-                })
+        let card = r.card.as_ref().map(|c| c.jws.clone());
+        let issuer = r
+            .card
+            .as_ref()
+            .map(|c| serde_json::to_string(&c.issuer).unwrap_or_default());
+        let extension = [
+            (ORIGIN_EXTENSION, &r.about),
+            (SIGNATURE_EXTENSION, &r.signature),
+            (CARD_EXTENSION, &card),
+            (CARD_ISSUER_EXTENSION, &issuer),
+        ]
+        .into_iter()
+        .filter_map(|(url, value)| {
+            value.as_ref().map(|v| Extension {
+                url: url.into(),
+                value: Some(v.clone()),
             })
-            .collect();
+        })
+        .collect();
         entry.push(OutEntry {
             resource: raw,
             extension,
@@ -438,6 +491,9 @@ pub struct ReceivedRecord {
     pub signer: Option<crate::provider::signed::Signer>,
     /// That signature, detached (`header..signature`), to keep as evidence.
     pub signature: Option<String>,
+    /// Who issued the SMART Health Card it came in, when it came with one,
+    /// verified.
+    pub issued_by: Option<IssuedBy>,
 }
 
 /// A verified, decrypted share.
@@ -709,6 +765,7 @@ pub(crate) fn bundle_entries(plain: &[u8]) -> Result<Vec<InEntry>, ShareError> {
                 bytes: e.resource.get().as_bytes().to_vec(),
                 about: value(ORIGIN_EXTENSION),
                 signature: value(SIGNATURE_EXTENSION),
+                card: value(CARD_EXTENSION).zip(value(CARD_ISSUER_EXTENSION)),
             }
         })
         .collect())
@@ -721,6 +778,29 @@ pub(crate) struct InEntry {
     pub(crate) bytes: Vec<u8>,
     pub(crate) about: Option<String>,
     pub(crate) signature: Option<String>,
+    /// The card's JWS and its issuer's JSON ([`CARD_EXTENSION`]).
+    pub(crate) card: Option<(String, String)>,
+}
+
+/// Who issued a shared record's card: the card's signature verified with
+/// the issuer's key it came with, and the record's exact bytes found among
+/// the card's resources (read as the wallet read them at import).
+fn card_issuer(jws: &str, issuer: &str, bytes: &[u8]) -> Result<IssuedBy, String> {
+    let issuer: crate::shc::Issuer =
+        serde_json::from_str(issuer).map_err(|_| "its issuer's key is not a JSON key set".to_string())?;
+    let card = crate::shc::verify_signature(jws, &issuer).map_err(|e| e.to_string())?;
+    let held = crate::fhir::read_resources(&card.bundle)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .any(|r| r.resource.to_bytes() == bytes);
+    if !held {
+        return Err("the card does not hold this record".into());
+    }
+    Ok(IssuedBy {
+        issuer: card.issuer.label(),
+        iss: card.issuer.iss,
+        kid: card.kid,
+    })
 }
 
 pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<ReceivedRecord>, ShareError> {
@@ -761,12 +841,23 @@ pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<Re
                 id: granted.id.clone(),
                 message: e.to_string(),
             })?;
+        // So is a health card that does not verify or does not hold the record.
+        let issued_by = entry
+            .card
+            .as_ref()
+            .map(|(jws, issuer)| card_issuer(jws, issuer, bytes))
+            .transpose()
+            .map_err(|message| ShareError::HealthCard {
+                id: granted.id.clone(),
+                message,
+            })?;
         out.push(ReceivedRecord {
             granted: granted.clone(),
             resource,
             description,
             signer,
             signature: entry.signature.clone(),
+            issued_by,
         });
     }
     Ok(out)
@@ -790,6 +881,7 @@ mod tests {
                     bytes: r.to_bytes(),
                     about: None,
                     signature: None,
+                    card: None,
                 }
             })
             .collect()
@@ -970,6 +1062,7 @@ mod tests {
             bytes: br#"{"resourceType":"Observation","id":"not a FHIR id!"}"#.to_vec(),
             about: None,
             signature: None,
+            card: None,
         };
         let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
         let mut link = sealed.link(None, &key.verifying_key());
@@ -1001,6 +1094,7 @@ mod tests {
             let forged = ShareInput {
                 about,
                 signature: None,
+                card: None,
                 ..record.clone()
             };
             let sealed = seal(&[forged], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
@@ -1056,6 +1150,62 @@ mod tests {
             share(Some(misplaced)).unwrap_err(),
             ShareError::ProviderSignature { id, .. } if id == "1"
         ));
+    }
+
+    #[test]
+    fn a_health_cards_issuer_travels_with_its_records_and_is_verified_again() {
+        // The specification's example card and issuer key (tests/vectors/shc).
+        let jws = include_str!("../tests/vectors/shc/example-chunked.jws.txt")
+            .trim()
+            .to_string();
+        let issuer = crate::shc::Issuer::from_jwks(
+            "https://spec.smarthealth.cards/examples/issuer",
+            Some("SMART example".into()),
+            include_bytes!("../tests/vectors/shc/issuer.jwks.json"),
+        )
+        .unwrap();
+        let signer = crate::shc::signer_of(&jws, std::slice::from_ref(&issuer)).unwrap();
+        assert_eq!(signer.keys.len(), 1, "the signing key alone travels");
+        let card = crate::shc::verify(&jws, std::slice::from_ref(&issuer), 1_796_083_200).unwrap();
+        let first = crate::fhir::read_resources(&card.bundle).unwrap().remove(1);
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let share = |jws: &str, issuer: &crate::shc::Issuer, record: &Resource| {
+            let input = ShareInput {
+                resource_type: record.resource_type().into(),
+                bytes: record.to_bytes(),
+                about: None,
+                signature: None,
+                card: Some(CardProof {
+                    jws: jws.to_string(),
+                    issuer: issuer.clone(),
+                }),
+            };
+            let sealed = seal(&[input], grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+            open(
+                &sealed.link(None, &key.verifying_key()),
+                &sealed.ciphertext,
+                2_000,
+                None,
+                None,
+            )
+        };
+        let got = share(&jws, &signer, &first.resource).unwrap();
+        let issued = got.records[0].issued_by.as_ref().unwrap();
+        assert_eq!(issued.iss, "https://spec.smarthealth.cards/examples/issuer");
+        assert_eq!(issued.kid, card.kid);
+        // A record the card does not hold, or another key: refused.
+        let refused = |r: Result<Received, ShareError>| match r {
+            Err(ShareError::HealthCard { message, .. }) => message,
+            other => panic!("{:?}", other.map(|g| g.records.len())),
+        };
+        let unrelated = Resource::from_slice(&inputs()[0].bytes).unwrap();
+        assert_eq!(
+            refused(share(&jws, &signer, &unrelated)),
+            "the card does not hold this record"
+        );
+        let mut wrong = signer.clone();
+        wrong.keys[0].kid = "not-the-kid".into();
+        assert!(refused(share(&jws, &wrong, &first.resource)).contains("key"));
     }
 
     #[test]

@@ -149,6 +149,8 @@ pub struct Card {
     pub issued: Option<i64>,
     /// The FHIR Bundle it carries, as JSON bytes.
     pub bundle: Vec<u8>,
+    /// The id (`kid`) of the issuer's key that signed it.
+    pub kid: String,
 }
 
 /// The JWS texts of a `.smart-health-card` file.
@@ -244,6 +246,28 @@ pub fn from_qr<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<String, S
 /// what it carries. Only the header and the `iss` are read before the
 /// signature is checked.
 pub fn verify(jws: &str, trusted: &[Issuer], now: i64) -> Result<Card, ShcError> {
+    verify_at(jws, trusted, Some(now))
+}
+
+/// The issuer among `trusted` whose key signed the card, with that key
+/// alone: what a share carries beside the card's records so that whoever
+/// receives them can verify the card. Its time is not checked (a card the
+/// wallet took stays the issuer's word after it expires).
+pub fn signer_of(jws: &str, trusted: &[Issuer]) -> Option<Issuer> {
+    let card = verify_at(jws, trusted, None).ok()?;
+    let mut issuer = card.issuer;
+    issuer.keys.retain(|k| k.kid == card.kid);
+    Some(issuer)
+}
+
+/// Verifies a card's signature with `issuer`'s keys, not its time: the
+/// doctor's side of a shared record's card ([`signer_of`]).
+pub fn verify_signature(jws: &str, issuer: &Issuer) -> Result<Card, ShcError> {
+    verify_at(jws, std::slice::from_ref(issuer), None)
+}
+
+/// [`verify`], the times checked at `now` when given.
+fn verify_at(jws: &str, trusted: &[Issuer], now: Option<i64>) -> Result<Card, ShcError> {
     let bad = |why: &str| ShcError::Malformed(why.to_string());
     let mut parts = jws.trim().split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -300,15 +324,17 @@ pub fn verify(jws: &str, trusted: &[Issuer], now: i64) -> Result<Card, ShcError>
         })?;
     let day = |t: i64| crate::share::grant::human_time(t);
     let time = |k: &str| payload[k].as_f64().map(|t| t as i64);
-    if let Some(nbf) = time("nbf")
-        && nbf > now + 300
-    {
-        return Err(ShcError::NotYet(day(nbf)));
-    }
-    if let Some(exp) = time("exp")
-        && exp <= now
-    {
-        return Err(ShcError::Expired(day(exp)));
+    if let Some(now) = now {
+        if let Some(nbf) = time("nbf")
+            && nbf > now + 300
+        {
+            return Err(ShcError::NotYet(day(nbf)));
+        }
+        if let Some(exp) = time("exp")
+            && exp <= now
+        {
+            return Err(ShcError::Expired(day(exp)));
+        }
     }
     let mut bundle = payload
         .pointer("/vc/credentialSubject/fhirBundle")
@@ -324,6 +350,7 @@ pub fn verify(jws: &str, trusted: &[Issuer], now: i64) -> Result<Card, ShcError>
         issuer: issuer.clone(),
         issued: time("nbf"),
         bundle: serde_json::to_vec(&bundle).map_err(|_| bad("it carries no FHIR Bundle"))?,
+        kid: header.kid,
     })
 }
 

@@ -30,6 +30,7 @@ fn inputs() -> Vec<ShareInput> {
         bytes: json.as_bytes().to_vec(),
         about: None,
         signature: None,
+        card: None,
     })
     .collect()
 }

@@ -2,11 +2,11 @@
 //! [`wallet_core::contract`], shared with the server that writes them.
 
 pub use wallet_core::contract::{
-    ApproveRequest, AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CreatedShare, Deleted,
-    Discarded, EmergencyCard, Entered, Export, Imported, Init, Locked, NewEmergencyCard, NewProfile,
-    NewReading, NewShare, OpenRequest, PluginRow, PluginRun, PrintSummary, ProfileInfo, RecordDetail,
-    RecordRow, RequestDetail, RequestRow, RunPlugin, Saved, Series, Settings as WalletSettings, ShareRow,
-    SignIn, Status, SummaryOf, Unlock,
+    ApproveRequest, AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CheckedIn, CreatedShare,
+    Deleted, Discarded, EmergencyCard, Entered, Export, FacilityDetail, Imported, Init, Locked,
+    NewEmergencyCard, NewProfile, NewReading, NewShare, OpenRequest, PluginRow, PluginRun, PrintSummary,
+    ProfileInfo, RecordDetail, RecordRow, RequestDetail, RequestRow, RunPlugin, Saved, ScanShare, Series,
+    Settings as WalletSettings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 pub use wallet_core::summary::{Flag, Item, Latest, Point};
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod emergency;
+pub mod facility;
 pub mod grants;
 pub mod import;
 pub mod outline;

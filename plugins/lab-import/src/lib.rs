@@ -33,6 +33,14 @@ impl Plugin for LabImport {
             .ok_or_else(|| PluginError::InvalidInput("give the lab report with --input FILE".into()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| PluginError::InvalidInput("the file is not text (UTF-8)".into()))?;
+        // A report the lab's system signed with the lab's publisher key goes
+        // to the wallet as it is: the wallet checks that signature.
+        if text.trim_start().starts_with("AMANAT-RECORD:") {
+            host::propose_signed(text.trim()).map_err(PluginError::Denied)?;
+            return Ok(ActionOutput::message(
+                "Read the lab's signed report: your wallet checked the lab's signature.".to_string(),
+            ));
+        }
         let report = parse(&text).map_err(PluginError::InvalidInput)?;
         for resource in report.resources() {
             host::propose(&resource).map_err(PluginError::Denied)?;

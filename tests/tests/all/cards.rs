@@ -154,10 +154,42 @@ fn a_card_imports_once_its_issuer_is_trusted_saying_who_issued_it() {
         );
     }
 
+    // Shared with a doctor, the card travels beside its record: the doctor's
+    // client verifies the issuer's signature and finds the record in the card.
+    let (noor, noor_card) = amanat_tests::provider(&v, "Dr. Noor Fatima", "PMDC-99999-P");
+    let card_file = v.scratch("noor.card");
+    std::fs::write(&card_file, &noor_card).unwrap();
+    let made = crate::sharing::share(&v, &[&id, "--offline", "--to", path(&card_file)]);
+    let doctor = [("AMANAT_PROVIDER_PASSPHRASE", "doctor passphrase")];
+    let link = made["link"].as_str().unwrap();
+    let seen = amanat_tests::amanat_bare(&["receive", link, "--identity", path(&noor)], &doctor).ok();
+    assert!(
+        seen.contains(&format!(
+            "✓ issued by Punjab EPI ({EPI}) on a SMART Health Card, signature verified (key {kid})"
+        )),
+        "{seen}"
+    );
+    let json =
+        amanat_tests::amanat_bare(&["receive", "--json", link, "--identity", path(&noor)], &doctor).json();
+    assert_eq!(json["issued_by"][0]["iss"], EPI);
+
     let audit = v.run(&["audit"]).ok();
     assert!(audit.contains("trusted health card issuer Punjab EPI"), "{audit}");
     v.run(&["issuers", "remove", EPI])
         .ok_saying("the records it issued stay");
+    // No longer trusted by the patient, the issuer no longer vouches in a share.
+    let made = crate::sharing::share(&v, &[&id, "--offline", "--to", path(&card_file)]);
+    let seen = amanat_tests::amanat_bare(
+        &[
+            "receive",
+            made["link"].as_str().unwrap(),
+            "--identity",
+            path(&noor),
+        ],
+        &doctor,
+    )
+    .ok();
+    assert!(!seen.contains("issued by"), "{seen}");
     assert_eq!(count(&v), 3, "the two cards' records stay");
     let run = v.run(&["import", path(&card)]);
     run.fails_with(1);

@@ -22,6 +22,7 @@ fn help_of_the_main_commands() {
         ("share", &["share"][..]),
         ("receive", &["receive"][..]),
         ("grants", &["grants"][..]),
+        ("scan-share", &["scan-share"][..]),
         ("plugin-run", &["plugin", "run"][..]),
         ("serve", &["serve"][..]),
         ("relay", &["relay"][..]),

@@ -17,6 +17,7 @@ mod provenance;
 mod readings;
 mod relay;
 mod requests;
+mod scan_share;
 mod sharing;
 mod shl;
 mod vault_safety;

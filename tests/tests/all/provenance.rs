@@ -66,6 +66,18 @@ fn import_refused(v: &TestVault, file: &std::path::Path, words: &str) {
     assert!(said.contains(words), "expected {words:?} in:\n{said}");
 }
 
+/// An active penicillin allergy in `v`'s wallet.
+fn import_penicillin_allergy(v: &TestVault) {
+    let allergy = v.scratch("allergy.json");
+    write_json(
+        &allergy,
+        &json!({"resourceType": "AllergyIntolerance",
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+            "code": {"text": "Penicillin"}, "patient": {"display": "Ayesha Siddiqui"}}),
+    );
+    v.run(&["import", allergy.to_str().unwrap()]).ok();
+}
+
 /// The patient trusts the council, whose snapshot lists the identity `card`s.
 fn trust_council(v: &TestVault, cards: &[&str]) {
     let (thumbprint, snapshot) = signed_registry(v, cards);
@@ -251,10 +263,20 @@ fn altered_impostor_and_collection_records_are_refused_each_in_words_and_add_not
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_signed_it() {
     let v = TestVault::new();
-    let (record, _, _, card) = signed_prescription(&v);
+    let (record, _, rao, card) = signed_prescription(&v);
     trust_council(&v, &[&card]);
     v.run(&["import", record.to_str().unwrap()]).ok();
     let id = v.first_id(&[]);
+    // Then a penicillin allergy, the pharmacy plugin, and a second signed
+    // prescription of amoxicillin, which the web import will be warned of.
+    v.install_plugin("e-pharmacy.wasm");
+    import_penicillin_allergy(&v);
+    let refill = v.scratch("refill.json");
+    let mut again = prescription();
+    again["authoredOn"] = json!("2026-12-01");
+    write_json(&refill, &again);
+    sign_record(&refill, COUNCIL, &rao, &[]).ok();
+    let refill = v.scratch("refill.amanat-record");
     let relay = TestRelay::start(0);
     let made = share(&v, &[&id, "--relay", &relay.url]);
     let link = made["link"].as_str().unwrap().to_string();
@@ -268,6 +290,22 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
         .wait_text("[data-testid=vouched]", "signed by Dr. Imran Rao (PMDC-12345-P)")
         .await;
     assert_eq!(phone.overflow_x().await, 0);
+
+    // The refill, uploaded: the plugin's warning, not saved until the patient says so.
+    c.goto(&format!("{}/#/import", server.base)).await.unwrap();
+    let input = phone.wait("[data-testid=import-input]").await;
+    input.send_keys(refill.to_str().unwrap()).await.unwrap();
+    let warned = phone
+        .wait_text("[data-testid=import-results]", "you are allergic to penicillin")
+        .await;
+    assert!(
+        warned.contains("not saved")
+            && warned.contains("e-pharmacy: Warning: Amoxicillin 500 mg capsule is one of the penicillins"),
+        "{warned}"
+    );
+    phone.shot("pharmacy-warning-phone").await;
+    phone.click("[data-testid=save-anyway]").await;
+    phone.wait_text("[data-testid=import-results]", "1 added").await;
     c.goto(&format!("{}/#/record/{id}", server.base)).await.unwrap();
     phone
         .wait_text(
@@ -308,14 +346,7 @@ fn a_signed_prescription_is_checked_by_the_pharmacy_plugin_before_it_is_saved() 
     let (record, _, _, card) = signed_prescription(&v);
     trust_council(&v, &[&card]);
     v.install_plugin("e-pharmacy.wasm");
-    let allergy = v.scratch("allergy.json");
-    write_json(
-        &allergy,
-        &json!({"resourceType": "AllergyIntolerance",
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
-            "code": {"text": "Penicillin"}, "patient": {"display": "Ayesha Siddiqui"}}),
-    );
-    v.run(&["import", allergy.to_str().unwrap()]).ok();
+    import_penicillin_allergy(&v);
     let warning = "⚠ e-pharmacy: Warning: Amoxicillin 500 mg capsule is one of the penicillins, and you are allergic to penicillin: ask your doctor before you take it.";
     import_refused(&v, &record, warning);
     import_refused(&v, &record, "import it with --accept-warnings to save it anyway");
@@ -328,4 +359,115 @@ fn a_signed_prescription_is_checked_by_the_pharmacy_plugin_before_it_is_saved() 
     // Each check is in the audit log as the plugin's run.
     let audit = v.run(&["audit"]).ok();
     assert!(audit.contains("e-pharmacy") && audit.contains("check"), "{audit}");
+}
+
+#[test]
+fn a_lab_plugin_proposes_a_report_its_publisher_signed_and_the_wallet_keeps_who_signed_it() {
+    let v = TestVault::new();
+    v.install_plugin("lab-import.wasm");
+    // The lab's system signs a result with the key its plugin is signed with.
+    let hba1c = v.scratch("hba1c.json");
+    write_json(
+        &hba1c,
+        &json!({"resourceType": "Observation", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}], "text": "HbA1c"},
+            "subject": {"display": "Ayesha Siddiqui"}, "effectiveDateTime": "2026-11-28",
+            "valueQuantity": {"value": 6.1, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}}),
+    );
+    let publisher = [("AMANAT_PUBLISHER_PASSPHRASE", "amanat development publisher")];
+    let key = amanat_tests::built_plugin("publisher.key");
+    amanat_bare(
+        &[
+            "plugin",
+            "sign-record",
+            hba1c.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--registry",
+            "Lab Plugin Directory",
+        ],
+        &publisher,
+    )
+    .ok_saying("as publisher Amanat sample plugins (listed by Lab Plugin Directory)");
+    let signed = v.scratch("hba1c.amanat-record");
+
+    // Altered after signing, or signed by someone else (a doctor's key): refused, nothing saved.
+    let text = std::fs::read_to_string(&signed).unwrap();
+    let altered = v.scratch("altered.amanat-record");
+    let mut parts: Vec<String> = text.trim().split('.').map(str::to_string).collect();
+    let flipped = if parts[1].as_bytes()[20] == b'A' { "B" } else { "A" };
+    parts[1].replace_range(20..21, flipped);
+    std::fs::write(&altered, parts.join(".")).unwrap();
+    let run = |file: &Path| {
+        v.run(&[
+            "plugin",
+            "run",
+            "lab-import",
+            "--input",
+            file.to_str().unwrap(),
+            "--yes",
+        ])
+    };
+    run(&altered).fails_saying(
+        7,
+        "refused by the wallet: the record or its signature was altered",
+    );
+    let (rao, _) = provider(&v, "Dr. Imran Rao", "PMDC-12345-P");
+    sign_record(
+        &hba1c,
+        COUNCIL,
+        &rao,
+        &["-o", v.scratch("by-doctor.amanat-record").to_str().unwrap()],
+    )
+    .ok();
+    run(&v.scratch("by-doctor.amanat-record")).fails_saying(7, "is not this plugin's publisher's");
+    assert!(v.ids(&[]).is_empty(), "nothing saved");
+
+    // The lab's own: proposed as signed, saved saying who signed it.
+    let ran = run(&signed).ok();
+    assert!(ran.contains("your wallet checked the lab's signature"), "{ran}");
+    assert!(
+        ran.contains("+ Observation: HbA1c") && ran.contains("(signed by its publisher)"),
+        "{ran}"
+    );
+    let rows = v.run(&["list", "--json"]).json();
+    let vouched = rows[0]["vouched_by"].as_str().unwrap().to_string();
+    assert!(
+        vouched.starts_with("signed by Amanat sample plugins (publisher key "),
+        "{vouched}"
+    );
+    let id = rows[0]["id"].as_str().unwrap().to_string();
+    v.run(&["show", &id])
+        .ok_saying("no registry you trust), signature verified; from plugin lab-import");
+    let stored = v.open().get(id.parse().unwrap()).unwrap().bytes;
+    assert!(
+        text.contains(&base64_url(&stored)),
+        "the signed bytes are the stored bytes"
+    );
+
+    // Shared with a doctor, the lab's signature travels and verifies there.
+    let (noor, noor_card) = provider(&v, "Dr. Noor Fatima", "PMDC-99999-P");
+    let card_file = v.scratch("noor.card");
+    std::fs::write(&card_file, &noor_card).unwrap();
+    let made = share(&v, &[&id, "--offline", "--to", card_file.to_str().unwrap()]);
+    let seen = amanat_bare(
+        &[
+            "receive",
+            made["link"].as_str().unwrap(),
+            "--identity",
+            noor.to_str().unwrap(),
+        ],
+        &[DOCTOR_PASS],
+    )
+    .ok();
+    assert!(
+        seen.contains("✓ signed by Amanat sample plugins (plugin publisher, Lab Plugin Directory), signature verified (key "),
+        "{seen}"
+    );
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -121,6 +121,7 @@ pub fn crafted_share(v: &TestVault, patient: &str, from: i64, condition: Vec<u8>
         bytes: condition,
         about: None,
         signature: None,
+        card: None,
     };
     let sealed = wallet_core::share::seal(
         &[input],

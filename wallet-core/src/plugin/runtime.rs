@@ -266,7 +266,10 @@ struct State {
     profile: ProfileId,
     limiter: Limiter,
     events: CallEvents,
-    proposals: Vec<crate::fhir::Read>,
+    /// The key the plugin is signed with: what a record it proposes signed
+    /// must be signed with (none for an unsigned plugin).
+    publisher: Option<ed25519_dalek::VerifyingKey>,
+    proposals: Vec<super::Proposal>,
     proposal_bytes: usize,
     logs: Vec<(String, String)>,
     http: Option<http::Client>,
@@ -298,12 +301,39 @@ pub struct RunOutcome {
     pub document: Option<(String, String, Vec<u8>)>,
     /// Records to save if the patient confirms (a document's entries name
     /// its place in this list).
-    pub proposals: Vec<crate::fhir::Read>,
+    pub proposals: Vec<super::Proposal>,
     /// The plugin's log lines (level, text).
     pub logs: Vec<(String, String)>,
 }
 
 impl State {
+    /// A signed record's resources (the signed one first), verified with the
+    /// plugin's publisher key; or the words of the refusal.
+    fn publisher_signed(
+        &mut self,
+        text: &str,
+    ) -> Result<(Vec<crate::fhir::Read>, Option<super::PublisherSigned>), String> {
+        let opened = crate::provider::signed::open(text.as_bytes()).map_err(|e| e.to_string())?;
+        let Some(publisher) = self.publisher else {
+            return Err(self.deny(
+                "propose a signed record".into(),
+                "this plugin is not signed by a publisher, so no signature can be its publisher's",
+            ));
+        };
+        opened.by_publisher(&publisher).map_err(|e| e.to_string())?;
+        let bytes = opened.resource.to_bytes();
+        let reads = crate::fhir::read_resources(&bytes).map_err(|e| format!("not valid FHIR: {e}"))?;
+        if reads.first().is_none_or(|r| r.resource.to_bytes() != bytes) {
+            return Err("a signed record holds one resource or one FHIR document, not a collection".into());
+        }
+        let signed = super::PublisherSigned {
+            signed_at: opened.signed_at,
+            key: opened.key_thumbprint(),
+            signature: opened.detached,
+        };
+        Ok((reads, Some(signed)))
+    }
+
     fn deny(&mut self, what: String, reason: &str) -> String {
         let what = clip(&what);
         self.events.push(Event::Denied {
@@ -415,13 +445,23 @@ impl bindings::amanat::plugin::host::Host for State {
     }
 
     fn propose_record(&mut self, json: String) -> wasmtime::Result<Result<(), String>> {
-        let parsed = crate::fhir::read_resources(json.as_bytes());
-        let items = match parsed {
-            Ok(items) => items,
-            Err(e) => return Ok(Err(format!("not valid FHIR: {e}"))),
+        // A record its publisher signed (`AMANAT-RECORD:`, a lab's system
+        // signing its report) keeps that signature, once it verifies with
+        // the key the plugin is signed with.
+        let (parsed, signed) = if crate::provider::signed::is_signed_record(json.as_bytes()) {
+            match self.publisher_signed(&json) {
+                Ok(pair) => pair,
+                Err(words) => return Ok(Err(words)),
+            }
+        } else {
+            match crate::fhir::read_resources(json.as_bytes()) {
+                Ok(items) => (items, None),
+                Err(e) => return Ok(Err(format!("not valid FHIR: {e}"))),
+            }
         };
         let base = self.proposals.len();
-        for mut read in items {
+        let mut signed = signed;
+        for mut read in parsed {
             let t = read.resource.resource_type().to_string();
             if !self.allowed.propose.contains(&t) {
                 return Ok(Err(self.deny(
@@ -434,7 +474,12 @@ impl bindings::amanat::plugin::host::Host for State {
             }
             self.proposal_bytes += json.len();
             read.document = read.document.map(|at| at + base);
-            self.proposals.push(read);
+            // The signature covers the first: the resource, or the document
+            // whose entries follow it.
+            self.proposals.push(super::Proposal {
+                read,
+                signed: signed.take(),
+            });
         }
         Ok(Ok(()))
     }
@@ -749,6 +794,7 @@ impl Runtime {
                 hit: false,
             },
             events: CallEvents::default(),
+            publisher: None,
             proposals: Vec::new(),
             proposal_bytes: 0,
             logs: Vec::new(),
@@ -893,6 +939,17 @@ impl Runtime {
             vault.clone(),
             profile,
         )?;
+        store.data_mut().publisher = installed
+            .signed
+            .then(|| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(&installed.manifest.publisher_key)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+            })
+            .flatten();
         let mut input_records = Vec::new();
         let mut refused = None;
         for id in records {

@@ -10,10 +10,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use super::{ProviderCard, RegistrySnapshot};
+pub use super::Listing;
+use super::{ProviderCard, RegistrySnapshot, plain};
 use crate::share::grant::{CLOCK_SKEW, Purpose, thumbprint, valid_grant_id};
 
 /// A request's text (a QR code, a pasted link) starts with this.
@@ -104,23 +105,14 @@ pub struct ConsentRequest {
     pub relay: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Header {
-    #[serde(flatten)]
-    jws: crate::jws::Header,
-}
-
-/// Where a provider stands with the registries the patient trusts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "listed", rename_all = "lowercase")]
-pub enum Listing {
-    /// Listed with this key by this registry.
-    Yes {
-        /// The registry's name.
-        registry: String,
-    },
-    /// In no registry the patient trusts.
-    No,
+impl From<crate::jws::Failed> for RequestError {
+    fn from(failed: crate::jws::Failed) -> RequestError {
+        match failed {
+            crate::jws::Failed::Algorithm(alg) => RequestError::Algorithm(alg),
+            crate::jws::Failed::Malformed(words) => RequestError::Malformed(words),
+            crate::jws::Failed::Altered => RequestError::Altered,
+        }
+    }
 }
 
 /// A request whose signature verified.
@@ -137,16 +129,7 @@ pub struct Verified {
 impl ConsentRequest {
     /// Signs the request with the provider's key: its text.
     pub fn sign(&self, key: &SigningKey) -> String {
-        let header = Header {
-            jws: crate::jws::Header::new(REQUEST_TYP, &key.verifying_key()),
-        };
-        let input = format!(
-            "{}.{}",
-            B64URL.encode(serde_json::to_vec(&header).unwrap_or_default()),
-            B64URL.encode(serde_json::to_vec(self).unwrap_or_default())
-        );
-        let signature = key.sign(input.as_bytes());
-        format!("{REQUEST_PREFIX}{input}.{}", B64URL.encode(signature.to_bytes()))
+        crate::jws::sign_compact(REQUEST_PREFIX, REQUEST_TYP, key, self)
     }
 
     /// Checks each field's bounds (a wallet shows these words to a patient).
@@ -158,8 +141,6 @@ impl ConsentRequest {
         if !valid_grant_id(&self.id) {
             return invalid("its id is not 1-64 letters, digits, - or _".into());
         }
-        let plain =
-            |s: &str, max: usize| !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control);
         if !plain(&self.from.name, 120) || !plain(&self.from.registration, 64) {
             return invalid("it needs the provider's name and registration number, in plain words".into());
         }
@@ -239,44 +220,11 @@ pub fn open(text: &str) -> Result<Verified, RequestError> {
             text.len()
         )));
     }
-    let compact = text
-        .strip_prefix(REQUEST_PREFIX)
-        .ok_or_else(|| RequestError::Malformed(format!("it does not start with {REQUEST_PREFIX}")))?;
+    let parts = crate::jws::parts(text, REQUEST_PREFIX, "a request").map_err(RequestError::from)?;
+    let (_, key) = crate::jws::verify_compact::<crate::jws::Header>(parts, REQUEST_TYP, "a consent request")?;
     let malformed = |m: &str| RequestError::Malformed(m.to_string());
-    let [h, p, s] = compact.split('.').collect::<Vec<_>>()[..] else {
-        return Err(malformed("a request is a JWS of three dot-separated parts"));
-    };
-    let header: Header = B64URL
-        .decode(h)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| malformed("its header is not a request's"))?;
-    let signature: [u8; 64] = B64URL
-        .decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| malformed("the signature is not 64 bytes of base64url"))?;
-    let key = crate::jws::verify(
-        &header.jws,
-        REQUEST_TYP,
-        format!("{h}.{p}").as_bytes(),
-        &signature,
-    )
-    .map_err(|r| {
-        use crate::jws::Refusal;
-        match r {
-            Refusal::Algorithm(alg) | Refusal::KeyType(alg) => RequestError::Algorithm(alg),
-            Refusal::Type(typ) => RequestError::Malformed(format!(
-                "its type is '{typ}', not a consent request ({REQUEST_TYP})"
-            )),
-            Refusal::Crit => malformed(crate::jws::CRIT),
-            Refusal::KeyBytes => malformed("the key is not 32 bytes of base64url"),
-            Refusal::KeyId => malformed("its key id (kid) is not its key's thumbprint"),
-            Refusal::InvalidKey | Refusal::Signature => RequestError::Altered,
-        }
-    })?;
     let payload = B64URL
-        .decode(p)
+        .decode(parts[1])
         .map_err(|_| malformed("the payload is not base64url"))?;
     let request: ConsentRequest = serde_json::from_slice(&payload)
         .map_err(|e| RequestError::Malformed(format!("its payload is not a version-1 request: {e}")))?;
@@ -292,20 +240,12 @@ impl Verified {
     /// Whether a registry the patient trusts lists the provider with this
     /// key; one that lists the registration with another key is refused.
     pub fn listing(&self, registries: &[RegistrySnapshot]) -> Result<Listing, RequestError> {
-        for r in registries {
-            if let Some(card) = r.find(&self.request.from.registration) {
-                if card.verifying_key().ok() != Some(self.key) {
-                    return Err(RequestError::WrongKey {
-                        registration: self.request.from.registration.clone(),
-                        registry: r.registry.clone(),
-                    });
-                }
-                return Ok(Listing::Yes {
-                    registry: r.registry.clone(),
-                });
+        super::listing(registries, &self.request.from.registration, &self.key).map_err(|registry| {
+            RequestError::WrongKey {
+                registration: self.request.from.registration.clone(),
+                registry,
             }
-        }
-        Ok(Listing::No)
+        })
     }
 
     /// The provider key's thumbprint.
@@ -320,7 +260,7 @@ pub fn is_request(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn request(now: i64) -> ConsentRequest {

@@ -73,6 +73,12 @@ pub enum SignedRecordError {
         /// The registry that lists it with another key.
         registry: String,
     },
+    /// A plugin proposed a record signed by a key other than the one its
+    /// publisher signed the plugin with.
+    #[error(
+        "the record is signed by a key that is not this plugin's publisher's: refused (a plugin proposes signed records only as its publisher signed them)"
+    )]
+    NotThePublisher,
 }
 
 /// Who signed a record, as its signature states them (and, in a wallet,
@@ -115,14 +121,41 @@ struct Header {
 /// Signs `resource` as `card`'s provider, listed by `registry`: the text of a
 /// signed record (`AMANAT-RECORD:` and a compact JWS).
 pub fn sign(resource: &Resource, key: &SigningKey, card: &ProviderCard, registry: &str, now: i64) -> String {
+    let claim = Claim {
+        name: card.name.clone(),
+        registration: card.registration.clone(),
+        registry: registry.trim().to_string(),
+    };
+    sign_claim(resource, key, claim, now)
+}
+
+/// What a plugin publisher's claim names as its registration: the
+/// publisher is known by its key, which a registry lists among publishers.
+pub const PUBLISHER: &str = "plugin publisher";
+
+/// Signs `resource` as a plugin's publisher (a lab's system signing the
+/// report its plugin then proposes), with the key the plugin is signed with;
+/// `registry` is the one that lists that key among its publishers.
+pub fn sign_as_publisher(
+    resource: &Resource,
+    key: &SigningKey,
+    publisher: &str,
+    registry: &str,
+    now: i64,
+) -> String {
+    let claim = Claim {
+        name: publisher.trim().to_string(),
+        registration: PUBLISHER.into(),
+        registry: registry.trim().to_string(),
+    };
+    sign_claim(resource, key, claim, now)
+}
+
+fn sign_claim(resource: &Resource, key: &SigningKey, signer: Claim, now: i64) -> String {
     let header = Header {
         jws: crate::jws::Header::new(RECORD_TYP, &key.verifying_key()),
         iat: now,
-        signer: Claim {
-            name: card.name.clone(),
-            registration: card.registration.clone(),
-            registry: registry.trim().to_string(),
-        },
+        signer,
     };
     let input = format!(
         "{}.{}",
@@ -164,14 +197,7 @@ pub fn open(text: &[u8]) -> Result<Opened, SignedRecordError> {
     let text = std::str::from_utf8(text)
         .map_err(|_| SignedRecordError::Malformed("it is not text".into()))?
         .trim();
-    let compact = text
-        .strip_prefix(RECORD_PREFIX)
-        .ok_or_else(|| SignedRecordError::Malformed(format!("it does not start with {RECORD_PREFIX}")))?;
-    let [h, p, s] = compact.split('.').collect::<Vec<_>>()[..] else {
-        return Err(SignedRecordError::Malformed(
-            "a signed record is a JWS of three dot-separated parts".into(),
-        ));
-    };
+    let [h, p, s] = crate::jws::parts(text, RECORD_PREFIX, "a signed record")?;
     let payload = B64URL
         .decode(p)
         .map_err(|_| SignedRecordError::Malformed("the payload is not base64url".into()))?;
@@ -190,38 +216,48 @@ pub fn open(text: &[u8]) -> Result<Opened, SignedRecordError> {
     })
 }
 
+impl crate::jws::Headed for Header {
+    fn jws(&self) -> &crate::jws::Header {
+        &self.jws
+    }
+}
+
+impl From<crate::jws::Failed> for SignedRecordError {
+    fn from(failed: crate::jws::Failed) -> SignedRecordError {
+        match failed {
+            crate::jws::Failed::Algorithm(alg) => SignedRecordError::Algorithm(alg),
+            crate::jws::Failed::Malformed(words) => SignedRecordError::Malformed(words),
+            crate::jws::Failed::Altered => SignedRecordError::Altered,
+        }
+    }
+}
+
 /// Checks a signature's header and the signature over `h.p`, returning the
 /// header and the signer's key.
 fn verify(h: &str, p: &str, s: &str) -> Result<(Header, VerifyingKey), SignedRecordError> {
-    let malformed = |m: &str| SignedRecordError::Malformed(m.to_string());
-    let header_bytes = B64URL
-        .decode(h)
-        .map_err(|_| malformed("the header is not base64url"))?;
-    let header: Header = serde_json::from_slice(&header_bytes)
-        .map_err(|e| SignedRecordError::Malformed(format!("the header is not a signed record's: {e}")))?;
-    let signature: [u8; 64] = B64URL
-        .decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| malformed("the signature is not 64 bytes of base64url"))?;
-    let key = crate::jws::verify(&header.jws, RECORD_TYP, format!("{h}.{p}").as_bytes(), &signature)
-        .map_err(|r| {
-            use crate::jws::Refusal;
-            match r {
-                Refusal::Algorithm(alg) | Refusal::KeyType(alg) => SignedRecordError::Algorithm(alg),
-                Refusal::Type(typ) => SignedRecordError::Malformed(format!(
-                    "its type is '{typ}', not a signed record ({RECORD_TYP})"
-                )),
-                Refusal::Crit => malformed(crate::jws::CRIT),
-                Refusal::KeyBytes => malformed("the key is not 32 bytes of base64url"),
-                Refusal::KeyId => malformed("its key id (kid) is not its key's thumbprint"),
-                Refusal::InvalidKey | Refusal::Signature => SignedRecordError::Altered,
-            }
-        })?;
-    Ok((header, key))
+    Ok(crate::jws::verify_compact(
+        [h, p, s],
+        RECORD_TYP,
+        "a signed record",
+    )?)
 }
 
 impl Opened {
+    /// Checks that it is signed with `publisher`, the key that signed the
+    /// plugin proposing it (the patient approved that plugin at install,
+    /// and the wallet judges its publisher as it judges the plugin).
+    pub fn by_publisher(&self, publisher: &VerifyingKey) -> Result<(), SignedRecordError> {
+        if &self.key != publisher {
+            return Err(SignedRecordError::NotThePublisher);
+        }
+        Ok(())
+    }
+
+    /// The signing key's RFC 7638 thumbprint.
+    pub fn key_thumbprint(&self) -> String {
+        thumbprint(&self.key)
+    }
+
     /// Who signed it, once a registry among `registries` (those the patient
     /// trusts) confirms it lists that registration with that key.
     pub fn listed(&self, registries: &[RegistrySnapshot]) -> Result<Signer, SignedRecordError> {

@@ -161,6 +161,24 @@ impl Client {
         Self::read_capped(response, crate::share::MAX_BUNDLE).await
     }
 
+    /// Whether the relay holds a share under `url`'s id, asked without a
+    /// signature: a share to a named provider answers "provider only" and
+    /// counts no use (Scan & Share looks for the first free token so).
+    pub async fn holds(&self, url: &str) -> Result<bool, RelayError> {
+        match Self::check(self.http.get(url).send().await, url).await {
+            Err(RelayError::NotFound) => Ok(false),
+            Ok(_)
+            | Err(
+                RelayError::ProviderOnly
+                | RelayError::Revoked
+                | RelayError::Expired
+                | RelayError::UsesExhausted
+                | RelayError::LinkDead,
+            ) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     fn authorization(&self, key: &SigningKey, method: &str, url: &str) -> Result<String, RelayError> {
         let path = reqwest::Url::parse(url)
             .map_err(|e| RelayError::BadRequest(e.to_string()))?

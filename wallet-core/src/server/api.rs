@@ -16,11 +16,11 @@ use serde::Deserialize;
 use super::{AppState, PendingRun, lock};
 use crate::audit::Actor;
 use crate::contract::{
-    ApproveRequest, AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CreatedShare, Deleted,
-    Discarded, Document, EmergencyCard, Entered, ErrorBody, Export, Imported, Init, Locked, NewEmergencyCard,
-    NewProfile, NewReading, NewShare, OpenRequest, PluginRow, PluginRun, PrintSummary, ProfileInfo, Proposed,
-    RecordDetail, RecordRow, RequestDetail, RequestRow, RunPlugin, Saved, Series, Session, Settings,
-    ShareRow, SignIn, Status, SummaryOf, Unlock,
+    ApproveRequest, AuditCheck, AuditRow, CardOf, ChangePassphrase, Changed, CheckedIn, CreatedShare,
+    Deleted, Discarded, Document, EmergencyCard, Entered, ErrorBody, Export, FacilityDetail, Imported, Init,
+    Locked, NewEmergencyCard, NewProfile, NewReading, NewShare, OpenRequest, PluginRow, PluginRun,
+    PrintSummary, ProfileInfo, Proposed, RecordDetail, RecordRow, RequestDetail, RequestRow, RunPlugin,
+    Saved, ScanShare, Series, Session, Settings, ShareRow, SignIn, Status, SummaryOf, Unlock,
 };
 use crate::ids::ProfileId;
 use crate::profile::{Profile, Relationship};
@@ -125,6 +125,20 @@ impl From<crate::requests::RequestsError> for ApiError {
     }
 }
 
+impl From<crate::scan_share::ScanShareError> for ApiError {
+    fn from(e: crate::scan_share::ScanShareError) -> ApiError {
+        use crate::scan_share::ScanShareError;
+        match e {
+            ScanShareError::Vault(v) => v.into(),
+            ScanShareError::Sharing(s) => s.into(),
+            ScanShareError::Card(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string())
+            }
+            ScanShareError::QueueFull(_) => ApiError::new(StatusCode::CONFLICT, "queue full", e.to_string()),
+        }
+    }
+}
+
 impl From<crate::plugin::PluginError> for ApiError {
     fn from(e: crate::plugin::PluginError) -> ApiError {
         match e {
@@ -215,6 +229,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/requests/{id}", get(consent_request))
         .route("/requests/{id}/approve", post(approve_request))
         .route("/requests/{id}/deny", post(deny_request))
+        .route("/scan-share", post(scan_facility_card))
+        .route("/scan-share/approve", post(scan_and_share))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify))
         .route("/plugins", get(plugins))
@@ -448,6 +464,9 @@ struct ImportParams {
     /// Fill a profile made without a name from the file's `Patient`.
     #[serde(default)]
     fill_profile: bool,
+    /// Save a signed prescription a pharmacy plugin warns about (an allergy).
+    #[serde(default)]
+    accept_warnings: bool,
 }
 
 /// A reading the patient typed into the quick form; an impossible value or
@@ -480,15 +499,17 @@ async fn import(
         .and_then(|h| h.to_str().ok())
         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
         .unwrap_or_else(|| "upload".into());
-    with_vault(&state, move |v| {
+    let fill = p.fill_profile;
+    let file = name.clone();
+    let (records, into, prescriptions) = with_vault(&state, move |v| {
         let profile = profile_id(v, p.profile.as_deref())?;
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(v.age_identity().clone())];
-        let records = crate::import::records_from_bytes(&name, &body, &ids, &v.trusted()?, v.clock().now())
+        let records = crate::import::records_from_bytes(&file, &body, &ids, &v.trusted()?, v.clock().now())
             .map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid file",
-                format!("{name}: {e}"),
+                format!("{file}: {e}"),
             )
         })?;
         let chosen = v
@@ -505,10 +526,54 @@ async fn import(
             ApiError::new(
                 StatusCode::CONFLICT,
                 "patient mismatch",
-                format!("{name}: {m}: choose that person's profile, or import it if it is theirs"),
+                format!("{file}: {m}: choose that person's profile, or import it if it is theirs"),
             )
         })?
         .clone();
+        let prescriptions = crate::plugin::signed_prescriptions(&records);
+        let checked = !prescriptions.is_empty() && crate::plugin::pharmacy_checks_installed(v)?;
+        Ok((records, into, if checked { prescriptions } else { Vec::new() }))
+    })
+    .await?;
+    // A signed prescription is checked by the pharmacy plugins first (the
+    // vault unlocked meanwhile: a plugin run locks it itself); a warning of
+    // an allergy keeps it unsaved until the patient says to save it anyway.
+    let checks = if prescriptions.is_empty() {
+        Vec::new()
+    } else {
+        let vault = state.vault().ok_or_else(ApiError::locked)?;
+        let runtime = state.plugins()?;
+        let handle = into.handle.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut findings = Vec::new();
+            for prescription in &prescriptions {
+                findings.extend(crate::plugin::check_prescription(
+                    &runtime,
+                    &vault,
+                    Some(&handle),
+                    prescription,
+                )?);
+            }
+            Ok::<_, crate::plugin::PluginError>(findings)
+        })
+        .await
+        .map_err(ApiError::internal)??
+    };
+    let words: Vec<String> = checks
+        .iter()
+        .map(|f| format!("{}: {}", f.plugin, f.message))
+        .collect();
+    if checks.iter().any(|f| f.hazard) && !p.accept_warnings {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "pharmacy warning",
+            format!(
+                "{name}: not saved. {} Ask your doctor; save it anyway only if they say so.",
+                words.join(" ")
+            ),
+        ));
+    }
+    with_vault(&state, move |v| {
         // A blank profile is filled from the file's patient only when asked;
         // otherwise the answer offers it, in words.
         let (mut filled, mut fill_offer) = (None, None);
@@ -516,7 +581,7 @@ async fn import(
             && let Some(profile) = crate::matching::filled(&into, &patient, &v.clock().today())
         {
             let details = crate::matching::describe_profile(&profile);
-            if p.fill_profile {
+            if fill {
                 v.fill_profile(profile, &name)?;
                 filled = Some(details);
             } else {
@@ -533,6 +598,7 @@ async fn import(
             duplicates,
             filled,
             fill_offer,
+            checks: words,
         }))
     })
     .await
@@ -602,6 +668,7 @@ async fn create_share(
         let request = manage::ShareRequest {
             profile: profile_id(v, b.profile.as_deref())?,
             selection: manage::Selection {
+                details_only: false,
                 ids: b.ids,
                 types: b.types,
                 since: None,
@@ -684,6 +751,48 @@ async fn approve_request(
     })
     .await?;
     Ok(Json(created.answer(now)))
+}
+
+/// A facility's Scan & Share card, verified, and what the profile would
+/// give it: nothing is shared.
+async fn scan_facility_card(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<ScanShare>,
+) -> ApiResult<FacilityDetail> {
+    let now = state.opts.clock.now();
+    with_vault(&state, move |v| {
+        let profile = profile_id(v, b.profile.as_deref())?;
+        let opened = crate::scan_share::open(v, &b.text, now)?;
+        Ok(Json(crate::scan_share::detail(v, &opened, profile, now)?))
+    })
+    .await
+}
+
+/// Scan & Share: the profile's details to the facility, under the first
+/// free token at its relay (the vault is locked only to seal each try).
+async fn scan_and_share(
+    State(state): State<Arc<AppState>>,
+    Json(b): Json<ScanShare>,
+) -> ApiResult<CheckedIn> {
+    let now = state.opts.clock.now();
+    let (opened, profile) = with_vault(&state, move |v| {
+        let profile = profile_id(v, b.profile.as_deref())?;
+        Ok((crate::scan_share::open(v, &b.text, now)?, profile))
+    })
+    .await?;
+    let vault = state.vault().ok_or_else(ApiError::locked)?;
+    let (token, prepared, url) = crate::scan_share::deliver(
+        &opened,
+        |token| crate::scan_share::prepare(&lock(&vault), &opened, profile, token, now),
+        state.opts.clock,
+    )
+    .await?;
+    with_vault(&state, move |v| {
+        Ok(Json(crate::scan_share::finish(
+            v, &opened, token, prepared, url, now,
+        )?))
+    })
+    .await
 }
 
 async fn deny_request(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<RequestRow> {
@@ -985,8 +1094,9 @@ async fn run_plugin(
         .proposals
         .iter()
         .map(|p| Proposed {
-            resource_type: p.resource.resource_type().into(),
-            title: p.description.title.clone(),
+            resource_type: p.read.resource.resource_type().into(),
+            title: p.read.description.title.clone(),
+            signed: p.signed.is_some(),
         })
         .collect();
     let run_id = crate::ids::RecordId::random().to_string();

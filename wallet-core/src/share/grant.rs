@@ -268,6 +268,10 @@ pub struct Subject {
     /// or `abha-address`, value as the profile writes it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<(String, String)>,
+    /// A phone number: only in a share of the patient's details to a
+    /// facility's registration (Scan & Share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Most national IDs a grant may name, and the longest text of any field.
@@ -280,7 +284,7 @@ const ABOUT_TEXT: usize = 300;
 impl Subject {
     /// Nothing to say.
     pub fn is_empty(&self) -> bool {
-        self.birth_date.is_none() && self.gender.is_none() && self.ids.is_empty()
+        self.birth_date.is_none() && self.gender.is_none() && self.ids.is_empty() && self.phone.is_none()
     }
 
     /// One line for people: `female, 58 years (born 1968-04-12), CNIC
@@ -305,6 +309,9 @@ impl Subject {
             };
             parts.push(format!("{kind} {value}"));
         }
+        if let Some(phone) = &self.phone {
+            parts.push(format!("phone {phone}"));
+        }
         parts.join(", ")
     }
 
@@ -316,7 +323,11 @@ impl Subject {
                 .as_deref()
                 .is_some_and(|g| !["female", "male", "other", "unknown"].contains(&g))
             || self.ids.len() > SUBJECT_IDS
-            || self.ids.iter().any(|(k, v)| long(k) || long(v));
+            || self.ids.iter().any(|(k, v)| long(k) || long(v) || k == "phone")
+            || self
+                .phone
+                .as_deref()
+                .is_some_and(|p| crate::profile::validate_phone(p).as_deref() != Ok(p));
         if bad {
             return Err(GrantError::Invalid("its patient details are malformed".into()));
         }
@@ -371,7 +382,9 @@ impl Grant {
         if self.exp <= self.nbf {
             return Err(GrantError::Invalid("it expires before it starts".into()));
         }
-        if self.records.is_empty() {
+        // A grant to a named provider may name no record: it gives who the
+        // patient is alone (a registration at a facility, Scan & Share).
+        if self.records.is_empty() && matches!(self.to, Grantee::Bearer) {
             return Err(GrantError::Invalid("it names no records".into()));
         }
         if let Some(subject) = &self.subject {
@@ -603,6 +616,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn only_a_grant_to_a_named_provider_may_name_no_record() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let mut grant = sample(1_000);
+        grant.records.clear();
+        let verify = |g: &Grant| {
+            SignedGrant::parse(&SignedGrant::sign(g, &key).compact())
+                .unwrap()
+                .verify()
+        };
+        assert_eq!(
+            verify(&grant).unwrap_err(),
+            GrantError::Invalid("it names no records".into()),
+            "a bearer grant of nothing"
+        );
+        grant.to = Grantee::Provider {
+            name: "City Hospital".into(),
+            registration: "IN2710000123".into(),
+            key: B64URL.encode(key.verifying_key().as_bytes()),
+            age: "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj".into(),
+            registry: None,
+        };
+        let (back, _) = verify(&grant).unwrap();
+        assert!(
+            back.records.is_empty(),
+            "the patient's details alone, to a facility"
+        );
+    }
+
+    #[test]
     fn a_records_patient_of_origin_is_plain_words_of_bounded_length() {
         let key = SigningKey::from_bytes(&[7; 32]);
         for (about, ok) in [
@@ -629,6 +671,7 @@ pub(crate) mod tests {
             birth_date: Some("1968-04-12".into()),
             gender: Some("female".into()),
             ids: vec![("cnic".into(), "35202-1234567-2".into())],
+            phone: None,
         });
         let signed = SignedGrant::sign(&grant, &key);
         let (back, _) = SignedGrant::parse(&signed.compact()).unwrap().verify().unwrap();
@@ -665,6 +708,10 @@ pub(crate) mod tests {
             },
             Subject {
                 ids: vec![("cnic".into(), "1".into()); 5],
+                ..Subject::default()
+            },
+            Subject {
+                phone: Some("call me\nmaybe".into()),
                 ..Subject::default()
             },
         ] {

@@ -519,6 +519,7 @@ mod tests {
             birth_date: Some("2016-09-03".into()),
             gender: Some("female".into()),
             ids: vec![("abha".into(), "91-1234-5678-9012".into())],
+            phone: None,
         });
         link.signature = SignedGrant::sign(&link.grant, &key).signature;
         let back = ShareLink::decode(&link.encode()).unwrap();

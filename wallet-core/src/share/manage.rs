@@ -58,6 +58,10 @@ pub struct Selection {
     pub since: Option<i64>,
     /// The patient summary's records.
     pub summary: bool,
+    /// No records: only who the patient is, as the grant says it (name,
+    /// birth date, gender, national IDs) and the profile's phone. Scan &
+    /// Share registers a patient at a facility with this.
+    pub details_only: bool,
 }
 
 /// A share to make.
@@ -220,6 +224,14 @@ pub fn select(
     profile: ProfileId,
     selection: &Selection,
 ) -> Result<Vec<RecordMeta>, SharingError> {
+    if selection.details_only {
+        if !selection.ids.is_empty() || !selection.types.is_empty() || selection.summary {
+            return Err(SharingError::Invalid(
+                "a share of your details carries no records: choose one or the other".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
     let all = vault.list(&Query {
         profile: Some(profile),
         ..Query::default()
@@ -327,8 +339,9 @@ pub fn viewer_address(text: &str) -> Result<String, SharingError> {
 }
 
 /// What the grant says of the patient besides the name: the profile's birth
-/// date, gender and national IDs (`None` when it has none of them).
-fn subject_of(profile: &Profile) -> Option<Subject> {
+/// date, gender and national IDs, and its phone only in a share of the
+/// details alone (`None` when it has none of them).
+fn subject_of(profile: &Profile, details_only: bool) -> Option<Subject> {
     let mut ids = Vec::new();
     if let Some(cnic) = &profile.cnic {
         ids.push(("cnic".to_string(), cnic.to_string()));
@@ -343,6 +356,7 @@ fn subject_of(profile: &Profile) -> Option<Subject> {
         birth_date: profile.birth_date.clone(),
         gender: profile.gender.map(|g| g.to_string()),
         ids,
+        phone: profile.phone.clone().filter(|_| details_only),
     };
     (!subject.is_empty()).then_some(subject)
 }
@@ -439,7 +453,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         },
         wallet: vault.wallet_id().to_string(),
         patient: profile.name.clone(),
-        subject: subject_of(&profile),
+        subject: subject_of(&profile, request.selection.details_only),
         to,
         purpose: request.purpose,
         mode: request.mode,
@@ -451,6 +465,12 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
     };
     let mut inputs = Vec::with_capacity(records.len());
     let documents = vault.documents(profile.id)?;
+    // A card's issuer vouches in a share only while the patient trusts it.
+    let issuers = if records.iter().any(|m| m.health_card().is_some()) {
+        vault.trusted()?.issuers
+    } else {
+        Vec::new()
+    };
     for m in &records {
         let record = vault.get(m.id)?;
         inputs.push(ShareInput {
@@ -458,6 +478,12 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
             bytes: record.bytes,
             about: origin_elsewhere(&profile, m, &documents),
             signature: m.signature().map(str::to_string),
+            card: m.health_card().and_then(|jws| {
+                crate::shc::signer_of(jws, &issuers).map(|issuer| crate::share::CardProof {
+                    jws: jws.to_string(),
+                    issuer,
+                })
+            }),
         });
     }
     // An answer through a relay carries its grant inside; a QR code back

@@ -45,6 +45,9 @@ pub fn resource(grant: &Grant) -> Vec<u8> {
         if let Some(born) = &who.birth_date {
             patient["birthDate"] = json!(born);
         }
+        if let Some(phone) = &who.phone {
+            patient["telecom"] = json!([{"system": "phone", "value": phone}]);
+        }
     }
     serde_json::to_vec(&patient).unwrap_or_default()
 }
@@ -66,6 +69,7 @@ mod tests {
                 ("cnic".into(), "35202-1234567-2".into()),
                 ("abha".into(), "91-1234-5678-9012".into()),
             ],
+            phone: None,
         });
         let bytes = resource(&grant);
         assert_eq!(bytes, resource(&grant.clone()));

@@ -15,6 +15,9 @@ enum Offer {
     Mismatch,
     /// The profile is blank: fill it from the file's patient (as described).
     Fill(String),
+    /// A pharmacy plugin warns of an allergy to a signed prescription: save
+    /// it anyway (the doctor said so).
+    Allergy,
 }
 
 /// One file's outcome.
@@ -42,6 +45,9 @@ async fn send(c: crate::Ctx, file: &web_sys::File, query: &str, also: &str) -> O
             if let Some(filled) = &v.filled {
                 text = format!("{text}. {}: {filled}", c.t(T::profile_filled));
             }
+            for check in &v.checks {
+                text = format!("{text}. {check}");
+            }
             Outcome {
                 name,
                 ok: true,
@@ -60,7 +66,11 @@ async fn send(c: crate::Ctx, file: &web_sys::File, query: &str, also: &str) -> O
             Outcome {
                 name,
                 ok: false,
-                offer: (e.code == "patient mismatch").then_some(Offer::Mismatch),
+                offer: match e.code.as_str() {
+                    "patient mismatch" => Some(Offer::Mismatch),
+                    "pharmacy warning" => Some(Offer::Allergy),
+                    _ => None,
+                },
                 text,
             }
         }
@@ -150,6 +160,9 @@ pub fn Import() -> impl IntoView {
                             Some(Offer::Fill(who)) => Some(view! {
                                 <p>{c.t(T::fill_offer)} " " <strong>{who}</strong> " "
                                 <button type="button" data-testid="fill-profile" on:click=move |_| answer(i, "&fill_profile=true")>{c.t(T::fill_profile)}</button></p>
+                            }.into_any()),
+                            Some(Offer::Allergy) => Some(view! {
+                                " " <button type="button" class="danger" data-testid="save-anyway" on:click=move |_| answer(i, "&accept_warnings=true")>{c.t(T::save_despite_warning)}</button>
                             }.into_any()),
                             None => None,
                         }}

@@ -98,7 +98,8 @@ pub fn Plugins() -> impl IntoView {
                     view! {
                         <div class="run-result" data-testid="plugin-result">
                             <p>{r.message.clone()}</p>
-                            <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p.resource_type, p.title)}</li> }).collect_view()}</ul>
+                            <ul>{r.proposed.iter().map(|p| view! { <li>{format!("{}: {}", p.resource_type, p.title)}
+                                {p.signed.then(|| view! { " " <span class="listed" data-testid="proposal-signed">{c.t(T::signed_by_publisher)}</span> })}</li> }).collect_view()}</ul>
                             {move || mismatch.get().map(|m| view! { <Banner message=m ok=false/> })}
                             {(!r.proposed.is_empty()).then(|| view! {
                                 <button data-testid="plugin-save" on:click=move |_| save(id.clone(), false)>{c.t(T::save)}</button>

@@ -359,6 +359,12 @@ pub(crate) fn Verdict(outcome: Result<Received, String>) -> impl IntoView {
                                 <span class="muted">" · " {c.t(T::signature_key)} " " {signer.key}</span>
                             </p>
                         })}
+                        {r.issued_by.clone().map(|issued| view! {
+                            <p class="signer" data-testid="record-issuer">
+                                {c.t(T::issued_by_card)} " " {issued.issuer}
+                                <span class="muted">" · " {c.t(T::signature_key)} " " {issued.kid}</span>
+                            </p>
+                        })}
                         <details><summary>
                             <span class="title">{r.description.title.clone()}</span>
                             <span class="kind">{r.granted.resource_type.clone()} " · "

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::i18n::T;
 use crate::model::{ApproveRequest, CreatedShare, OpenRequest, RequestDetail, RequestRow, human_time};
+use crate::views::facility::{self, FacilityView};
 use crate::views::receive::{Found, Scanner};
 use crate::views::{Banner, QrCode, ctx, fetch, fetched};
 
@@ -21,8 +22,21 @@ pub fn Requests() -> impl IntoView {
     let opened = RwSignal::new(None::<Result<RequestDetail, String>>);
     let answered = RwSignal::new(None::<Result<CreatedShare, String>>);
     let pasted = RwSignal::new(String::new());
+    // A facility's counter card (Scan & Share), with its text.
+    let card = RwSignal::new(None::<(String, crate::model::FacilityDetail)>);
     let open_text = move |text: String| {
         leptos::task::spawn_local(async move {
+            if facility::is_facility_card(&text) {
+                match facility::open(text.clone(), c.profile.get_untracked()).await {
+                    Ok(detail) => {
+                        opened.set(None);
+                        card.set(Some((text, detail)));
+                    }
+                    Err(e) => opened.set(Some(Err(e))),
+                }
+                return;
+            }
+            card.set(None);
             let path = format!("/api/requests?{}", c.profile_query());
             let r = api::post::<_, RequestDetail>(&path, &OpenRequest { text }).await;
             if let Err(e) = &r {
@@ -60,6 +74,9 @@ pub fn Requests() -> impl IntoView {
     view! {
         <section class="requests">
             <h1>{move || c.t(T::requests)}</h1>
+            {move || card.get().map(|(text, detail)| view! {
+                <FacilityView text detail closed=move || card.set(None)/>
+            })}
             {move || match (answered.get(), opened.get()) {
                 (Some(Ok(created)), _) => Some(view! { <Answered created/> }.into_any()),
                 (_, Some(Ok(detail))) => Some(view! {
@@ -69,7 +86,7 @@ pub fn Requests() -> impl IntoView {
             }}
             // Scanning is on the page from the start (the camera keeps its
             // element), hidden while a request is shown.
-            <div class="scan-request" class:hidden=move || matches!(opened.get(), Some(Ok(_)))>
+            <div class="scan-request" class:hidden=move || matches!(opened.get(), Some(Ok(_))) || card.get().is_some()>
                 <p class="muted">{move || c.t(T::scan_request_hint)}</p>
                 <Scanner found/>
                 <textarea rows="3" placeholder="AMANAT-REQUEST:…" data-testid="request-text" aria-label=move || c.t(T::requests)

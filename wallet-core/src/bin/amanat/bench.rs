@@ -374,6 +374,7 @@ fn share(report: &mut Report) -> Result<()> {
             birth_date: Some("1968-04-12".into()),
             gender: Some("female".into()),
             ids: vec![("cnic".into(), "35202-1234567-2".into())],
+            phone: None,
         }),
         to: Grantee::Bearer,
         purpose: Purpose::CareManagement,
@@ -400,6 +401,7 @@ fn share(report: &mut Report) -> Result<()> {
                     bytes: vault.get(m.id)?.bytes,
                     about: None,
                     signature: None,
+                    card: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -447,6 +449,7 @@ fn share(report: &mut Report) -> Result<()> {
             bytes: r.bytes,
             about: None,
             signature: None,
+            card: None,
         });
     }
     let version_of = |text: &str| {

@@ -129,6 +129,13 @@ pub enum Command {
     /// Consent requests from doctors: open one (its QR code or text), see what it asks in
     /// plain words, approve it as asked or narrowed, or deny it.
     Requests(RequestsArgs),
+    /// Scan & Share: register at a facility's counter by scanning its QR code. Your details
+    /// (name, birth date, gender, CNIC/ABHA, phone) go to that facility alone; no record does.
+    #[command(after_help = "Example:
+  amanat scan-share --qr-image counter.png          # shows the facility and what it would get
+  amanat scan-share --qr-image counter.png --yes    # shares them: prints your token number
+  amanat grants                                      # the share is listed (revoke it like any)")]
+    ScanShare(ScanShareArgs),
     /// Plugins from labs, insurers and pharmacies: sandboxed, with only the permissions you approve.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -244,6 +251,26 @@ pub enum PluginCommand {
         /// Where to create the folder [default: the current directory].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+    /// For a lab or pharmacy that publishes a plugin: sign a record (a report your system made)
+    /// with your publisher key, so that when your plugin proposes it the patient's wallet keeps
+    /// "signed by <you> (publisher key …)" with it. The plugin passes the file's text to
+    /// propose-record as it is.
+    #[command(after_help = "Example:
+  amanat plugin sign-record hba1c.json --key publisher.key --registry \"Pakistan Medical & Dental Council\"
+  amanat plugin run lab-import --input hba1c.amanat-record --yes   # the patient: saved as signed by you")]
+    SignRecord {
+        /// The record: one FHIR resource, or one FHIR document (JSON).
+        file: PathBuf,
+        /// Your publisher key (the one your plugin is signed with).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The registry that lists your key among its publishers, as its snapshot names it.
+        #[arg(long)]
+        registry: String,
+        /// Where to write it [default: FILE with the extension .amanat-record].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// For plugin authors: embed the manifest in a component without signing,
     /// for `amanat plugin install --allow-unsigned` while developing.
@@ -544,6 +571,31 @@ pub enum ProviderCommand {
         #[arg(long)]
         json: bool,
     },
+    /// For a facility: the QR code to put up at a registration counter. A patient who scans
+    /// it shares their details (name, birth date, gender, CNIC/ABHA, phone) to your key;
+    /// `amanat provider inbox` lists them as they arrive, each with a token number.
+    #[command(after_help = "Example:
+  amanat provider init --name \"City Hospital\" --registration IN2710000123
+  amanat provider facility-card --name \"City Hospital\" --facility-id IN2710000123 \\
+      --counter \"OPD registration\" --relay https://relay.example --qr-png counter.png
+  amanat provider inbox                     # today's arrivals, by token")]
+    FacilityCard(FacilityCardArgs),
+    /// Patients who registered at your counters (Scan & Share), by token, with their
+    /// details as their wallets signed them.
+    Inbox {
+        /// Which day's queue (YYYY-MM-DD, UTC) [default: today].
+        #[arg(long, value_name = "DATE")]
+        day: Option<String>,
+        /// Write each arrival as a FHIR Patient (token-N-Patient.json) into this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Your identity file.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print your public card (text and QR) for patients to share with you.
     Card {
         /// Your identity file.
@@ -556,6 +608,22 @@ pub enum ProviderCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `scan-share`.
+#[derive(Debug, Args)]
+pub struct ScanShareArgs {
+    /// The facility card's text (AMANAT-FACILITY:…), or - to read it from standard input.
+    pub text: Option<String>,
+    /// A photo or image (PNG, JPEG) of the card's QR code.
+    #[arg(long, value_name = "FILE")]
+    pub qr_image: Option<PathBuf>,
+    /// Share without asking (in a script, nothing is shared without it).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `requests`.
@@ -657,6 +725,39 @@ pub struct ProviderRequestArgs {
     #[arg(long, value_name = "URL")]
     pub relay: Option<String>,
     /// Write the request's QR code as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+    /// Your identity file.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `provider facility-card`.
+#[derive(Debug, Args)]
+pub struct FacilityCardArgs {
+    /// The facility's name, as patients know it.
+    #[arg(long)]
+    pub name: String,
+    /// Its id in a facility registry (ABDM's HFR id): the registration your identity was made
+    /// with, by which a registry lists the facility [default: that registration].
+    #[arg(long, value_name = "ID")]
+    pub facility_id: Option<String>,
+    /// The counter the card hangs at, e.g. "OPD registration".
+    #[arg(long)]
+    pub counter: Option<String>,
+    /// The relay patients' details are sent to.
+    #[arg(long, value_name = "URL")]
+    pub relay: String,
+    /// How long you may read a patient's details, e.g. 1d.
+    #[arg(long = "for", value_name = "DURATION", default_value = "1d")]
+    pub duration: String,
+    /// How long the card is valid.
+    #[arg(long, value_name = "DURATION", default_value = "365d")]
+    pub valid: String,
+    /// Write the card's QR code as PNG (to print and put up).
     #[arg(long, value_name = "FILE")]
     pub qr_png: Option<PathBuf>,
     /// Your identity file.
@@ -798,6 +899,10 @@ pub struct ProfileFields {
     /// Pakistan: 13-digit CNIC (NNNNN-NNNNNNN-N).
     #[arg(long)]
     pub cnic: Option<String>,
+    /// A phone number (e.g. "+92 300 1234567"): given only to a facility you register at
+    /// with `amanat scan-share`, never in a share of records.
+    #[arg(long, value_name = "NUMBER")]
+    pub phone: Option<String>,
 }
 
 /// `init`.

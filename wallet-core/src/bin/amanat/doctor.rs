@@ -1,7 +1,7 @@
 //! The doctor's side: `amanat receive` (open and verify a share) and
 //! `amanat provider` (an identity and the card patients share to).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use age::secrecy::ExposeSecret;
@@ -27,7 +27,7 @@ use wallet_core::provider::request::{self, ConsentRequest};
 use wallet_core::share::grant::Purpose;
 
 /// A share-level refusal: its own exit code, its own message.
-fn refused(e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn refused(e: impl std::fmt::Display) -> anyhow::Error {
     Failure {
         message: format!("share refused: {e}"),
         code: exit::REFUSED,
@@ -40,26 +40,12 @@ fn link_text(args: &ReceiveArgs) -> Result<String> {
     if let Some(path) = &args.qr_image {
         return output::qr_in_image(path).map_err(refused);
     }
-    match args.link.as_deref() {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            Ok(text)
-        }
-        Some(text) => Ok(text.to_string()),
-        None => bail!("give a link or --qr-image FILE"),
-    }
+    output::scanned(args.link.as_deref(), None, "a link")
 }
 
-/// `amanat provider sign-record`: the record checked as a wallet would
-/// check it, signed, written as a file and optionally a QR code.
-fn sign_record(
-    file: &std::path::Path,
-    registry: &str,
-    out: Option<PathBuf>,
-    qr_png: Option<&std::path::Path>,
-    identity: &Option<PathBuf>,
-) -> Result<()> {
+/// The record in `file`, checked as a wallet would check it before it is
+/// signed (one resource or one FHIR document), and its title.
+pub(crate) fn record_to_sign(file: &std::path::Path, registry: &str) -> Result<(Resource, String)> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let resource = Resource::from_slice(&bytes).with_context(|| format!("{} is not FHIR", file.display()))?;
     let title = resource
@@ -75,6 +61,19 @@ fn sign_record(
     if registry.trim().is_empty() {
         bail!("--registry names the registry that lists you, as its snapshot names it");
     }
+    Ok((resource, title))
+}
+
+/// `amanat provider sign-record`: the record checked as a wallet would
+/// check it, signed, written as a file and optionally a QR code.
+fn sign_record(
+    file: &std::path::Path,
+    registry: &str,
+    out: Option<PathBuf>,
+    qr_png: Option<&std::path::Path>,
+    identity: &Option<PathBuf>,
+) -> Result<()> {
+    let (resource, title) = record_to_sign(file, registry)?;
     let id = load_identity(identity)?;
     let text = wallet_core::provider::signed::sign(&resource, &id.signing, &id.card, registry, now());
     let out = out.unwrap_or_else(|| file.with_extension("amanat-record"));
@@ -100,7 +99,7 @@ fn sign_record(
     Ok(())
 }
 
-fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
     if let Some(p) = arg {
         return Ok(p.clone());
     }
@@ -112,7 +111,7 @@ fn identity_path(arg: &Option<PathBuf>) -> Result<PathBuf> {
         .join("provider.age"))
 }
 
-fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
+pub(crate) fn load_identity(arg: &Option<PathBuf>) -> Result<ProviderIdentity> {
     let path = identity_path(arg)?;
     if !path.exists() {
         bail!(
@@ -205,12 +204,15 @@ fn mark_answered(identity: &Option<PathBuf>, grant_id: &str, now: i64) -> Result
     Ok(())
 }
 
-/// The consent requests a provider made, kept beside their identity file
-/// (`provider.age.requests.json`): the signed requests (no secret, no health
-/// data) and what the relay last said of each.
+/// The consent requests and facility cards a provider made, kept beside
+/// their identity file (`provider.age.requests.json`): the signed texts (no
+/// secret, no health data) and what the relay last said of each request.
 #[derive(Serialize, Deserialize, Default)]
-struct Outbox {
+pub(crate) struct Outbox {
     requests: Vec<Sent>,
+    /// Facility cards (Scan & Share), as signed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) facility_cards: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -230,7 +232,7 @@ impl Outbox {
         PathBuf::from(format!("{}.requests.json", identity.display()))
     }
 
-    fn load(identity: &std::path::Path) -> Result<Outbox> {
+    pub(crate) fn load(identity: &std::path::Path) -> Result<Outbox> {
         let path = Outbox::path(identity);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -240,7 +242,7 @@ impl Outbox {
         }
     }
 
-    fn save(&self, identity: &std::path::Path) -> Result<()> {
+    pub(crate) fn save(&self, identity: &std::path::Path) -> Result<()> {
         output::write_private(&Outbox::path(identity), &serde_json::to_vec_pretty(self)?)
     }
 
@@ -448,6 +450,7 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             .map(|r| r.resource.json().clone())
             .collect();
         let signers: Vec<_> = received.records.iter().map(|r| &r.signer).collect();
+        let issuers: Vec<_> = received.records.iter().map(|r| &r.issued_by).collect();
         let patient: serde_json::Value = serde_json::from_slice(&share::patient::resource(grant))?;
         return output::json(&json!({
             "grant": grant,
@@ -456,6 +459,7 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
             "wallet_id": received.wallet_id.to_string(),
             "records": records,
             "signed_by": signers,
+            "issued_by": issuers,
         }));
     }
     let mut out = std::io::stdout().lock();
@@ -510,6 +514,15 @@ fn show_received(args: &ReceiveArgs, received: &share::Received, link: Option<&S
                 "",
                 output::safe(&signer.to_string()),
                 signer.key
+            )?;
+        }
+        if let Some(issued) = &r.issued_by {
+            writeln!(
+                out,
+                "{:34}✓ issued by {} on a SMART Health Card, signature verified (key {})",
+                "",
+                output::safe(&issued.issuer),
+                issued.kid
             )?;
         }
     }
@@ -662,6 +675,13 @@ pub fn provider(cmd: ProviderCommand) -> Result<()> {
             Ok(())
         }
         ProviderCommand::Request(args) => make_request(args),
+        ProviderCommand::FacilityCard(args) => crate::facility::card(args),
+        ProviderCommand::Inbox {
+            day,
+            out,
+            identity,
+            json,
+        } => crate::facility::inbox(day.as_deref(), out.as_deref(), &identity, json),
         ProviderCommand::Requests { identity, json } => list_requests(&identity, json),
         ProviderCommand::SignRecord {
             file,

@@ -10,6 +10,7 @@ mod cli;
 #[cfg(feature = "demo")]
 mod demo;
 mod doctor;
+mod facility;
 mod issuers;
 mod keys;
 mod output;
@@ -19,6 +20,7 @@ mod records;
 mod registry;
 mod relay;
 mod requests;
+mod scan_share;
 mod shares;
 mod templates;
 mod wallet;
@@ -152,6 +154,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Registry(cmd) => registry::registry(&ctx, cmd),
         Command::Issuers(cmd) => issuers::issuers(&ctx, cmd),
         Command::Requests(args) => requests::run(&ctx, args),
+        Command::ScanShare(args) => scan_share::run(&ctx, args),
         Command::Plugin(cmd) => plugins::run(&ctx, cmd),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args),

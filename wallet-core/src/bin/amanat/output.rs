@@ -129,6 +129,21 @@ pub fn show_qr(qr: &wallet_core::qr::Qr) {
     }
 }
 
+/// What a command scans: the QR code in `qr_image`, else `text` (`-`: read
+/// from standard input); `what` says what to give when neither is.
+pub fn scanned(text: Option<&str>, qr_image: Option<&std::path::Path>, what: &str) -> Result<String> {
+    match (qr_image, text) {
+        (Some(path), _) => qr_in_image(path),
+        (None, Some("-")) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            Ok(text)
+        }
+        (None, Some(text)) => Ok(text.to_string()),
+        (None, None) => anyhow::bail!("give {what} or --qr-image FILE"),
+    }
+}
+
 /// The text of the QR code in an image file (a photo or a screenshot).
 pub fn qr_in_image(path: &std::path::Path) -> Result<String> {
     let img = image::open(path)

@@ -121,6 +121,33 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             );
             return Ok(());
         }
+        PluginCommand::SignRecord {
+            file,
+            key,
+            registry,
+            out,
+        } => {
+            let (resource, title) = crate::doctor::record_to_sign(&file, &registry)?;
+            let k = keys::open(KeyPurpose::Publisher, &key)?;
+            let text = wallet_core::provider::signed::sign_as_publisher(
+                &resource,
+                &k.signing,
+                &k.name,
+                &registry,
+                crate::wallet::now(),
+            );
+            let out = out.unwrap_or_else(|| file.with_extension("amanat-record"));
+            std::fs::write(&out, format!("{text}\n"))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Signed \u{201c}{}\u{201d} as publisher {} (listed by {}) into {}",
+                output::safe(&title),
+                k.name,
+                registry.trim(),
+                out.display()
+            );
+            return Ok(());
+        }
         PluginCommand::Sign {
             file,
             key,
@@ -318,7 +345,18 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             let titles: Vec<String> = outcome
                 .proposals
                 .iter()
-                .map(|p| format!("{}: {}", p.resource.resource_type(), p.description.title))
+                .map(|p| {
+                    let signed = if p.signed.is_some() {
+                        " (signed by its publisher)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{}: {}{signed}",
+                        p.read.resource.resource_type(),
+                        p.read.description.title
+                    )
+                })
                 .collect();
             if !json {
                 println!("{}", output::safe_lines(&outcome.message));
@@ -371,6 +409,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
         }
         PluginCommand::Keygen { .. }
         | PluginCommand::Sign { .. }
+        | PluginCommand::SignRecord { .. }
         | PluginCommand::New { .. }
         | PluginCommand::Pack { .. }
         | PluginCommand::Trust { .. } => {

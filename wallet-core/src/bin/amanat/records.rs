@@ -224,23 +224,9 @@ fn pharmacy_checks(
     profile: &str,
     records: &[wallet_core::record::NewRecord],
 ) -> Result<(Vault, Vec<wallet_core::plugin::Finding>)> {
-    use wallet_core::plugin::manifest::Kind;
-    use wallet_core::plugin::{Installed, runtime};
-    let prescriptions: Vec<Vec<u8>> = records
-        .iter()
-        .filter(|r| {
-            matches!(r.source, wallet_core::record::Source::Signed { .. })
-                && r.resource.resource_type() == "MedicationRequest"
-        })
-        .map(|r| r.resource.to_bytes())
-        .collect();
-    let pharmacy = || -> Result<bool> {
-        Ok(vault
-            .plugins::<Installed>()?
-            .iter()
-            .any(|i| i.manifest.kind == Kind::Pharmacy))
-    };
-    if prescriptions.is_empty() || !pharmacy()? {
+    use wallet_core::plugin::{self, runtime};
+    let prescriptions = plugin::signed_prescriptions(records);
+    if prescriptions.is_empty() || !plugin::pharmacy_checks_installed(&vault)? {
         return Ok((vault, Vec::new()));
     }
     let shared = std::sync::Arc::new(std::sync::Mutex::new(vault));

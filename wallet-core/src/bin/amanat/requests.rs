@@ -1,9 +1,7 @@
 //! `amanat requests`: the patient's side of consent requests (the flows are
 //! `wallet_core::requests`).
 
-use std::io::Read;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use wallet_core::contract::{RequestDetail, RequestRow};
 use wallet_core::qr::Qr;
 use wallet_core::requests::{self, Narrowing};
@@ -18,16 +16,11 @@ pub fn run(ctx: &Ctx, args: RequestsArgs) -> Result<()> {
     match args.command {
         None => list(ctx, args.json),
         Some(RequestsCommand::Open { text, qr_image, json }) => {
-            let text = match (&qr_image, text.as_deref()) {
-                (Some(path), _) => output::qr_in_image(path)?,
-                (None, Some("-")) => {
-                    let mut text = String::new();
-                    std::io::stdin().read_to_string(&mut text)?;
-                    text
-                }
-                (None, Some(text)) => text.to_string(),
-                (None, None) => bail!("give the request's text (AMANAT-REQUEST:…) or --qr-image FILE"),
-            };
+            let text = output::scanned(
+                text.as_deref(),
+                qr_image.as_deref(),
+                "the request's text (AMANAT-REQUEST:…)",
+            )?;
             let mut vault = ctx.open()?;
             let profile = vault.profile(ctx.profile())?.id;
             let detail = requests::open(&mut vault, &text, profile, now())?;

@@ -93,6 +93,7 @@ pub fn share(ctx: &Ctx, args: ShareArgs) -> Result<()> {
             types: args.types.clone(),
             since: crate::records::date_flag(args.since.as_deref(), false, "--since")?,
             summary: args.summary,
+            details_only: false,
         },
         purpose,
         mode,

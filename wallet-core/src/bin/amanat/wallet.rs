@@ -37,6 +37,7 @@ fn draft(fields: ProfileFields, default_name: &str, relationship: Option<String>
         abha_number: fields.abha_number,
         abha_address: fields.abha_address,
         cnic: fields.cnic,
+        phone: fields.phone,
     }
 }
 
@@ -124,6 +125,9 @@ fn profile_lines(p: &Profile) -> Vec<(&'static str, String)> {
     }
     if let Some(c) = &p.cnic {
         lines.push(("CNIC", c.to_string()));
+    }
+    if let Some(phone) = &p.phone {
+        lines.push(("phone", phone.clone()));
     }
     lines
 }

@@ -390,9 +390,7 @@ impl RedisStore {
         }
         self.add_usage(now, meta.exp, -1, -len, 0).await?;
         self.take_quota(&meta.owner, now, -len, quotas).await?;
-        Err(RelayError::BadRequest(
-            "a share with this grant id exists already".into(),
-        ))
+        Err(RelayError::Taken)
     }
 
     async fn fetch_share(

@@ -181,9 +181,7 @@ impl SledStore {
     ) -> Result<(), RelayError> {
         let _one = self.accounting.lock().unwrap_or_else(|p| p.into_inner());
         if self.meta.contains_key(id).map_err(storage)? {
-            return Err(RelayError::BadRequest(
-                "a share with this grant id exists already".into(),
-            ));
+            return Err(RelayError::Taken);
         }
         let len = ciphertext.len() as u64;
         let qkey = Self::quota_key(&meta.owner, day(now));
@@ -501,8 +499,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let s = SledStore::open(tmp.path()).unwrap();
         block(s.put("a", meta(Some(2)), b"ct", 0, OPEN)).unwrap();
-        assert!(
-            block(s.put("a", meta(None), b"x", 0, OPEN)).is_err(),
+        assert_eq!(
+            block(s.put("a", meta(None), b"x", 0, OPEN)).unwrap_err(),
+            RelayError::Taken,
             "ids cannot be reused"
         );
         assert_eq!(block(s.fetch("a", 10, "1.2.3.4", None, false)).unwrap(), b"ct");

@@ -6,7 +6,8 @@
 //! and an ID's kind are their index in [`GENDERS`] and [`KINDS`]; a CNIC or
 //! ABHA number written in its usual groups (`35202-1234567-2`,
 //! `91-4567-8901-2345`) is the number its digits make. Anything else travels
-//! as the text it is. 16 bytes for a birth date, a gender and a CNIC, where
+//! as the text it is. A phone number (only in a share of the details alone)
+//! is a last pair, kind `phone`, as text. 16 bytes for a birth date, a gender and a CNIC, where
 //! a CBOR map of the texts takes 48.
 
 use ciborium::Value;
@@ -16,6 +17,9 @@ use crate::share::grant::Subject;
 
 const GENDERS: [&str; 4] = ["female", "male", "other", "unknown"];
 const KINDS: [&str; 3] = ["cnic", "abha", "abha-address"];
+/// The kind of the pair a phone number travels as (never an ID's kind:
+/// [`Subject`]'s check refuses it there).
+const PHONE: &str = "phone";
 /// Digit groups of an ID kind written as a number, by index in [`KINDS`].
 const GROUPS: [&[usize]; 3] = [&[5, 7, 1], &[2, 4, 4, 4], &[]];
 /// The Julian day of 1970-01-01.
@@ -47,6 +51,12 @@ pub(super) fn pack(s: &Subject) -> Value {
         };
         out.push(Value::Array(vec![index_or_text(&KINDS, kind), value]));
     }
+    if let Some(phone) = &s.phone {
+        out.push(Value::Array(vec![
+            Value::Text(PHONE.into()),
+            Value::Text(phone.clone()),
+        ]));
+    }
     Value::Array(out)
 }
 
@@ -69,11 +79,18 @@ pub(super) fn unpack(v: Value) -> Result<Subject, LinkError> {
         Value::Null => None,
         other => Some(text_of(&GENDERS, other).ok_or_else(bad)?),
     };
-    let mut ids = Vec::new();
+    let (mut ids, mut phone) = (Vec::new(), None);
     for id in items {
         let Value::Array(pair) = id else { return Err(bad()) };
         let [kind, value]: [Value; 2] = pair.try_into().map_err(|_| bad())?;
         let kind = text_of(&KINDS, kind).ok_or_else(bad)?;
+        if kind == PHONE {
+            let Value::Text(number) = value else {
+                return Err(bad());
+            };
+            phone = Some(number);
+            continue;
+        }
         let value = match value {
             Value::Text(t) => t,
             Value::Integer(n) => {
@@ -93,6 +110,7 @@ pub(super) fn unpack(v: Value) -> Result<Subject, LinkError> {
         birth_date,
         gender,
         ids,
+        phone,
     })
 }
 
@@ -153,6 +171,7 @@ mod tests {
             birth_date: Some("1968-04-12".into()),
             gender: Some("female".into()),
             ids: vec![("cnic".into(), "35202-1234567-2".into())],
+            phone: None,
         };
         assert!(round_trip(&usual) <= 16, "{}", round_trip(&usual));
         let india = Subject {
@@ -162,6 +181,7 @@ mod tests {
                 ("abha".into(), "91-0456-7890-1234".into()),
                 ("abha-address".into(), "zara@abdm".into()),
             ],
+            phone: Some("+91 98765 43210".into()),
         };
         round_trip(&india);
         // Whatever is not in the usual form travels as text, unchanged.
@@ -172,6 +192,7 @@ mod tests {
                 ("cnic".into(), "3520212345672".into()),
                 ("passport".into(), "AB123".into()),
             ],
+            phone: None,
         };
         round_trip(&odd);
         round_trip(&Subject::default());
