@@ -128,16 +128,16 @@ pub fn prepare(
     Ok(manage::prepare(vault, request, now)?)
 }
 
-/// The first token no one took yet in today's queue at the card's relay:
-/// doubling past the taken ones, then halving back (tokens are taken in
-/// order, so the taken ones are a prefix); a few requests for any queue.
-pub async fn first_free(opened: &Opened, clock: Clock) -> Result<u32, ScanShareError> {
+/// The first token no one took yet in `day`'s queue (`YYYYMMDD`) at the
+/// card's relay: doubling past the taken ones, then halving back (tokens are
+/// taken in order, so the taken ones are a prefix); a few requests for any
+/// queue.
+pub async fn first_free(opened: &Opened, day: &str, clock: Clock) -> Result<u32, ScanShareError> {
     let card = &opened.verified.card;
     let client = Client::new(clock)?;
-    let day = queue_day(clock.now());
     let taken = async |n: u32| {
         client
-            .holds(&share_url(&card.relay, &token_id(&card.id, &day, n)))
+            .holds(&share_url(&card.relay, &token_id(&card.id, day, n)))
             .await
     };
     let (mut free_above, mut free) = (0, 1);
@@ -160,16 +160,17 @@ pub async fn first_free(opened: &Opened, clock: Clock) -> Result<u32, ScanShareE
     Ok(free)
 }
 
-/// Uploads the details under the first free token, stepping to the next
-/// when someone arriving at the same moment took it; `prepare(token)` seals
-/// the share for a token (the caller holds the vault). Returns the token,
-/// the share and its URL at the relay.
+/// Uploads the details under the first free token of the queue of `now`'s
+/// day, stepping to the next when someone arriving at the same moment took
+/// it; `prepare(token)` seals the share for a token at `now` (the caller
+/// holds the vault). Returns the token, the share and its URL at the relay.
 pub async fn deliver(
     opened: &Opened,
+    now: i64,
     mut prepare: impl FnMut(u32) -> Result<Prepared, ScanShareError>,
     clock: Clock,
 ) -> Result<(u32, Prepared, String), ScanShareError> {
-    let mut token = first_free(opened, clock).await?;
+    let mut token = first_free(opened, &queue_day(now), clock).await?;
     for _ in 0..RACE_STEPS {
         let prepared = prepare(token)?;
         match manage::upload(&prepared, clock).await {

@@ -783,6 +783,7 @@ async fn scan_and_share(
     let vault = state.vault().ok_or_else(ApiError::locked)?;
     let (token, prepared, url) = crate::scan_share::deliver(
         &opened,
+        now,
         |token| crate::scan_share::prepare(&lock(&vault), &opened, profile, token, now),
         state.opts.clock,
     )

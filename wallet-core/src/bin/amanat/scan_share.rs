@@ -41,6 +41,7 @@ pub fn run(ctx: &Ctx, args: ScanShareArgs) -> Result<()> {
     let (token, prepared, url) = crate::runtime()?
         .block_on(scan_share::deliver(
             &opened,
+            now,
             |token| scan_share::prepare(&vault, &opened, profile, token, now),
             CLOCK,
         ))
