@@ -73,6 +73,9 @@ async fn patient_and_doctor_in_a_real_browser() {
         .type_in("[data-testid=create-cnic]", "35202-1234567-2")
         .await;
     chrome
+        .type_in("[data-testid=create-phone]", "+92 300 1234567")
+        .await;
+    chrome
         .type_in("[data-testid=passphrase]", "a long test passphrase")
         .await;
     chrome.shot("01-create-wallet").await;
@@ -85,6 +88,7 @@ async fn patient_and_doctor_in_a_real_browser() {
     chrome
         .wait_text("[data-testid=patient-name]", "Ayesha Siddiqui")
         .await;
+    chrome.wait_text(".patient", "+92 300 1234567").await;
     assert!(
         !c.current_url().await.unwrap().as_str().contains("login="),
         "the login code is moved out of the address bar"

@@ -119,6 +119,7 @@ pub fn Dashboard() -> impl IntoView {
                 .map(|b| format!("{b} ({} y)", p.age.unwrap_or_default())),
             p.cnic.clone().map(|x| format!("CNIC {x}")),
             p.abha_number.clone().map(|x| format!("ABHA {x}")),
+            p.phone.clone(),
         ]
         .into_iter()
         .flatten()

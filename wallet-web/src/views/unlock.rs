@@ -20,6 +20,7 @@ pub fn Unlock(
     let birth = RwSignal::new(String::new());
     let cnic = RwSignal::new(String::new());
     let abha = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
     let message = RwSignal::new(error);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -40,6 +41,7 @@ pub fn Unlock(
                         birth_date: Some(birth.get_untracked()),
                         cnic: Some(cnic.get_untracked()),
                         abha_number: Some(abha.get_untracked()),
+                        phone: Some(phone.get_untracked()),
                         ..NewProfile::default()
                     },
                 };
@@ -71,6 +73,9 @@ pub fn Unlock(
                     </label>
                     <label>{move || c.t(T::abha)}
                         <input data-testid="create-abha" inputmode="numeric" placeholder="91-2345-6789-0123" prop:value=abha on:input=move |ev| abha.set(event_target_value(&ev))/>
+                    </label>
+                    <label>{move || c.t(T::phone)}
+                        <input type="tel" data-testid="create-phone" autocomplete="tel" placeholder="+92 300 1234567" prop:value=phone on:input=move |ev| phone.set(event_target_value(&ev))/>
                     </label>
                 })}
                 <label>{move || c.t(T::passphrase)}
