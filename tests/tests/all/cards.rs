@@ -11,11 +11,17 @@ use amanat_tests::browser::{WalletServer, raw_post, raw_request};
 use amanat_tests::{TestVault, write_json};
 use serde_json::{Value, json};
 
-const EPI: &str = "https://issuer.example/punjab-epi";
+pub(crate) const EPI: &str = "https://issuer.example/punjab-epi";
 
 /// Issues a card of `bundle` as `iss` with a new key into `dir` (jwks.json,
 /// card.smart-health-card, card.qr.txt); returns the key's id.
-fn issue(dir: &Path, bundle: &Value, iss: &str, expires: Option<i64>, chunk: Option<usize>) -> String {
+pub(crate) fn issue(
+    dir: &Path,
+    bundle: &Value,
+    iss: &str,
+    expires: Option<i64>,
+    chunk: Option<usize>,
+) -> String {
     std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("bundle.json");
     write_json(&file, bundle);
@@ -35,7 +41,7 @@ fn issue(dir: &Path, bundle: &Value, iss: &str, expires: Option<i64>, chunk: Opt
     said["kid"].as_str().unwrap().to_string()
 }
 
-fn vaccination() -> Value {
+pub(crate) fn vaccination() -> Value {
     json!({"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": "resource:0", "resource": {"resourceType": "Patient",
             "name": [{"family": "Siddiqui", "given": ["Ayesha"]}], "birthDate": "1968-04-12"}},

@@ -267,6 +267,22 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
     trust_council(&v, &[&card]);
     v.run(&["import", record.to_str().unwrap()]).ok();
     let id = v.first_id(&[]);
+    // And a vaccination from a SMART Health Card (kill-the-clipboard issues it).
+    let epi = v.scratch("epi");
+    let kid = crate::cards::issue(&epi, &crate::cards::vaccination(), crate::cards::EPI, None, None);
+    v.run(&[
+        "issuers",
+        "trust",
+        epi.join("jwks.json").to_str().unwrap(),
+        "--iss",
+        crate::cards::EPI,
+        "--name",
+        "Punjab EPI",
+    ])
+    .ok();
+    v.run(&["import", epi.join("card.smart-health-card").to_str().unwrap()])
+        .ok();
+    let vaccination = v.first_id(&["--type", "Immunization"]);
     // Then a penicillin allergy, the pharmacy plugin, and a second signed
     // prescription of amoxicillin, which the web import will be warned of.
     v.install_plugin("e-pharmacy.wasm");
@@ -278,7 +294,7 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
     sign_record(&refill, COUNCIL, &rao, &[]).ok();
     let refill = v.scratch("refill.amanat-record");
     let relay = TestRelay::start(0);
-    let made = share(&v, &[&id, "--relay", &relay.url]);
+    let made = share(&v, &[&id, &vaccination, "--relay", &relay.url]);
     let link = made["link"].as_str().unwrap().to_string();
     let server = WalletServer::on(&v.dir, &[("AMANAT_PASSPHRASE", amanat_tests::PASSPHRASE)]);
     let phone = Chrome::phone().await;
@@ -286,9 +302,11 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
     c.goto(&server.url).await.unwrap();
     phone.wait("[data-testid=patient-name]").await;
     c.goto(&format!("{}/#/records", server.base)).await.unwrap();
-    phone
-        .wait_text("[data-testid=vouched]", "signed by Dr. Imran Rao (PMDC-12345-P)")
+    phone.wait("[data-testid=vouched]").await;
+    let timeline = phone
+        .wait_text("main", "signed by Dr. Imran Rao (PMDC-12345-P)")
         .await;
+    assert!(timeline.contains("issued by Punjab EPI"), "{timeline}");
     assert_eq!(phone.overflow_x().await, 0);
 
     // The refill, uploaded: the plugin's warning, not saved until the patient says so.
@@ -324,6 +342,14 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
     assert!(
         signer.contains("Signed by Dr. Imran Rao (PMDC-12345-P, Pakistan Medical & Dental Council)"),
         "{signer}"
+    );
+    let issuer = phone.wait_text("[data-testid=record-issuer]", "Punjab EPI").await;
+    assert!(
+        issuer.contains(&format!(
+            "SMART Health Card issued by Punjab EPI ({})",
+            crate::cards::EPI
+        )) && issuer.contains(&kid),
+        "{issuer}"
     );
     assert_eq!(phone.overflow_x().await, 0);
     phone.shot("signed-record-viewer-phone").await;
