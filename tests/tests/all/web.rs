@@ -562,6 +562,28 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
     v.install_plugin("lab-import.wasm");
     let report = v.scratch("report.hl7");
     std::fs::write(&report, crate::plugins::ORU).unwrap();
+    // A result the lab's system signed with the key its plugin is signed with.
+    let glucose = v.scratch("glucose.json");
+    write_json(
+        &glucose,
+        &serde_json::json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}], "text": "Glucose"},
+            "effectiveDateTime": "2026-11-29", "valueQuantity": {"value": 5.4, "unit": "mmol/L"}}),
+    );
+    amanat_tests::amanat_bare(
+        &[
+            "plugin",
+            "sign-record",
+            glucose.to_str().unwrap(),
+            "--key",
+            amanat_tests::built_plugin("publisher.key").to_str().unwrap(),
+            "--registry",
+            "Lab Plugin Directory",
+        ],
+        &[("AMANAT_PUBLISHER_PASSPHRASE", "amanat development publisher")],
+    )
+    .ok();
+    let signed = v.scratch("glucose.amanat-record");
     // Two attachments: a page whose script reaches into the wallet's page (as
     // an unsandboxed frame of the wallet's origin let it), and a PDF.
     let attached = |title: &str, mime: &str, bytes: &[u8]| {
@@ -655,6 +677,22 @@ async fn plugins_family_passphrase_and_backup_in_a_real_browser() {
             "[data-testid=timeline]",
             "Hemoglobin A1c/Hemoglobin.total in Blood: 7.4 %",
         )
+        .await;
+    // The lab's signed result: proposed as signed by its publisher (not saved here).
+    c.goto(&format!("{}/#/plugins", server.base)).await.unwrap();
+    chrome.wait_text("[data-testid=plugin-card]", "lab-import").await;
+    chrome
+        .type_in("[data-testid=plugin-file]", signed.to_str().unwrap())
+        .await;
+    chrome.click("[data-testid=plugin-run]").await;
+    chrome
+        .wait_text(
+            "[data-testid=plugin-result]",
+            "your wallet checked the lab's signature",
+        )
+        .await;
+    chrome
+        .wait_text("[data-testid=proposal-signed]", "signed by its publisher")
         .await;
 
     // A family member.
