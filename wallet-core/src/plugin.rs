@@ -167,6 +167,26 @@ impl Installed {
         self.manifest.permissions.intersect(&self.approved)
     }
 
+    /// The key its publisher signed it with; `None` for an unsigned plugin
+    /// (or a key that is no Ed25519 key).
+    pub fn publisher_key(&self) -> Option<ed25519_dalek::VerifyingKey> {
+        use base64::Engine as _;
+        let bytes: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.manifest.publisher_key)
+            .ok()?
+            .try_into()
+            .ok()?;
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .ok()
+            .filter(|_| self.signed)
+    }
+
+    /// Whether it is a pharmacy's plugin offering a `check` action (run on a
+    /// signed prescription before it is saved).
+    fn checks_prescriptions(&self) -> bool {
+        self.manifest.kind == manifest::Kind::Pharmacy && self.actions.iter().any(|a| a.name == "check")
+    }
+
     /// The plugin as the edges list it, its publisher judged against the
     /// `registries` the patient trusts.
     pub fn row(&self, registries: &[(String, String)]) -> crate::contract::PluginRow {
@@ -371,30 +391,31 @@ pub fn pharmacy_checks_installed(vault: &Vault) -> Result<bool, PluginError> {
     Ok(vault
         .plugins::<Installed>()?
         .iter()
-        .any(|i| i.manifest.kind == manifest::Kind::Pharmacy && i.actions.iter().any(|a| a.name == "check")))
+        .any(Installed::checks_prescriptions))
 }
 
 /// Runs the `check` action of every installed pharmacy plugin that offers
-/// one on a prescription (its JSON bytes, given as the action's file) for
-/// `profile` (a handle; the owner's when `None`): what each finds. Each run
-/// is audited like any; nothing is saved.
-pub fn check_prescription(
+/// one on each prescription (their JSON bytes, each given as the action's
+/// file) for `profile` (a handle; the owner's when `None`): what each finds.
+/// Each run is audited like any; nothing is saved.
+pub fn check_prescriptions(
     runtime: &Runtime,
     vault: &Arc<Mutex<Vault>>,
     profile: Option<&str>,
-    prescription: &[u8],
+    prescriptions: &[Vec<u8>],
 ) -> Result<Vec<Finding>, PluginError> {
     let pharmacies: Vec<Installed> = vault
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .plugins::<Installed>()?
         .into_iter()
-        .filter(|i| {
-            i.manifest.kind == manifest::Kind::Pharmacy && i.actions.iter().any(|a| a.name == "check")
-        })
+        .filter(Installed::checks_prescriptions)
         .collect();
-    let mut findings = Vec::with_capacity(pharmacies.len());
-    for pharmacy in pharmacies {
+    let mut findings = Vec::with_capacity(pharmacies.len() * prescriptions.len());
+    for (pharmacy, prescription) in prescriptions
+        .iter()
+        .flat_map(|p| pharmacies.iter().map(move |i| (i, p)))
+    {
         let called = call(
             runtime,
             vault,
@@ -413,7 +434,7 @@ pub fn check_prescription(
             .and_then(|(_, _, bytes)| serde_json::from_slice::<serde_json::Value>(bytes).ok())
             .is_some_and(|d| d["resourceType"] == "DetectedIssue" && d["severity"] == "high");
         findings.push(Finding {
-            plugin: pharmacy.manifest.name,
+            plugin: pharmacy.manifest.name.clone(),
             message: called.outcome.message,
             hazard,
         });

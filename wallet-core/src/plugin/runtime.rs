@@ -939,17 +939,7 @@ impl Runtime {
             vault.clone(),
             profile,
         )?;
-        store.data_mut().publisher = installed
-            .signed
-            .then(|| {
-                use base64::Engine as _;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(&installed.manifest.publisher_key)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
-            })
-            .flatten();
+        store.data_mut().publisher = installed.publisher_key();
         let mut input_records = Vec::new();
         let mut refused = None;
         for id in records {

@@ -38,7 +38,10 @@ impl PublisherTrust {
     /// signed snapshot), each verified again against its thumbprint.
     pub fn of(installed: &Installed, registries: &[(String, String)]) -> PublisherTrust {
         let key = &installed.manifest.publisher_key;
-        let Some(fingerprint) = fingerprint(key).filter(|_| installed.signed) else {
+        let Some(fingerprint) = installed
+            .publisher_key()
+            .map(|k| crate::share::grant::thumbprint(&k))
+        else {
             return PublisherTrust::Unsigned;
         };
         for (thumb, signed) in registries {
@@ -71,16 +74,4 @@ impl PublisherTrust {
             }
         }
     }
-}
-
-/// The thumbprint of an ed25519 key given in base64url.
-fn fingerprint(key: &str) -> Option<String> {
-    use base64::Engine;
-    let bytes: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(key)
-        .ok()?
-        .try_into()
-        .ok()?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?;
-    Some(crate::share::grant::thumbprint(&key))
 }

@@ -545,16 +545,7 @@ async fn import(
         let runtime = state.plugins()?;
         let handle = into.handle.clone();
         tokio::task::spawn_blocking(move || {
-            let mut findings = Vec::new();
-            for prescription in &prescriptions {
-                findings.extend(crate::plugin::check_prescription(
-                    &runtime,
-                    &vault,
-                    Some(&handle),
-                    prescription,
-                )?);
-            }
-            Ok::<_, crate::plugin::PluginError>(findings)
+            crate::plugin::check_prescriptions(&runtime, &vault, Some(&handle), &prescriptions)
         })
         .await
         .map_err(ApiError::internal)??

@@ -230,18 +230,10 @@ fn pharmacy_checks(
         return Ok((vault, Vec::new()));
     }
     let shared = std::sync::Arc::new(std::sync::Mutex::new(vault));
-    let mut findings = Vec::new();
-    {
+    let findings = {
         let host = runtime::Runtime::new(runtime::Limits::default())?;
-        for prescription in &prescriptions {
-            findings.extend(wallet_core::plugin::check_prescription(
-                &host,
-                &shared,
-                Some(profile),
-                prescription,
-            )?);
-        }
-    }
+        plugin::check_prescriptions(&host, &shared, Some(profile), &prescriptions)?
+    };
     let vault = std::sync::Arc::try_unwrap(shared)
         .map_err(|_| anyhow::anyhow!("the plugin host still holds the wallet"))?
         .into_inner()
