@@ -74,9 +74,9 @@ pub fn detail(
     now: i64,
 ) -> Result<FacilityDetail, ScanShareError> {
     let card = &opened.verified.card;
-    // The very subject the share's grant will carry.
-    let prepared = prepare(vault, opened, profile, 1, now)?;
-    let grant = prepared.sealed.grant();
+    let profile = vault
+        .profile_by_id(profile)
+        .ok_or_else(|| SharingError::Invalid("no such profile".into()))?;
     Ok(FacilityDetail {
         facility: card.facility.name.clone(),
         facility_id: card.facility.id.clone(),
@@ -86,10 +86,9 @@ pub fn detail(
         relay: card.relay.clone(),
         access: card.access,
         expires: card.exp,
-        patient: grant.patient.clone(),
-        details: grant
-            .subject
-            .as_ref()
+        patient: profile.name.clone(),
+        // The very subject the share's grant will carry.
+        details: manage::subject_of(profile, true)
             .map(|s| s.describe(now))
             .unwrap_or_default(),
     })

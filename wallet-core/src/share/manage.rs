@@ -341,7 +341,7 @@ pub fn viewer_address(text: &str) -> Result<String, SharingError> {
 /// What the grant says of the patient besides the name: the profile's birth
 /// date, gender and national IDs, and its phone only in a share of the
 /// details alone (`None` when it has none of them).
-fn subject_of(profile: &Profile, details_only: bool) -> Option<Subject> {
+pub(crate) fn subject_of(profile: &Profile, details_only: bool) -> Option<Subject> {
     let mut ids = Vec::new();
     if let Some(cnic) = &profile.cnic {
         ids.push(("cnic".to_string(), cnic.to_string()));
