@@ -782,25 +782,45 @@ pub(crate) struct InEntry {
     pub(crate) card: Option<(String, String)>,
 }
 
-/// Who issued a shared record's card: the card's signature verified with
-/// the issuer's key it came with, and the record's exact bytes found among
-/// the card's resources (read as the wallet read them at import).
-fn card_issuer(jws: &str, issuer: &str, bytes: &[u8]) -> Result<IssuedBy, String> {
+/// A shared card, opened: who issued it (its signature verified with the
+/// issuer's key it came with), and the exact bytes of its resources, read as
+/// the wallet read them at import.
+type OpenedCard = Result<(IssuedBy, Vec<Vec<u8>>), String>;
+
+fn open_card(jws: &str, issuer: &str) -> OpenedCard {
     let issuer: crate::shc::Issuer =
         serde_json::from_str(issuer).map_err(|_| "its issuer's key is not a JSON key set".to_string())?;
     let card = crate::shc::verify_signature(jws, &issuer).map_err(|e| e.to_string())?;
     let held = crate::fhir::read_resources(&card.bundle)
         .map_err(|e| e.to_string())?
         .iter()
-        .any(|r| r.resource.to_bytes() == bytes);
-    if !held {
-        return Err("the card does not hold this record".into());
-    }
-    Ok(IssuedBy {
+        .map(|r| r.resource.to_bytes())
+        .collect();
+    let by = IssuedBy {
         issuer: card.issuer.label(),
         iss: card.issuer.iss,
         kid: card.kid,
-    })
+    };
+    Ok((by, held))
+}
+
+/// Who issued a shared record's card, once the card verifies and holds the
+/// record's exact bytes. A card beside several of its records is opened
+/// once (`opened` keeps each card by its JWS and issuer).
+fn card_issuer<'a>(
+    opened: &mut std::collections::HashMap<(&'a str, &'a str), OpenedCard>,
+    (jws, issuer): &'a (String, String),
+    bytes: &[u8],
+) -> Result<IssuedBy, String> {
+    let (by, held) = opened
+        .entry((jws, issuer))
+        .or_insert_with(|| open_card(jws, issuer))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    if !held.iter().any(|h| h == bytes) {
+        return Err("the card does not hold this record".into());
+    }
+    Ok(by.clone())
 }
 
 pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<ReceivedRecord>, ShareError> {
@@ -811,6 +831,7 @@ pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<Re
         });
     }
     let mut out = Vec::with_capacity(grant.records.len());
+    let mut cards = std::collections::HashMap::new();
     for (granted, entry) in grant.records.iter().zip(entries) {
         let bytes = &entry.bytes;
         // The words on the entry must be the ones the patient signed.
@@ -845,7 +866,7 @@ pub(crate) fn check_records(grant: &Grant, entries: &[InEntry]) -> Result<Vec<Re
         let issued_by = entry
             .card
             .as_ref()
-            .map(|(jws, issuer)| card_issuer(jws, issuer, bytes))
+            .map(|card| card_issuer(&mut cards, card, bytes))
             .transpose()
             .map_err(|message| ShareError::HealthCard {
                 id: granted.id.clone(),
@@ -1193,6 +1214,32 @@ mod tests {
         let issued = got.records[0].issued_by.as_ref().unwrap();
         assert_eq!(issued.iss, "https://spec.smarthealth.cards/examples/issuer");
         assert_eq!(issued.kid, card.kid);
+        // Two records of one card: the card is opened once, each found in it.
+        let both: Vec<ShareInput> = crate::fhir::read_resources(&card.bundle)
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|r| ShareInput {
+                resource_type: r.resource.resource_type().into(),
+                bytes: r.resource.to_bytes(),
+                about: None,
+                signature: None,
+                card: Some(CardProof {
+                    jws: jws.clone(),
+                    issuer: signer.clone(),
+                }),
+            })
+            .collect();
+        let sealed = seal(&both, grant(Grantee::Bearer), &key, Lock::Bearer).unwrap();
+        let got = open(
+            &sealed.link(None, &key.verifying_key()),
+            &sealed.ciphertext,
+            2_000,
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(got.records.iter().all(|r| r.issued_by.as_ref() == Some(issued)));
         // A record the card does not hold, or another key: refused.
         let refused = |r: Result<Received, ShareError>| match r {
             Err(ShareError::HealthCard { message, .. }) => message,

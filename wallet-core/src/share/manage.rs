@@ -471,19 +471,26 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
     } else {
         Vec::new()
     };
+    // A card's records share one card: it is verified once.
+    let mut signers = std::collections::HashMap::new();
     for m in &records {
         let record = vault.get(m.id)?;
+        let card = m.health_card().and_then(|jws| {
+            signers
+                .entry(jws)
+                .or_insert_with(|| crate::shc::signer_of(jws, &issuers))
+                .clone()
+                .map(|issuer| crate::share::CardProof {
+                    jws: jws.to_string(),
+                    issuer,
+                })
+        });
         inputs.push(ShareInput {
             resource_type: m.resource_type.clone(),
             bytes: record.bytes,
             about: origin_elsewhere(&profile, m, &documents),
             signature: m.signature().map(str::to_string),
-            card: m.health_card().and_then(|jws| {
-                crate::shc::signer_of(jws, &issuers).map(|issuer| crate::share::CardProof {
-                    jws: jws.to_string(),
-                    issuer,
-                })
-            }),
+            card,
         });
     }
     // An answer through a relay carries its grant inside; a QR code back
