@@ -10,6 +10,7 @@
 //!
 //! The interface is the WIT package `amanat:plugin@0.1.0` in `plugin-sdk/wit`.
 
+mod code_memory;
 pub mod http;
 pub mod manifest;
 pub mod runtime;

@@ -45,10 +45,10 @@ pub use self::catalog::Query;
 use self::catalog::{Directory, bucket_of, sort_newest_first};
 use self::keyring::KeyringError;
 pub use self::keyring::{DEFAULT_KDF_LOG_N, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N};
-pub use self::plugins::{PluginCode, StoredPlugin};
+pub use self::plugins::{SealedCode, StoredPlugin};
 pub use self::records::{ImportOutcome, Record};
 pub use self::requests::HeldRequest;
-use self::seal::Sealer;
+use self::seal::{CodeSealer, Sealer};
 pub use self::settings::Settings;
 pub use self::shares::MadeShare;
 use self::shares::TrustedRegistry;
@@ -218,6 +218,8 @@ pub struct Vault {
     keys: Keys,
     records: Sealer,
     meta: Sealer,
+    /// Compiled plugin code (a cache; AES-256-GCM, see [`CodeSealer`]).
+    code: CodeSealer,
     dedup_key: zeroize::Zeroizing<[u8; 32]>,
     names_key: zeroize::Zeroizing<[u8; 32]>,
     info: Info,
@@ -429,6 +431,7 @@ impl Vault {
             db: Some(db),
             records: Sealer::derive(&keys.data_key, "records"),
             meta: Sealer::derive(&keys.data_key, "metadata"),
+            code: CodeSealer::derive(&keys.data_key, "plugin code"),
             dedup_key: seal::derive_key(&keys.index_key, "dedup"),
             names_key: seal::derive_key(&keys.index_key, "names"),
             keys,

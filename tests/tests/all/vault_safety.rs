@@ -312,6 +312,9 @@ fn rotating_the_keys_leaves_an_old_keyring_opening_nothing() {
     let first = listed[0]["id"].as_str().unwrap();
     with_new(&["show", first, "--json"]).ok();
     assert!(with_new(&["plugin", "list"]).ok().contains("lab-import"));
+    // Its compiled code (sealed with a key of its own) was sealed again too:
+    // the plugin loads from it and answers.
+    with_new(&["plugin", "run", "lab-import", "export"]).fails_saying(7, "it offers: import");
     with_new(&["audit", "--verify"]).ok_saying("intact");
     assert!(
         with_new(&["audit"]).ok().contains("sealed all"),

@@ -19,6 +19,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
 };
 
+use super::code_memory::{CodeMappings, Region};
 use super::http::{self, HttpError};
 use super::manifest::Permissions;
 use super::wasi;
@@ -26,7 +27,7 @@ use super::{ActionInfo, Installed, PluginError};
 use crate::audit::{Actor, Event};
 use crate::clock::Clock;
 use crate::ids::{ProfileId, RecordId};
-use crate::vault::{Query, Vault};
+use crate::vault::{Query, SealedCode, Vault};
 
 /// The generated bindings, apart: the world's own `plugin-error` type would
 /// otherwise shadow the wallet's [`PluginError`].
@@ -97,6 +98,8 @@ pub struct Runtime {
     fixed_memory: bool,
     stop: Arc<AtomicBool>,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
+    /// The memory code loaded from the vault runs from (the engine holds it too).
+    code: Arc<CodeMappings>,
 }
 
 impl Drop for Runtime {
@@ -543,6 +546,7 @@ impl bindings::amanat::plugin::host::Host for State {
 impl Runtime {
     /// An engine with fuel, epochs and the component model; a ticker thread.
     pub fn new(limits: Limits) -> Result<Runtime, PluginError> {
+        let code = Arc::new(CodeMappings::default());
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -553,7 +557,8 @@ impl Runtime {
             // info for outside profilers; wasm addresses for backtraces the
             // patient never sees): a third smaller, and faster to load.
             .native_unwind_info(false)
-            .generate_address_map(false);
+            .generate_address_map(false)
+            .with_custom_code_memory(Some(code.clone()));
         let engine = Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ticker_engine, ticker_stop) = (engine.weak(), stop.clone());
@@ -575,6 +580,7 @@ impl Runtime {
             fixed_memory: false,
             stop,
             loaded: Mutex::new(HashMap::new()),
+            code,
         })
     }
 
@@ -711,18 +717,32 @@ impl Runtime {
         format!("{sha256}-{:016x}", h.finish())
     }
 
-    /// Loads compiled code from bytes this wallet produced and sealed.
+    /// Loads compiled code from the vault's cache: opened (authenticated and
+    /// decrypted) straight into memory of [`CodeMappings`], which wasmtime then
+    /// runs it from.
     ///
     /// # Safety argument
-    /// `Component::deserialize` trusts its input. The bytes come only from the
-    /// vault's cache, where they were written by [`Runtime::serialize`] and sealed
-    /// with the vault's key (XChaCha20-Poly1305, storage key as associated data);
-    /// a changed byte fails authentication before this is reached.
+    /// `Component::deserialize_raw` trusts its input. The bytes come only from
+    /// the vault's cache, where they were written by [`Runtime::serialize`] and
+    /// sealed with the vault's key (AES-256-GCM, storage key as associated
+    /// data); a changed byte fails authentication before this is reached. The
+    /// memory is read-only from then on, and stays mapped until wasmtime has
+    /// dropped everything that refers to it (see [`CodeMappings`]).
     #[allow(unsafe_code)]
-    fn deserialize(&self, sealed_bytes_from_vault: &[u8]) -> Result<Component, PluginError> {
-        // SAFETY: see above: authenticated output of `Component::serialize` by this engine.
-        unsafe { Component::deserialize(&self.engine, sealed_bytes_from_vault) }
-            .map_err(|e| PluginError::Load(e.to_string()))
+    fn deserialize(&self, sealed: &SealedCode) -> Result<Component, PluginError> {
+        let mut region = Region::new(sealed.opened_len())
+            .map_err(|e| PluginError::Load(format!("cannot map memory for the compiled code: {e}")))?;
+        sealed.open_into(&mut region)?;
+        let code = self
+            .code
+            .adopt(region)
+            .map_err(|e| PluginError::Load(format!("cannot protect the compiled code: {e}")))?;
+        // SAFETY: see above: authenticated output of `Component::serialize` by
+        // this engine, in memory nothing writes to and that outlives its use.
+        unsafe { Component::deserialize_raw(&self.engine, code) }.map_err(|e| {
+            self.code.retire(code.as_ptr().cast());
+            PluginError::Load(e.to_string())
+        })
     }
 
     /// A plugin ready to call: from this process's cache, the vault's compiled
@@ -735,12 +755,13 @@ impl Runtime {
             return Ok(l.clone());
         }
         let key = self.cache_key(&installed.sha256);
-        let cached = vault
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .plugin_code(&installed.sha256, &key)?;
+        let cached = {
+            let vault = vault.lock().unwrap_or_else(|p| p.into_inner());
+            let sealed = vault.plugin_code(&installed.sha256, &key)?;
+            sealed.map(|sealed| self.deserialize(&sealed)).transpose()?
+        };
         let component = match cached {
-            Some(code) => self.deserialize(code.bytes())?,
+            Some(component) => component,
             None => {
                 let bytes = vault
                     .lock()
@@ -1111,5 +1132,62 @@ mod tests {
             .collect();
         let err = instantiate(&format!("(component (core module $m) {instances})"), limits).unwrap_err();
         assert!(err.contains("instance"), "{err}");
+    }
+
+    /// Code loaded from the vault's cache runs from memory mapped for it, and
+    /// that memory is unmapped once wasmtime is done with the code (here a
+    /// reload after each call, as after reinstalls in the web wallet's server),
+    /// not kept for the life of the process.
+    #[test]
+    fn cached_code_runs_from_its_own_memory_and_gives_it_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (vault, profile) = vault(&tmp.path().join("v"));
+        let runtime = Runtime::new(Limits::default()).unwrap();
+        let wat = r#"(component
+            (core module $m (memory 1) (data (i32.const 0) "amanat")
+                (func (export "start") (result i32) (i32.load8_u (i32.const 1))))
+            (core instance $i (instantiate $m))
+            (func (export "start") (result u32) (canon lift (core func $i "start"))))"#;
+        let compiled = runtime.compile(&wat::parse_str(wat).unwrap()).unwrap();
+        let code = runtime.serialize(&compiled).unwrap();
+        drop(compiled);
+        vault
+            .lock()
+            .unwrap()
+            .put_plugin_code("c0de", "engine", &code)
+            .unwrap();
+        let mut most = 0;
+        for _ in 0..40 {
+            let component = {
+                let v = vault.lock().unwrap();
+                runtime
+                    .deserialize(&v.plugin_code("c0de", "engine").unwrap().unwrap())
+                    .unwrap()
+            };
+            let mut store = runtime
+                .store(
+                    &runtime.limits(),
+                    Permissions::default(),
+                    Default::default(),
+                    vault.clone(),
+                    profile,
+                )
+                .unwrap();
+            let instance = Linker::new(&runtime.engine)
+                .instantiate(&mut store, &component)
+                .unwrap();
+            let start = instance
+                .get_typed_func::<(), (u32,)>(&mut store, "start")
+                .unwrap();
+            // The data segment's second byte, 'm': the code and its data came through.
+            assert_eq!(start.call(&mut store, ()).unwrap(), (u32::from(b'm'),));
+            drop(store);
+            drop(component);
+            most = most.max(runtime.code.held());
+        }
+        // The code in use, and at most one region retired but not yet unmapped
+        // (an idle pool slot may keep the last module's memory image, and so
+        // its code, until the slot is used again): not one per load.
+        assert!(most <= 2, "{most} regions held after 40 loads");
     }
 }

@@ -30,18 +30,30 @@ pub(super) struct FiledManifest {
     pub(super) name: String,
 }
 
-/// Compiled plugin code, opened (authenticated and decrypted) where it was
-/// read; see [`Vault::plugin_code`].
-pub struct PluginCode {
-    sealed: Vec<u8>,
-    /// Where in `sealed` the opened code is.
-    text: std::ops::Range<usize>,
+/// Compiled plugin code as the vault's cache holds it, not yet opened: the
+/// plugin host learns its length, makes the memory it will run the code from,
+/// and has the vault open the code into it ([`SealedCode::open_into`]), so
+/// tens of megabytes are written once rather than copied twice.
+pub struct SealedCode<'v> {
+    vault: &'v Vault,
+    key: Vec<u8>,
+    sealed: sled::IVec,
 }
 
-impl PluginCode {
-    /// The code, exactly as `Runtime::serialize` produced it.
-    pub fn bytes(&self) -> &[u8] {
-        &self.sealed[self.text.clone()]
+impl SealedCode<'_> {
+    /// Bytes of the opened code.
+    pub fn opened_len(&self) -> usize {
+        CodeSealer::opened_len(&self.sealed).unwrap_or(0)
+    }
+
+    /// Authenticates and decrypts the code into `out` ([`Self::opened_len`] bytes),
+    /// exactly as `Runtime::serialize` produced it. On failure `out` holds
+    /// nothing usable.
+    pub fn open_into(&self, out: &mut [u8]) -> Result<()> {
+        self.vault
+            .code
+            .open_into(&self.key, &self.sealed, out)
+            .map_err(|_| VaultError::Integrity("cached plugin code".into()))
     }
 }
 
@@ -64,7 +76,7 @@ impl Vault {
         batch.insert(bk.clone(), self.meta.seal(&bk, component));
         if let Some((cache_key, bytes)) = code {
             let ck = self.code_key(installed.sha256(), cache_key);
-            batch.insert(ck.clone(), self.meta.seal(&ck, bytes));
+            batch.insert(ck.clone(), self.code.seal(&ck, bytes));
         }
         self.append_audit(&mut batch, Actor::Patient, event);
         self.commit(batch)
@@ -120,29 +132,31 @@ impl Vault {
         }
     }
 
-    /// Cached compiled code for a plugin's component (by SHA-256, hex).
-    ///
-    /// Opened in place: compiled code is tens of megabytes for a Python or
-    /// JavaScript runtime, and not secret (it is derived from the component),
-    /// so it gets neither a second buffer nor a zeroizing pass.
-    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<PluginCode>> {
-        let k = self.code_key(sha256, cache_key);
-        let Some(sealed) = self.read(&k, || "cached plugin code".to_string())? else {
+    /// Cached compiled code for a plugin's component (by SHA-256, hex), sealed
+    /// (see [`SealedCode`]). Opened code is not zeroized after use: it is
+    /// derived from the component, not a secret of the patient's.
+    pub fn plugin_code(&self, sha256: &str, cache_key: &str) -> Result<Option<SealedCode<'_>>> {
+        let key = self.code_key(sha256, cache_key);
+        let Some(sealed) = self.read(&key, || "cached plugin code".to_string())? else {
             return Ok(None);
         };
-        let mut sealed = sealed.to_vec();
-        let text = self
-            .meta
-            .open_in_place(&k, &mut sealed)
-            .map_err(|_| VaultError::Integrity("cached plugin code".into()))?;
-        Ok(Some(PluginCode { sealed, text }))
+        // Code cached in the format before (XChaCha20-Poly1305) is compiled
+        // again, once, and cached anew under the same key.
+        if CodeSealer::opened_len(&sealed).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(SealedCode {
+            vault: self,
+            key,
+            sealed,
+        }))
     }
 
-    /// Caches compiled code for a plugin's component (see [`PluginCode`]).
+    /// Caches compiled code for a plugin's component (see [`SealedCode`]).
     pub fn put_plugin_code(&mut self, sha256: &str, cache_key: &str, bytes: &[u8]) -> Result<()> {
         let k = self.code_key(sha256, cache_key);
         let mut batch = sled::Batch::default();
-        batch.insert(k.clone(), self.meta.seal(&k, bytes));
+        batch.insert(k.clone(), self.code.seal(&k, bytes));
         self.commit(batch)
     }
 

@@ -17,10 +17,10 @@ use std::path::Path;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::seal::Sealer;
+use super::seal::{CodeSealer, Sealer};
 use super::{
-    DB, KEYRING, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N, P_DEDUP, P_RECORD, Result, Vault, VaultError, io_err,
-    keyring, open_db,
+    DB, KEYRING, Keys, MAX_KDF_LOG_N, MIN_KDF_LOG_N, P_DEDUP, P_PLUGIN_CODE, P_RECORD, Result, Vault,
+    VaultError, io_err, keyring, open_db,
 };
 use crate::audit::{Actor, Event};
 
@@ -154,23 +154,30 @@ impl Vault {
         };
         let records = Sealer::derive(&keys.data_key, "records");
         let meta = Sealer::derive(&keys.data_key, "metadata");
+        let code = CodeSealer::derive(&keys.data_key, "plugin code");
         let copied = self.copy_db(
             |k, v| {
                 // The duplicate index holds plain record ids.
                 if k.starts_with(P_DEDUP) {
                     return Ok(vec![(k.to_vec(), v.to_vec())]);
                 }
+                let damaged = |_| {
+                    VaultError::Integrity(format!(
+                        "a stored value (key {}…); nothing was changed",
+                        String::from_utf8_lossy(&k[..k.len().min(2)])
+                    ))
+                };
+                if let Some(len) = CodeSealer::opened_len(v).filter(|_| k.starts_with(P_PLUGIN_CODE)) {
+                    let mut plain = vec![0; len];
+                    self.code.open_into(k, v, &mut plain).map_err(damaged)?;
+                    return Ok(vec![(k.to_vec(), code.seal(k, &plain))]);
+                }
                 let (old, new) = if k.starts_with(P_RECORD) {
                     (&self.records, &records)
                 } else {
                     (&self.meta, &meta)
                 };
-                let plain = old.open(k, v).map_err(|_| {
-                    VaultError::Integrity(format!(
-                        "a stored value (key {}…); nothing was changed",
-                        String::from_utf8_lossy(&k[..k.len().min(2)])
-                    ))
-                })?;
+                let plain = old.open(k, v).map_err(damaged)?;
                 Ok(vec![(k.to_vec(), new.seal(k, &plain))])
             },
             Vec::new(),
@@ -185,6 +192,7 @@ impl Vault {
         self.swap_db(Some(&keyring::seal(&keys, passphrase)))?;
         self.records = records;
         self.meta = meta;
+        self.code = code;
         self.keys = keys;
         self.audit(Actor::Patient, Event::KeysRotated { values: copied })?;
         Ok(copied)

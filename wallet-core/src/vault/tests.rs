@@ -252,3 +252,45 @@ fn the_clock_the_edge_sets_dates_creation_imports_and_the_audit_log() {
     let times: Vec<i64> = entries.into_iter().map(|e| e.unwrap().time).collect();
     assert_eq!(times, [created, later]);
 }
+
+#[test]
+fn cached_plugin_code_opens_into_the_callers_memory_and_refuses_a_changed_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = new_vault(tmp.path());
+    let code: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    assert!(v.plugin_code("c0de", "engine").unwrap().is_none());
+    v.put_plugin_code("c0de", "engine", &code).unwrap();
+    let sealed = v.plugin_code("c0de", "engine").unwrap().unwrap();
+    assert_eq!(sealed.opened_len(), code.len());
+    let mut out = vec![0; sealed.opened_len()];
+    sealed.open_into(&mut out).unwrap();
+    assert!(out == code);
+    let mut short = vec![0; code.len() - 1];
+    assert!(matches!(
+        sealed.open_into(&mut short),
+        Err(VaultError::Integrity(_))
+    ));
+
+    // A byte changed on disk: an integrity failure of that value, nothing opened.
+    let k = v.code_key("c0de", "engine");
+    let mut bytes = v.db().get(&k).unwrap().unwrap().to_vec();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    v.db().insert(&k, bytes).unwrap();
+    let sealed = v.plugin_code("c0de", "engine").unwrap().unwrap();
+    let err = sealed.open_into(&mut out).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cached plugin code fails its integrity check: its stored bytes were changed or damaged"
+    );
+
+    // Code cached before (XChaCha20-Poly1305 under the metadata key) is a
+    // cache miss: the plugin host compiles it again and caches it anew.
+    v.db().insert(&k, v.meta.seal(&k, &code)).unwrap();
+    assert!(v.plugin_code("c0de", "engine").unwrap().is_none());
+    v.put_plugin_code("c0de", "engine", &code).unwrap();
+    assert_eq!(
+        v.plugin_code("c0de", "engine").unwrap().unwrap().opened_len(),
+        code.len()
+    );
+}
