@@ -321,6 +321,18 @@ async fn the_web_wallet_marks_a_signed_record_and_the_doctors_phone_shows_who_si
             && warned.contains("e-pharmacy: Warning: Amoxicillin 500 mg capsule is one of the penicillins"),
         "{warned}"
     );
+    // Below the drop zone, yet on screen: the page brought it into view.
+    let in_view = "const r = document.querySelector('[data-testid=save-anyway]').getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight";
+    let mut seen = false;
+    for _ in 0..20 {
+        seen = c.execute(in_view, vec![]).await.unwrap().as_bool() == Some(true);
+        if seen {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the warning's answer is off screen on a phone");
     phone.shot("pharmacy-warning-phone").await;
     phone.click("[data-testid=save-anyway]").await;
     phone.wait_text("[data-testid=import-results]", "1 added").await;

@@ -86,6 +86,20 @@ pub fn Import() -> impl IntoView {
     let files = StoredValue::new_local(Vec::<web_sys::File>::new());
     let progress = RwSignal::new(None::<(usize, usize)>);
     let hover = RwSignal::new(false);
+    let list = NodeRef::<leptos::html::Ul>::new();
+    // Brings outcome `i` into view once drawn: on a phone the list is below
+    // the fold, and an outcome may ask the patient something (a pharmacy's
+    // warning, a file about someone else).
+    let show = move |i: usize| {
+        request_animation_frame(move || {
+            let item = list.get_untracked().and_then(|ul| ul.children().item(i as u32));
+            if let Some(item) = item {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                item.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        })
+    };
     let upload = move |chosen: Vec<web_sys::File>| {
         let total = chosen.len();
         progress.set(Some((0, total)));
@@ -95,6 +109,7 @@ pub fn Import() -> impl IntoView {
                 let outcome = send(c, &file, &q, "").await;
                 files.update_value(|f| f.push(file));
                 outcomes.update(|o| o.push(outcome));
+                show(outcomes.with_untracked(Vec::len) - 1);
                 progress.set(Some((i + 1, total)));
             }
             c.changed.update(|n| *n += 1);
@@ -114,6 +129,7 @@ pub fn Import() -> impl IntoView {
                     *slot = outcome;
                 }
             });
+            show(index);
             c.changed.update(|n| *n += 1);
             c.refresh_status();
         });
@@ -150,7 +166,7 @@ pub fn Import() -> impl IntoView {
                 <progress max=total value=done data-testid="import-progress"></progress>
                 <span>{done} " / " {total}</span>
             })}
-            <ul class="outcomes" data-testid="import-results">
+            <ul class="outcomes" data-testid="import-results" node_ref=list>
                 {move || outcomes.get().into_iter().enumerate().map(|(i, o)| view! {
                     <li class=if o.ok { "ok" } else { "error" }><strong>{o.name}</strong> ": " {o.text}
                         {match o.offer {
