@@ -140,10 +140,14 @@ impl Vault {
         let Some(sealed) = self.read(&key, || "cached plugin code".to_string())? else {
             return Ok(None);
         };
-        // Code cached in the format before (XChaCha20-Poly1305) is compiled
-        // again, once, and cached anew under the same key.
         if CodeSealer::opened_len(&sealed).is_none() {
-            return Ok(None);
+            // Code cached in the format before (XChaCha20-Poly1305) is compiled
+            // again, once, and cached anew under the same key; anything else
+            // was damaged or cut short.
+            if super::seal::well_formed(&sealed) {
+                return Ok(None);
+            }
+            return Err(VaultError::Integrity("cached plugin code".into()));
         }
         Ok(Some(SealedCode {
             vault: self,

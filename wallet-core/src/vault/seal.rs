@@ -18,7 +18,7 @@ const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 
 /// Whether `sealed` can be a value of this format (version byte, nonce, tag).
-fn well_formed(sealed: &[u8]) -> bool {
+pub(crate) fn well_formed(sealed: &[u8]) -> bool {
     sealed.len() >= 1 + NONCE_LEN + TAG_LEN && sealed[0] == VERSION
 }
 

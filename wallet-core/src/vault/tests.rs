@@ -276,13 +276,15 @@ fn cached_plugin_code_opens_into_the_callers_memory_and_refuses_a_changed_byte()
     let mut bytes = v.db().get(&k).unwrap().unwrap().to_vec();
     let at = bytes.len() / 2;
     bytes[at] ^= 1;
-    v.db().insert(&k, bytes).unwrap();
+    v.db().insert(&k, bytes.clone()).unwrap();
     let sealed = v.plugin_code("c0de", "engine").unwrap().unwrap();
     let err = sealed.open_into(&mut out).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "cached plugin code fails its integrity check: its stored bytes were changed or damaged"
-    );
+    let damaged = "cached plugin code fails its integrity check: its stored bytes were changed or damaged";
+    assert_eq!(err.to_string(), damaged);
+    // Cut short: refused as damaged too, not taken for a cache miss.
+    v.db().insert(&k, &bytes[..bytes.len() - 1]).unwrap();
+    let err = v.plugin_code("c0de", "engine").err().unwrap();
+    assert_eq!(err.to_string(), damaged);
 
     // Code cached before (XChaCha20-Poly1305 under the metadata key) is a
     // cache miss: the plugin host compiles it again and caches it anew.
