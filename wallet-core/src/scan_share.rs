@@ -74,9 +74,7 @@ pub fn detail(
     now: i64,
 ) -> Result<FacilityDetail, ScanShareError> {
     let card = &opened.verified.card;
-    let profile = vault
-        .profile_by_id(profile)
-        .ok_or_else(|| SharingError::Invalid("no such profile".into()))?;
+    let profile = manage::profile_of(vault, profile)?;
     Ok(FacilityDetail {
         facility: card.facility.name.clone(),
         facility_id: card.facility.id.clone(),

@@ -338,6 +338,13 @@ pub fn viewer_address(text: &str) -> Result<String, SharingError> {
     })
 }
 
+/// The profile a share is made from.
+pub(crate) fn profile_of(vault: &Vault, id: ProfileId) -> Result<&Profile, SharingError> {
+    vault
+        .profile_by_id(id)
+        .ok_or_else(|| SharingError::Invalid("no such profile".into()))
+}
+
 /// What the grant says of the patient besides the name: the profile's birth
 /// date, gender and national IDs, and its phone only in a share of the
 /// details alone (`None` when it has none of them).
@@ -417,10 +424,7 @@ pub fn prepare(vault: &Vault, request: ShareRequest, now: i64) -> Result<Prepare
         (None, None) => vault.settings()?.viewer,
     };
     let records = select(vault, request.profile, &request.selection)?;
-    let profile = vault
-        .profile_by_id(request.profile)
-        .ok_or_else(|| SharingError::Invalid("no such profile".into()))?
-        .clone();
+    let profile = profile_of(vault, request.profile)?.clone();
     let (to, lock, provider) = match (&request.answering, &request.to) {
         (Some(answering), _) => (
             answering.card.grantee(answering.registry.clone()),

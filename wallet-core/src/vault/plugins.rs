@@ -35,7 +35,7 @@ pub(super) struct FiledManifest {
 /// and has the vault open the code into it ([`SealedCode::open_into`]), so
 /// tens of megabytes are written once rather than copied twice.
 pub struct SealedCode<'v> {
-    vault: &'v Vault,
+    sealer: &'v CodeSealer,
     key: Vec<u8>,
     sealed: sled::IVec,
 }
@@ -50,8 +50,7 @@ impl SealedCode<'_> {
     /// exactly as `Runtime::serialize` produced it. On failure `out` holds
     /// nothing usable.
     pub fn open_into(&self, out: &mut [u8]) -> Result<()> {
-        self.vault
-            .code
+        self.sealer
             .open_into(&self.key, &self.sealed, out)
             .map_err(|_| VaultError::Integrity("cached plugin code".into()))
     }
@@ -150,7 +149,7 @@ impl Vault {
             return Err(VaultError::Integrity("cached plugin code".into()));
         }
         Ok(Some(SealedCode {
-            vault: self,
+            sealer: &self.code,
             key,
             sealed,
         }))

@@ -217,17 +217,15 @@ impl CodeSealer {
                 .map_or(1, |n| n.get())
                 .min(layout.parts)
         };
-        let open = |jobs: Vec<(usize, &[u8], &mut [u8])>| {
-            jobs.into_iter()
-                .all(|(i, part, place)| self.open_part(&layout.aad(i, aad), part, place))
+        let open = |group: &mut [(usize, &[u8], &mut [u8])]| {
+            group
+                .iter_mut()
+                .all(|(i, part, place)| self.open_part(&layout.aad(*i, aad), part, place))
         };
-        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-        for (k, job) in jobs.into_iter().enumerate() {
-            shares[k % threads].push(job);
-        }
-        let mine = shares.pop().unwrap_or_default();
         let opened = std::thread::scope(|s| {
-            let others: Vec<_> = shares.into_iter().map(|share| s.spawn(|| open(share))).collect();
+            let mut groups = jobs.chunks_mut(layout.parts.div_ceil(threads));
+            let mine = groups.next().unwrap_or_default();
+            let others: Vec<_> = groups.map(|group| s.spawn(move || open(group))).collect();
             let here = open(mine);
             others.into_iter().all(|t| t.join().unwrap_or(false)) && here
         });
