@@ -3,6 +3,7 @@
 //! The kind of a file is read from its first bytes, not its name. A file is
 //! accepted or refused whole: a malformed Bundle adds nothing.
 
+#[cfg(feature = "native")]
 use std::io::Read;
 
 use base64::Engine;
@@ -273,6 +274,7 @@ pub fn document_reference(name: &str, bytes: &[u8], kind: FileKind, now: i64) ->
 }
 
 /// Decrypts an age backup with any of the given identities.
+#[cfg(feature = "native")]
 pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Result<Vec<u8>, ImportError> {
     let armored =
         FileKind::detect(bytes) == Some(FileKind::Age) && !bytes.starts_with(b"age-encryption.org/");
@@ -302,6 +304,7 @@ pub fn decrypt_backup(bytes: &[u8], identities: &[Box<dyn age::Identity>]) -> Re
 /// is opened with `identities`, a SMART Health Card or a signed record
 /// verified against whom the patient `trusted`, anything else read by
 /// [`records_from_file`].
+#[cfg(feature = "native")]
 pub fn records_from_bytes(
     name: &str,
     bytes: &[u8],
@@ -366,6 +369,7 @@ fn code_in_photo(bytes: &[u8]) -> Option<String> {
 }
 
 /// Whether an age file is passphrase-encrypted (so a passphrase should be asked for).
+#[cfg(feature = "native")]
 pub fn backup_needs_passphrase(bytes: &[u8]) -> bool {
     let armored = !bytes.starts_with(b"age-encryption.org/");
     let reader: Box<dyn std::io::BufRead> = if armored {

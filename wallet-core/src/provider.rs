@@ -65,9 +65,12 @@ impl ProviderCard {
             ));
         }
         self.verifying_key()?;
-        self.age
-            .parse::<age::x25519::Recipient>()
-            .map_err(|_| ProviderError::Card(format!("'{}' is not an age recipient", self.age)))?;
+        if !crate::share::age_open::is_x25519_recipient(&self.age) {
+            return Err(ProviderError::Card(format!(
+                "'{}' is not an age recipient",
+                self.age
+            )));
+        }
         Ok(())
     }
 
@@ -82,6 +85,7 @@ impl ProviderCard {
     }
 
     /// The provider's age recipient.
+    #[cfg(feature = "native")]
     pub fn recipient(&self) -> Result<age::x25519::Recipient, ProviderError> {
         self.age
             .parse()

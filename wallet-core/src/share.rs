@@ -10,20 +10,28 @@
 //! runs the same checks; fetching from a relay and checking revocation there are
 //! the caller's.
 
-use std::io::{Read, Write};
+#[cfg(feature = "native")]
+use std::io::Write;
+#[cfg(feature = "native")]
 use std::iter;
 
-use age::secrecy::{ExposeSecret, SecretString};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+#[cfg(feature = "native")]
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::VerifyingKey;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
-use self::grant::{Grant, GrantError, GrantedRecord, Grantee, SignedGrant, sha256_b64};
+use self::age_open::{AgeError, Key};
+#[cfg(feature = "native")]
+use self::grant::SignedGrant;
+use self::grant::{Grant, GrantError, GrantedRecord, Grantee, sha256_b64};
 use self::link::{LinkError, Location, ShareLink};
 use crate::fhir::{Description, Resource};
 use crate::ids::WalletId;
 
+pub(crate) mod age_open;
 pub mod compress;
 #[cfg(feature = "native")]
 pub mod emergency;
@@ -47,11 +55,13 @@ pub const PASSCODE_LOG_N: u8 = 15;
 pub const MAX_BUNDLE: usize = 64 * 1024 * 1024;
 
 /// Compressed bundles up to this size may travel in a QR code ...
+#[cfg(feature = "native")]
 const QR_SIZED: usize = 4 * 1024;
 /// ... so they are encrypted this many times and the shortest file kept: age
 /// adds a random "grease" stanza of 0 to 99 bytes to every file (to keep
 /// parsers honest), and the shortest of eight usually saves a QR version. Each
 /// try is a fresh, independent age encryption.
+#[cfg(feature = "native")]
 const QR_TRIES: usize = 8;
 
 /// Why a share could not be made or opened. Each message is for the person in
@@ -216,6 +226,7 @@ pub const ORIGIN_EXTENSION: &str = "urn:amanat:patient-of-origin";
 pub const SIGNATURE_EXTENSION: &str = "urn:amanat:provider-signature";
 
 /// Who can open the records.
+#[cfg(feature = "native")]
 pub enum Lock {
     /// A fresh key carried in the link.
     Bearer,
@@ -226,6 +237,7 @@ pub enum Lock {
 }
 
 /// A sealed share, ready to be put in a link or uploaded to a relay.
+#[cfg(feature = "native")]
 pub struct SealedShare {
     /// The grant.
     pub grant: Grant,
@@ -239,6 +251,7 @@ pub struct SealedShare {
     pub passcode: bool,
 }
 
+#[cfg(feature = "native")]
 impl SealedShare {
     /// The link for this share: records inline, or at `relay_url`. The grant's
     /// record list is always detached (rebuilt from the bundle on receipt), so
@@ -308,6 +321,7 @@ pub(crate) fn position_id(index: usize) -> String {
 
 /// Seals records under a grant. `grant.records` is filled in here from `inputs`,
 /// in their order.
+#[cfg(feature = "native")]
 pub fn seal(
     inputs: &[ShareInput],
     grant: Grant,
@@ -321,6 +335,7 @@ pub fn seal(
 /// asked: the bundle carries the signed grant too (`Bundle.signature`, as
 /// a SMART Health Link's does), so the provider opens it from the relay by
 /// the request's id alone, with no link ([`open_answer`]).
+#[cfg(feature = "native")]
 pub fn seal_answer(
     inputs: &[ShareInput],
     grant: Grant,
@@ -330,6 +345,7 @@ pub fn seal_answer(
     seal_bundle(inputs, grant, key, Lock::Provider(provider), true)
 }
 
+#[cfg(feature = "native")]
 fn seal_bundle(
     inputs: &[ShareInput],
     mut grant: Grant,
@@ -429,6 +445,7 @@ pub(crate) fn granted(inputs: &[ShareInput]) -> Result<(Vec<GrantedRecord>, Vec<
 }
 
 /// The shortest ciphertext (with what made it) of `tries` calls of `encrypt_once`.
+#[cfg(feature = "native")]
 fn shortest<T>(
     tries: usize,
     mut encrypt_once: impl FnMut() -> Result<(Vec<u8>, T), ShareError>,
@@ -443,6 +460,7 @@ fn shortest<T>(
     Ok(best)
 }
 
+#[cfg(feature = "native")]
 fn encrypt(plain: &[u8], recipient: &dyn age::Recipient) -> Result<Vec<u8>, ShareError> {
     let err = |e: &dyn std::fmt::Display| ShareError::Encrypt(e.to_string());
     let encryptor = age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| err(&e))?;
@@ -453,9 +471,8 @@ fn encrypt(plain: &[u8], recipient: &dyn age::Recipient) -> Result<Vec<u8>, Shar
     Ok(out)
 }
 
-const SECRET_HRP: &str = "AGE-SECRET-KEY-";
-
 /// The 32 secret bytes of an age X25519 identity.
+#[cfg(feature = "native")]
 fn identity_bytes(identity: &age::x25519::Identity) -> Result<Zeroizing<[u8; 32]>, ShareError> {
     let text = identity.to_string();
     let (_, data) = bech32::decode(text.expose_secret()).map_err(|e| ShareError::Encrypt(e.to_string()))?;
@@ -468,13 +485,20 @@ fn identity_bytes(identity: &age::x25519::Identity) -> Result<Zeroizing<[u8; 32]
     Ok(out)
 }
 
-/// The age X25519 identity for 32 secret bytes.
-fn identity_from_bytes(bytes: &[u8; 32]) -> Result<age::x25519::Identity, ShareError> {
-    let hrp = bech32::Hrp::parse(SECRET_HRP).map_err(|_| ShareError::MissingKey)?;
-    let text = Zeroizing::new(
-        bech32::encode_upper::<bech32::Bech32>(hrp, bytes).map_err(|_| ShareError::MissingKey)?,
-    );
-    text.parse().map_err(|_| ShareError::MissingKey)
+/// A provider's age X25519 secret key: it opens the shares made to them.
+pub struct ProviderKey(Zeroizing<[u8; 32]>);
+
+impl ProviderKey {
+    /// The key of an age identity.
+    #[cfg(feature = "native")]
+    pub fn of(identity: &age::x25519::Identity) -> Result<ProviderKey, ShareError> {
+        identity_bytes(identity).map(ProviderKey)
+    }
+
+    /// Its age recipient (`age1…`), which a grant to the provider names.
+    pub fn recipient(&self) -> String {
+        age_open::x25519_recipient(&self.0)
+    }
 }
 
 /// One verified record.
@@ -623,30 +647,31 @@ pub fn open(
     link: &ShareLink,
     ciphertext: &[u8],
     now: i64,
-    provider: Option<&age::x25519::Identity>,
+    provider: Option<&ProviderKey>,
     passcode: Option<&SecretString>,
 ) -> Result<Received, ShareError> {
-    let provider_age = provider.map(|p| p.to_public().to_string());
+    let provider_age = provider.map(ProviderKey::recipient);
     precheck(link, now, provider_age.as_deref())?;
     let compressed = match &link.grant.to {
         Grantee::Provider { .. } => {
-            let identity = provider.ok_or(ShareError::MissingKey)?;
-            decrypt(ciphertext, identity).map_err(|_| ShareError::Altered)?
+            let key = provider.ok_or(ShareError::MissingKey)?;
+            age_open::decrypt(ciphertext, Key::X25519(&key.0)).map_err(|_| ShareError::Altered)?
         }
         Grantee::Bearer if link.passcode => {
             let pass = passcode.ok_or(ShareError::NeedsPasscode)?;
-            let mut identity = age::scrypt::Identity::new(passcode::key_text(pass));
-            identity.set_max_work_factor(PASSCODE_LOG_N + 2);
-            decrypt(ciphertext, &identity).map_err(|e| match e {
-                age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
-                    ShareError::WrongPasscode
-                }
+            let text = passcode::key_text(pass);
+            let key = Key::Passphrase {
+                text: text.expose_secret().as_bytes(),
+                max_log_n: PASSCODE_LOG_N + 2,
+            };
+            age_open::decrypt(ciphertext, key).map_err(|e| match e {
+                AgeError::NoMatch => ShareError::WrongPasscode,
                 _ => ShareError::Altered,
             })?
         }
         Grantee::Bearer => {
             let key = link.key.as_ref().ok_or(ShareError::MissingKey)?;
-            decrypt(ciphertext, &identity_from_bytes(key)?).map_err(|_| ShareError::Altered)?
+            age_open::decrypt(ciphertext, Key::X25519(key)).map_err(|_| ShareError::Altered)?
         }
     };
     let plain =
@@ -699,11 +724,12 @@ pub fn open(
 pub fn open_answer(
     ciphertext: &[u8],
     request: &str,
-    identity: &age::x25519::Identity,
+    identity: &ProviderKey,
     provider_key: &VerifyingKey,
     now: i64,
 ) -> Result<Received, ShareError> {
-    let compressed = decrypt(ciphertext, identity).map_err(|_| ShareError::Altered)?;
+    let compressed =
+        age_open::decrypt(ciphertext, Key::X25519(&identity.0)).map_err(|_| ShareError::Altered)?;
     let plain =
         Zeroizing::new(compress::decompress(&compressed, MAX_BUNDLE).map_err(|_| ShareError::Altered)?);
     let received = shl::signed_bundle(&plain, now)?.ok_or(ShareError::NotTheAnswer {
@@ -726,14 +752,6 @@ pub fn open_answer(
         });
     }
     Ok(received)
-}
-
-fn decrypt(ciphertext: &[u8], identity: &dyn age::Identity) -> Result<Zeroizing<Vec<u8>>, age::DecryptError> {
-    let decryptor = age::Decryptor::new_buffered(ciphertext)?;
-    let mut reader = decryptor.decrypt(iter::once(identity))?;
-    let mut out = Zeroizing::new(Vec::new());
-    reader.read_to_end(&mut out)?;
-    Ok(out)
 }
 
 /// The exact bytes of the bundle's resources, in order.
@@ -1028,14 +1046,26 @@ mod tests {
             Err(ShareError::NeedsIdentity { .. })
         ));
         assert!(matches!(
-            open(&link, &sealed.ciphertext, 2_000, Some(&other), None),
+            open(
+                &link,
+                &sealed.ciphertext,
+                2_000,
+                Some(&ProviderKey::of(&other).unwrap()),
+                None
+            ),
             Err(ShareError::NotForYou { .. })
         ));
         assert_eq!(
-            open(&link, &sealed.ciphertext, 2_000, Some(&doctor), None)
-                .unwrap()
-                .records
-                .len(),
+            open(
+                &link,
+                &sealed.ciphertext,
+                2_000,
+                Some(&ProviderKey::of(&doctor).unwrap()),
+                None
+            )
+            .unwrap()
+            .records
+            .len(),
             2
         );
     }

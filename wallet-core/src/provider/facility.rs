@@ -148,7 +148,7 @@ impl FacilityCard {
         if f.counter.as_deref().is_some_and(|c| !plain(c, 60)) {
             return invalid("its counter is not a short name in plain words".into());
         }
-        if self.age.parse::<age::x25519::Recipient>().is_err() {
+        if !crate::share::age_open::is_x25519_recipient(&self.age) {
             return invalid(format!("'{}' is not an age recipient", self.age));
         }
         if !(self.relay.starts_with("https://") || self.relay.starts_with("http://")) {

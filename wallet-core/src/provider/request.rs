@@ -144,7 +144,7 @@ impl ConsentRequest {
         if !plain(&self.from.name, 120) || !plain(&self.from.registration, 64) {
             return invalid("it needs the provider's name and registration number, in plain words".into());
         }
-        if self.from.age.parse::<age::x25519::Recipient>().is_err() {
+        if !crate::share::age_open::is_x25519_recipient(&self.from.age) {
             return invalid(format!("'{}' is not an age recipient", self.from.age));
         }
         if self.types.is_empty() || self.types.len() > MAX_TYPES || !self.types.iter().all(|t| plain(t, 40)) {

@@ -7,7 +7,7 @@
 //! passcode itself, with 60 random bits, or accepts a chosen one only when it
 //! is a long passphrase. docs/link-format.md gives the cost of guessing.
 
-use age::secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretString};
 
 /// The letters a generated passcode uses: 32 of them, so each is 5 random
 /// bits; no `l` or `o` to mistake for `1` or `0`, and no capitals, which

@@ -36,7 +36,7 @@ pub async fn open_link(text: &str, passcode: Option<String>) -> Result<Received,
     };
     let pass = passcode
         .filter(|p| !p.is_empty())
-        .map(age::secrecy::SecretString::from);
+        .map(secrecy::SecretString::from);
     share::open(&link, &ciphertext, now, None, pass.as_ref()).map_err(|e| e.to_string())
 }
 

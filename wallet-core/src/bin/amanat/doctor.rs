@@ -178,14 +178,12 @@ pub fn receive(args: ReceiveArgs) -> Result<()> {
                 .map_err(|e: RelayError| refused(e))?
         }
     };
-    let received = share::open(
-        &link,
-        &ciphertext,
-        now,
-        identity.as_ref().map(|i| &i.age),
-        passcode.as_ref(),
-    )
-    .map_err(refused)?;
+    let opening_key = identity
+        .as_ref()
+        .map(|i| share::ProviderKey::of(&i.age))
+        .transpose()?;
+    let received =
+        share::open(&link, &ciphertext, now, opening_key.as_ref(), passcode.as_ref()).map_err(refused)?;
     if identity.is_some() {
         mark_answered(&args.identity, &received.grant.jti, now)?;
     }
@@ -402,7 +400,7 @@ fn receive_answer(args: &ReceiveArgs, id: &str) -> Result<()> {
     let received = share::open_answer(
         &ciphertext,
         &r.id,
-        &identity.age,
+        &share::ProviderKey::of(&identity.age)?,
         &identity.signing.verifying_key(),
         now,
     )

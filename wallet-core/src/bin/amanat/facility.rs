@@ -141,7 +141,7 @@ pub fn inbox(
                     match share::open_answer(
                         &ciphertext,
                         &share_id,
-                        &id.age,
+                        &share::ProviderKey::of(&id.age)?,
                         &id.signing.verifying_key(),
                         now,
                     ) {
