@@ -132,6 +132,25 @@ impl Resource {
     pub fn describe(&self) -> Result<Description, FhirError> {
         describe(self)
     }
+
+    /// Lowercase words for the vault's text search: the type, the title, the
+    /// resource's text and the codes of its `description`. Apart from
+    /// [`Resource::describe`] because only the vault searches (the doctor's
+    /// viewer would carry Unicode's case tables for nothing).
+    pub fn keywords(&self, description: &Description) -> String {
+        let mut keywords = String::with_capacity(256);
+        keywords.push_str(self.resource_type());
+        keywords.push(' ');
+        keywords.push_str(&description.title);
+        collect_keywords(&self.json, &mut keywords);
+        for code in &description.codes {
+            keywords.push(' ');
+            keywords.push_str(code.rsplit('|').next().unwrap_or(code));
+        }
+        let mut keywords = dedup_words(&keywords.to_lowercase());
+        truncate_at_char(&mut keywords, KEYWORDS_MAX);
+        keywords
+    }
 }
 
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
@@ -602,8 +621,6 @@ pub struct Description {
     pub codes: Vec<String>,
     /// Numeric values, for trends.
     pub values: Vec<NumericValue>,
-    /// Lowercase words for text search.
-    pub keywords: String,
 }
 
 fn typed<T: DeserializeOwned>(resource: &Resource) -> Result<T, FhirError> {
@@ -686,17 +703,6 @@ fn describe(resource: &Resource) -> Result<Description, FhirError> {
         values,
         status,
     } = found;
-    let mut keywords = String::with_capacity(256);
-    keywords.push_str(kind);
-    keywords.push(' ');
-    keywords.push_str(&title);
-    collect_keywords(&resource.json, &mut keywords);
-    for code in &codes {
-        keywords.push(' ');
-        keywords.push_str(code.rsplit('|').next().unwrap_or(code));
-    }
-    let mut keywords = dedup_words(&keywords.to_lowercase());
-    truncate_at_char(&mut keywords, KEYWORDS_MAX);
     Ok(Description {
         hi_type,
         date,
@@ -704,7 +710,6 @@ fn describe(resource: &Resource) -> Result<Description, FhirError> {
         status,
         codes,
         values,
-        keywords,
     })
 }
 
@@ -1185,7 +1190,7 @@ mod tests {
         assert_eq!(d.title, "Hemoglobin A1c: 7.2 %");
         assert_eq!(d.codes, vec!["http://loinc.org|4548-4"]);
         assert_eq!(d.values[0].value, 7.2);
-        assert!(d.keywords.contains("hemoglobin a1c"));
+        assert!(res.keywords(d).contains("hemoglobin a1c"));
         assert!(res.to_bytes().windows(9).any(|w| w == b"x-unknown"));
     }
 

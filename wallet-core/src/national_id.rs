@@ -61,7 +61,7 @@ impl FromStr for AbhaAddress {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
         let err = || IdError::AbhaAddress(s.to_string());
-        let lower = s.trim().to_lowercase();
+        let lower = s.trim().to_ascii_lowercase();
         let (local, domain) = lower.split_once('@').ok_or_else(err)?;
         if domain != "abdm" && domain != "sbx" {
             return Err(err());

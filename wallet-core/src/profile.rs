@@ -28,7 +28,7 @@ pub enum Gender {
 impl FromStr for Gender {
     type Err = ProfileError;
     fn from_str(s: &str) -> Result<Self, ProfileError> {
-        Ok(match s.to_lowercase().as_str() {
+        Ok(match s.to_ascii_lowercase().as_str() {
             "female" | "f" => Gender::Female,
             "male" | "m" => Gender::Male,
             "other" | "o" => Gender::Other,
@@ -69,7 +69,7 @@ pub enum Relationship {
 impl FromStr for Relationship {
     type Err = ProfileError;
     fn from_str(s: &str) -> Result<Self, ProfileError> {
-        Ok(match s.to_lowercase().as_str() {
+        Ok(match s.to_ascii_lowercase().as_str() {
             "self" => Relationship::Owner,
             "child" | "son" | "daughter" => Relationship::Child,
             "parent" | "mother" | "father" => Relationship::Parent,

@@ -142,7 +142,7 @@ impl RecordMeta {
     pub fn new(
         id: RecordId,
         profile: ProfileId,
-        resource_type: &str,
+        resource: &Resource,
         description: Description,
         added: i64,
         source: Source,
@@ -150,10 +150,11 @@ impl RecordMeta {
         size: u64,
     ) -> Self {
         let sort_key = description.date.as_ref().map_or(added, |d| d.start());
+        let keywords = resource.keywords(&description);
         Self {
             id,
             profile,
-            resource_type: resource_type.to_string(),
+            resource_type: resource.resource_type().to_string(),
             hi_type: description.hi_type,
             date: description.date.map(|d| d.as_str().to_string()),
             sort_key,
@@ -161,7 +162,7 @@ impl RecordMeta {
             status: description.status,
             codes: description.codes,
             values: description.values,
-            keywords: description.keywords,
+            keywords,
             added,
             source,
             sha256,

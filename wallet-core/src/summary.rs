@@ -248,16 +248,7 @@ mod tests {
             .map(|v| {
                 let r = Resource::from_value(v).unwrap();
                 let d = r.describe().unwrap();
-                RecordMeta::new(
-                    RecordId::random(),
-                    profile,
-                    r.resource_type(),
-                    d,
-                    0,
-                    Source::Demo,
-                    [0; 32],
-                    0,
-                )
+                RecordMeta::new(RecordId::random(), profile, &r, d, 0, Source::Demo, [0; 32], 0)
             })
             .collect();
         let s = Summary::from_metas(&metas);

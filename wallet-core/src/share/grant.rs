@@ -121,7 +121,7 @@ impl Purpose {
 
     /// Parses a code (any case) or a word such as `treatment` or `emergency`.
     pub fn parse(text: &str) -> Option<Purpose> {
-        let t = text.trim().to_uppercase();
+        let t = text.trim().to_ascii_uppercase();
         Purpose::ALL
             .into_iter()
             .find(|p| p.code() == t)
@@ -161,7 +161,7 @@ impl std::str::FromStr for AccessMode {
     type Err = String;
 
     fn from_str(text: &str) -> Result<AccessMode, String> {
-        match text.trim().to_lowercase().as_str() {
+        match text.trim().to_ascii_lowercase().as_str() {
             "view" => Ok(AccessMode::View),
             "store" => Ok(AccessMode::Store),
             _ => Err(format!("'{text}' is not an access mode: use view or store")),

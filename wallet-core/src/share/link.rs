@@ -267,7 +267,7 @@ impl ShareLink {
             .chars()
             .filter(|c| !matches!(c, '\n' | '\r' | '\t'))
             .collect::<String>()
-            .to_uppercase();
+            .to_ascii_uppercase();
         // Neither base45 nor digits hold a `#`: what follows the last one is
         // the fragment of a URL form.
         let fragment = cleaned.rsplit('#').next().unwrap_or_default();

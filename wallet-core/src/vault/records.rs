@@ -78,7 +78,7 @@ impl Vault {
         let meta = RecordMeta::new(
             id,
             profile,
-            record.resource.resource_type(),
+            &record.resource,
             record.description,
             added_at,
             record.source,
