@@ -8,23 +8,28 @@
 
 pub use wallet_core::lang::Lang;
 
-/// Declares the interface's text: each key becomes a variant of [`T`], so a
-/// misspelt key does not compile, and its words in English, Urdu and Hindi
-/// sit in one row of [`TEXT`], in the variants' order.
+/// Declares the interface's text: each key becomes a constant of [`T`], so a
+/// misspelt key does not compile, holding its words in English, Urdu and
+/// Hindi. Each text is its own constant rather than a row of one table, so a
+/// build carries only the texts its views name: the doctor's viewer, a phone's
+/// first download, links its few dozen and not the wallet's two hundred.
 macro_rules! texts {
     ($($key:ident => ($en:expr, $ur:expr, $hi:expr $(,)?)),* $(,)?) => {
-        /// A piece of interface text.
-        #[allow(non_camel_case_types)]
+        /// A piece of interface text: its words in English, Urdu and Hindi.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum T {
+        pub struct T(&'static [&'static str; 3]);
+
+        #[allow(non_upper_case_globals)]
+        impl T {
             $(
                 #[doc = $en]
-                $key
-            ),*
+                pub const $key: T = T(&[$en, $ur, $hi]);
+            )*
         }
 
-        /// (English, Urdu, Hindi), indexed by [`T`].
-        const TEXT: &[(&str, &str, &str)] = &[$(($en, $ur, $hi)),*];
+        /// Every text, for the tests.
+        #[cfg(test)]
+        const ALL: &[T] = &[$(T::$key),*];
     };
 }
 
@@ -393,7 +398,7 @@ texts! {
 
 /// The text for `key` in `lang`.
 pub fn t(lang: Lang, key: T) -> &'static str {
-    let (en, ur, hi) = TEXT[key as usize];
+    let [en, ur, hi] = *key.0;
     lang.pick(en, ur, hi)
 }
 
@@ -432,7 +437,7 @@ mod tests {
             f.sort_unstable();
             f
         }
-        for (i, (en, ur, hi)) in TEXT.iter().enumerate() {
+        for (i, [en, ur, hi]) in ALL.iter().map(|t| *t.0).enumerate() {
             assert!(
                 !en.is_empty() && !ur.is_empty() && !hi.is_empty(),
                 "row {i}: {en}"
