@@ -30,6 +30,9 @@ struct Options {
     amanat: PathBuf,
     records: usize,
     runs: usize,
+    /// The built viewer the relay serves (`--viewer DIR`); by default the
+    /// one built into the binary, whose files are target/viewer's.
+    viewer: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -37,6 +40,7 @@ fn options() -> Options {
         amanat: workspace_root().join("target/release/amanat"),
         records: 10_000,
         runs: 5,
+        viewer: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -45,9 +49,10 @@ fn options() -> Options {
             "--amanat" => o.amanat = value().into(),
             "--records" => o.records = value().parse().expect("--records N"),
             "--runs" => o.runs = value().parse().expect("--runs N"),
+            "--viewer" => o.viewer = Some(value().into()),
             "-h" | "--help" => {
                 println!(
-                    "bench-web [--amanat PATH] [--records N] [--runs N]\n\nMeasures the web wallet in headless Chromium (see scripts/bench-web)."
+                    "bench-web [--amanat PATH] [--records N] [--runs N] [--viewer DIR]\n\nMeasures the web wallet in headless Chromium (see scripts/bench-web).\n--viewer DIR: the relay serves this built viewer instead of its own (to compare two builds in one session)."
                 );
                 std::process::exit(0);
             }
@@ -121,9 +126,11 @@ async fn main() {
     // The share viewer: everything a doctor's phone downloads on a first
     // visit (page, JS, wasm, CSS, service worker, manifest, icon).
     let mut viewer = (0, 0);
-    for entry in std::fs::read_dir(workspace_root().join("target/viewer"))
-        .expect("target/viewer: run scripts/bench-web")
-    {
+    let viewer_dir = o
+        .viewer
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("target/viewer"));
+    for entry in std::fs::read_dir(&viewer_dir).expect("target/viewer: run scripts/bench-web") {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
         viewer = (viewer.0 + bytes.len(), viewer.1 + gzip_len(&bytes));
     }
@@ -233,6 +240,11 @@ async fn phone_viewer(o: &Options, vault: &std::path::Path) {
     let mut relay = Command::new(&o.amanat)
         .args(["relay", "--bind", "127.0.0.1:0", "--rate-limit", "0", "--store"])
         .arg(store.path())
+        .args(
+            o.viewer
+                .iter()
+                .flat_map(|dir| [std::ffi::OsStr::new("--viewer"), dir.as_os_str()]),
+        )
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("amanat relay");

@@ -497,8 +497,8 @@ pub struct RelayArgs {
     /// A proxy or load balancer (address or CIDR block) whose X-Forwarded-For names the client; repeatable.
     #[arg(long, value_name = "CIDR")]
     pub trusted_proxy: Vec<wallet_core::relay::clients::Cidr>,
-    /// The built share viewer to serve at / [default: $AMANAT_VIEWER_DIR, viewer/ next to the
-    /// binary, or target/viewer]
+    /// The built share viewer to serve at / [default: the one built into this binary; without
+    /// one, $AMANAT_VIEWER_DIR, viewer/ next to the binary, or target/viewer]
     #[arg(long, value_name = "DIR")]
     pub viewer: Option<PathBuf>,
 }
