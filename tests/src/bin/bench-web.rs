@@ -130,7 +130,13 @@ async fn main() {
         .viewer
         .clone()
         .unwrap_or_else(|| workspace_root().join("target/viewer"));
-    for entry in std::fs::read_dir(&viewer_dir).expect("target/viewer: run scripts/bench-web") {
+    let listing = std::fs::read_dir(&viewer_dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (scripts/bench-web builds target/viewer)",
+            viewer_dir.display()
+        )
+    });
+    for entry in listing {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
         viewer = (viewer.0 + bytes.len(), viewer.1 + gzip_len(&bytes));
     }

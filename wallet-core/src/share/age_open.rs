@@ -486,10 +486,9 @@ mod tests {
         out
     }
 
+    /// The identity's secret bytes, as the share module reads them.
     fn secret_of(identity: &age::x25519::Identity) -> [u8; 32] {
-        use secrecy::ExposeSecret;
-        let (_, data) = bech32::decode(identity.to_string().expose_secret()).unwrap();
-        data.try_into().unwrap()
+        *crate::share::identity_bytes(identity).unwrap()
     }
 
     #[test]
