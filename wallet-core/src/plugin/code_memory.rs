@@ -5,7 +5,8 @@
 //! fresh 36 MB after the buffer the vault opened the code in, and on a virtual
 //! machine faulting fresh pages in costs as much as decrypting them (about
 //! 26 ms for 36 MB on the reference machine). So the plugin host maps the
-//! memory here ([`Region`]), the vault opens the code straight into it, and
+//! memory here ([`Region`]), in huge pages where the kernel has them (a few
+//! dozen faults instead of thousands), the vault opens the code straight into it, and
 //! wasmtime uses it where it lies (`Component::deserialize_raw`), making its
 //! text executable through [`CodeMappings`], the engine's `CustomCodeMemory`.
 //!
@@ -37,9 +38,10 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
-    /// Maps `len` bytes. Not populated: the vault's copy into it faults the
-    /// pages in on two cores (`MAP_POPULATE` does it on one, and faulting in
-    /// ahead with `MADV_POPULATE_WRITE` on two measured no faster).
+    /// Maps `len` bytes, in huge pages where the kernel allows. Not
+    /// populated: the vault's copy into it faults the pages in on two cores
+    /// (`MAP_POPULATE` does it on one, and faulting in ahead with
+    /// `MADV_POPULATE_WRITE` on two measured no faster).
     pub(crate) fn new(len: usize) -> std::io::Result<Region> {
         let page = rustix::param::page_size();
         let mapped = len.max(1).div_ceil(page) * page;
@@ -54,6 +56,15 @@ impl Region {
         };
         let ptr =
             NonNull::new(ptr.cast::<u8>()).ok_or_else(|| std::io::Error::other("mmap returned null"))?;
+        // Faulted in as 2 MiB pages where the kernel has them (transparent
+        // huge pages, `madvise` mode or `always`): a Python or JavaScript
+        // runtime's code is then a few dozen faults instead of nine thousand,
+        // which halved its load from the cache (27 → 13 ms). Advice only: a
+        // kernel without them refuses it, and the memory faults in 4 KiB
+        // pages as before.
+        // SAFETY: advice about this Region's own fresh mapping; no effect on its contents.
+        let _ =
+            unsafe { rustix::mm::madvise(ptr.as_ptr().cast(), mapped, rustix::mm::Advice::LinuxHugepage) };
         Ok(Region { ptr, len, mapped })
     }
 
@@ -152,5 +163,51 @@ impl wasmtime::CustomCodeMemory for CodeMappings {
         };
         self.retire(ptr);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Region;
+
+    /// The `/proc/self/smaps` entry of the mapping that holds `addr`.
+    fn mapping_of(addr: usize) -> String {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("Linux's /proc");
+        let mut found = String::new();
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line.split_once(' ').and_then(|(r, _)| r.split_once('-'));
+            if let Some((from, to)) = range
+                && let (Ok(from), Ok(to)) = (usize::from_str_radix(from, 16), usize::from_str_radix(to, 16))
+            {
+                inside = (from..to).contains(&addr);
+            }
+            if inside {
+                found.push_str(line);
+                found.push('\n');
+            }
+        }
+        found
+    }
+
+    /// Code regions ask for huge pages. On a kernel that gives them only to
+    /// memory that asks (`madvise`, the usual default) the mapping is then
+    /// eligible; without the advice it is not, and loading a Python plugin's
+    /// code from the cache took twice as long.
+    #[test]
+    fn a_code_region_asks_for_huge_pages() {
+        let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+        let region = Region::new(8 << 20).unwrap();
+        let mapping = mapping_of(region.ptr.as_ptr() as usize);
+        let eligible = mapping
+            .lines()
+            .find_map(|l| l.strip_prefix("THPeligible:"))
+            .map(str::trim);
+        if mode.contains("[madvise]") || mode.contains("[always]") {
+            assert_eq!(eligible, Some("1"), "{mapping}");
+        } else {
+            // No huge pages on this kernel: the advice changes nothing.
+            assert_eq!(eligible.unwrap_or("0"), "0", "{mapping}");
+        }
     }
 }
