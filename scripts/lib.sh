@@ -99,8 +99,13 @@ ensure_plugin_tools() {
 
 # Builds the web wallet into target/web (served by `amanat serve`) and the
 # share viewer into target/viewer (served by `amanat relay`, exported by
-# `amanat viewer export`; relative paths, so it works under any prefix).
+# `amanat viewer export`; relative paths, so it works under any prefix): its
+# page for Amanat shares, index.html, and beside it shl.html, which opens
+# SMART Health Links too (Trunk empties its output directory, so that one is
+# built apart and copied in).
 build_web() {
   TRUNK_SKIP_VERSION_CHECK=true trunk build --locked
+  TRUNK_SKIP_VERSION_CHECK=true trunk build --locked --dist target/viewer-shl --html-output shl.html --public-url ./ wallet-web/shl.html
   TRUNK_SKIP_VERSION_CHECK=true trunk build --locked --dist target/viewer --public-url ./ wallet-web/viewer.html
+  cp target/viewer-shl/* target/viewer/
 }

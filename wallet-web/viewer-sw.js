@@ -3,7 +3,8 @@
 //
 // It keeps the viewer itself (its page and Trunk's hashed JS, wasm and CSS)
 // and nothing else: never a share from a relay (/v1/…), never anything of
-// another origin. Shares ride in the address's fragment, which no request
+// another origin, not the page for SMART Health Links (shl.html, which needs
+// the network for every link anyway). Shares ride in the address's fragment, which no request
 // carries, so nothing it stores holds a patient's data.
 const CACHE = "amanat-viewer-v1";
 
@@ -38,7 +39,12 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   const scope = new URL(self.registration.scope);
-  if (event.request.method !== "GET" || url.origin !== scope.origin || url.pathname.includes("/v1/")) {
+  if (
+    event.request.method !== "GET" ||
+    url.origin !== scope.origin ||
+    url.pathname.includes("/v1/") ||
+    url.pathname.endsWith("/shl.html")
+  ) {
     return;
   }
   const isPage = event.request.mode === "navigate";

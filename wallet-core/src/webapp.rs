@@ -67,24 +67,34 @@ impl Files {
         }
     }
 
-    /// Every file (name, bytes), for `amanat viewer export`.
-    pub fn all(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    /// The names of its files.
+    fn names(&self) -> std::io::Result<Vec<String>> {
         match self {
-            Files::Embedded(files) => Ok(files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()),
+            Files::Embedded(files) => Ok(files.iter().map(|(n, _)| n.to_string()).collect()),
             Files::Dir(dir) => {
                 let mut out = Vec::new();
                 for entry in std::fs::read_dir(dir)? {
                     let entry = entry?;
                     if entry.file_type()?.is_file() {
-                        out.push((
-                            entry.file_name().to_string_lossy().into_owned(),
-                            std::fs::read(entry.path())?,
-                        ));
+                        out.push(entry.file_name().to_string_lossy().into_owned());
                     }
                 }
                 Ok(out)
             }
         }
+    }
+
+    /// Every file (name, bytes), for `amanat viewer export`.
+    pub fn all(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+        self.names()?
+            .into_iter()
+            .map(|name| {
+                let bytes = self
+                    .read(&name)
+                    .ok_or_else(|| std::io::Error::other(format!("{name} cannot be read")))?;
+                Ok((name, bytes.to_vec()))
+            })
+            .collect()
     }
 
     /// Where they are, for people.
@@ -180,24 +190,17 @@ impl WebApp {
             .and_then(|b| String::from_utf8(b.to_vec()).ok());
         let files = files.filter(|_| found.is_some());
         let index = found.unwrap_or_else(|| not_built.to_string());
+        // Every page of the app: the share viewer has a second one (shl.html)
+        // with a loader of its own.
+        let others = files
+            .iter()
+            .filter_map(|f| Some((f, f.names().ok()?)))
+            .flat_map(|(f, names)| names.into_iter().map(move |n| (f, n)))
+            .filter(|(_, name)| name.ends_with(".html") && name != "index.html")
+            .filter_map(|(f, name)| String::from_utf8(f.read(&name)?.to_vec()).ok());
         let mut hashes = String::new();
-        let mut rest = index.as_str();
-        while let Some(start) = rest.find("<script") {
-            let after = &rest[start..];
-            let Some(open_end) = after.find('>') else { break };
-            let tag = &after[..open_end];
-            let body_start = &after[open_end + 1..];
-            let Some(close) = body_start.find("</script>") else {
-                break;
-            };
-            if !tag.contains("src=") {
-                let digest = Sha256::digest(&body_start.as_bytes()[..close]);
-                hashes.push_str(&format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                ));
-            }
-            rest = &body_start[close..];
+        for page in std::iter::once(index.clone()).chain(others) {
+            inline_script_hashes(&page, &mut hashes);
         }
         let csp = format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
@@ -362,6 +365,28 @@ impl WebApp {
     }
 }
 
+/// Appends `'sha256-…'` for each inline script of `page` (those without `src`).
+fn inline_script_hashes(page: &str, out: &mut String) {
+    let mut rest = page;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else { break };
+        let tag = &after[..open_end];
+        let body_start = &after[open_end + 1..];
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = Sha256::digest(&body_start.as_bytes()[..close]);
+            out.push_str(&format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body_start[close..];
+    }
+}
+
 fn mime(ext: &str) -> &'static str {
     match ext {
         "js" => "text/javascript",
@@ -435,9 +460,30 @@ mod tests {
         )
         .unwrap();
         let app = WebApp::load(Some(Files::Dir(dir.path().to_path_buf())), "not built");
-        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"init()"));
-        assert!(app.csp().contains(&format!("'sha256-{digest}'")), "{}", app.csp());
+        let digest = |script: &[u8]| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+        assert!(
+            app.csp().contains(&format!("'sha256-{}'", digest(b"init()"))),
+            "{}",
+            app.csp()
+        );
         assert_eq!(app.csp().matches("'sha256-").count(), 1);
+        // A second page (the viewer's shl.html) has its loader allowed too;
+        // a file that is not a page adds nothing.
+        std::fs::write(
+            dir.path().join("shl.html"),
+            "<script type=\"module\">other()</script>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("x.js"), "<script>not a page</script>").unwrap();
+        let app = WebApp::load(Some(Files::Dir(dir.path().to_path_buf())), "not built");
+        for script in [&b"init()"[..], b"other()"] {
+            assert!(
+                app.csp().contains(&format!("'sha256-{}'", digest(script))),
+                "{}",
+                app.csp()
+            );
+        }
+        assert_eq!(app.csp().matches("'sha256-").count(), 2);
         assert!(app.is_built());
         assert!(!WebApp::load(None, "not built").is_built());
         assert!(!WebApp::load(Some(Files::Embedded(&[])), "not built").is_built());

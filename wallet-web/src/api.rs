@@ -221,14 +221,20 @@ pub async fn post_for_bytes<B: Serialize>(path: &str, body: &B) -> Result<Vec<u8
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Fetches a share's ciphertext from a relay (no token: the relay is someone else).
-pub async fn fetch_relay(url: &str) -> Result<Vec<u8>, String> {
+/// Asks a relay for a share's ciphertext (no token: the relay is someone
+/// else). The request goes out now; [`relay_answer`] reads the answer.
+pub fn ask_relay(url: &str) -> Result<JsFuture, String> {
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_mode(web_sys::RequestMode::Cors);
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
     let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    Ok(JsFuture::from(window.fetch_with_request(&request)))
+}
+
+/// The ciphertext a relay at `url` answered [`ask_relay`] with.
+pub async fn relay_answer(url: &str, asked: JsFuture) -> Result<Vec<u8>, String> {
+    let response: Response = asked
         .await
         .map_err(|_| format!("the relay at {url} cannot be reached"))?
         .dyn_into()

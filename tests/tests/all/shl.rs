@@ -349,7 +349,7 @@ fn a_hostile_link_server_gets_a_clear_refusal_for_each_trick() {
 }
 
 /// The doctor's phone: the QR code of an Amanat SHL opens in the relay's
-/// viewer, asks for the passcode (the relay counts wrong ones), and shows
+/// viewer (handed from `/` to `shl.html`), asks for the passcode (the relay counts wrong ones), and shows
 /// the verified records; a link kill-the-clipboard made opens there too, as
 /// not signed by a patient wallet. The page fetches nothing that carries the
 /// link's key and clears it from the address bar.
@@ -409,10 +409,12 @@ async fn a_phone_opens_smart_health_links_in_the_viewer() {
         "{fetched:?}"
     );
     assert!(fetched.iter().any(|f| f.contains("/v1/shl/")), "{fetched:?}");
+    // The page at `/` handed the link to the one that opens SHLs, which
+    // took it out of the address bar.
     let address = phone.client.current_url().await.unwrap().to_string();
     assert_eq!(
         address,
-        format!("{}/", relay.url),
+        format!("{}/shl.html", relay.url),
         "the link left the address bar"
     );
     v.run(&["grants", "--json"]).ok();

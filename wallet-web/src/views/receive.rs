@@ -17,27 +17,62 @@ use crate::model::human_time;
 use crate::views::ctx;
 use crate::views::outline::DocumentOutline;
 
-/// Verifies and opens a share link (fetching from its relay if it has one).
-pub async fn open_link(text: &str, passcode: Option<String>) -> Result<Received, String> {
-    let link = ShareLink::decode(text).map_err(|e| e.to_string())?;
-    let now = (js_sys::Date::now() / 1000.0) as i64;
-    share::precheck(&link, now, None).map_err(|e| e.to_string())?;
-    if link.passcode && passcode.as_deref().unwrap_or("").is_empty() {
-        return Err(share::ShareError::NeedsPasscode.to_string());
-    }
-    let ciphertext = match &link.location {
-        Location::Inline(bytes) => bytes.clone(),
-        Location::Relay(url) => {
-            if !link.detached {
-                share::verify_link(&link, now, None).map_err(|e| e.to_string())?;
-            }
-            api::fetch_relay(url).await?
+/// A share being opened: checked as far as it can be before its records are
+/// here, and a relay share's records already asked for.
+struct Opening {
+    link: ShareLink,
+    now: i64,
+    passcode: Option<String>,
+    records: Records,
+}
+
+/// Where an [`Opening`]'s records are.
+enum Records {
+    /// In the link.
+    Here(Vec<u8>),
+    /// On their way from the relay at this URL.
+    Asked(String, JsFuture),
+}
+
+impl Opening {
+    /// Checks a share link and, for a relay share, asks the relay for its
+    /// records at once: called while the page is still being drawn, the
+    /// request is on its way during that work rather than after it (on a
+    /// phone, about a tenth of a second of a cold open).
+    fn start(text: &str, passcode: Option<String>) -> Result<Opening, String> {
+        let link = ShareLink::decode(text).map_err(|e| e.to_string())?;
+        let now = (js_sys::Date::now() / 1000.0) as i64;
+        share::precheck(&link, now, None).map_err(|e| e.to_string())?;
+        let passcode = passcode.filter(|p| !p.is_empty());
+        if link.passcode && passcode.is_none() {
+            return Err(share::ShareError::NeedsPasscode.to_string());
         }
-    };
-    let pass = passcode
-        .filter(|p| !p.is_empty())
-        .map(secrecy::SecretString::from);
-    share::open(&link, &ciphertext, now, None, pass.as_ref()).map_err(|e| e.to_string())
+        let records = match &link.location {
+            Location::Inline(bytes) => Records::Here(bytes.clone()),
+            Location::Relay(url) => {
+                if !link.detached {
+                    share::verify_link(&link, now, None).map_err(|e| e.to_string())?;
+                }
+                Records::Asked(url.clone(), api::ask_relay(url)?)
+            }
+        };
+        Ok(Opening {
+            link,
+            now,
+            passcode,
+            records,
+        })
+    }
+
+    /// Verifies the grant over the records and decrypts them.
+    async fn finish(self) -> Result<Received, String> {
+        let ciphertext = match self.records {
+            Records::Here(bytes) => bytes,
+            Records::Asked(url, asked) => api::relay_answer(&url, asked).await?,
+        };
+        let pass = self.passcode.map(secrecy::SecretString::from);
+        share::open(&self.link, &ciphertext, self.now, None, pass.as_ref()).map_err(|e| e.to_string())
+    }
 }
 
 /// RGBA pixels to the QR reader.
@@ -128,10 +163,12 @@ where
     let verify = move || {
         busy.set(true);
         outcome.set(None);
-        let t = text.get_untracked();
-        let p = passcode.get_untracked();
+        let opening = Opening::start(&text.get_untracked(), Some(passcode.get_untracked()));
         leptos::task::spawn_local(async move {
-            let r = open_link(&t, Some(p)).await;
+            let r = match opening {
+                Ok(opening) => opening.finish().await,
+                Err(e) => Err(e),
+            };
             busy.set(false);
             outcome.set(Some(r));
         });
