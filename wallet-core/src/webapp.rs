@@ -190,17 +190,19 @@ impl WebApp {
             .and_then(|b| String::from_utf8(b.to_vec()).ok());
         let files = files.filter(|_| found.is_some());
         let index = found.unwrap_or_else(|| not_built.to_string());
-        // Every page of the app: the share viewer has a second one (shl.html)
-        // with a loader of its own.
-        let others = files
-            .iter()
-            .filter_map(|f| Some((f, f.names().ok()?)))
-            .flat_map(|(f, names)| names.into_iter().map(move |n| (f, n)))
-            .filter(|(_, name)| name.ends_with(".html") && name != "index.html")
-            .filter_map(|(f, name)| String::from_utf8(f.read(&name)?.to_vec()).ok());
         let mut hashes = String::new();
-        for page in std::iter::once(index.clone()).chain(others) {
-            inline_script_hashes(&page, &mut hashes);
+        inline_script_hashes(&index, &mut hashes);
+        // The app's other pages: the share viewer has a second one (shl.html)
+        // with a loader of its own.
+        if let Some(f) = &files {
+            for name in f.names().unwrap_or_default() {
+                if name.ends_with(".html")
+                    && name != "index.html"
+                    && let Some(page) = f.read(&name).and_then(|b| String::from_utf8(b.to_vec()).ok())
+                {
+                    inline_script_hashes(&page, &mut hashes);
+                }
+            }
         }
         let csp = format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \

@@ -21,6 +21,20 @@ use leptos::prelude::*;
 use crate::i18n::{Lang, T, t};
 use crate::model::Status;
 
+/// Mounts one of the crate's apps (`app`, called `name` in messages) on the
+/// page. A panic aborts the module: it first says in the console which app
+/// failed and why, so a bug report has it.
+pub fn start<F, N>(name: &'static str, app: F)
+where
+    F: FnOnce() -> N + 'static,
+    N: IntoView,
+{
+    std::panic::set_hook(Box::new(move |info| {
+        web_sys::console::error_1(&format!("{name} failed: {info}").into())
+    }));
+    leptos::mount::mount_to_body(app);
+}
+
 /// Where the app is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Route {

@@ -1,7 +1,4 @@
 //! Mounts the standalone share viewer (`wallet-web/viewer.html`).
 fn main() {
-    std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&format!("Amanat viewer failed: {info}").into())
-    }));
-    leptos::mount::mount_to_body(wallet_web::viewer::Viewer);
+    wallet_web::start("Amanat viewer", wallet_web::viewer::Viewer);
 }
