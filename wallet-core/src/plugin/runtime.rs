@@ -280,19 +280,13 @@ struct State {
     deadline: Instant,
     /// The vault's clock: what the plugin is told the time is.
     clock: Clock,
-    /// The capability-less WASI context, and its resources (streams, pollables).
-    wasi: wasmtime_wasi::WasiCtx,
-    table: wasmtime_wasi::ResourceTable,
-    stdout: wasi::Captured,
-    stderr: wasi::Captured,
+    /// The capability-less WASI, and what the plugin printed.
+    wasi: wasi::Wasi,
 }
 
 impl wasmtime_wasi::WasiView for State {
     fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
-        wasmtime_wasi::WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        self.wasi.view()
     }
 }
 
@@ -353,7 +347,7 @@ impl State {
     /// The log, with what the plugin printed to stdout (info) and stderr (warn).
     fn into_logs(self) -> Vec<(String, String)> {
         let mut logs = self.logs;
-        for (level, stream) in [("info", &self.stdout), ("warn", &self.stderr)] {
+        for (level, stream) in [("info", &self.wasi.stdout), ("warn", &self.wasi.stderr)] {
             logs.extend(stream.lines().into_iter().map(|l| (level.to_string(), l)));
         }
         logs
@@ -802,7 +796,6 @@ impl Runtime {
         vault: Arc<Mutex<Vault>>,
         profile: ProfileId,
     ) -> Result<Store<State>, PluginError> {
-        let (wasi, stdout, stderr) = wasi::context();
         let clock = vault.lock().unwrap_or_else(|p| p.into_inner()).clock();
         let state = State {
             allowed,
@@ -822,10 +815,7 @@ impl Runtime {
             http: None,
             deadline: Instant::now() + limits.deadline,
             clock,
-            wasi,
-            table: wasmtime_wasi::ResourceTable::new(),
-            stdout,
-            stderr,
+            wasi: wasi::Wasi::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -864,7 +854,7 @@ impl Runtime {
                     .find(|(l, m)| l == "error" && m.starts_with("panic"))
                     .map(|(_, m)| m.clone());
                 // A Python or JavaScript runtime reports an uncaught error on stderr.
-                let panic = panic.or_else(|| store.data().stderr.last_error());
+                let panic = panic.or_else(|| store.data().wasi.stderr.last_error());
                 let detail = match (trap, panic) {
                     (_, Some(p)) => p,
                     (Trap::UnreachableCodeReached, None) => {
