@@ -199,6 +199,7 @@ mod tests {
     #[test]
     fn the_context_is_built_at_first_use_and_writes_to_the_capture() {
         use wasmtime_wasi::cli::WasiCliCtxView;
+        use wasmtime_wasi::p2::bindings::random::insecure_seed::Host as _;
         use wasmtime_wasi::p2::bindings::sync::cli::stdout::Host as _;
         use wasmtime_wasi::p2::bindings::sync::io::streams::HostOutputStream as _;
 
@@ -214,9 +215,20 @@ mod tests {
         cli.table
             .write(stdout, b"hello from the plugin\n".to_vec())
             .expect("the capture accepts writes");
-        let first: *const WasiCtx = wasi.ctx.as_ref().expect("built by the first view");
-        let second: *const WasiCtx = wasi.view().ctx;
-        assert_eq!(first, second, "the first use's context is kept, not rebuilt");
+        // Each context is seeded anew when built, so an unchanged seed shows
+        // the first use's context was kept, not rebuilt.
+        let seed = |wasi: &mut Wasi| wasi.view().ctx.random().insecure_seed().expect("seed");
+        let first = seed(&mut wasi);
+        assert_eq!(
+            seed(&mut wasi),
+            first,
+            "the first use's context is kept, not rebuilt"
+        );
+        assert_ne!(
+            seed(&mut Wasi::default()),
+            first,
+            "another call's context is its own"
+        );
         assert_eq!(wasi.stdout.lines(), ["hello from the plugin"]);
         assert!(wasi.stderr.lines().is_empty());
     }
