@@ -31,14 +31,22 @@
 //! register_plugin!(Hello);
 //! ```
 //!
-//! Build it with `cargo build --release --target wasm32-wasip2`, describe its
-//! permissions in a manifest, and sign it with `amanat plugin sign`: see the
-//! guide in this crate's README.
+//! Build it with `cargo build --release --target wasm32-unknown-unknown`,
+//! describe its permissions in a manifest, and sign it with `amanat plugin
+//! sign`, which makes the module a component: see the guide in this crate's
+//! README.
 #![deny(missing_docs)]
 
 extern crate self as amanat_plugin;
 
 pub mod fhir;
+#[cfg(all(
+    feature = "heap",
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics")
+))]
+mod heap;
 
 /// The generated bindings. Not part of the API: use the re-exports and [`host`].
 #[doc(hidden)]

@@ -11,6 +11,7 @@
 //! The interface is the WIT package `amanat:plugin@0.1.0` in `plugin-sdk/wit`.
 
 mod code_memory;
+mod componentize;
 pub mod http;
 pub mod manifest;
 pub mod runtime;

@@ -23,6 +23,7 @@ fn help_of_the_main_commands() {
         ("receive", &["receive"][..]),
         ("grants", &["grants"][..]),
         ("scan-share", &["scan-share"][..]),
+        ("plugin", &["plugin"][..]),
         ("plugin-run", &["plugin", "run"][..]),
         ("serve", &["serve"][..]),
         ("relay", &["relay"][..]),

@@ -406,7 +406,7 @@ fn packing_mistakes_and_a_memory_limit_past_the_ceiling_are_named() {
             &core,
             &manifest,
             7,
-            "this is a core WebAssembly module; plugins are components",
+            "this core WebAssembly module does not say which interface it implements",
         ),
     ];
     for (wasm, m, code, words) in cases {

@@ -22,9 +22,10 @@ fn manifest(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// A Rust sample plugin as cargo built it: a core module, not yet a component.
 fn unsigned(name: &str) -> PathBuf {
     let path = amanat_tests::workspace_root().join(format!(
-        "target/wasm32-wasip2/release/{}.wasm",
+        "target/wasm32-unknown-unknown/release/{}.wasm",
         name.replace('-', "_")
     ));
     assert!(
@@ -89,6 +90,24 @@ fn lab_import_turns_an_hl7_message_into_results() {
         "--yes",
     ])
     .fails_saying(7, "plugin lab-import: invalid input");
+}
+
+/// The SDK's allocator starts from a static heap (512 KiB) in the module's
+/// initial memory; a report bigger than that makes it grow the memory, which
+/// works, and the call's memory cap still stops a report bigger than the cap.
+#[test]
+fn a_report_bigger_than_the_sdk_heap_imports_and_the_memory_cap_still_holds() {
+    let v = TestVault::new();
+    install(&v, &built_plugin("lab-import.wasm"));
+    // 3 MiB: the lab's own segment (which lab-import skips) after the results.
+    let big = format!("{ORU}ZNT|1|{}\r", "x".repeat(3 << 20));
+    let run = |extra: &[&str]| amanat_tests::run_action(&v, "lab-import", "import", Some(&big), extra);
+    let before = records(&v).as_array().unwrap().len();
+    run(&["--memory-limit", "4"]).fails_saying(7, "more than its 4 MiB of memory");
+    assert_eq!(records(&v).as_array().unwrap().len(), before, "nothing saved");
+    let out = run(&[]).ok_saying("Read 2 result(s) from CHUGHTAI");
+    assert!(out.contains("Saved 3 record(s)"), "{out}");
+    assert_eq!(records(&v).as_array().unwrap().len(), before + 3);
 }
 
 #[test]
@@ -394,13 +413,29 @@ fn tampered_unsigned_malformed_and_incompatible_plugins_are_refused_at_install()
     v.run(&["plugin", "install", "--yes", path.to_str().unwrap()])
         .fails_saying(7, "the plugin was altered after its publisher signed it");
 
+    // The build's core module is not a plugin until packed; packed, unsigned.
+    let raw = unsigned("lab-import");
+    v.run(&["plugin", "install", "--yes", raw.to_str().unwrap()])
+        .fails_saying(
+            7,
+            "this is a core WebAssembly module; plugins are components: pack or sign it first",
+        );
+    let packed = v.scratch("packed.wasm");
     v.run(&[
         "plugin",
-        "install",
-        "--yes",
-        unsigned("lab-import").to_str().unwrap(),
+        "pack",
+        raw.to_str().unwrap(),
+        "--manifest",
+        amanat_tests::workspace_root()
+            .join("plugins/lab-import/amanat-plugin.json")
+            .to_str()
+            .unwrap(),
+        "-o",
+        packed.to_str().unwrap(),
     ])
-    .fails_saying(7, "not signed by its publisher");
+    .ok();
+    v.run(&["plugin", "install", "--yes", packed.to_str().unwrap()])
+        .fails_saying(7, "not signed by its publisher");
 
     let path = v.scratch("garbage.wasm");
     std::fs::write(&path, b"\x00asm\x0d\x00\x01\x00garbage").unwrap();
@@ -649,7 +684,7 @@ fn a_publisher_is_named_only_when_a_trusted_registry_lists_its_key() {
     assert!(shown.contains(&fingerprint), "the fingerprint is shown: {shown}");
 
     // Someone else's key calling itself the same publisher.
-    let raw = amanat_tests::workspace_root().join("target/wasm32-wasip2/release/lab_import.wasm");
+    let raw = unsigned("lab-import");
     let manifest: Value = serde_json::from_slice(
         &std::fs::read(amanat_tests::workspace_root().join("plugins/lab-import/amanat-plugin.json")).unwrap(),
     )

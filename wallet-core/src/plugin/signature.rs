@@ -69,7 +69,9 @@ fn write_leb128(mut n: u32, out: &mut Vec<u8>) {
 fn sections(bytes: &[u8]) -> Result<Vec<Section>, PluginError> {
     if bytes.starts_with(&MODULE_HEADER) {
         return Err(PluginError::NotAComponent(
-            "this is a core WebAssembly module; plugins are components (build for wasm32-wasip2)".into(),
+            "this is a core WebAssembly module; plugins are components: pack or sign it first \
+             (`amanat plugin pack` or `amanat plugin sign` makes it one)"
+                .into(),
         ));
     }
     if !bytes.starts_with(&COMPONENT_HEADER) {
@@ -77,6 +79,20 @@ fn sections(bytes: &[u8]) -> Result<Vec<Section>, PluginError> {
             "it does not start with the WebAssembly component header".into(),
         ));
     }
+    split(bytes)
+}
+
+/// The names of a core module's custom sections.
+pub(super) fn module_custom_sections(module: &[u8]) -> Result<Vec<String>, PluginError> {
+    Ok(split(module)?
+        .into_iter()
+        .filter_map(|s| s.custom.map(|(name, _)| name))
+        .collect())
+}
+
+/// Splits a component or core module (the same section framing) after its
+/// 8-byte header.
+fn split(bytes: &[u8]) -> Result<Vec<Section>, PluginError> {
     let mut out = Vec::new();
     let mut pos = COMPONENT_HEADER.len();
     let truncated =
@@ -124,8 +140,16 @@ fn message(signed: &[u8]) -> Vec<u8> {
 
 /// Embeds a manifest without signing: removes any earlier manifest and
 /// signature and appends the manifest. Such a plugin installs only with
-/// `--allow-unsigned` (a plugin author's own builds).
-pub fn embed(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PluginError> {
+/// `--allow-unsigned` (a plugin author's own builds). A core module (a Rust
+/// plugin built for `wasm32-unknown-unknown`) is made a component first.
+pub fn embed(build: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PluginError> {
+    let encoded;
+    let component = if build.starts_with(&MODULE_HEADER) {
+        encoded = super::componentize::component(build)?;
+        &encoded[..]
+    } else {
+        build
+    };
     let mut out = component[..COMPONENT_HEADER.len().min(component.len())].to_vec();
     for s in sections(component)? {
         let ours = matches!(&s.custom, Some((n, _)) if n == MANIFEST_SECTION || n == SIGNATURE_SECTION);
@@ -137,8 +161,8 @@ pub fn embed(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PluginErr
     Ok(out)
 }
 
-/// Signs a component: embeds the manifest (with the publisher key filled in)
-/// and appends the signature.
+/// Signs a component (or a core module, made one): embeds the manifest (with
+/// the publisher key filled in) and appends the signature.
 pub fn sign(component: &[u8], manifest: &Manifest, key: &SigningKey) -> Result<Vec<u8>, PluginError> {
     let mut manifest = manifest.clone();
     manifest.publisher_key = B64URL.encode(key.verifying_key().as_bytes());

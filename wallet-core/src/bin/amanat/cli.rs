@@ -233,7 +233,6 @@ pub enum PluginCommand {
         #[arg(long, value_name = "THUMBPRINT", allow_hyphen_values = true)]
         key: String,
     },
-    /// For publishers: embed the manifest in a component and sign it.
     /// For plugin authors: start a plugin project (manifest, code, build script)
     /// in Rust, Python or JavaScript.
     ///
@@ -272,10 +271,11 @@ pub enum PluginCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// For plugin authors: embed the manifest in a component without signing,
-    /// for `amanat plugin install --allow-unsigned` while developing.
+    /// For plugin authors: embed the manifest without signing, for `amanat plugin
+    /// install --allow-unsigned` while developing (a core module is made a component).
     Pack {
-        /// The component (.wasm).
+        /// The plugin as built: a component, or a core module with its
+        /// interface from wit-bindgen (wasm32-unknown-unknown), made a component.
         file: PathBuf,
         /// The manifest (JSON), as for `sign`.
         #[arg(long, value_name = "FILE")]
@@ -284,8 +284,10 @@ pub enum PluginCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// For publishers: embed the manifest and sign the plugin with your key
+    /// ($AMANAT_PUBLISHER_PASSPHRASE); a core module is made a component first.
     Sign {
-        /// The component (.wasm) built for wasm32-wasip2.
+        /// The plugin as built, as for `pack`.
         file: PathBuf,
         /// Your publisher key.
         #[arg(long, value_name = "FILE")]
