@@ -6,7 +6,7 @@
 //! behind `wasm-tools component new`, wraps it into a component here, so the
 //! author needs no other tool. Such a component imports only the plugin
 //! interface, no WASI, which makes the instantiation every call begins with
-//! cheaper (docs/plugins.md has the figures).
+//! cheaper (the README has the figures; docs/plugins.md the design).
 
 use super::PluginError;
 
