@@ -10,7 +10,8 @@ use anyhow::{Context, Result, bail};
 /// The language of a new plugin project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
-    /// Rust, with wit-bindgen (cargo, target wasm32-wasip2).
+    /// Rust, with wit-bindgen (cargo, target wasm32-unknown-unknown; `amanat
+    /// plugin pack` makes the module a component).
     Rust,
     /// Python, with componentize-py.
     Python,
@@ -32,7 +33,7 @@ impl Lang {
     /// What the build script runs, and how to get it.
     pub fn toolchain(self) -> &'static str {
         match self {
-            Lang::Rust => "cargo with `rustup target add wasm32-wasip2`",
+            Lang::Rust => "cargo with `rustup target add wasm32-unknown-unknown`",
             Lang::Python => {
                 "componentize-py (`pip install componentize-py==0.25.1`; $COMPONENTIZE_PY names another)"
             }
@@ -63,6 +64,8 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<()> {
         Lang::Rust => &[
             ("Cargo.toml", include_str!("templates/rust-Cargo.toml")),
             ("src/lib.rs", include_str!("templates/rust-lib.rs")),
+            // The SDK's own allocator, as a file of the project (the SDK is not on crates.io).
+            ("src/heap.rs", include_str!("../../../../plugin-sdk/src/heap.rs")),
             ("build", include_str!("templates/rust-build")),
         ],
         Lang::Python => &[

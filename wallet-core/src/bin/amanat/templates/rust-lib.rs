@@ -4,6 +4,11 @@
 
 wit_bindgen::generate!({ path: "wit", world: "plugin" });
 
+// The Amanat SDK's allocator: std's, starting from a static heap, so that a
+// call (every call gets a fresh instance) does not have to grow the memory.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", not(target_feature = "atomics")))]
+mod heap;
+
 use amanat::plugin::host;
 // The world `use`s ActionInput, ActionOutput, Metadata and PluginError: generate! defines them here.
 use amanat::plugin::types::{ActionInfo, LogLevel};
