@@ -375,10 +375,17 @@ impl Chrome {
     /// Waits (up to 30 s) for a finished download named `name`; returns its bytes.
     pub async fn downloaded(&self, name: &str) -> Vec<u8> {
         let path = self.downloads.join(name);
+        let partial = self.downloads.join(format!("{name}.crdownload"));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            // Chromium writes `NAME.crdownload` and renames it when done.
-            if let Ok(bytes) = std::fs::read(&path) {
+            // Chromium writes `NAME.crdownload` and renames it over NAME when
+            // done, but NAME can exist empty before that (a test once read an
+            // empty PDF): an empty NAME, or one beside a `.crdownload`, is not
+            // the download yet.
+            if let Ok(bytes) = std::fs::read(&path)
+                && !bytes.is_empty()
+                && !partial.exists()
+            {
                 return bytes;
             }
             assert!(
