@@ -414,28 +414,23 @@ fn tampered_unsigned_malformed_and_incompatible_plugins_are_refused_at_install()
         .fails_saying(7, "the plugin was altered after its publisher signed it");
 
     // The build's core module is not a plugin until packed; packed, unsigned.
-    let raw = unsigned("lab-import");
-    v.run(&["plugin", "install", "--yes", raw.to_str().unwrap()])
-        .fails_saying(
-            7,
-            "this is a core WebAssembly module; plugins are components: pack or sign it first",
-        );
-    let packed = v.scratch("packed.wasm");
     v.run(&[
         "plugin",
-        "pack",
-        raw.to_str().unwrap(),
-        "--manifest",
-        amanat_tests::workspace_root()
-            .join("plugins/lab-import/amanat-plugin.json")
-            .to_str()
-            .unwrap(),
-        "-o",
-        packed.to_str().unwrap(),
+        "install",
+        "--yes",
+        unsigned("lab-import").to_str().unwrap(),
     ])
-    .ok();
-    v.run(&["plugin", "install", "--yes", packed.to_str().unwrap()])
-        .fails_saying(7, "not signed by its publisher");
+    .fails_saying(
+        7,
+        "this is a core WebAssembly module; plugins are components: pack or sign it first",
+    );
+    v.run(&[
+        "plugin",
+        "install",
+        "--yes",
+        unsigned_with_manifest(&v).to_str().unwrap(),
+    ])
+    .fails_saying(7, "not signed by its publisher");
 
     let path = v.scratch("garbage.wasm");
     std::fs::write(&path, b"\x00asm\x0d\x00\x01\x00garbage").unwrap();

@@ -40,12 +40,7 @@ mod tests {
     fn module(sections: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = b"\0asm\x01\0\0\0".to_vec();
         for (name, payload) in sections {
-            let mut body = vec![name.len() as u8];
-            body.extend_from_slice(name.as_bytes());
-            body.extend_from_slice(payload);
-            out.push(0);
-            out.push(body.len() as u8);
-            out.extend_from_slice(&body);
+            out.extend_from_slice(&crate::plugin::signature::custom_section(name, payload));
         }
         out
     }

@@ -121,7 +121,8 @@ fn split(bytes: &[u8]) -> Result<Vec<Section>, PluginError> {
     Ok(out)
 }
 
-fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
+/// A custom section, framed as components and core modules both frame them.
+pub(super) fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     write_leb128(name.len() as u32, &mut body);
     body.extend_from_slice(name.as_bytes());
