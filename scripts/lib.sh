@@ -1,6 +1,8 @@
 # Shared helpers for scripts/start and scripts/test: install only what is missing.
 
-step() { printf '\n==> %s\n' "$*"; }
+# A step's heading says how long the script has run so far (bash's SECONDS), so a
+# slow step shows in any log of it (CI's included).
+step() { printf '\n==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
