@@ -67,7 +67,8 @@ impl Files {
         }
     }
 
-    /// The names of its files.
+    /// The names of its files. In a directory, only plain files whose names
+    /// are UTF-8: no address names anything else, so it is not the app's.
     fn names(&self) -> std::io::Result<Vec<String>> {
         match self {
             Files::Embedded(files) => Ok(files.iter().map(|(n, _)| n.to_string()).collect()),
@@ -75,8 +76,10 @@ impl Files {
                 let mut out = Vec::new();
                 for entry in std::fs::read_dir(dir)? {
                     let entry = entry?;
-                    if entry.file_type()?.is_file() {
-                        out.push(entry.file_name().to_string_lossy().into_owned());
+                    if entry.file_type()?.is_file()
+                        && let Ok(name) = entry.file_name().into_string()
+                    {
+                        out.push(name);
                     }
                 }
                 Ok(out)
@@ -84,15 +87,18 @@ impl Files {
         }
     }
 
-    /// Every file (name, bytes), for `amanat viewer export`.
+    /// Every file (name, bytes), for `amanat viewer export`; a file that
+    /// cannot be read is named, with the reason.
     pub fn all(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         self.names()?
             .into_iter()
             .map(|name| {
-                let bytes = self
-                    .read(&name)
-                    .ok_or_else(|| std::io::Error::other(format!("{name} cannot be read")))?;
-                Ok((name, bytes.to_vec()))
+                let bytes = match self {
+                    Files::Dir(dir) => std::fs::read(dir.join(&name))
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{name} cannot be read: {e}")))?,
+                    Files::Embedded(_) => self.read(&name).unwrap_or_default().to_vec(),
+                };
+                Ok((name, bytes))
             })
             .collect()
     }
@@ -515,6 +521,29 @@ mod tests {
             Files::Embedded(FILES)
                 .read("../app-0123456789abcdef.js")
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_directory_gives_its_plain_files_and_nothing_else() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<p>app").unwrap();
+        std::fs::write(dir.path().join("app-0123456789abcdef.js"), "js").unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(dir.path().join("assets/inner.js"), "inner").unwrap();
+        // A name that is not UTF-8: no address can ask for it.
+        let odd = std::ffi::OsStr::from_bytes(b"stray-\xff.js");
+        std::fs::write(dir.path().join(odd), "odd").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("link.txt")).unwrap();
+        let mut all = Files::Dir(dir.path().to_path_buf()).all().unwrap();
+        all.sort();
+        assert_eq!(
+            all,
+            vec![
+                ("app-0123456789abcdef.js".to_string(), b"js".to_vec()),
+                ("index.html".to_string(), b"<p>app".to_vec()),
+            ]
         );
     }
 
