@@ -449,6 +449,29 @@ async fn a_phone_opens_smart_health_links_in_the_viewer() {
     phone
         .wait_text("[data-testid=refused]", "more than Amanat opens")
         .await;
+
+    // A viewer exported before shl.html existed (or copied without it): the
+    // server answers the Amanat-only page for shl.html, which keeps the link
+    // and refuses it rather than handing it on in a loop.
+    let site = v.scratch("viewer-without-shl");
+    amanat_tests::amanat_bare(&["viewer", "export", site.to_str().unwrap()], &[])
+        .ok_saying("Wrote the share viewer");
+    std::fs::remove_file(site.join("shl.html")).expect("the export has shl.html");
+    let old = TestRelay::on(None, &["--viewer", site.to_str().unwrap()]);
+    phone.client.goto("about:blank").await.unwrap();
+    phone
+        .client
+        .goto(&format!("{}/#{}", old.url, their.link))
+        .await
+        .unwrap();
+    phone
+        .wait_text("[data-testid=refused]", "not an Amanat share link")
+        .await;
+    let address = phone.client.current_url().await.unwrap().to_string();
+    assert!(
+        address.starts_with(&format!("{}/shl.html", old.url)),
+        "handed over once, then kept: {address}"
+    );
     phone.quit().await;
 }
 
