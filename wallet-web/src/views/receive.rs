@@ -160,6 +160,8 @@ where
     let passcode = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<Received, String>>);
     let busy = RwSignal::new(false);
+    // Decoded once per change of the text, for the start and for the form.
+    let locked = Memo::new(move |_| needs_passcode(&text.get()));
     let verify = move || {
         busy.set(true);
         outcome.set(None);
@@ -174,7 +176,7 @@ where
         });
     };
     // A locked share waits for its passcode rather than opening to a refusal.
-    if link.as_deref().is_some_and(|l| !needs_passcode(l)) {
+    if link.is_some() && !locked.get_untracked() {
         verify();
     }
     let scanner = scanner(Rc::new(move |read: Result<String, String>| match read {
@@ -189,7 +191,7 @@ where
             <h1>{move || c.t(T::receive)}</h1>
             {move || outcome.get().map(|r| view! { <Verdict outcome=r/> })}
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); verify(); }>
-                {move || needs_passcode(&text.get()).then(|| view! {
+                {move || locked.get().then(|| view! {
                     <p class="banner" role="status" data-testid="needs-passcode">{c.t(T::needs_passcode)}</p>
                     <label>{c.t(T::passcode)}
                         <input type="password" autocomplete="off" data-testid="receive-passcode" on:input=move |ev| passcode.set(event_target_value(&ev))/>
