@@ -15,6 +15,7 @@ use serde_json::Value;
 use wallet_core::share::shl::ShlLink;
 
 use crate::sharing::wallet_with_records;
+use crate::viewer::open;
 
 const PHRASE: &str = "the clinic on mall road, lahore";
 
@@ -422,13 +423,8 @@ async fn a_phone_opens_smart_health_links_in_the_viewer() {
 
     // Someone else's link, in the same viewer.
     let their = TheirLink::serve("", None, None);
-    phone.client.goto("about:blank").await.unwrap();
-    phone
-        .client
-        .goto(&format!("{}/#{}", relay.url, their.link))
-        .await
-        .unwrap();
-    let text = phone.wait_text("[data-testid=unsigned]", "Hemoglobin A1c").await;
+    let text = open(&phone, &format!("{}/#{}", relay.url, their.link), "unsigned").await;
+    assert!(text.contains("Hemoglobin A1c"), "{text}");
     assert!(text.contains("Not signed by a patient wallet"), "{text}");
 
     // A server streaming an endless manifest (no length declared): the phone
@@ -440,33 +436,18 @@ async fn a_phone_opens_smart_health_links_in_the_viewer() {
         "shlink:/{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload)
     );
-    phone.client.goto("about:blank").await.unwrap();
-    phone
-        .client
-        .goto(&format!("{}/#{link}", relay.url))
-        .await
-        .unwrap();
-    phone
-        .wait_text("[data-testid=refused]", "more than Amanat opens")
-        .await;
+    let text = open(&phone, &format!("{}/#{link}", relay.url), "refused").await;
+    assert!(text.contains("more than Amanat opens"), "{text}");
 
     // A viewer exported before shl.html existed (or copied without it): the
     // server answers the Amanat-only page for shl.html, which keeps the link
     // and refuses it rather than handing it on in a loop.
     let site = v.scratch("viewer-without-shl");
-    amanat_tests::amanat_bare(&["viewer", "export", site.to_str().unwrap()], &[])
-        .ok_saying("Wrote the share viewer");
+    amanat_bare(&["viewer", "export", site.to_str().unwrap()], &[]).ok_saying("Wrote the share viewer");
     std::fs::remove_file(site.join("shl.html")).expect("the export has shl.html");
     let old = TestRelay::on(None, &["--viewer", site.to_str().unwrap()]);
-    phone.client.goto("about:blank").await.unwrap();
-    phone
-        .client
-        .goto(&format!("{}/#{}", old.url, their.link))
-        .await
-        .unwrap();
-    phone
-        .wait_text("[data-testid=refused]", "not an Amanat share link")
-        .await;
+    let text = open(&phone, &format!("{}/#{}", old.url, their.link), "refused").await;
+    assert!(text.contains("not an Amanat share link"), "{text}");
     let address = phone.client.current_url().await.unwrap().to_string();
     assert!(
         address.starts_with(&format!("{}/shl.html", old.url)),

@@ -15,7 +15,7 @@ fn read_qr_file(png: &std::path::Path) -> String {
 
 /// Opens `url` afresh (a new page load, as a camera app opening a link) and
 /// returns the verdict's text.
-async fn open(phone: &Chrome, url: &str, verdict: &str) -> String {
+pub(crate) async fn open(phone: &Chrome, url: &str, verdict: &str) -> String {
     phone.client.goto("about:blank").await.expect("blank page");
     phone.client.goto(url).await.expect("the viewer loads");
     phone
