@@ -90,17 +90,18 @@ impl Files {
     /// Every file (name, bytes), for `amanat viewer export`; a file that
     /// cannot be read is named, with the reason.
     pub fn all(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-        self.names()?
-            .into_iter()
-            .map(|name| {
-                let bytes = match self {
-                    Files::Dir(dir) => std::fs::read(dir.join(&name))
-                        .map_err(|e| std::io::Error::new(e.kind(), format!("{name} cannot be read: {e}")))?,
-                    Files::Embedded(_) => self.read(&name).unwrap_or_default().to_vec(),
-                };
-                Ok((name, bytes))
-            })
-            .collect()
+        match self {
+            Files::Embedded(files) => Ok(files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()),
+            Files::Dir(dir) => self
+                .names()?
+                .into_iter()
+                .map(|name| {
+                    let bytes = std::fs::read(dir.join(&name))
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{name} cannot be read: {e}")))?;
+                    Ok((name, bytes))
+                })
+                .collect(),
+        }
     }
 
     /// Where they are, for people.
